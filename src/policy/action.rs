@@ -1,0 +1,121 @@
+//! Action patterns of a policy statement: `*`, `service:ApiName` (optionally
+//! `name/service:ApiName`), with `*` wildcards, compared case-insensitively.
+
+use super::catalog::{self, ACTIONS};
+use super::document::Checker;
+use super::error::ErrorCode;
+use super::pattern::{Pattern, Vars};
+
+/// A compiled action pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionPattern {
+    /// Matches `service:ApiName`, case-insensitively.
+    pattern: Pattern,
+}
+
+const NO_VARS: Vars = Vars {
+    uin: 0,
+    owner_uin: 0,
+};
+
+impl ActionPattern {
+    /// Checks one action string and compiles it; problems go to `ck`.
+    pub(crate) fn compile(
+        text: &str,
+        path: &str,
+        offset: usize,
+        ck: &mut Checker<'_>,
+    ) -> Option<Self> {
+        let bare = text.strip_prefix("name/").unwrap_or(text);
+        if bare == "*" {
+            return Self::from(bare);
+        }
+        let Some((service, name)) = bare.split_once(':') else {
+            ck.error(
+                ErrorCode::ActionError,
+                path,
+                offset,
+                format!("action `{text}` is not of the form `service:ApiName`"),
+            );
+            return None;
+        };
+        let ok_chars = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'*' || b == b'_' || b == b'-')
+        };
+        if !ok_chars(service) || !ok_chars(name) {
+            ck.error(
+                ErrorCode::ActionError,
+                path,
+                offset,
+                format!("action `{text}` is not of the form `service:ApiName` (letters, digits, `_`, `-` and `*`)"),
+            );
+            return None;
+        }
+        let service_pat = Pattern::parse(service, true, false, true).ok()?;
+        let known_services: Vec<&str> = catalog::SERVICES
+            .iter()
+            .copied()
+            .filter(|s| service_pat.matches(s, NO_VARS))
+            .collect();
+        if !service_pat.has_wildcard() && known_services.is_empty() {
+            ck.error(
+                ErrorCode::ActionServiceNotExist,
+                path,
+                offset,
+                format!("action `{text}` names service `{service}`, which camd does not know (known: `{}`)", catalog::SERVICES.join("`, `")),
+            );
+            return None;
+        }
+        let pattern = Self::from(bare)?;
+        let matches_any = ACTIONS.iter().any(|a| {
+            known_services
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(a.service))
+                && pattern.matches_parts(a.service, a.name)
+        });
+        if !matches_any {
+            if !service_pat.has_wildcard() && !name.contains('*') {
+                ck.error(
+                    ErrorCode::ActionNotExist,
+                    path,
+                    offset,
+                    format!("action `{text}` is not a catalogued `{service}` action"),
+                );
+                return None;
+            }
+            ck.warn(
+                path,
+                offset,
+                format!("action pattern `{text}` matches no catalogued action"),
+            );
+        }
+        Some(pattern)
+    }
+
+    fn from(bare: &str) -> Option<Self> {
+        Pattern::parse(bare, true, false, true)
+            .ok()
+            .map(|pattern| Self { pattern })
+    }
+
+    /// True for `*`.
+    pub fn is_any(&self) -> bool {
+        self.pattern.is_any()
+    }
+
+    /// Whether the request action (`service:ApiName`, no prefix) matches.
+    #[inline]
+    pub fn matches(&self, action: &str) -> bool {
+        self.pattern.matches(action, NO_VARS)
+    }
+
+    fn matches_parts(&self, service: &str, name: &str) -> bool {
+        let mut buf = String::with_capacity(service.len() + name.len() + 1);
+        buf.push_str(service);
+        buf.push(':');
+        buf.push_str(name);
+        self.pattern.matches(&buf, NO_VARS)
+    }
+}

@@ -1,0 +1,202 @@
+//! The action catalogue: every action camd knows, by service, marked read or
+//! write and resource- or operation-level. This file is data; add a line when
+//! Chat grows an API.
+
+/// Whether an action reads or changes state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads state (`Describe*`, `Get*`, `Check*`, `Can*`, `List*`).
+    Read,
+    /// Changes state.
+    Write,
+}
+
+/// How finely an action can be authorized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Per resource (per app for Chat).
+    Resource,
+    /// Only as a whole: granted only by a statement whose resource is `*`.
+    Operation,
+}
+
+/// One catalogued action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionInfo {
+    /// The service prefix, e.g. `im`.
+    pub service: &'static str,
+    /// The API name, e.g. `SendMessage`.
+    pub name: &'static str,
+    /// Read or write.
+    pub access: Access,
+    /// Resource or operation level.
+    pub level: Level,
+}
+
+/// The services camd knows.
+pub const SERVICES: &[&str] = &["cam", "im"];
+
+use Access::{Read as R, Write as W};
+use Level::{Operation as O, Resource as Res};
+
+const fn a(service: &'static str, name: &'static str, access: Access, level: Level) -> ActionInfo {
+    ActionInfo {
+        service,
+        name,
+        access,
+        level,
+    }
+}
+
+/// Every catalogued action, sorted by service and then by lowercase name
+/// (a test checks the order; lookups rely on it).
+pub const ACTIONS: &[ActionInfo] = &[
+    // camd's own administration, authorized by the same engine.
+    a("cam", "AddUser", W, Res),
+    a("cam", "AddUserToGroup", W, Res),
+    a("cam", "AttachGroupPolicy", W, Res),
+    a("cam", "AttachUserPolicy", W, Res),
+    a("cam", "CreateAccessKey", W, Res),
+    a("cam", "CreateGroup", W, Res),
+    a("cam", "DeleteAccessKey", W, Res),
+    a("cam", "DeleteGroup", W, Res),
+    a("cam", "DeleteUser", W, Res),
+    a("cam", "DetachGroupPolicy", W, Res),
+    a("cam", "DetachUserPolicy", W, Res),
+    a("cam", "GetPolicy", R, Res),
+    a("cam", "GetUser", R, Res),
+    a("cam", "ListAccessKeys", R, Res),
+    a("cam", "ListAttachedUserAllPolicies", R, Res),
+    a("cam", "ListAttachedUserPolicies", R, Res),
+    a("cam", "ListEntitiesForPolicy", R, Res),
+    a("cam", "ListGroups", R, O),
+    a("cam", "ListGroupsForUser", R, Res),
+    a("cam", "ListPolicies", R, O),
+    a("cam", "ListUsers", R, O),
+    a("cam", "ListUsersForGroup", R, Res),
+    a("cam", "ReloadPolicies", W, O),
+    a("cam", "RemoveUserFromGroup", W, Res),
+    a("cam", "UpdateAccessKey", W, Res),
+    a("cam", "UpdateUser", W, Res),
+    // Chat: the CAM-enabled API list (doc 598/69962) and the server
+    // operations a Chat backend performs through its REST API.
+    a("im", "AccountNoSpeaking", W, Res),
+    a("im", "AddAuditErrorCorrections", W, Res),
+    a("im", "AddChatBotFAQ", W, Res),
+    a("im", "AddChatBotModelInfo", W, Res),
+    a("im", "AddChatBotSmallTalk", W, Res),
+    a("im", "AddDirtyWords", W, Res),
+    a("im", "AddFriend", W, Res),
+    a("im", "AddGift", W, Res),
+    a("im", "AddGroupMember", W, Res),
+    a("im", "AddIdentifier", W, Res),
+    a("im", "AddImAgent", W, Res),
+    a("im", "AddLocalAuditWords", W, Res),
+    a("im", "AddPactConfirmRecord", W, O),
+    a("im", "ApplyChatBotTrial", W, Res),
+    a("im", "BatchSendMessage", W, Res),
+    a("im", "CanIntelligentCallTrail", R, Res),
+    a("im", "CheckDev", R, Res),
+    a("im", "CheckIfIMNewUser", R, O),
+    a("im", "CheckIMAgentUsed", R, O),
+    a("im", "CheckImPostPay", R, Res),
+    a("im", "CheckResourceRefund", R, Res),
+    a("im", "ClearChatBotModelConfig", W, Res),
+    a("im", "CreateGroup", W, Res),
+    a("im", "CreatePushTask", W, Res),
+    a("im", "DeleteAccount", W, Res),
+    a("im", "DeleteFriend", W, Res),
+    a("im", "DeleteGroupMember", W, Res),
+    a("im", "DescribeAbilityConfInfo", R, Res),
+    a("im", "DescribeAccountList", R, Res),
+    a("im", "DescribeApiFrequency", R, Res),
+    a("im", "DescribeAppAndAccountInfo", R, Res),
+    a("im", "DescribeAppidGroupList", R, Res),
+    a("im", "DescribeAppStatList", R, Res),
+    a("im", "DescribeBizTypes", R, O),
+    a("im", "DescribeCallBack", R, Res),
+    a("im", "DescribePushRecord", R, Res),
+    a("im", "DescribeTrtcAppAndAccountInfo", R, Res),
+    a("im", "DestroyGroup", W, Res),
+    a("im", "GetFriendList", R, Res),
+    a("im", "GetGroupInfo", R, Res),
+    a("im", "GetJoinedGroupList", R, Res),
+    a("im", "GetMessageHistory", R, Res),
+    a("im", "GetNoSpeaking", R, Res),
+    a("im", "GetUserProfile", R, Res),
+    a("im", "ImportAccount", W, Res),
+    a("im", "ModifyGroupBaseInfo", W, Res),
+    a("im", "OpenTRTCService", W, Res),
+    a("im", "QueryOnlineStatus", R, Res),
+    a("im", "RecallMessage", W, Res),
+    a("im", "RegisterIMApp", W, Res),
+    a("im", "RemoveUser", W, Res),
+    a("im", "SendGroupMessage", W, Res),
+    a("im", "SendMessage", W, Res),
+    a("im", "SetAbilityConfInfo", W, Res),
+    a("im", "SetNoSpeaking", W, Res),
+    a("im", "SetUserProfile", W, Res),
+    a("im", "UpdateSecret", W, Res),
+];
+
+fn cmp_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// Looks up `service:name` (ASCII case-insensitively) without allocating.
+pub fn lookup(service: &str, name: &str) -> Option<&'static ActionInfo> {
+    ACTIONS
+        .binary_search_by(|info| {
+            cmp_ignore_case(info.service, service).then_with(|| cmp_ignore_case(info.name, name))
+        })
+        .ok()
+        .and_then(|i| ACTIONS.get(i))
+}
+
+/// Looks up a full action `service:name`.
+pub fn lookup_action(action: &str) -> Option<&'static ActionInfo> {
+    let (service, name) = action.split_once(':')?;
+    lookup(service, name)
+}
+
+/// True when `service` is a known service (case-insensitively).
+pub fn is_service(service: &str) -> bool {
+    SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_and_unique() {
+        for w in ACTIONS.windows(2) {
+            let ord = cmp_ignore_case(w[0].service, w[1].service)
+                .then_with(|| cmp_ignore_case(w[0].name, w[1].name));
+            assert_eq!(
+                ord,
+                std::cmp::Ordering::Less,
+                "{:?} before {:?}",
+                w[0],
+                w[1]
+            );
+        }
+        assert!(ACTIONS.iter().all(|a| SERVICES.contains(&a.service)));
+    }
+
+    #[test]
+    fn lookups() {
+        assert_eq!(
+            lookup("IM", "sendmessage").map(|a| a.name),
+            Some("SendMessage")
+        );
+        assert_eq!(
+            lookup_action("im:DescribeBizTypes").map(|a| a.level),
+            Some(Level::Operation)
+        );
+        assert!(lookup_action("im:Nope").is_none());
+        assert!(lookup_action("nocolon").is_none());
+    }
+}

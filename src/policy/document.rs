@@ -1,0 +1,386 @@
+//! A policy document: checking CAM 2.0 JSON against the grammar and
+//! compiling it into statements ready to evaluate.
+
+use super::action::ActionPattern;
+use super::condition::{self, Clause};
+use super::error::{ErrorCode, PolicyError, PolicyErrors, PolicyWarning, Position};
+use super::json::{self, Node, Value};
+use super::resource::ResourcePattern;
+
+/// The longest policy document CAM accepts, in characters.
+pub const MAX_DOCUMENT_CHARS: usize = 6144;
+
+/// `allow` or `deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Effect {
+    /// Grants the action.
+    Allow,
+    /// Forbids the action, whatever else allows it.
+    Deny,
+}
+
+/// A compiled statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// Its index in the document's `statement` array.
+    pub index: usize,
+    /// Allow or deny.
+    pub effect: Effect,
+    /// Action patterns, OR'ed.
+    pub actions: Vec<ActionPattern>,
+    /// Resource patterns, OR'ed.
+    pub resources: Vec<ResourcePattern>,
+    /// True when one of `resources` is `*` (needed to grant operation-level APIs).
+    pub any_resource: bool,
+    /// Condition clauses, AND'ed.
+    pub conditions: Vec<Clause>,
+}
+
+/// A compiled policy document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// The policy's name.
+    pub name: String,
+    /// Its statements, in document order.
+    pub statements: Vec<Statement>,
+}
+
+/// A successfully compiled policy with what looked odd in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compiled {
+    /// The policy.
+    pub policy: Policy,
+    /// Warnings (e.g. a wildcard that matches no catalogued action).
+    pub warnings: Vec<PolicyWarning>,
+}
+
+/// Collects errors and warnings with their text positions.
+pub(crate) struct Checker<'t> {
+    text: &'t str,
+    errors: Vec<PolicyError>,
+    warnings: Vec<PolicyWarning>,
+}
+
+impl Checker<'_> {
+    pub(crate) fn error(&mut self, code: ErrorCode, path: &str, offset: usize, message: String) {
+        self.errors.push(PolicyError {
+            code,
+            path: path.to_string(),
+            position: Position::of_offset(self.text, offset),
+            message,
+        });
+    }
+
+    pub(crate) fn warn(&mut self, path: &str, offset: usize, message: String) {
+        self.warnings.push(PolicyWarning {
+            path: path.to_string(),
+            position: Position::of_offset(self.text, offset),
+            message,
+        });
+    }
+}
+
+/// The characters a policy name may use.
+pub fn is_valid_policy_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+impl Policy {
+    /// Checks and compiles `text` as a CAM 2.0 policy document named `name`.
+    /// Returns every error found, each with its CAM code, path and position.
+    pub fn parse(name: &str, text: &str) -> Result<Compiled, PolicyErrors> {
+        let mut ck = Checker {
+            text,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let chars = text.chars().count();
+        if chars > MAX_DOCUMENT_CHARS {
+            ck.error(
+                ErrorCode::PolicyDocumentLengthOverLimit,
+                "",
+                0,
+                format!("document is {chars} characters long; the limit is {MAX_DOCUMENT_CHARS}"),
+            );
+            return Err(PolicyErrors(ck.errors));
+        }
+        let root = match json::parse(text) {
+            Ok(root) => root,
+            Err(e) => {
+                ck.error(
+                    ErrorCode::PolicyDocumentError,
+                    "",
+                    e.offset,
+                    format!("document is not valid JSON: {}", e.message),
+                );
+                return Err(PolicyErrors(ck.errors));
+            }
+        };
+        let statements = document(&root, &mut ck);
+        if ck.errors.is_empty() {
+            Ok(Compiled {
+                policy: Policy {
+                    name: name.to_string(),
+                    statements,
+                },
+                warnings: ck.warnings,
+            })
+        } else {
+            Err(PolicyErrors(ck.errors))
+        }
+    }
+}
+
+fn document(root: &Node, ck: &mut Checker<'_>) -> Vec<Statement> {
+    let Value::Object(members) = &root.value else {
+        ck.error(
+            ErrorCode::PolicyDocumentError,
+            "",
+            root.offset,
+            format!("document must be a JSON object, not {}", root.value.kind()),
+        );
+        return Vec::new();
+    };
+    let mut version = None;
+    let mut statement = None;
+    for (key, node) in members {
+        match key.name.as_str() {
+            "version" => version = Some(node),
+            "statement" => statement = Some(node),
+            other => ck.error(
+                ErrorCode::PolicyDocumentError,
+                other,
+                key.offset,
+                unknown_key(other, "document", &["version", "statement"]),
+            ),
+        }
+    }
+    match version {
+        None => ck.error(
+            ErrorCode::VersionError,
+            "version",
+            root.offset,
+            "`version` is missing".into(),
+        ),
+        Some(n) if n.value == Value::String("2.0".into()) => {}
+        Some(n) => ck.error(
+            ErrorCode::VersionError,
+            "version",
+            n.offset,
+            format!("`version` must be \"2.0\", not {}", shown(&n.value)),
+        ),
+    }
+    let Some(st) = statement else {
+        ck.error(
+            ErrorCode::StatementError,
+            "statement",
+            root.offset,
+            "`statement` is missing".into(),
+        );
+        return Vec::new();
+    };
+    let Value::Array(items) = &st.value else {
+        ck.error(
+            ErrorCode::StatementError,
+            "statement",
+            st.offset,
+            format!("`statement` must be an array, not {}", st.value.kind()),
+        );
+        return Vec::new();
+    };
+    if items.is_empty() {
+        ck.error(
+            ErrorCode::StatementError,
+            "statement",
+            st.offset,
+            "`statement` is empty".into(),
+        );
+    }
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| statement_of(i, n, ck))
+        .collect()
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("`{s}`"),
+        Value::Number(raw, _) => format!("`{raw}`"),
+        other => other.kind().to_string(),
+    }
+}
+
+fn unknown_key(key: &str, what: &str, known: &[&str]) -> String {
+    let lower = key.to_ascii_lowercase();
+    if known.contains(&lower.as_str()) {
+        format!("unknown key `{key}` in {what}; keys are lowercase: `{lower}`")
+    } else {
+        format!(
+            "unknown key `{key}` in {what}; expected one of `{}`",
+            known.join("`, `")
+        )
+    }
+}
+
+fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement> {
+    let path = format!("statement[{i}]");
+    let Value::Object(members) = &node.value else {
+        ck.error(
+            ErrorCode::StatementError,
+            &path,
+            node.offset,
+            format!("a statement must be an object, not {}", node.value.kind()),
+        );
+        return None;
+    };
+    let before = ck.errors.len();
+    let (mut effect, mut action, mut resource, mut cond) = (None, None, None, None);
+    for (key, n) in members {
+        match key.name.as_str() {
+            "effect" => effect = Some(n),
+            "action" => action = Some(n),
+            "resource" => resource = Some(n),
+            "condition" => cond = Some(n),
+            "principal" => ck.error(
+                ErrorCode::StatementError,
+                &format!("{path}.principal"),
+                key.offset,
+                "`principal` is not allowed in a user or group policy (it belongs in role trust and bucket policies)".into(),
+            ),
+            other => ck.error(
+                ErrorCode::StatementError,
+                &format!("{path}.{other}"),
+                key.offset,
+                unknown_key(other, "statement", &["effect", "action", "resource", "condition"]),
+            ),
+        }
+    }
+    let effect = match effect {
+        None => {
+            ck.error(
+                ErrorCode::EffectError,
+                &format!("{path}.effect"),
+                node.offset,
+                "`effect` is missing".into(),
+            );
+            None
+        }
+        Some(n) => match &n.value {
+            Value::String(s) if s == "allow" => Some(Effect::Allow),
+            Value::String(s) if s == "deny" => Some(Effect::Deny),
+            other => {
+                ck.error(
+                    ErrorCode::EffectError,
+                    &format!("{path}.effect"),
+                    n.offset,
+                    format!(
+                        "`effect` must be \"allow\" or \"deny\", not {}",
+                        shown(other)
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let actions = strings(
+        action,
+        &format!("{path}.action"),
+        "action",
+        ErrorCode::ActionError,
+        node.offset,
+        ck,
+    )
+    .into_iter()
+    .filter_map(|(p, off, s)| ActionPattern::compile(&s, &p, off, ck))
+    .collect::<Vec<_>>();
+    let resources = strings(
+        resource,
+        &format!("{path}.resource"),
+        "resource",
+        ErrorCode::ResourceError,
+        node.offset,
+        ck,
+    )
+    .into_iter()
+    .filter_map(|(p, off, s)| match ResourcePattern::parse(&s) {
+        Ok(r) => Some(r),
+        Err(m) => {
+            ck.error(ErrorCode::ResourceError, &p, off, m);
+            None
+        }
+    })
+    .collect::<Vec<_>>();
+    let conditions = cond
+        .map(|c| condition::compile(c, &format!("{path}.condition"), ck))
+        .unwrap_or_default();
+    if ck.errors.len() != before {
+        return None;
+    }
+    Some(Statement {
+        index: i,
+        effect: effect?,
+        any_resource: resources.contains(&ResourcePattern::Any),
+        actions,
+        resources,
+        conditions,
+    })
+}
+
+/// A string or a non-empty array of strings, with each item's path and offset.
+fn strings(
+    node: Option<&Node>,
+    path: &str,
+    what: &str,
+    code: ErrorCode,
+    parent_offset: usize,
+    ck: &mut Checker<'_>,
+) -> Vec<(String, usize, String)> {
+    let Some(node) = node else {
+        ck.error(code, path, parent_offset, format!("`{what}` is missing"));
+        return Vec::new();
+    };
+    match &node.value {
+        Value::String(s) => vec![(path.to_string(), node.offset, s.clone())],
+        Value::Array(items) if items.is_empty() => {
+            ck.error(
+                code,
+                path,
+                node.offset,
+                format!("`{what}` is an empty array"),
+            );
+            Vec::new()
+        }
+        Value::Array(items) => {
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let p = format!("{path}[{i}]");
+                match &item.value {
+                    Value::String(s) => out.push((p, item.offset, s.clone())),
+                    other => ck.error(
+                        code,
+                        &p,
+                        item.offset,
+                        format!("each `{what}` must be a string, not {}", other.kind()),
+                    ),
+                }
+            }
+            out
+        }
+        other => {
+            ck.error(
+                code,
+                path,
+                node.offset,
+                format!(
+                    "`{what}` must be a string or an array of strings, not {}",
+                    other.kind()
+                ),
+            );
+            Vec::new()
+        }
+    }
+}

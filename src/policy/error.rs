@@ -1,0 +1,166 @@
+//! Validation errors and warnings for policy documents, each with its CAM error code.
+
+use std::fmt;
+
+/// The CAM error codes a policy document can fail with.
+///
+/// The names are those of the CAM API (`InvalidParameter.*`), so that an
+/// operator can search for them in CAM's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The document is not JSON, not an object, or has an unknown or duplicate key.
+    PolicyDocumentError,
+    /// `version` is missing or not `"2.0"`.
+    VersionError,
+    /// `statement` is missing or malformed, or a statement has an unknown key.
+    StatementError,
+    /// `effect` is missing or not `allow`/`deny`.
+    EffectError,
+    /// `action` is missing or malformed.
+    ActionError,
+    /// An action names no catalogued action of a known service.
+    ActionNotExist,
+    /// An action names a service camd does not know.
+    ActionServiceNotExist,
+    /// `resource` is missing or malformed.
+    ResourceError,
+    /// `condition` is malformed (not an object, empty, bad key).
+    ConditionError,
+    /// A condition operator or qualifier is unknown.
+    ConditionTypeError,
+    /// A condition value does not fit its operator.
+    ConditionContentError,
+    /// The document is longer than 6,144 characters.
+    PolicyDocumentLengthOverLimit,
+}
+
+impl ErrorCode {
+    /// The CAM error code as a string, e.g. `InvalidParameter.ActionError`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PolicyDocumentError => "InvalidParameter.PolicyDocumentError",
+            Self::VersionError => "InvalidParameter.VersionError",
+            Self::StatementError => "InvalidParameter.StatementError",
+            Self::EffectError => "InvalidParameter.EffectError",
+            Self::ActionError => "InvalidParameter.ActionError",
+            Self::ActionNotExist => "InvalidParameter.ActionNotExist",
+            Self::ActionServiceNotExist => "InvalidParameter.ActionServiceNotExist",
+            Self::ResourceError => "InvalidParameter.ResourceError",
+            Self::ConditionError => "InvalidParameter.ConditionError",
+            Self::ConditionTypeError => "InvalidParameter.ConditionTypeError",
+            Self::ConditionContentError => "InvalidParameter.ConditionContentError",
+            Self::PolicyDocumentLengthOverLimit => "InvalidParameter.PolicyDocumentLengthOverLimit",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A line and column in the document text, both counted from 1 (columns in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    /// Line number, from 1.
+    pub line: u32,
+    /// Column number in characters, from 1.
+    pub column: u32,
+}
+
+impl Position {
+    /// The position of byte offset `offset` in `text`.
+    pub fn of_offset(text: &str, offset: usize) -> Self {
+        let mut line = 1u32;
+        let mut column = 1u32;
+        for (i, c) in text.char_indices() {
+            if i >= offset {
+                break;
+            }
+            if c == '\n' {
+                line = line.saturating_add(1);
+                column = 1;
+            } else {
+                column = column.saturating_add(1);
+            }
+        }
+        Self { line, column }
+    }
+}
+
+/// One thing wrong with a policy document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    /// The CAM error code.
+    pub code: ErrorCode,
+    /// Where in the document, e.g. `statement[2].condition.ip_equal.qcs:ip[0]`;
+    /// empty for the document as a whole.
+    pub path: String,
+    /// Where in the text.
+    pub position: Position,
+    /// What is wrong, lowercase, naming the bad input.
+    pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.code)?;
+        if !self.path.is_empty() {
+            write!(f, "at `{}` ", self.path)?;
+        }
+        write!(
+            f,
+            "(line {}, column {}): {}",
+            self.position.line, self.position.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// Something legal but probably not meant, e.g. a wildcard action that matches no catalogued action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyWarning {
+    /// Where in the document.
+    pub path: String,
+    /// Where in the text.
+    pub position: Position,
+    /// What looks wrong.
+    pub message: String,
+}
+
+impl fmt::Display for PolicyWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "warning: at `{}` (line {}, column {}): {}",
+            self.path, self.position.line, self.position.column, self.message
+        )
+    }
+}
+
+/// Every error found in one document (never empty when returned as an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyErrors(pub Vec<PolicyError>);
+
+impl PolicyErrors {
+    /// The first error's code; documents are reported under it.
+    pub fn code(&self) -> Option<ErrorCode> {
+        self.0.first().map(|e| e.code)
+    }
+}
+
+impl fmt::Display for PolicyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PolicyErrors {}

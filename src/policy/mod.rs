@@ -1,0 +1,26 @@
+//! The CAM 2.0 policy engine: documents, validation with CAM error codes,
+//! wildcard patterns, conditions, compiled evaluation, presets and the action
+//! catalogue. Pure: no I/O, no async, no allocation while evaluating.
+
+mod action;
+pub mod catalog;
+mod cidr;
+mod condition;
+mod decision;
+mod document;
+mod error;
+pub mod json;
+mod pattern;
+pub mod preset;
+mod request;
+mod resource;
+mod set;
+mod time;
+
+pub use action::ActionPattern;
+pub use decision::{Decision, Reason, StatementRef};
+pub use document::{Compiled, Effect, MAX_DOCUMENT_CHARS, Policy, Statement, is_valid_policy_name};
+pub use error::{ErrorCode, PolicyError, PolicyErrors, PolicyWarning, Position};
+pub use request::{Principal, Request, RequestError, ResourceRef};
+pub use set::PolicySet;
+pub use time::parse_ms as parse_time_ms;

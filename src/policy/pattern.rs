@@ -1,0 +1,304 @@
+//! Wildcard patterns (`*` matches any run of characters) with the policy
+//! variables `${uin}` and `${owner_uin}`, pre-parsed and matched without allocating.
+
+/// A policy variable, resolved per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Var {
+    /// `${uin}`: the caller's uin.
+    Uin,
+    /// `${owner_uin}`: the root account's uin.
+    OwnerUin,
+}
+
+/// The values policy variables take for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vars {
+    /// The caller's uin.
+    pub uin: u64,
+    /// The root account's uin.
+    pub owner_uin: u64,
+}
+
+impl Vars {
+    fn get(self, var: Var) -> u64 {
+        match var {
+            Var::Uin => self.uin,
+            Var::OwnerUin => self.owner_uin,
+        }
+    }
+}
+
+/// A u64 rendered in decimal into a stack buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Digits {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    /// Renders `n`.
+    pub fn new(mut n: u64) -> Self {
+        let mut buf = [0u8; 20];
+        let mut start = buf.len();
+        loop {
+            start -= 1;
+            if let Some(slot) = buf.get_mut(start) {
+                *slot = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 || start == 0 {
+                break;
+            }
+        }
+        Self { buf, start }
+    }
+
+    /// The digits.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Lit(Box<[u8]>),
+    Var(Var),
+}
+
+/// Why a pattern could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternError(pub String);
+
+/// A pre-parsed pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    /// The runs between `*`s (one run when there is no `*`).
+    parts: Vec<Vec<Piece>>,
+    /// Literals are stored lowercase and compared ASCII-case-insensitively.
+    ignore_case: bool,
+    /// True when the pattern uses a policy variable.
+    has_vars: bool,
+}
+
+impl Pattern {
+    /// Parses `text`; with `wildcards` a `*` matches any run, otherwise it is literal.
+    /// With `vars`, `${uin}` and `${owner_uin}` are variables and any other `${` is an error.
+    pub fn parse(
+        text: &str,
+        wildcards: bool,
+        vars: bool,
+        ignore_case: bool,
+    ) -> Result<Self, PatternError> {
+        let mut parts = vec![Vec::new()];
+        let mut lit: Vec<u8> = Vec::new();
+        let mut has_vars = false;
+        let mut rest = text;
+        fn flush(parts: &mut [Vec<Piece>], lit: &mut Vec<u8>) {
+            if !lit.is_empty() {
+                if let Some(last) = parts.last_mut() {
+                    last.push(Piece::Lit(std::mem::take(lit).into_boxed_slice()));
+                }
+            }
+        }
+        while let Some(c) = rest.chars().next() {
+            if wildcards && c == '*' {
+                flush(&mut parts, &mut lit);
+                parts.push(Vec::new());
+                rest = rest.get(1..).unwrap_or_default();
+                continue;
+            }
+            if vars && rest.starts_with("${") {
+                let end = rest.find('}').ok_or_else(|| {
+                    PatternError(format!("unterminated policy variable in `{text}`"))
+                })?;
+                let name = rest.get(2..end).unwrap_or_default();
+                let var = match name {
+                    "uin" => Var::Uin,
+                    "owner_uin" => Var::OwnerUin,
+                    _ => {
+                        return Err(PatternError(format!(
+                            "unknown policy variable `${{{name}}}` (known: `${{uin}}`, `${{owner_uin}}`)"
+                        )));
+                    }
+                };
+                flush(&mut parts, &mut lit);
+                if let Some(last) = parts.last_mut() {
+                    last.push(Piece::Var(var));
+                }
+                has_vars = true;
+                rest = rest.get(end + 1..).unwrap_or_default();
+                continue;
+            }
+            let mut buf = [0u8; 4];
+            let encoded = c.encode_utf8(&mut buf);
+            if ignore_case {
+                encoded.make_ascii_lowercase();
+            }
+            lit.extend_from_slice(encoded.as_bytes());
+            rest = rest.get(c.len_utf8()..).unwrap_or_default();
+        }
+        flush(&mut parts, &mut lit);
+        Ok(Self {
+            parts,
+            ignore_case,
+            has_vars,
+        })
+    }
+
+    /// True for a pattern that is a lone `*`.
+    pub fn is_any(&self) -> bool {
+        self.parts.len() == 2 && self.parts.iter().all(Vec::is_empty)
+    }
+
+    /// True when the pattern contains a `*` wildcard.
+    pub fn has_wildcard(&self) -> bool {
+        self.parts.len() > 1
+    }
+
+    /// True when the pattern uses a policy variable.
+    pub fn has_vars(&self) -> bool {
+        self.has_vars
+    }
+
+    /// Whether `text` matches, with variables resolved from `vars`.
+    pub fn matches(&self, text: &str, vars: Vars) -> bool {
+        let t = text.as_bytes();
+        let n = self.parts.len();
+        let (Some(first), Some(last)) = (self.parts.first(), self.parts.last()) else {
+            return false;
+        };
+        if n == 1 {
+            return self.match_at(first, t, 0, vars) == Some(t.len());
+        }
+        let Some(mut pos) = self.match_at(first, t, 0, vars) else {
+            return false;
+        };
+        let last_len = self.len_of(last, vars);
+        let Some(tail_start) = t.len().checked_sub(last_len) else {
+            return false;
+        };
+        if tail_start < pos || self.match_at(last, t, tail_start, vars) != Some(t.len()) {
+            return false;
+        }
+        for part in self.parts.iter().take(n - 1).skip(1) {
+            if part.is_empty() {
+                continue;
+            }
+            let mut found = None;
+            let mut start = pos;
+            while start <= tail_start {
+                if let Some(end) = self.match_at(part, t, start, vars) {
+                    if end <= tail_start {
+                        found = Some(end);
+                    }
+                    break;
+                }
+                start += 1;
+            }
+            match found {
+                Some(end) => pos = end,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    fn len_of(&self, part: &[Piece], vars: Vars) -> usize {
+        part.iter()
+            .map(|p| match p {
+                Piece::Lit(l) => l.len(),
+                Piece::Var(v) => Digits::new(vars.get(*v)).as_bytes().len(),
+            })
+            .sum()
+    }
+
+    /// Matches the pieces of `part` at `start`; returns the end offset.
+    fn match_at(&self, part: &[Piece], t: &[u8], start: usize, vars: Vars) -> Option<usize> {
+        let mut pos = start;
+        for piece in part {
+            match piece {
+                Piece::Lit(lit) => {
+                    let end = pos.checked_add(lit.len())?;
+                    let window = t.get(pos..end)?;
+                    let same = if self.ignore_case {
+                        window
+                            .iter()
+                            .zip(lit.iter())
+                            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+                    } else {
+                        window == &lit[..]
+                    };
+                    if !same {
+                        return None;
+                    }
+                    pos = end;
+                }
+                Piece::Var(v) => {
+                    let digits = Digits::new(vars.get(*v));
+                    let d = digits.as_bytes();
+                    let end = pos.checked_add(d.len())?;
+                    if t.get(pos..end)? != d {
+                        return None;
+                    }
+                    pos = end;
+                }
+            }
+        }
+        Some(pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V: Vars = Vars {
+        uin: 100,
+        owner_uin: 12345678,
+    };
+
+    fn m(p: &str, t: &str) -> bool {
+        Pattern::parse(p, true, true, false).unwrap().matches(t, V)
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(m("*", ""));
+        assert!(m("*", "anything"));
+        assert!(m("a*", "abc"));
+        assert!(m("*c", "abc"));
+        assert!(m("a*c", "abc"));
+        assert!(m("a*c", "ac"));
+        assert!(!m("a*c", "ab"));
+        assert!(m("*b*", "abc"));
+        assert!(!m("*d*", "abc"));
+        assert!(m("a*b*b", "abbb"));
+        assert!(!m("ab*ba", "aba"));
+        assert!(m("**", "x"));
+        assert!(!m("abc", "abcd"));
+        assert!(m("x/${uin}", "x/100"));
+        assert!(!m("x/${uin}", "x/1000"));
+        assert!(m("${owner_uin}*", "12345678/a"));
+    }
+
+    #[test]
+    fn case() {
+        let p = Pattern::parse("im:Describe*", true, false, true).unwrap();
+        assert!(p.matches("IM:describeAccountList", V));
+        let p = Pattern::parse("Abc", true, false, false).unwrap();
+        assert!(!p.matches("abc", V));
+    }
+
+    #[test]
+    fn variable_errors() {
+        assert!(Pattern::parse("${nope}", true, true, false).is_err());
+        assert!(Pattern::parse("${uin", true, true, false).is_err());
+        assert!(Pattern::parse("${nope}", true, false, false).is_ok());
+    }
+
+    #[test]
+    fn digits() {
+        assert_eq!(Digits::new(0).as_bytes(), b"0");
+        assert_eq!(Digits::new(u64::MAX).as_bytes(), b"18446744073709551615");
+    }
+}
