@@ -1,5 +1,9 @@
 //! camd: Cloud Access Management (CAM) for Chat, on each host.
 //!
 //! - [`policy`]: the CAM 2.0 policy engine (pure, allocation-free evaluation).
+//! - [`catalog`]: policies by name, presets and custom policy files.
+//! - [`simulate`]: evaluating one request against named policies, as `camctl policy simulate` does.
 
+pub mod catalog;
 pub mod policy;
+pub mod simulate;

@@ -1,1 +1,13 @@
-fn main() {}
+//! The integration test binary: one crate, one module per topic.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod cases;
+mod cli;
+mod properties;
+mod reference;

@@ -120,6 +120,8 @@ impl Policy {
             }
         };
         let statements = document(&root, &mut ck);
+        ck.errors
+            .sort_by_key(|e| (e.position.line, e.position.column));
         if ck.errors.is_empty() {
             Ok(Compiled {
                 policy: Policy {

@@ -143,10 +143,10 @@ pub fn parse_ms(text: &str) -> Option<i64> {
     Some(day_ms + ((h * 60 + mi - offset_min) * 60 + s) * 1000 + ms)
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` in a stack buffer.
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` in a stack buffer.
 #[derive(Debug, Clone, Copy)]
 pub struct TimeText {
-    buf: [u8; 20],
+    buf: [u8; 24],
 }
 
 impl TimeText {
@@ -156,7 +156,7 @@ impl TimeText {
         let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
         let rem = secs.rem_euclid(86_400);
         let y = y.clamp(0, 9999);
-        let mut buf = *b"0000-00-00T00:00:00Z";
+        let mut buf = *b"0000-00-00T00:00:00.000Z";
         let fields = [
             (0, y, 4),
             (5, m, 2),
@@ -164,6 +164,7 @@ impl TimeText {
             (11, rem / 3600, 2),
             (14, rem / 60 % 60, 2),
             (17, rem % 60, 2),
+            (20, ms.rem_euclid(1000), 3),
         ];
         for (at, mut v, width) in fields {
             for i in (0..width).rev() {
@@ -212,7 +213,7 @@ mod tests {
 
     #[test]
     fn renders_round_trip() {
-        for ms in [0, 1_795_827_723_000, 951_782_400_000, 4_102_444_799_000] {
+        for ms in [0, 1_795_827_723_001, 951_782_400_000, 4_102_444_799_000] {
             let t = TimeText::new(ms);
             assert_eq!(parse_ms(t.as_str()), Some(ms), "{}", t.as_str());
         }

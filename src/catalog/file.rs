@@ -1,0 +1,106 @@
+//! Reading one custom policy file: the name comes from the file name, the
+//! document from its content.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::policy::{Compiled, Policy, PolicyErrors, is_valid_policy_name};
+
+/// Files larger than this are refused without reading them whole (a
+/// 6,144-character document is at most 24 KiB of UTF-8).
+const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// Why a policy file could not be used.
+#[derive(Debug, Error)]
+pub enum PolicyFileError {
+    /// The file could not be read.
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file name gives no valid policy name.
+    #[error(
+        "InvalidParameter.PolicyNameError: file `{path}` gives policy name `{name}`; a name is 1-128 characters of `A-Za-z0-9+=,.@_-`"
+    )]
+    Name {
+        /// The file.
+        path: PathBuf,
+        /// The name it would give.
+        name: String,
+    },
+    /// The file is too large to be a policy.
+    #[error(
+        "InvalidParameter.PolicyDocumentLengthOverLimit: file `{path}` is {size} bytes; a policy document is at most 6144 characters"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+    },
+    /// The file is not UTF-8.
+    #[error("InvalidParameter.PolicyDocumentError: file `{path}` is not UTF-8 text")]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The document is invalid.
+    #[error("invalid policy `{path}`: {errors}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Every error in it.
+        errors: PolicyErrors,
+    },
+}
+
+/// The policy name a file gives: its name without the `.json` extension.
+pub fn policy_name_of(path: &Path) -> String {
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match file.strip_suffix(".json") {
+        Some(stem) => stem.to_string(),
+        None => file,
+    }
+}
+
+/// Reads, checks and compiles one policy file.
+pub fn read_policy_file(path: &Path) -> Result<Compiled, PolicyFileError> {
+    let name = policy_name_of(path);
+    if !is_valid_policy_name(&name) {
+        return Err(PolicyFileError::Name {
+            path: path.to_path_buf(),
+            name,
+        });
+    }
+    let io = |source| PolicyFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    let size = bytes.len() as u64;
+    if size > MAX_FILE_BYTES {
+        return Err(PolicyFileError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|_| PolicyFileError::NotUtf8 {
+        path: path.to_path_buf(),
+    })?;
+    Policy::parse(&name, &text).map_err(|errors| PolicyFileError::Invalid {
+        path: path.to_path_buf(),
+        errors,
+    })
+}

@@ -1,0 +1,1 @@
+//! camctl's local policy tools, run as the real binary.

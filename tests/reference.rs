@@ -1,0 +1,1 @@
+//! Reference evaluator (filled in next).
