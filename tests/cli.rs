@@ -1,1 +1,268 @@
-//! camctl's local policy tools, run as the real binary.
+//! camctl's local policy tools (`policy lint`, `policy simulate`), run as the real binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub fn camctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_camctl"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A fresh temporary folder for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("camd-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const GOOD: &str = r#"{"version": "2.0", "statement": [
+  {"effect": "allow", "action": ["im:Send*", "im:Get*"], "resource": "qcs::im::uin/100000000001:sdkappid/1400000001",
+   "condition": {"ip_equal": {"qcs:ip": "10.0.0.0/8"}}},
+  {"effect": "deny", "action": "im:SendGroupMessage", "resource": "*"}]}"#;
+
+const BAD: &str = "{\"version\": \"2.0\",\n \"statement\": [{\"effect\": \"allow\", \"action\": \"im:Nope\", \"resource\": \"*\",\n   \"condition\": {\"ip_equal\": {\"qcs:ip\": [\"10.0.0.0/8\", \"10.0.0.0/33\"]}}}]}";
+
+#[test]
+fn lint_reports_codes_paths_and_positions() {
+    let dir = temp_dir("lint");
+    let good = dir.join("ChatOps.json");
+    let bad = dir.join("Broken.json");
+    std::fs::write(&good, GOOD).unwrap();
+    std::fs::write(&bad, BAD).unwrap();
+
+    let out = camctl(&["policy", "lint", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    let out = camctl(&[
+        "policy",
+        "lint",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("ChatOps.json: ok"), "{text}");
+    assert!(
+        text.contains(":2:46: InvalidParameter.ActionNotExist at `statement[0].action`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(":3:56: InvalidParameter.ConditionContentError at `statement[0].condition.ip_equal.qcs:ip[1]`"),
+        "{text}"
+    );
+
+    let bin = dir.join("Binary.json");
+    std::fs::write(&bin, [0xff, 0xfe, b'{']).unwrap();
+    let bad_name = dir.join("bad name.json");
+    std::fs::write(&bad_name, GOOD).unwrap();
+    let out = camctl(&[
+        "policy",
+        "lint",
+        bin.to_str().unwrap(),
+        bad_name.to_str().unwrap(),
+        "/nonexistent/x.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("is not UTF-8"), "{text}");
+    assert!(text.contains("InvalidParameter.PolicyNameError"), "{text}");
+    assert!(text.contains("cannot read `/nonexistent/x.json`"), "{text}");
+}
+
+#[test]
+fn simulate_decides_and_explains() {
+    let dir = temp_dir("simulate");
+    let good = dir.join("ChatOps.json");
+    std::fs::write(&good, GOOD).unwrap();
+    let g = good.to_str().unwrap();
+    let app = "qcs::im::uin/100000000001:sdkappid/1400000001";
+
+    let out = camctl(&[
+        "policy",
+        "simulate",
+        "--policy",
+        g,
+        "--action",
+        "im:SendMessage",
+        "--resource",
+        app,
+        "--context",
+        "qcs:ip=10.1.2.3",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["Decision"], "Allow");
+    assert_eq!(v["Reason"], "Allow");
+    assert_eq!(v["PolicyName"], "ChatOps");
+    assert_eq!(v["StatementIndex"], 0);
+
+    let out = camctl(&[
+        "policy",
+        "simulate",
+        "--policy",
+        g,
+        "--action",
+        "im:SendGroupMessage",
+        "--resource",
+        app,
+        "--context",
+        "qcs:ip=10.1.2.3",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            v["Decision"].as_str(),
+            v["Reason"].as_str(),
+            v["StatementIndex"].as_u64()
+        ),
+        (Some("Deny"), Some("ExplicitDeny"), Some(1))
+    );
+
+    // An unparseable context value never allows.
+    let out = camctl(&[
+        "policy",
+        "simulate",
+        "--policy",
+        g,
+        "--action",
+        "im:SendMessage",
+        "--resource",
+        app,
+        "--context",
+        "qcs:ip=nonsense",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("could not be evaluated"));
+
+    // Presets by name (and the old alias); the root account.
+    let out = camctl(&[
+        "policy",
+        "simulate",
+        "--policy",
+        "QcloudIMReadOnlyAccess",
+        "--action",
+        "im:GetGroupInfo",
+        "--resource",
+        app,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["PolicyName"], "QcloudChatReadOnlyAccess");
+    let out = camctl(&[
+        "policy",
+        "simulate",
+        "--policy",
+        "QcloudChatReadOnlyAccess",
+        "--action",
+        "im:SendMessage",
+        "--resource",
+        app,
+        "--uin",
+        "100000000001",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["Reason"], "Root");
+    assert_eq!(v["PolicyName"], Value::Null);
+
+    // Multi-valued context: a key given twice.
+    let tagged = dir.join("Tagged.json");
+    std::fs::write(
+        &tagged,
+        r#"{"version":"2.0","statement":[{"effect":"allow","action":"im:*","resource":"*",
+        "condition":{"for_all_value:string_equal":{"qcs:tag/team":["a","b"]}}}]}"#,
+    )
+    .unwrap();
+    let t = tagged.to_str().unwrap();
+    let run = |ctx: &[&str]| {
+        let mut args = vec![
+            "policy",
+            "simulate",
+            "--policy",
+            t,
+            "--action",
+            "im:SendMessage",
+            "--resource",
+            app,
+        ];
+        for c in ctx {
+            args.extend(["--context", c]);
+        }
+        camctl(&args).status.code()
+    };
+    assert_eq!(run(&["qcs:tag/team=a", "qcs:tag/team=b"]), Some(0));
+    assert_eq!(run(&["qcs:tag/team=a", "qcs:tag/team=c"]), Some(1));
+
+    // Errors exit 2 and name the bad input.
+    for (args, needle) in [
+        (
+            vec![
+                "--policy",
+                "NoSuchPreset",
+                "--action",
+                "im:SendMessage",
+                "--resource",
+                app,
+            ],
+            "`NoSuchPreset`",
+        ),
+        (
+            vec!["--policy", g, "--action", "SendMessage", "--resource", app],
+            "action `SendMessage`",
+        ),
+        (
+            vec![
+                "--policy",
+                g,
+                "--action",
+                "im:SendMessage",
+                "--resource",
+                "app1",
+            ],
+            "resource `app1`",
+        ),
+        (
+            vec![
+                "--policy",
+                g,
+                "--action",
+                "im:SendMessage",
+                "--resource",
+                app,
+                "--context",
+                "novalue",
+            ],
+            "context `novalue`",
+        ),
+        (
+            vec![
+                "--policy",
+                g,
+                "--action",
+                "im:SendMessage",
+                "--resource",
+                app,
+                "--time",
+                "noon",
+            ],
+            "time `noon`",
+        ),
+    ] {
+        let mut full = vec!["policy", "simulate"];
+        full.extend(args);
+        let out = camctl(&full);
+        assert_eq!(out.status.code(), Some(2), "{full:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{full:?}: {err}");
+    }
+}
