@@ -9,5 +9,6 @@
 
 mod cases;
 mod cli;
+mod no_alloc;
 mod properties;
 mod reference;

@@ -119,3 +119,33 @@ impl ActionPattern {
         self.pattern.matches(&buf, NO_VARS)
     }
 }
+
+/// The set of catalogued actions some pattern matches, one bit per catalogue
+/// position: deciding a catalogued action is then one bit test per statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ActionBits([u64; WORDS]);
+
+/// Words in an [`ActionBits`]: one bit per catalogued action.
+const WORDS: usize = ACTIONS.len().div_ceil(64);
+
+impl ActionBits {
+    /// The catalogued actions any of `patterns` matches.
+    pub fn of(patterns: &[ActionPattern]) -> Self {
+        let names = catalog::lowercase_names();
+        let mut words = [0u64; WORDS];
+        for (i, name) in names.iter().enumerate() {
+            if patterns.iter().any(|p| p.matches(name)) {
+                if let Some(w) = words.get_mut(i / 64) {
+                    *w |= 1 << (i % 64);
+                }
+            }
+        }
+        Self(words)
+    }
+
+    /// Whether catalogue position `i` is in the set.
+    #[inline]
+    pub fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}

@@ -36,6 +36,8 @@ pub struct ActionInfo {
 /// The services camd knows.
 pub const SERVICES: &[&str] = &["cam", "im"];
 
+use std::sync::OnceLock;
+
 use Access::{Read as R, Write as W};
 use Level::{Operation as O, Resource as Res};
 
@@ -161,6 +163,72 @@ pub fn lookup_action(action: &str) -> Option<&'static ActionInfo> {
     lookup(service, name)
 }
 
+/// The longest catalogued `service:name`, in bytes; longer actions are not catalogued.
+pub const MAX_ACTION_LEN: usize = 64;
+
+/// A cheap hash of a short key: its length and its first and last eight bytes.
+fn quick_hash(key: &[u8]) -> u64 {
+    let word = |bytes: &[u8]| {
+        let mut w = [0u8; 8];
+        for (d, s) in w.iter_mut().zip(bytes) {
+            *d = *s;
+        }
+        u64::from_le_bytes(w)
+    };
+    let head = word(key);
+    let tail = word(key.get(key.len().saturating_sub(8)..).unwrap_or_default());
+    (head ^ tail.rotate_left(29) ^ key.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Slots in the open-addressing table (a power of two, over four times the catalogue).
+const SLOTS: usize = (ACTIONS.len() * 4).next_power_of_two();
+
+/// Every catalogued action as lowercase `service:name`, in catalogue order.
+pub fn lowercase_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        ACTIONS
+            .iter()
+            .map(|a| format!("{}:{}", a.service, a.name).to_ascii_lowercase())
+            .collect()
+    })
+}
+
+/// Catalogue position + 1 per slot (0 is empty), filled by linear probing.
+fn table() -> &'static [u16; SLOTS] {
+    static TABLE: OnceLock<[u16; SLOTS]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [0u16; SLOTS];
+        for (i, name) in lowercase_names().iter().enumerate() {
+            let mut slot = (quick_hash(name.as_bytes()) >> 40) as usize % SLOTS;
+            while t.get(slot).is_some_and(|v| *v != 0) {
+                slot = (slot + 1) % SLOTS;
+            }
+            if let Some(v) = t.get_mut(slot) {
+                *v = u16::try_from(i + 1).unwrap_or(0);
+            }
+        }
+        t
+    })
+}
+
+/// The catalogue position of a lowercase `service:name`, without allocating.
+pub fn position(lowercase_action: &[u8]) -> Option<usize> {
+    let t = table();
+    let names = lowercase_names();
+    let mut slot = (quick_hash(lowercase_action) >> 40) as usize % SLOTS;
+    loop {
+        let i = usize::from(*t.get(slot)?).checked_sub(1)?;
+        if names
+            .get(i)
+            .is_some_and(|n| n.as_bytes() == lowercase_action)
+        {
+            return Some(i);
+        }
+        slot = (slot + 1) % SLOTS;
+    }
+}
+
 /// True when `service` is a known service (case-insensitively).
 pub fn is_service(service: &str) -> bool {
     SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service))
@@ -198,5 +266,18 @@ mod tests {
         );
         assert!(lookup_action("im:Nope").is_none());
         assert!(lookup_action("nocolon").is_none());
+        assert_eq!(
+            position(b"im:sendmessage")
+                .and_then(|i| ACTIONS.get(i))
+                .map(|a| a.name),
+            Some("SendMessage")
+        );
+        assert!(position(b"im:SendMessage").is_none());
+        assert!(lowercase_names().iter().all(|n| n.len() <= MAX_ACTION_LEN));
+        for (i, n) in lowercase_names().iter().enumerate() {
+            assert_eq!(position(n.as_bytes()), Some(i));
+        }
+        assert!(position(b"").is_none());
+        assert!(position(b"im:sendmessagex").is_none());
     }
 }

@@ -70,11 +70,40 @@ pub enum Qualifier {
     ForAllValue,
 }
 
+/// Where a clause's request values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The request context.
+    Context,
+    /// `qcs:uin`, filled by the engine.
+    Uin,
+    /// `qcs:owner_uin`, filled by the engine.
+    OwnerUin,
+    /// `qcs:current_time`, filled by the engine.
+    CurrentTime,
+}
+
+impl Source {
+    fn of(key: &str) -> Self {
+        if key.eq_ignore_ascii_case("qcs:uin") {
+            Source::Uin
+        } else if key.eq_ignore_ascii_case("qcs:owner_uin") {
+            Source::OwnerUin
+        } else if key.eq_ignore_ascii_case("qcs:current_time") {
+            Source::CurrentTime
+        } else {
+            Source::Context
+        }
+    }
+}
+
 /// One operator applied to one key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Clause {
     /// The condition key as written, e.g. `qcs:ip`.
     pub key: Box<str>,
+    /// Where its request values come from.
+    pub source: Source,
     /// The policy's values, typed.
     pub values: Values,
     /// A `*_not_equal` operator: the negation of its `*_equal`.
@@ -280,6 +309,7 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
             let values = typed_values(&base, &items, ck);
             if let Some(values) = values {
                 clauses.push(Clause {
+                    source: Source::of(&key.name),
                     key: key.name.clone().into_boxed_str(),
                     values,
                     negate,
@@ -415,15 +445,12 @@ impl Filled {
     }
 }
 
-fn filled(key: &str, req: &Request<'_>) -> Option<Filled> {
-    if key.eq_ignore_ascii_case("qcs:uin") {
-        Some(Filled::Digits(Digits::new(req.principal.uin)))
-    } else if key.eq_ignore_ascii_case("qcs:owner_uin") {
-        Some(Filled::Digits(Digits::new(req.principal.owner_uin)))
-    } else if key.eq_ignore_ascii_case("qcs:current_time") {
-        Some(Filled::Time(TimeText::new(req.now_ms)))
-    } else {
-        None
+fn filled(source: Source, req: &Request<'_>) -> Option<Filled> {
+    match source {
+        Source::Uin => Some(Filled::Digits(Digits::new(req.principal.uin))),
+        Source::OwnerUin => Some(Filled::Digits(Digits::new(req.principal.owner_uin))),
+        Source::CurrentTime => Some(Filled::Time(TimeText::new(req.now_ms))),
+        Source::Context => None,
     }
 }
 
@@ -459,7 +486,7 @@ impl Clause {
             uin: req.principal.uin,
             owner_uin: req.principal.owner_uin,
         };
-        let own = filled(&self.key, req);
+        let own = filled(self.source, req);
         let mut count = 0usize;
         let mut any_single = false;
         let mut any_per = false;

@@ -1,7 +1,7 @@
 //! A policy document: checking CAM 2.0 JSON against the grammar and
 //! compiling it into statements ready to evaluate.
 
-use super::action::ActionPattern;
+use super::action::{ActionBits, ActionPattern};
 use super::condition::{self, Clause};
 use super::error::{ErrorCode, PolicyError, PolicyErrors, PolicyWarning, Position};
 use super::json::{self, Node, Value};
@@ -28,6 +28,8 @@ pub struct Statement {
     pub effect: Effect,
     /// Action patterns, OR'ed.
     pub actions: Vec<ActionPattern>,
+    /// The catalogued actions `actions` match, precomputed.
+    pub action_bits: ActionBits,
     /// Resource patterns, OR'ed.
     pub resources: Vec<ResourcePattern>,
     /// True when one of `resources` is `*` (needed to grant operation-level APIs).
@@ -326,6 +328,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
         index: i,
         effect: effect?,
         any_resource: resources.contains(&ResourcePattern::Any),
+        action_bits: ActionBits::of(&actions),
         actions,
         resources,
         conditions,

@@ -17,7 +17,7 @@ mod resource;
 mod set;
 mod time;
 
-pub use action::ActionPattern;
+pub use action::{ActionBits, ActionPattern};
 pub use decision::{Decision, Reason, StatementRef};
 pub use document::{Compiled, Effect, MAX_DOCUMENT_CHARS, Policy, Statement, is_valid_policy_name};
 pub use error::{ErrorCode, PolicyError, PolicyErrors, PolicyWarning, Position};

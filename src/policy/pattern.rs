@@ -78,6 +78,53 @@ pub struct Pattern {
     ignore_case: bool,
     /// True when the pattern uses a policy variable.
     has_vars: bool,
+    /// A faster way to match the common shapes.
+    shape: Shape,
+}
+
+/// The shapes matched without walking `parts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Shape {
+    /// A lone `*`.
+    Any,
+    /// A literal without wildcards or variables.
+    Exact(Box<[u8]>),
+    /// A literal followed by one `*`.
+    Prefix(Box<[u8]>),
+    /// Anything else.
+    General,
+}
+
+impl Shape {
+    fn of(parts: &[Vec<Piece>]) -> Self {
+        let literal = |part: &[Piece]| -> Option<Box<[u8]>> {
+            match part {
+                [] => Some(Box::from(&b""[..])),
+                [Piece::Lit(l)] => Some(l.clone()),
+                _ => None,
+            }
+        };
+        match parts {
+            [a, b] if a.is_empty() && b.is_empty() => Shape::Any,
+            [only] => literal(only).map_or(Shape::General, Shape::Exact),
+            [first, last] if last.is_empty() => {
+                literal(first).map_or(Shape::General, Shape::Prefix)
+            }
+            _ => Shape::General,
+        }
+    }
+}
+
+fn same(text: &[u8], lit: &[u8], ignore_case: bool) -> bool {
+    if ignore_case {
+        text.len() == lit.len()
+            && text
+                .iter()
+                .zip(lit)
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    } else {
+        text == lit
+    }
 }
 
 impl Pattern {
@@ -139,6 +186,7 @@ impl Pattern {
         }
         flush(&mut parts, &mut lit);
         Ok(Self {
+            shape: Shape::of(&parts),
             parts,
             ignore_case,
             has_vars,
@@ -163,6 +211,16 @@ impl Pattern {
     /// Whether `text` matches, with variables resolved from `vars`.
     pub fn matches(&self, text: &str, vars: Vars) -> bool {
         let t = text.as_bytes();
+        match &self.shape {
+            Shape::Any => return true,
+            Shape::Exact(lit) => return same(t, lit, self.ignore_case),
+            Shape::Prefix(lit) => {
+                return t
+                    .get(..lit.len())
+                    .is_some_and(|head| same(head, lit, self.ignore_case));
+            }
+            Shape::General => {}
+        }
         let n = self.parts.len();
         let (Some(first), Some(last)) = (self.parts.first(), self.parts.last()) else {
             return false;
@@ -219,16 +277,7 @@ impl Pattern {
             match piece {
                 Piece::Lit(lit) => {
                     let end = pos.checked_add(lit.len())?;
-                    let window = t.get(pos..end)?;
-                    let same = if self.ignore_case {
-                        window
-                            .iter()
-                            .zip(lit.iter())
-                            .all(|(a, b)| a.to_ascii_lowercase() == *b)
-                    } else {
-                        window == &lit[..]
-                    };
-                    if !same {
+                    if !same(t.get(pos..end)?, lit, self.ignore_case) {
                         return None;
                     }
                     pos = end;

@@ -3,6 +3,8 @@
 
 use thiserror::Error;
 
+use super::catalog;
+
 /// Why a request cannot be evaluated at all.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RequestError {
@@ -58,12 +60,29 @@ impl<'a> ResourceRef<'a> {
         }
         let bad = || RequestError::Resource(text.to_string());
         let rest = text.strip_prefix("qcs:").ok_or_else(bad)?;
-        let mut it = rest.splitn(5, ':');
-        let (Some(_project), Some(service), Some(region), Some(account), Some(resource)) =
-            (it.next(), it.next(), it.next(), it.next(), it.next())
-        else {
+        // The first four colons end project, service, region and account;
+        // the last segment may hold colons of its own.
+        let mut cuts = [0usize; 4];
+        let mut found = 0;
+        for (i, b) in rest.bytes().enumerate() {
+            if b == b':' {
+                match cuts.get_mut(found) {
+                    Some(c) => *c = i,
+                    None => break,
+                }
+                found += 1;
+                if found == cuts.len() {
+                    break;
+                }
+            }
+        }
+        if found < cuts.len() {
             return Err(bad());
-        };
+        }
+        let [c0, c1, c2, c3] = cuts;
+        let seg = |a: usize, b: usize| rest.get(a..b).ok_or_else(bad);
+        let (service, region, account) = (seg(c0 + 1, c1)?, seg(c1 + 1, c2)?, seg(c2 + 1, c3)?);
+        let resource = rest.get(c3 + 1..).ok_or_else(bad)?;
         if service.is_empty() || resource.is_empty() {
             return Err(bad());
         }
@@ -81,6 +100,8 @@ impl<'a> ResourceRef<'a> {
 pub struct Request<'a> {
     /// The action as asked, without a `name/` prefix, e.g. `im:SendMessage`.
     pub action: &'a str,
+    /// The action's position in the catalogue, if it is catalogued.
+    pub action_index: Option<usize>,
     /// The resource, split.
     pub resource: ResourceRef<'a>,
     /// Who asks.
@@ -103,16 +124,29 @@ impl<'a> Request<'a> {
         context: &'a [(&'a str, &'a str)],
     ) -> Result<Self, RequestError> {
         let action = action.strip_prefix("name/").unwrap_or(action);
-        match action.split_once(':') {
-            Some((service, name))
-                if !service.is_empty()
-                    && !name.is_empty()
-                    && !action.contains('*')
-                    && !name.contains(':') => {}
+        // One pass: check `service:ApiName` (one colon, no `*`, both sides
+        // non-empty) and lowercase into a stack buffer for the catalogue lookup.
+        let mut lower = [0u8; catalog::MAX_ACTION_LEN];
+        let mut colon = None;
+        let mut well_formed = true;
+        for (i, b) in action.bytes().enumerate() {
+            match b {
+                b':' if colon.is_none() => colon = Some(i),
+                b':' | b'*' => well_formed = false,
+                _ => {}
+            }
+            if let Some(slot) = lower.get_mut(i) {
+                *slot = b.to_ascii_lowercase();
+            }
+        }
+        match colon {
+            Some(c) if well_formed && c > 0 && c + 1 < action.len() => {}
             _ => return Err(RequestError::Action(action.to_string())),
         }
+        let action_index = lower.get(..action.len()).and_then(catalog::position);
         Ok(Self {
             action,
+            action_index,
             resource: ResourceRef::parse(resource)?,
             principal,
             now_ms,

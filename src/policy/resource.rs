@@ -4,6 +4,10 @@ use super::pattern::{Pattern, Vars};
 use super::request::ResourceRef;
 
 /// A compiled resource pattern.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "patterns sit in a statement's Vec; boxing `Qcs` would add a pointer hop on the decision path"
+)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResourcePattern {
     /// `*`: every resource, and the only pattern that grants operation-level APIs.

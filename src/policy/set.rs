@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::action::ActionBits;
 use super::catalog::{self, Level};
 use super::condition::{Outcome, eval_all};
 use super::decision::{Decision, Reason, StatementRef};
@@ -11,18 +12,24 @@ use super::document::{Effect, Policy, Statement};
 use super::pattern::Vars;
 use super::request::Request;
 
-/// One policy's statements split by effect, so that denies are checked first.
-#[derive(Debug, Clone)]
-struct Split {
-    policy: Arc<Policy>,
-    deny: Vec<usize>,
-    allow: Vec<usize>,
+/// One statement of the set, with what the scan needs inline.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// The catalogued actions the statement matches.
+    bits: ActionBits,
+    /// Index into `PolicySet::policies`.
+    policy: u32,
+    /// Index into that policy's statements.
+    statement: u32,
 }
 
 /// The effective policies of one principal, compiled once and evaluated many times.
 #[derive(Debug, Clone, Default)]
 pub struct PolicySet {
-    policies: Vec<Split>,
+    policies: Vec<Arc<Policy>>,
+    /// Every statement, deny statements first, so that reaching an allow
+    /// entry means no deny applied.
+    entries: Box<[Entry]>,
 }
 
 /// How a statement relates to a request.
@@ -35,31 +42,35 @@ enum Hit {
 impl PolicySet {
     /// Compiles a set from policies (duplicates by name are kept once).
     pub fn new(policies: impl IntoIterator<Item = Arc<Policy>>) -> Self {
-        let mut out: Vec<Split> = Vec::new();
+        let mut unique: Vec<Arc<Policy>> = Vec::new();
         for p in policies {
-            if out.iter().any(|s| s.policy.name == p.name) {
-                continue;
+            if !unique.iter().any(|u| u.name == p.name) {
+                unique.push(p);
             }
-            let idx = |e: Effect| {
-                p.statements
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.effect == e)
-                    .map(|(i, _)| i)
-                    .collect::<Vec<_>>()
-            };
-            out.push(Split {
-                deny: idx(Effect::Deny),
-                allow: idx(Effect::Allow),
-                policy: p,
-            });
         }
-        Self { policies: out }
+        let mut entries = Vec::new();
+        for effect in [Effect::Deny, Effect::Allow] {
+            for (pi, p) in unique.iter().enumerate() {
+                for (si, st) in p.statements.iter().enumerate() {
+                    if st.effect == effect {
+                        entries.push(Entry {
+                            bits: st.action_bits,
+                            policy: u32::try_from(pi).unwrap_or(u32::MAX),
+                            statement: u32::try_from(si).unwrap_or(u32::MAX),
+                        });
+                    }
+                }
+            }
+        }
+        Self {
+            policies: unique,
+            entries: entries.into_boxed_slice(),
+        }
     }
 
     /// The policies in the set.
     pub fn policies(&self) -> impl Iterator<Item = &Arc<Policy>> {
-        self.policies.iter().map(|s| &s.policy)
+        self.policies.iter()
     }
 
     /// Number of policies.
@@ -88,33 +99,38 @@ impl PolicySet {
             },
             operation_level: None,
         };
-        for split in &self.policies {
-            for &i in &split.deny {
-                if let Some(st) = split.policy.statements.get(i) {
-                    match ctx.hit(st) {
-                        Hit::No => {}
-                        Hit::Yes => return deny(Reason::ExplicitDeny(at(split, st))),
-                        Hit::Unevaluable => return deny(Reason::FailClosedDeny(at(split, st))),
-                    }
+        let mut unevaluable_allow = None;
+        for e in &self.entries {
+            if let Some(i) = req.action_index {
+                if !e.bits.contains(i) {
+                    continue;
                 }
             }
-        }
-        let mut unevaluable_allow = None;
-        for split in &self.policies {
-            for &i in &split.allow {
-                if let Some(st) = split.policy.statements.get(i) {
-                    match ctx.hit(st) {
-                        Hit::No => {}
-                        Hit::Yes => {
-                            return Decision {
-                                reason: Reason::Allowed(at(split, st)),
-                                unevaluable_allow: None,
-                            };
-                        }
-                        Hit::Unevaluable => {
-                            unevaluable_allow = unevaluable_allow.or(Some(at(split, st)));
-                        }
-                    }
+            let Some(policy) = self.policies.get(e.policy as usize) else {
+                continue;
+            };
+            let Some(st) = policy.statements.get(e.statement as usize) else {
+                continue;
+            };
+            if req.action_index.is_none() && !st.actions.iter().any(|a| a.matches(req.action)) {
+                continue;
+            }
+            let at = StatementRef {
+                policy: &policy.name,
+                statement: st.index,
+            };
+            match (st.effect, ctx.hit(st)) {
+                (_, Hit::No) => {}
+                (Effect::Deny, Hit::Yes) => return deny(Reason::ExplicitDeny(at)),
+                (Effect::Deny, Hit::Unevaluable) => return deny(Reason::FailClosedDeny(at)),
+                (Effect::Allow, Hit::Yes) => {
+                    return Decision {
+                        reason: Reason::Allowed(at),
+                        unevaluable_allow: None,
+                    };
+                }
+                (Effect::Allow, Hit::Unevaluable) => {
+                    unevaluable_allow = unevaluable_allow.or(Some(at));
                 }
             }
         }
@@ -122,13 +138,6 @@ impl PolicySet {
             reason: Reason::ImplicitDeny,
             unevaluable_allow,
         }
-    }
-}
-
-fn at<'s>(split: &'s Split, st: &Statement) -> StatementRef<'s> {
-    StatementRef {
-        policy: &split.policy.name,
-        statement: st.index,
     }
 }
 
@@ -147,15 +156,16 @@ struct Eval<'r, 'a> {
 }
 
 impl Eval<'_, '_> {
+    /// Resource and condition, for a statement whose action matched.
     fn hit(&mut self, st: &Statement) -> Hit {
-        if !st.actions.iter().any(|a| a.matches(self.req.action)) {
-            return Hit::No;
-        }
         let resource_ok = if st.any_resource {
             true
         } else {
             let op = *self.operation_level.get_or_insert_with(|| {
-                catalog::lookup_action(self.req.action).is_some_and(|a| a.level == Level::Operation)
+                self.req
+                    .action_index
+                    .and_then(|i| catalog::ACTIONS.get(i))
+                    .is_some_and(|a| a.level == Level::Operation)
             });
             !op && st
                 .resources
