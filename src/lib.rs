@@ -4,6 +4,9 @@
 //! - [`catalog`]: policies by name, presets and custom policy files.
 //! - [`simulate`]: evaluating one request against named policies, as `camctl policy simulate` does.
 
+pub mod authz;
 pub mod catalog;
+pub mod credentials;
 pub mod policy;
 pub mod simulate;
+pub mod store;

@@ -12,3 +12,4 @@ mod cli;
 mod no_alloc;
 mod properties;
 mod reference;
+mod store;

@@ -1,0 +1,159 @@
+//! Deciding: by user (for callers that authenticated the user themselves) or
+//! by access key (SecretId + SecretKey, verified in constant time).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use arc_swap::ArcSwap;
+use thiserror::Error;
+
+use crate::credentials::KeyHasher;
+use crate::policy::{Decision, Principal, Request, RequestError};
+
+use super::snapshot::Snapshot;
+
+/// Which user a by-user request names.
+#[derive(Debug, Clone, Copy)]
+pub enum Who<'a> {
+    /// By name.
+    Name(&'a str),
+    /// By uin (the owner uin is the root account).
+    Uin(u64),
+}
+
+/// Why a request was not decided.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AuthzError {
+    /// The named user does not exist.
+    #[error("user `{0}` does not exist")]
+    UnknownUser(String),
+    /// The access key is unknown, wrong or inactive (which one is not said).
+    #[error("the access key is unknown, does not match, or is disabled")]
+    Unauthenticated,
+    /// The action or resource is malformed.
+    #[error("{0}")]
+    BadRequest(#[from] RequestError),
+}
+
+impl AuthzError {
+    /// The CAM error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthzError::UnknownUser(_) => "ResourceNotFound.UserNotExist",
+            AuthzError::Unauthenticated => "AuthFailure.InvalidAuthorization",
+            AuthzError::BadRequest(_) => "InvalidParameter",
+        }
+    }
+}
+
+/// Decides requests against the latest published snapshot.
+#[derive(Clone)]
+pub struct Authorizer {
+    snapshot: Arc<ArcSwap<Snapshot>>,
+    hasher: KeyHasher,
+}
+
+/// Compared against when a SecretId is unknown, so that an unknown id costs
+/// the same HMAC as a wrong key.
+const DUMMY_HASH: [u8; 32] = [0; 32];
+
+/// One request's text.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    /// The action.
+    pub action: &'a str,
+    /// The resource.
+    pub resource: &'a str,
+    /// The context pairs.
+    pub context: &'a [(&'a str, &'a str)],
+    /// The clock, ms since the epoch.
+    pub now_ms: i64,
+}
+
+impl Authorizer {
+    /// An authorizer over `snapshot`, verifying keys with `hasher`.
+    pub fn new(snapshot: Arc<ArcSwap<Snapshot>>, hasher: KeyHasher) -> Self {
+        Self { snapshot, hasher }
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Decides for a user and hands the decision (which borrows the snapshot) to `f`.
+    pub fn by_user<R>(
+        &self,
+        who: Who<'_>,
+        ask: Ask<'_>,
+        f: impl FnOnce(Result<(u64, Decision<'_>), AuthzError>) -> R,
+    ) -> R {
+        let snap = self.snapshot.load();
+        let uin = match who {
+            Who::Name(n) => snap.names.get(n).copied(),
+            Who::Uin(u) if u == snap.owner_uin || snap.users.contains_key(&u) => Some(u),
+            Who::Uin(_) => None,
+        };
+        let Some(uin) = uin else {
+            let shown = match who {
+                Who::Name(n) => n.to_string(),
+                Who::Uin(u) => u.to_string(),
+            };
+            return f(Err(AuthzError::UnknownUser(shown)));
+        };
+        decide(&snap, uin, ask, f)
+    }
+
+    /// Authenticates an access key, then decides for its owner.
+    pub fn by_key<R>(
+        &self,
+        secret_id: &str,
+        secret_key: &str,
+        ask: Ask<'_>,
+        f: impl FnOnce(Result<(u64, Decision<'_>), AuthzError>) -> R,
+    ) -> R {
+        let snap = self.snapshot.load();
+        let Some(key) = snap.keys.get(secret_id) else {
+            let _ = self.hasher.verify(secret_key, &DUMMY_HASH);
+            return f(Err(AuthzError::Unauthenticated));
+        };
+        if !self.hasher.verify(secret_key, &key.hash) || !key.active {
+            return f(Err(AuthzError::Unauthenticated));
+        }
+        key.last_used_ms.fetch_max(ask.now_ms, Ordering::Relaxed);
+        decide(&snap, key.owner, ask, f)
+    }
+
+    /// Last-used times not yet handed to the store; marks them handed.
+    pub fn take_key_uses(&self) -> Vec<(String, i64)> {
+        let snap = self.snapshot.load();
+        let mut out = Vec::new();
+        for (id, k) in &snap.keys {
+            let used = k.last_used_ms.load(Ordering::Relaxed);
+            if used > k.flushed_ms.fetch_max(used, Ordering::Relaxed) {
+                out.push((id.to_string(), used));
+            }
+        }
+        out
+    }
+}
+
+fn decide<R>(
+    snap: &Snapshot,
+    uin: u64,
+    ask: Ask<'_>,
+    f: impl FnOnce(Result<(u64, Decision<'_>), AuthzError>) -> R,
+) -> R {
+    let principal = Principal {
+        uin,
+        owner_uin: snap.owner_uin,
+    };
+    let set = match snap.users.get(&uin) {
+        Some(u) => &u.policies,
+        None => &snap.root_policies,
+    };
+    match Request::new(ask.action, ask.resource, principal, ask.now_ms, ask.context) {
+        Ok(req) => f(Ok((uin, set.evaluate(&req)))),
+        Err(e) => f(Err(e.into())),
+    }
+}

@@ -1,0 +1,12 @@
+//! Authorization against an immutable snapshot: who exists, which keys are
+//! theirs, and each principal's compiled policies. The writer publishes a new
+//! snapshot after every commit; deciding reads the current one without a lock
+//! and never touches the disk.
+
+mod authorizer;
+mod publisher;
+mod snapshot;
+
+pub use authorizer::{Ask, Authorizer, AuthzError, Who};
+pub use publisher::Publisher;
+pub use snapshot::{KeyEntry, Snapshot, UserEntry};

@@ -1,0 +1,51 @@
+//! The snapshot the decision path reads.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+
+use crate::credentials::KeyHash;
+use crate::policy::PolicySet;
+
+/// A sub-user as deciding needs them.
+#[derive(Debug)]
+pub struct UserEntry {
+    /// Their uin.
+    pub uin: u64,
+    /// Their name.
+    pub name: Arc<str>,
+    /// Their effective policies (direct and through groups), compiled.
+    pub policies: Arc<PolicySet>,
+}
+
+/// An access key as deciding needs it.
+#[derive(Debug)]
+pub struct KeyEntry {
+    /// The owner's uin (the owner uin for the root account).
+    pub owner: u64,
+    /// The keyed hash of the SecretKey.
+    pub hash: KeyHash,
+    /// Inactive keys are rejected.
+    pub active: bool,
+    /// Last successful use, updated by deciding (ms since the epoch; 0 = never).
+    pub last_used_ms: AtomicI64,
+    /// The last-used time already handed to the store.
+    pub flushed_ms: AtomicI64,
+}
+
+/// Everything deciding reads; immutable once published.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    /// The root account's uin.
+    pub owner_uin: u64,
+    /// Sub-users by uin.
+    pub users: HashMap<u64, Arc<UserEntry>>,
+    /// Uins by name.
+    pub names: HashMap<Arc<str>, u64>,
+    /// Keys by SecretId.
+    pub keys: HashMap<Arc<str>, Arc<KeyEntry>>,
+    /// The root account's policy set (empty: the root is never evaluated).
+    pub root_policies: Arc<PolicySet>,
+    /// Counts up with every publication.
+    pub generation: u64,
+}

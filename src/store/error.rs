@@ -1,0 +1,142 @@
+//! Admin errors, each with its CAM error code.
+
+use thiserror::Error;
+
+/// Why an admin operation failed. `code()` is the CAM error code.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AdminError {
+    /// No such sub-user.
+    #[error("user `{0}` does not exist")]
+    UserNotExist(String),
+    /// No such group.
+    #[error("group `{0}` does not exist")]
+    GroupNotExist(String),
+    /// No such policy in the catalog.
+    #[error("policy `{0}` does not exist")]
+    PolicyNotExist(String),
+    /// No such access key.
+    #[error("access key `{0}` does not exist")]
+    SecretNotExist(String),
+    /// The policy is not attached there.
+    #[error("policy `{policy}` is not attached to {target}")]
+    AttachmentNotExist {
+        /// The policy.
+        policy: String,
+        /// `user `x`` or `group `y``.
+        target: String,
+    },
+    /// The user is not in the group.
+    #[error("user `{user}` is not a member of group `{group}`")]
+    UserNotInGroup {
+        /// The user.
+        user: String,
+        /// The group.
+        group: String,
+    },
+    /// A user with this name exists.
+    #[error("user name `{0}` is in use")]
+    SubUserNameInUse(String),
+    /// A group with this name exists.
+    #[error("group name `{0}` is in use")]
+    GroupNameInUse(String),
+    /// The name breaks the naming rule.
+    #[error("name `{0}` is invalid: use 1-64 characters of `A-Za-z0-9+=,.@_-`")]
+    NameIllegal(String),
+    /// A text field is too long.
+    #[error("{field} is longer than {max} characters")]
+    TooLong {
+        /// Which field.
+        field: &'static str,
+        /// Its limit.
+        max: usize,
+    },
+    /// Too many sub-users.
+    #[error("the account has {0} sub-users, the limit")]
+    SubUserFull(usize),
+    /// Too many groups.
+    #[error("the account has {0} groups, the limit")]
+    GroupFull(usize),
+    /// The user is in too many groups.
+    #[error("user `{0}` is already in {1} groups, the limit")]
+    UserGroupFull(String, usize),
+    /// The group has too many users.
+    #[error("group `{0}` already has {1} users, the limit")]
+    GroupUserFull(String, usize),
+    /// Too many policies attached to one user or group.
+    #[error("{0} already has {1} policies attached, the limit")]
+    AttachmentFull(String, usize),
+    /// Too many access keys.
+    #[error("{0} already has {1} access keys, the limit")]
+    AccessKeyOverLimit(String, usize),
+    /// The user still has access keys.
+    #[error("user `{0}` has access keys; delete them first or use force")]
+    HaveKeys(String),
+    /// A password breaks the rule.
+    #[error("a password needs 8-32 characters with upper case, lower case, digits and symbols")]
+    PasswordViolatedRules,
+    /// The database failed; nothing in the batch was applied.
+    #[error("storage failed, nothing was changed: {0}")]
+    Storage(String),
+}
+
+impl AdminError {
+    /// The CAM error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UserNotExist(_) => "ResourceNotFound.UserNotExist",
+            Self::GroupNotExist(_) => "ResourceNotFound.GroupNotExist",
+            Self::PolicyNotExist(_) => "ResourceNotFound.PolicyIdNotFound",
+            Self::SecretNotExist(_) => "ResourceNotFound.SecretNotExist",
+            Self::AttachmentNotExist { .. } => "ResourceNotFound.AttachmentNotExist",
+            Self::UserNotInGroup { .. } => "ResourceNotFound.UserNotInGroup",
+            Self::SubUserNameInUse(_) => "InvalidParameter.SubUserNameInUse",
+            Self::GroupNameInUse(_) => "InvalidParameter.GroupNameInUse",
+            Self::NameIllegal(_) => "InvalidParameter.NameIllegal",
+            Self::TooLong { .. } => "InvalidParameter.ParamTooLong",
+            Self::SubUserFull(_) => "LimitExceeded.SubUserFull",
+            Self::GroupFull(_) => "LimitExceeded.GroupFull",
+            Self::UserGroupFull(..) => "LimitExceeded.UserGroupFull",
+            Self::GroupUserFull(..) => "LimitExceeded.GroupUserFull",
+            Self::AttachmentFull(..) => "InvalidParameter.AttachmentFull",
+            Self::AccessKeyOverLimit(..) => "OperationDenied.AccessKeyOverLimit",
+            Self::HaveKeys(_) => "OperationDenied.HaveKeys",
+            Self::PasswordViolatedRules => "InvalidParameter.PasswordViolatedRules",
+            Self::Storage(_) => "InternalError.Storage",
+        }
+    }
+}
+
+/// Why the store could not be opened.
+#[derive(Debug, Error)]
+pub enum OpenError {
+    /// redb refused the file.
+    #[error("cannot open database `{path}`: {source}")]
+    Database {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: Box<redb::Error>,
+    },
+    /// The file was written by a newer camd.
+    #[error(
+        "database `{path}` has schema version {found}; this camd knows up to {known}: upgrade camd"
+    )]
+    SchemaTooNew {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its version.
+        found: u64,
+        /// This binary's.
+        known: u64,
+    },
+    /// A record does not decode.
+    #[error("database `{path}`: {what} does not decode: {source}")]
+    Corrupt {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Which record.
+        what: String,
+        /// Why.
+        source: postcard::Error,
+    },
+}

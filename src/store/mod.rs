@@ -1,0 +1,168 @@
+//! Durable state in redb: sub-users, groups, memberships, attachments and
+//! access keys. Only this module knows redb. Writes go through one writer
+//! thread that groups concurrent operations into one durable, two-phase
+//! commit and acknowledges each only after that commit returns.
+
+mod command;
+mod error;
+mod limits;
+mod migrate;
+mod ops;
+mod records;
+mod state;
+mod tables;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, Durability, ReadableTableMetadata};
+
+pub use command::{Command, NewKey, NewUser, Owner, Query, Reply, UserUpdate};
+pub use error::{AdminError, OpenError};
+pub use limits::Limits;
+pub use ops::{FIRST_UIN, check_name};
+pub use records::{Attachment, Group, Key, KeyStatus, User};
+pub use state::{Changes, State};
+pub use tables::SCHEMA_VERSION;
+pub use writer::{Publish, Writer, WriterError};
+
+/// The database file and the in-memory state mirrored from it.
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+    state: State,
+    limits: Limits,
+    owner_uin: u64,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of one batch.
+#[derive(Debug)]
+pub struct BatchOutcome {
+    /// One result per command, in order.
+    pub results: Vec<Result<Reply, AdminError>>,
+    /// What changed (empty when the commit failed).
+    pub changes: Changes,
+    /// True when the state was reloaded from disk (after a failed commit):
+    /// anything derived from it must be rebuilt.
+    pub reloaded: bool,
+}
+
+impl Store {
+    /// Opens (or creates) the database, checks or migrates its schema, and loads the state.
+    pub fn open(path: &Path, limits: Limits, owner_uin: u64) -> Result<Self, OpenError> {
+        let dberr = |e: redb::Error| OpenError::Database {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        };
+        let db = Database::create(path).map_err(|e| dberr(e.into()))?;
+        migrate::check_and_migrate(&db, path)?;
+        let state = State::load(&db, path)?;
+        Ok(Self {
+            db,
+            path: path.to_path_buf(),
+            state,
+            limits,
+            owner_uin,
+        })
+    }
+
+    /// The state as of the last commit.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The root account's uin.
+    pub fn owner_uin(&self) -> u64 {
+        self.owner_uin
+    }
+
+    /// Applies commands in order and commits what they changed in one durable,
+    /// two-phase transaction. If the commit fails, every command that had
+    /// succeeded reports the storage error instead and the state is reloaded.
+    pub fn execute(
+        &mut self,
+        cmds: Vec<Command>,
+        known_policy: &dyn Fn(&str) -> Option<String>,
+        now_ms: i64,
+    ) -> BatchOutcome {
+        let ctx = ops::Ctx {
+            limits: &self.limits,
+            now_ms,
+            owner_uin: self.owner_uin,
+            known_policy,
+        };
+        let mut changes = Changes::default();
+        let mut results: Vec<Result<Reply, AdminError>> = cmds
+            .into_iter()
+            .map(|c| self.state.apply(c, &ctx, &mut changes))
+            .collect();
+        if changes.is_empty() {
+            return BatchOutcome {
+                results,
+                changes,
+                reloaded: false,
+            };
+        }
+        match self.commit(&changes) {
+            Ok(()) => BatchOutcome {
+                results,
+                changes,
+                reloaded: false,
+            },
+            Err(e) => {
+                let msg = e.to_string();
+                for r in &mut results {
+                    if r.is_ok() {
+                        *r = Err(AdminError::Storage(msg.clone()));
+                    }
+                }
+                let reloaded = match State::load(&self.db, &self.path) {
+                    Ok(s) => {
+                        self.state = s;
+                        true
+                    }
+                    Err(_) => false,
+                };
+                BatchOutcome {
+                    results,
+                    changes: Changes::default(),
+                    reloaded,
+                }
+            }
+        }
+    }
+
+    fn commit(&self, changes: &Changes) -> Result<(), redb::Error> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+        txn.set_two_phase_commit(true);
+        self.state.persist(&txn, changes)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Runs redb's integrity check (and repair); true when the file was clean.
+    pub fn check_integrity(&mut self) -> Result<bool, redb::Error> {
+        Ok(self.db.check_integrity()?)
+    }
+
+    /// Counts the rows of every table, straight from the file (for tests and status).
+    pub fn row_counts(&self) -> Result<[u64; 3], redb::Error> {
+        use redb::ReadableDatabase;
+        let txn = self.db.begin_read()?;
+        Ok([
+            txn.open_table(tables::USERS)?.len()?,
+            txn.open_table(tables::GROUPS)?.len()?,
+            txn.open_table(tables::KEYS)?.len()?,
+        ])
+    }
+}

@@ -1,0 +1,21 @@
+//! The redb tables, in one place, and the schema version.
+
+use redb::TableDefinition;
+
+/// The schema this binary writes. Bump it (and add a migration in
+/// `migrate.rs`) when a table or record layout changes incompatibly.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// `schema_version`, `next_uin`: counters and markers.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// Sub-users by uin: a postcard `UserRecord` (with their groups and direct attachments).
+pub const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
+/// Groups by name: a postcard `GroupRecord` (with their attachments).
+pub const GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("groups");
+/// Access keys by SecretId: a postcard `KeyRecord` (owner, keyed hash, status).
+pub const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
+
+/// Meta key of the schema version.
+pub const META_SCHEMA: &str = "schema_version";
+/// Meta key of the next uin to allocate (uins are never reused).
+pub const META_NEXT_UIN: &str = "next_uin";

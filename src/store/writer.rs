@@ -1,0 +1,147 @@
+//! The single writer: a thread that owns the store, takes commands from a
+//! queue, applies everything that queued up while the last commit ran as one
+//! batch (group commit), and answers each command only after its batch is
+//! durable and the new state is published.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use thiserror::Error;
+use tokio::sync::oneshot;
+
+use super::Store;
+use super::command::{Command, Reply};
+use super::error::AdminError;
+use super::state::{Changes, State};
+
+/// The most commands one commit takes.
+const MAX_BATCH: usize = 4096;
+
+/// What the writer tells about each commit, and asks about policies.
+pub trait Publish: Send + 'static {
+    /// The canonical name of a policy the catalog has, if any.
+    fn known_policy(&self, name: &str) -> Option<String>;
+    /// Called after every commit (and after a catalog change, with `full`).
+    fn publish(&mut self, state: &State, changes: &Changes, full: bool);
+}
+
+/// A change to the publisher's view that needs a full republish (e.g. a new policy catalog).
+pub type Reconfigure<P> = Box<dyn FnOnce(&mut P) + Send>;
+
+enum Job<P> {
+    Command(Box<Command>, oneshot::Sender<Result<Reply, AdminError>>),
+    Reconfigure(Reconfigure<P>, oneshot::Sender<()>),
+}
+
+/// The writer is gone (it stopped or panicked).
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+#[error("the store writer has stopped")]
+pub struct WriterError;
+
+/// A handle to the writer thread; cheap to clone.
+pub struct Writer<P> {
+    tx: mpsc::Sender<Job<P>>,
+}
+
+impl<P> Clone for Writer<P> {
+    fn clone(&self) -> Self {
+        Self {
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl<P: Publish> Writer<P> {
+    /// Starts the writer thread; `publisher` sees the initial state at once.
+    /// The thread ends when every handle is dropped, after finishing its queue.
+    pub fn spawn(
+        mut store: Store,
+        mut publisher: P,
+    ) -> std::io::Result<(Self, thread::JoinHandle<Store>)> {
+        publisher.publish(store.state(), &Changes::default(), true);
+        let (tx, rx) = mpsc::channel::<Job<P>>();
+        let handle = thread::Builder::new()
+            .name("camd-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut jobs = vec![first];
+                    while jobs.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(j) => jobs.push(j),
+                            Err(_) => break,
+                        }
+                    }
+                    let mut cmds = Vec::new();
+                    let mut replies = Vec::new();
+                    for job in jobs {
+                        match job {
+                            Job::Command(c, r) => {
+                                cmds.push(*c);
+                                replies.push(r);
+                            }
+                            Job::Reconfigure(f, done) => {
+                                f(&mut publisher);
+                                publisher.publish(store.state(), &Changes::default(), true);
+                                let _ = done.send(());
+                            }
+                        }
+                    }
+                    if cmds.is_empty() {
+                        continue;
+                    }
+                    let outcome = {
+                        let p = &publisher;
+                        store.execute(cmds, &|n| p.known_policy(n), now_ms())
+                    };
+                    if outcome.reloaded || !outcome.changes.is_empty() {
+                        publisher.publish(store.state(), &outcome.changes, outcome.reloaded);
+                    }
+                    for (reply, result) in replies.into_iter().zip(outcome.results) {
+                        let _ = reply.send(result);
+                    }
+                }
+                store
+            })?;
+        Ok((Self { tx }, handle))
+    }
+
+    /// Queues a command; the receiver resolves once it is durable (or failed).
+    pub fn submit(
+        &self,
+        cmd: Command,
+    ) -> Result<oneshot::Receiver<Result<Reply, AdminError>>, WriterError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Job::Command(Box::new(cmd), tx))
+            .map_err(|_| WriterError)?;
+        Ok(rx)
+    }
+
+    /// Runs a command and waits for it (not from an async runtime's thread).
+    pub fn call(&self, cmd: Command) -> Result<Result<Reply, AdminError>, WriterError> {
+        self.submit(cmd)?.blocking_recv().map_err(|_| WriterError)
+    }
+
+    /// Runs a command from async code.
+    pub async fn call_async(&self, cmd: Command) -> Result<Result<Reply, AdminError>, WriterError> {
+        self.submit(cmd)?.await.map_err(|_| WriterError)
+    }
+
+    /// Changes the publisher (e.g. installs a new policy catalog) between
+    /// batches, then republishes everything; resolves when done.
+    pub fn reconfigure(&self, f: Reconfigure<P>) -> Result<oneshot::Receiver<()>, WriterError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Job::Reconfigure(f, tx))
+            .map_err(|_| WriterError)?;
+        Ok(rx)
+    }
+}
