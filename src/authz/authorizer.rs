@@ -8,7 +8,7 @@ use arc_swap::ArcSwap;
 use thiserror::Error;
 
 use crate::credentials::KeyHasher;
-use crate::policy::{Decision, Principal, Request, RequestError};
+use crate::policy::{Decision, PolicySet, Principal, Request, RequestError};
 
 use super::snapshot::Snapshot;
 
@@ -89,19 +89,19 @@ impl Authorizer {
         f: impl FnOnce(Result<(u64, Decision<'_>), AuthzError>) -> R,
     ) -> R {
         let snap = self.snapshot.load();
-        let uin = match who {
-            Who::Name(n) => snap.names.get(n).copied(),
-            Who::Uin(u) if u == snap.owner_uin || snap.users.contains_key(&u) => Some(u),
-            Who::Uin(_) => None,
+        let found = match who {
+            Who::Name(n) => snap.names.get(n).map(|u| (u.uin, &u.policies)),
+            Who::Uin(u) if u == snap.owner_uin => Some((u, &snap.root_policies)),
+            Who::Uin(u) => snap.users.get(&u).map(|e| (u, &e.policies)),
         };
-        let Some(uin) = uin else {
+        let Some((uin, set)) = found else {
             let shown = match who {
                 Who::Name(n) => n.to_string(),
                 Who::Uin(u) => u.to_string(),
             };
             return f(Err(AuthzError::UnknownUser(shown)));
         };
-        decide(&snap, uin, ask, f)
+        decide(snap.owner_uin, uin, set, ask, f)
     }
 
     /// Authenticates an access key, then decides for its owner.
@@ -121,7 +121,11 @@ impl Authorizer {
             return f(Err(AuthzError::Unauthenticated));
         }
         key.last_used_ms.fetch_max(ask.now_ms, Ordering::Relaxed);
-        decide(&snap, key.owner, ask, f)
+        let set = match snap.users.get(&key.owner) {
+            Some(u) => &u.policies,
+            None => &snap.root_policies,
+        };
+        decide(snap.owner_uin, key.owner, set, ask, f)
     }
 
     /// Last-used times not yet handed to the store; marks them handed.
@@ -139,19 +143,13 @@ impl Authorizer {
 }
 
 fn decide<R>(
-    snap: &Snapshot,
+    owner_uin: u64,
     uin: u64,
+    set: &PolicySet,
     ask: Ask<'_>,
     f: impl FnOnce(Result<(u64, Decision<'_>), AuthzError>) -> R,
 ) -> R {
-    let principal = Principal {
-        uin,
-        owner_uin: snap.owner_uin,
-    };
-    let set = match snap.users.get(&uin) {
-        Some(u) => &u.policies,
-        None => &snap.root_policies,
-    };
+    let principal = Principal { uin, owner_uin };
     match Request::new(ask.action, ask.resource, principal, ask.now_ms, ask.context) {
         Ok(req) => f(Ok((uin, set.evaluate(&req)))),
         Err(e) => f(Err(e.into())),

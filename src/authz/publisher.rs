@@ -105,7 +105,7 @@ impl Publish for Publisher {
             };
             for u in state.users.values() {
                 let e = self.user_entry(state, u);
-                s.names.insert(e.name.clone(), u.uin);
+                s.names.insert(e.name.clone(), e.clone());
                 s.users.insert(u.uin, e);
             }
             for (id, k) in &state.keys {
@@ -123,7 +123,7 @@ impl Publish for Publisher {
                 }
                 if let Some(u) = state.users.get(uin) {
                     let e = self.user_entry(state, u);
-                    s.names.insert(e.name.clone(), *uin);
+                    s.names.insert(e.name.clone(), e.clone());
                     s.users.insert(*uin, e);
                 }
             }

@@ -40,8 +40,8 @@ pub struct Snapshot {
     pub owner_uin: u64,
     /// Sub-users by uin.
     pub users: HashMap<u64, Arc<UserEntry>>,
-    /// Uins by name.
-    pub names: HashMap<Arc<str>, u64>,
+    /// Sub-users by name (the same entries as `users`).
+    pub names: HashMap<Arc<str>, Arc<UserEntry>>,
     /// Keys by SecretId.
     pub keys: HashMap<Arc<str>, Arc<KeyEntry>>,
     /// The root account's policy set (empty: the root is never evaluated).

@@ -1,0 +1,353 @@
+//! Store and snapshot benchmarks, printed as a table of medians and ratios
+//! measured in this run:
+//! - 1,000 sequential durable attaches against 1,000 concurrent ones (group commit);
+//! - opening a 100,000-user, 1,000,000-attachment database until the snapshot is published, and RSS;
+//! - decision latency by user with 100,000 users against 1,000 users;
+//! - the cost of authorizing by access key over authorizing by user.
+//!
+//! `cargo bench --bench store` (add `-- --quick` for a smaller, faster run).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use camd::authz::{Ask, Authorizer, Publisher, Snapshot, Who};
+use camd::catalog::Catalog;
+use camd::credentials::{KeyHasher, Pepper, generate_secret_id, generate_secret_key};
+use camd::policy::Policy;
+use camd::store::{Command, Limits, NewKey, NewUser, Owner, Store, Writer};
+use ring::rand::SystemRandom;
+
+const OWNER: u64 = 100000000001;
+const POOL: usize = 1000;
+const APP: &str = "qcs::im::uin/100000000001:sdkappid/1400000001";
+
+fn catalog() -> Arc<Catalog> {
+    Arc::new(Catalog::with_custom((0..POOL).map(|i| {
+        let doc = format!(
+            r#"{{"version":"2.0","statement":[
+              {{"effect":"allow","action":["im:Get*","im:Send*"],"resource":"qcs::im::uin/{OWNER}:sdkappid/{}*"}},
+              {{"effect":"deny","action":"im:DestroyGroup","resource":"*","condition":{{"ip_not_equal":{{"qcs:ip":"10.0.0.0/8"}}}}}}]}}"#,
+            1400000000 + i
+        );
+        Arc::new(Policy::parse(&format!("Custom{i}"), &doc).unwrap().policy)
+    })))
+}
+
+fn limits() -> Limits {
+    Limits {
+        users: 1_000_000,
+        groups: 10_000,
+        users_per_group: 1_000_000,
+        attachments: 200,
+        ..Limits::default()
+    }
+}
+
+struct Open {
+    writer: Writer<Publisher>,
+    authz: Authorizer,
+    hasher: KeyHasher,
+    join: std::thread::JoinHandle<Store>,
+}
+
+fn open(path: &Path, catalog: Arc<Catalog>) -> Open {
+    let store = Store::open(path, limits(), OWNER).unwrap();
+    let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
+    let (writer, join) =
+        Writer::spawn(store, Publisher::new(shared.clone(), catalog, OWNER)).unwrap();
+    let hasher = KeyHasher::new(&Pepper::from_bytes([3; 32]));
+    Open {
+        writer,
+        authz: Authorizer::new(shared, hasher.clone()),
+        hasher,
+        join,
+    }
+}
+
+impl Open {
+    fn close(self) {
+        drop(self.writer);
+        self.join.join().unwrap();
+    }
+}
+
+fn fresh(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("camd-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("camd.redb")
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn rss_mb() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: f64 = s
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    kb / 1024.0
+}
+
+/// Adds `n` users with `per_user` policies each, through the writer, in large concurrent batches.
+fn populate(o: &Open, n: usize, per_user: usize) {
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(20_000) {
+        let rxs: Vec<_> = chunk
+            .iter()
+            .map(|i| {
+                let policies = (0..per_user)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        format!("Custom{}", x % POOL as u64)
+                    })
+                    .collect();
+                o.writer
+                    .submit(Command::AddUser(NewUser {
+                        name: format!("user{i}"),
+                        policies,
+                        ..NewUser::default()
+                    }))
+                    .unwrap()
+            })
+            .collect();
+        for rx in rxs {
+            rx.blocking_recv().unwrap().unwrap();
+        }
+    }
+}
+
+fn group_commit(rounds: usize, n: usize) -> (f64, f64) {
+    let path = fresh("group-commit");
+    let o = open(&path, catalog());
+    populate(&o, 1, 0);
+    let (mut seq, mut conc) = (Vec::new(), Vec::new());
+    for r in 0..rounds {
+        let t = Instant::now();
+        for i in 0..n {
+            let policy = format!("Custom{}", (r * n + i) % POOL);
+            o.writer
+                .call(Command::AttachUserPolicy {
+                    user: "user0".into(),
+                    policy: policy.clone(),
+                })
+                .unwrap()
+                .ok();
+            o.writer
+                .call(Command::DetachUserPolicy {
+                    user: "user0".into(),
+                    policy,
+                })
+                .unwrap()
+                .ok();
+        }
+        // Two commits per iteration above: halve to get one attach's worth.
+        seq.push(t.elapsed().as_secs_f64() / 2.0);
+        let t = Instant::now();
+        let rxs: Vec<_> = (0..n)
+            .map(|i| {
+                o.writer
+                    .submit(Command::CreateGroup {
+                        name: format!("r{r}g{i}"),
+                        remark: String::new(),
+                    })
+                    .unwrap()
+            })
+            .collect();
+        for rx in rxs {
+            rx.blocking_recv().unwrap().unwrap();
+        }
+        conc.push(t.elapsed().as_secs_f64());
+    }
+    o.close();
+    (median(seq), median(conc))
+}
+
+/// Median ns per decision by user, over `users` users.
+fn decision_ns(o: &Open, users: usize, rounds: usize) -> f64 {
+    let names: Vec<String> = (0..1024)
+        .map(|i| format!("user{}", (i * 7919) % users))
+        .collect();
+    let ctx = [("qcs:ip", "10.1.2.3")];
+    let mut out = Vec::new();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let iters = 200_000;
+        for i in 0..iters {
+            let ask = Ask {
+                action: "im:SendMessage",
+                resource: APP,
+                context: &ctx,
+                now_ms: 0,
+            };
+            black_box(
+                o.authz
+                    .by_user(Who::Name(&names[i % names.len()]), ask, |r| {
+                        r.map(|(_, d)| d.is_allowed()).is_ok()
+                    }),
+            );
+        }
+        out.push(t.elapsed().as_nanos() as f64 / iters as f64);
+    }
+    median(out)
+}
+
+/// Median ns per decision by key and by user for the same user.
+fn key_overhead(o: &Open, rounds: usize) -> (f64, f64) {
+    let rng = SystemRandom::new();
+    let id = generate_secret_id(&rng).unwrap();
+    let secret = generate_secret_key(&rng).unwrap();
+    o.writer
+        .call(Command::CreateAccessKey(
+            Owner::User("user1".into()),
+            NewKey {
+                secret_id: id.clone(),
+                hash: o.hasher.hash(secret.expose()),
+            },
+        ))
+        .unwrap()
+        .unwrap();
+    let ctx = [("qcs:ip", "10.1.2.3")];
+    let ask = Ask {
+        action: "im:SendMessage",
+        resource: APP,
+        context: &ctx,
+        now_ms: 0,
+    };
+    let (mut by_key, mut by_user) = (Vec::new(), Vec::new());
+    let iters = 200_000;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for _ in 0..iters {
+            black_box(
+                o.authz
+                    .by_key(black_box(&id), black_box(secret.expose()), ask, |r| {
+                        r.is_ok()
+                    }),
+            );
+        }
+        by_key.push(t.elapsed().as_nanos() as f64 / iters as f64);
+        let t = Instant::now();
+        for _ in 0..iters {
+            black_box(
+                o.authz
+                    .by_user(Who::Name(black_box("user1")), ask, |r| r.is_ok()),
+            );
+        }
+        by_user.push(t.elapsed().as_nanos() as f64 / iters as f64);
+    }
+    (median(by_key), median(by_user))
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick" || a == "--test");
+    let big = if quick { 10_000 } else { 100_000 };
+    let rounds = if quick { 1 } else { 3 };
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+
+    let n = if quick { 100 } else { 1000 };
+    let (seq, conc) = group_commit(rounds, n);
+    rows.push((
+        format!("{n} sequential durable attaches"),
+        format!("{:.0} ms", seq * 1e3),
+        String::new(),
+    ));
+    rows.push((
+        format!("{n} concurrent durable writes"),
+        format!("{:.0} ms", conc * 1e3),
+        format!("{:.1}x faster (target >= 20x)", seq / conc),
+    ));
+
+    // 1,000 users.
+    let small_path = fresh("small");
+    let o = open(&small_path, catalog());
+    populate(&o, 1000, 10);
+    let small_ns = decision_ns(&o, 1000, 11);
+    let (key_ns, user_ns) = key_overhead(&o, 11);
+    o.close();
+
+    // 100,000 users with 10 attachments each.
+    let big_path = fresh("big");
+    let o = open(&big_path, catalog());
+    let t = Instant::now();
+    populate(&o, big, 10);
+    let populate_s = t.elapsed().as_secs_f64();
+    o.close();
+    let cat = catalog();
+    let rss_before = rss_mb();
+    let mut opens = Vec::new();
+    let mut rss = 0.0;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let o = open(&big_path, cat.clone());
+        opens.push(t.elapsed().as_secs_f64());
+        rss = rss_mb();
+        o.close();
+    }
+    let o = open(&big_path, cat);
+    let big_ns = decision_ns(&o, big, 11);
+    o.close();
+
+    rows.push((
+        format!("populate {big} users x 10 attachments"),
+        format!("{populate_s:.1} s"),
+        "(setup)".into(),
+    ));
+    rows.push((
+        format!("open {big} users + publish snapshot"),
+        format!("{:.2} s", median(opens)),
+        "target <= 2 s".into(),
+    ));
+    rows.push((
+        "process RSS with that state loaded".into(),
+        format!("{rss:.0} MB"),
+        format!("{:.0} MB before opening; target <= 400 MB", rss_before),
+    ));
+    rows.push((
+        "decision by user, 1,000 users".into(),
+        format!("{small_ns:.0} ns"),
+        String::new(),
+    ));
+    rows.push((
+        format!("decision by user, {big} users"),
+        format!("{big_ns:.0} ns"),
+        format!(
+            "{:.2}x the 1,000-user case (target <= 1.2x)",
+            big_ns / small_ns
+        ),
+    ));
+    rows.push((
+        "decision by access key".into(),
+        format!("{key_ns:.0} ns"),
+        format!(
+            "+{:.0} ns over by user (target <= 300 ns)",
+            key_ns - user_ns
+        ),
+    ));
+
+    println!("\n| measurement | median | comparison |\n|---|---|---|");
+    for (a, b, c) in rows {
+        println!("| {a} | {b} | {c} |");
+    }
+    let _ = Duration::ZERO;
+}
