@@ -4,9 +4,14 @@
 //! - [`catalog`]: policies by name, presets and custom policy files.
 //! - [`simulate`]: evaluating one request against named policies, as `camctl policy simulate` does.
 
+pub mod app;
 pub mod authz;
 pub mod catalog;
+pub mod client;
+pub mod config;
 pub mod credentials;
 pub mod policy;
+pub mod protocol;
+pub mod server;
 pub mod simulate;
 pub mod store;

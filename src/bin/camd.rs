@@ -1,10 +1,68 @@
-//! `camd`: the daemon. The socket server lands with the store; until then this
-//! binary only reports its version.
+//! `camd`: the daemon. Arguments and configuration here; everything else in the library.
 
-fn main() -> std::process::ExitCode {
-    eprintln!(
-        "camd {}: the daemon is not built yet; use `camctl policy lint|simulate`",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::ExitCode::from(2)
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use camd::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "camd",
+    version,
+    about = "Local Cloud Access Management (CAM) daemon for Chat"
+)]
+struct Args {
+    /// Configuration file (default: the embedded one, state under ./state).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Unix socket path.
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// Folder for the database and the pepper.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Folder of custom policy files.
+    #[arg(long)]
+    policy_dir: Option<PathBuf>,
+    /// The root account's uin.
+    #[arg(long)]
+    owner_uin: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("camd: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let args = Args::parse();
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(s) = args.socket {
+        config.socket = s;
+    }
+    if let Some(s) = args.state_dir {
+        config.state_dir = s;
+    }
+    if let Some(p) = args.policy_dir {
+        config.policy_dir = p;
+    }
+    if let Some(o) = args.owner_uin {
+        config.owner_uin = o;
+    }
+    config.check()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(camd::app::run(config))?;
+    Ok(())
 }

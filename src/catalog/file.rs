@@ -73,6 +73,11 @@ pub fn policy_name_of(path: &Path) -> String {
 
 /// Reads, checks and compiles one policy file.
 pub fn read_policy_file(path: &Path) -> Result<Compiled, PolicyFileError> {
+    read_policy_file_with_text(path).map(|(c, _)| c)
+}
+
+/// Like [`read_policy_file`], also returning the text as read.
+pub fn read_policy_file_with_text(path: &Path) -> Result<(Compiled, String), PolicyFileError> {
     let name = policy_name_of(path);
     if !is_valid_policy_name(&name) {
         return Err(PolicyFileError::Name {
@@ -99,8 +104,11 @@ pub fn read_policy_file(path: &Path) -> Result<Compiled, PolicyFileError> {
     let text = String::from_utf8(bytes).map_err(|_| PolicyFileError::NotUtf8 {
         path: path.to_path_buf(),
     })?;
-    Policy::parse(&name, &text).map_err(|errors| PolicyFileError::Invalid {
-        path: path.to_path_buf(),
-        errors,
-    })
+    match Policy::parse(&name, &text) {
+        Ok(c) => Ok((c, text)),
+        Err(errors) => Err(PolicyFileError::Invalid {
+            path: path.to_path_buf(),
+            errors,
+        }),
+    }
 }

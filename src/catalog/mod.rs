@@ -1,7 +1,9 @@
 //! Policies by name: the presets and the operator's custom policy files.
 
+mod dir;
 mod file;
 mod set;
 
-pub use file::{PolicyFileError, policy_name_of, read_policy_file};
+pub use dir::{LoadError, is_policy_file, load_dir};
+pub use file::{PolicyFileError, policy_name_of, read_policy_file, read_policy_file_with_text};
 pub use set::Catalog;

@@ -10,6 +10,8 @@ use crate::policy::{Policy, preset};
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     custom: BTreeMap<String, Arc<Policy>>,
+    /// The documents as written, for `GetPolicy`.
+    sources: BTreeMap<String, Arc<str>>,
 }
 
 impl Catalog {
@@ -23,7 +25,19 @@ impl Catalog {
     pub fn with_custom(custom: impl IntoIterator<Item = Arc<Policy>>) -> Self {
         Self {
             custom: custom.into_iter().map(|p| (p.name.clone(), p)).collect(),
+            sources: BTreeMap::new(),
         }
+    }
+
+    /// Keeps the documents' text (by policy name) for `source`.
+    pub fn with_sources(mut self, sources: impl IntoIterator<Item = (String, Arc<str>)>) -> Self {
+        self.sources = sources.into_iter().collect();
+        self
+    }
+
+    /// A custom policy's document as written.
+    pub fn source(&self, name: &str) -> Option<String> {
+        self.sources.get(name).map(|s| s.to_string())
     }
 
     /// The canonical name of `name`, if the catalog has it (an alias resolves to its preset).

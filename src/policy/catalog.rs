@@ -68,6 +68,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("cam", "GetPolicy", R, Res),
     a("cam", "GetUser", R, Res),
     a("cam", "ListAccessKeys", R, Res),
+    a("cam", "ListAttachedGroupPolicies", R, Res),
     a("cam", "ListAttachedUserAllPolicies", R, Res),
     a("cam", "ListAttachedUserPolicies", R, Res),
     a("cam", "ListEntitiesForPolicy", R, Res),

@@ -183,8 +183,8 @@ pub enum Reply {
     User(Box<User>),
     /// Users.
     Users(Vec<User>),
-    /// Groups.
-    Groups(Vec<Group>),
+    /// Groups, each with its number of members.
+    Groups(Vec<(Group, usize)>),
     /// Group names.
     GroupNames(Vec<String>),
     /// Policy names, each with where it comes from (`None`: attached directly; `Some(g)`: through group g).

@@ -420,7 +420,12 @@ impl State {
         Ok(match q {
             Query::GetUser(name) => Reply::User(Box::new(user(&name)?.clone())),
             Query::ListUsers => Reply::Users(self.users.values().cloned().collect()),
-            Query::ListGroups => Reply::Groups(self.groups.values().cloned().collect()),
+            Query::ListGroups => Reply::Groups(
+                self.groups
+                    .values()
+                    .map(|g| (g.clone(), self.members.get(&g.name).map_or(0, |m| m.len())))
+                    .collect(),
+            ),
             Query::ListUsersForGroup(g) => {
                 self.group_exists(&g)?;
                 let members = self.members.get(&g).into_iter().flatten();

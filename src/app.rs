@@ -1,0 +1,122 @@
+//! Starting the daemon: configuration to a running server, and an orderly stop.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use ring::rand::SystemRandom;
+use thiserror::Error;
+use tokio::sync::watch;
+
+use crate::authz::{Authorizer, Publisher, Snapshot};
+use crate::catalog::{LoadError, load_dir};
+use crate::config::Config;
+use crate::credentials::{KeyHasher, Pepper, PepperError};
+use crate::server::{self, Daemon, ListenError};
+use crate::store::{OpenError, Store, Writer};
+
+/// Why the daemon could not start.
+#[derive(Debug, Error)]
+pub enum StartError {
+    /// The state folder could not be made.
+    #[error("cannot create state folder `{path}`: {source}")]
+    StateDir {
+        /// The folder.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The pepper is unusable.
+    #[error(transparent)]
+    Pepper(#[from] PepperError),
+    /// The database is unusable.
+    #[error(transparent)]
+    Store(#[from] OpenError),
+    /// The policy folder has invalid files.
+    #[error("invalid custom policies:\n{}", .0.iter().map(|e| format!("  {}: {}", e.path.display(), e.error)).collect::<Vec<_>>().join("\n"))]
+    Policies(Vec<LoadError>),
+    /// The socket could not be set up.
+    #[error(transparent)]
+    Listen(#[from] ListenError),
+    /// A thread or runtime could not start.
+    #[error("cannot start: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Runs the daemon until SIGTERM or SIGINT; returns after connections and
+/// commits have finished.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&config.state_dir)
+        .map_err(|source| StartError::StateDir {
+            path: config.state_dir.display().to_string(),
+            source,
+        })?;
+    let pepper = Pepper::load_or_create(&config.pepper_path())?;
+    let hasher = KeyHasher::new(&pepper);
+    drop(pepper);
+    let (catalog, warnings) = load_dir(&config.policy_dir).map_err(StartError::Policies)?;
+    for w in warnings {
+        eprintln!("camd: {w}");
+    }
+    let catalog = Arc::new(catalog);
+    let store = Store::open(&config.database_path(), config.limits, config.owner_uin)?;
+    let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
+    let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin);
+    let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
+    let listener = server::bind(
+        &config.socket,
+        config.mode().unwrap_or(0o660),
+        config.socket_group.as_deref(),
+    )?;
+    let listener = tokio::net::UnixListener::from_std(listener).map_err(StartError::Runtime)?;
+
+    let daemon = Arc::new(Daemon {
+        authz: Authorizer::new(shared, hasher.clone()),
+        writer,
+        catalog: Arc::new(ArcSwap::new(catalog)),
+        hasher,
+        rng: SystemRandom::new(),
+        started: Instant::now(),
+        config,
+    });
+    let snap = daemon.authz.snapshot();
+    eprintln!(
+        "camd: ready on `{}`: {} users, {} keys, {} custom policies",
+        daemon.config.socket.display(),
+        snap.users.len(),
+        snap.keys.len(),
+        daemon.catalog.load().custom().count()
+    );
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let signals = tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        eprintln!("camd: stopping: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    server::serve(daemon.clone(), listener, stop_rx).await;
+    signals.abort();
+    let socket = daemon.config.socket.clone();
+    drop(daemon);
+    // The writer ends once every handle is gone, after finishing its queue.
+    tokio::task::spawn_blocking(move || writer_thread.join())
+        .await
+        .ok();
+    let _ = std::fs::remove_file(&socket);
+    eprintln!("camd: stopped");
+    Ok(())
+}

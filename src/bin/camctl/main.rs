@@ -1,0 +1,429 @@
+//! `camctl`: the operator's command-line client, the console's equivalent.
+//! `policy lint` and `policy simulate` work without a daemon.
+
+mod remote;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use camd::catalog::{PolicyFileError, read_policy_file};
+use camd::policy::{Principal, parse_time_ms};
+use camd::simulate::{Simulation, simulate};
+
+/// Exit code for an allowed request or a successful command.
+const EXIT_OK: u8 = 0;
+/// Exit code for a denied request.
+const EXIT_DENY: u8 = 1;
+/// Exit code for any error.
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "camctl",
+    version,
+    about = "Operate camd, the local CAM daemon for Chat"
+)]
+struct Cli {
+    /// camd's socket (else $CAMD_SOCKET, else state/camd.sock).
+    #[arg(long, global = true)]
+    socket: Option<PathBuf>,
+    /// Print one JSON object or array, with CAM field names.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Act with this access key (delegated administration); the SecretKey comes from $CAMD_SECRET_KEY.
+    #[arg(long = "as-key", global = true, value_name = "SECRET_ID")]
+    as_key: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sub-users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// User groups.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Policies: list, attach, and check or simulate locally.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Access keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// The daemon's counts and health.
+    Status,
+    /// Ask camd whether a user may do an action; exit 0 for Allow, 1 for Deny.
+    Check {
+        /// The user's name.
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        ask: AskArgs,
+    },
+    /// Ask camd with an access key (SecretKey from $CAMD_SECRET_KEY or stdin); exit 0 for Allow, 1 for Deny.
+    Auth {
+        /// The access key's SecretId.
+        #[arg(long)]
+        secret_id: String,
+        #[command(flatten)]
+        ask: AskArgs,
+    },
+}
+
+#[derive(Args)]
+struct AskArgs {
+    /// The action, e.g. `im:SendMessage`.
+    #[arg(long)]
+    action: String,
+    /// The resource, e.g. `qcs::im::uin/100000000001:sdkappid/1400000001`, or `*`.
+    #[arg(long)]
+    resource: String,
+    /// Request context `KEY=VALUE`; give a key twice for several values.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a sub-user and print their credentials once.
+    Add {
+        /// Unique name.
+        name: String,
+        /// Free text.
+        #[arg(long, default_value = "")]
+        remark: String,
+        /// Allow console login (a password is generated unless given).
+        #[arg(long)]
+        console_login: bool,
+        /// The console password (8-32 characters, upper, lower, digit, symbol).
+        #[arg(long, requires = "console_login")]
+        password: Option<String>,
+        /// Must change the password at first login.
+        #[arg(long)]
+        need_reset_password: bool,
+        /// Create an access key (SecretId/SecretKey).
+        #[arg(long)]
+        api_key: bool,
+        /// Attach a policy; repeat for several.
+        #[arg(long = "policy")]
+        policies: Vec<String>,
+        /// Contact e-mail.
+        #[arg(long, default_value = "")]
+        email: String,
+        /// Contact phone.
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// Write the credentials as the console's CSV file (mode 0600; never overwrites).
+        #[arg(long)]
+        credentials_csv: Option<PathBuf>,
+    },
+    /// Show a user.
+    Get {
+        /// The user.
+        name: String,
+    },
+    /// List users.
+    List,
+    /// Change a user.
+    Update {
+        /// The user.
+        name: String,
+        /// A new name.
+        #[arg(long)]
+        new_name: Option<String>,
+        /// A new remark.
+        #[arg(long)]
+        remark: Option<String>,
+        /// Console login on or off.
+        #[arg(long)]
+        console_login: Option<bool>,
+        /// A new console password.
+        #[arg(long)]
+        password: Option<String>,
+        /// Must change the password at next login.
+        #[arg(long)]
+        need_reset_password: Option<bool>,
+        /// A new e-mail.
+        #[arg(long)]
+        email: Option<String>,
+        /// A new phone.
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Delete a user (with --force, also their access keys).
+    Delete {
+        /// The user.
+        name: String,
+        /// Also delete their access keys.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum GroupCommand {
+    /// Create a group.
+    Create {
+        /// Unique name.
+        name: String,
+        /// Free text.
+        #[arg(long, default_value = "")]
+        remark: String,
+    },
+    /// Delete a group (its memberships and attachments go with it).
+    Delete {
+        /// The group.
+        name: String,
+    },
+    /// List groups.
+    List,
+    /// Add a user to a group.
+    AddUser {
+        /// The group.
+        group: String,
+        /// The user.
+        user: String,
+    },
+    /// Remove a user from a group.
+    RemoveUser {
+        /// The group.
+        group: String,
+        /// The user.
+        user: String,
+    },
+    /// List a group's members.
+    Members {
+        /// The group.
+        group: String,
+    },
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct Target {
+    /// A user.
+    #[arg(long)]
+    user: Option<String>,
+    /// A group.
+    #[arg(long)]
+    group: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// List preset and custom policies.
+    List,
+    /// Show a policy and its document.
+    Get {
+        /// The policy.
+        name: String,
+    },
+    /// Attach ("Associate") a policy to a user or group.
+    Attach {
+        /// The policy.
+        name: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Detach ("Unassociate") a policy from a user or group.
+    Detach {
+        /// The policy.
+        name: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Policies attached to a user (--all: also through groups) or a group.
+    Attached {
+        #[command(flatten)]
+        target: Target,
+        /// Include policies attached through the user's groups.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Users and groups a policy is attached to.
+    Entities {
+        /// The policy.
+        name: String,
+    },
+    /// Check custom policy files; exit 0 when all are valid, 2 otherwise.
+    Lint {
+        /// Policy files (the policy's name is the file name without `.json`).
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+    /// Evaluate one request against policies, without a daemon; exit 0 for Allow, 1 for Deny, 2 for an error.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an access key for a user (or, with --root, the root account) and print it once.
+    Create {
+        /// The user.
+        #[arg(required_unless_present = "root")]
+        user: Option<String>,
+        /// For the root account.
+        #[arg(long, conflicts_with = "user")]
+        root: bool,
+    },
+    /// List a user's (or, with --root, the root account's) access keys.
+    List {
+        /// The user.
+        #[arg(required_unless_present = "root")]
+        user: Option<String>,
+        /// The root account's keys.
+        #[arg(long, conflicts_with = "user")]
+        root: bool,
+    },
+    /// Disable an access key.
+    Disable {
+        /// The SecretId.
+        id: String,
+    },
+    /// Enable an access key.
+    Enable {
+        /// The SecretId.
+        id: String,
+    },
+    /// Delete an access key.
+    Delete {
+        /// The SecretId.
+        id: String,
+    },
+}
+
+#[derive(Args)]
+struct SimulateArgs {
+    /// A policy file or a preset name; repeat for several.
+    #[arg(long = "policy", required = true)]
+    policies: Vec<String>,
+    /// The action, e.g. `im:SendMessage`.
+    #[arg(long)]
+    action: String,
+    /// The resource, e.g. `qcs::im::uin/100000000001:sdkappid/1400000001`, or `*`.
+    #[arg(long)]
+    resource: String,
+    /// The caller's uin.
+    #[arg(long, default_value_t = 200000000001)]
+    uin: u64,
+    /// The root account's uin (a caller with this uin is the root account).
+    #[arg(long, default_value_t = 100000000001)]
+    owner_uin: u64,
+    /// Request context `KEY=VALUE`; give a key twice for several values.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+    /// `qcs:current_time` as ISO 8601 (default: now).
+    #[arg(long)]
+    time: Option<String>,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("camctl: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run() -> Result<u8> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Policy(PolicyCommand::Lint { files }) => Ok(lint(&files)),
+        Command::Policy(PolicyCommand::Simulate(args)) => run_simulate(args, cli.json),
+        command => remote::run(command, cli.socket, cli.json, cli.as_key),
+    }
+}
+
+/// `KEY=VALUE` pairs.
+fn parse_context(pairs: &[String]) -> Result<Vec<(String, String)>> {
+    pairs
+        .iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => Ok((k.to_string(), v.to_string())),
+            None => bail!("InvalidParameter: context `{kv}` is not of the form KEY=VALUE"),
+        })
+        .collect()
+}
+
+fn lint(files: &[String]) -> u8 {
+    let mut code = EXIT_OK;
+    for f in files {
+        match read_policy_file(std::path::Path::new(f)) {
+            Ok(c) => {
+                for w in &c.warnings {
+                    println!("{f}:{}:{}: {w}", w.position.line, w.position.column);
+                }
+                println!("{f}: ok");
+            }
+            Err(PolicyFileError::Invalid { errors, .. }) => {
+                code = EXIT_ERROR;
+                for e in &errors.0 {
+                    let at = if e.path.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" at `{}`", e.path)
+                    };
+                    println!(
+                        "{f}:{}:{}: {}{at}: {}",
+                        e.position.line, e.position.column, e.code, e.message
+                    );
+                }
+            }
+            Err(other) => {
+                code = EXIT_ERROR;
+                println!("{f}: {other}");
+            }
+        }
+    }
+    code
+}
+
+fn run_simulate(a: SimulateArgs, json: bool) -> Result<u8> {
+    let context = parse_context(&a.context)?;
+    let now_ms = match &a.time {
+        Some(t) => parse_time_ms(t)
+            .with_context(|| format!("InvalidParameter: time `{t}` is not ISO 8601"))?,
+        None => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0),
+    };
+    let sim = Simulation {
+        policies: a.policies,
+        action: a.action,
+        resource: a.resource,
+        principal: Principal {
+            uin: a.uin,
+            owner_uin: a.owner_uin,
+        },
+        now_ms,
+        context,
+    };
+    let out = simulate(&sim)?;
+    for w in &out.warnings {
+        eprintln!("camctl: {w}");
+    }
+    if json {
+        println!(
+            "{}",
+            json!({
+                "Decision": if out.allowed { "Allow" } else { "Deny" },
+                "Reason": out.reason,
+                "PolicyName": out.policy_name,
+                "StatementIndex": out.statement_index,
+                "Message": out.message,
+            })
+        );
+    } else {
+        println!("{}", out.message);
+    }
+    Ok(if out.allowed { EXIT_OK } else { EXIT_DENY })
+}

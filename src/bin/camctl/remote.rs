@@ -1,0 +1,565 @@
+//! camctl's commands that talk to camd: each builds a request, prints the
+//! reply (text, or JSON with CAM field names) and picks the exit code.
+
+use std::fs::OpenOptions;
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use serde_json::{Value, json};
+
+use camd::client::{Client, ClientError, by_key, by_user};
+use camd::protocol::{
+    AddUser, AttachedInfo, Body, Credentials, Decision, GroupInfo, KeyAuth, KeyInfo, PolicyInfo,
+    Reply, StatusInfo, UpdateUser, UserInfo,
+};
+
+use super::{
+    AskArgs, Command, EXIT_DENY, EXIT_ERROR, EXIT_OK, GroupCommand, KeyCommand, PolicyCommand,
+    Target, UserCommand, parse_context,
+};
+
+/// The socket: the flag, else $CAMD_SOCKET, else the embedded default's.
+fn socket(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| std::env::var_os("CAMD_SOCKET").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("state/camd.sock"))
+}
+
+fn secret_from_env_or_stdin() -> Result<String> {
+    if let Ok(k) = std::env::var("CAMD_SECRET_KEY") {
+        return Ok(k);
+    }
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("cannot read the SecretKey from stdin")?;
+    let s = s.trim().to_string();
+    if s.is_empty() {
+        bail!("InvalidParameter: no SecretKey: set CAMD_SECRET_KEY or pipe it on stdin");
+    }
+    Ok(s)
+}
+
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    fn print(&self, v: Value, text: impl FnOnce() -> String) {
+        if self.json {
+            println!("{v}");
+        } else {
+            println!("{}", text());
+        }
+    }
+}
+
+fn remote(e: ClientError) -> anyhow::Error {
+    anyhow!(e)
+}
+
+pub fn run(
+    command: Command,
+    socket_flag: Option<PathBuf>,
+    json: bool,
+    as_key: Option<String>,
+) -> Result<u8> {
+    let path = socket(socket_flag);
+    let mut client = Client::connect(&path).map_err(remote)?;
+    if let Some(id) = as_key {
+        let secret = std::env::var("CAMD_SECRET_KEY").map_err(|_| {
+            anyhow!("InvalidParameter: --as-key needs the SecretKey in CAMD_SECRET_KEY")
+        })?;
+        client = client.with_key(KeyAuth {
+            secret_id: id,
+            secret_key: secret,
+        });
+    }
+    let out = Out { json };
+    match command {
+        Command::User(c) => user(&mut client, &out, c),
+        Command::Group(c) => group(&mut client, &out, c),
+        Command::Policy(c) => policy(&mut client, &out, c),
+        Command::Key(c) => key(&mut client, &out, c),
+        Command::Status => match client.call(Body::Status).map_err(remote)? {
+            Reply::Status(s) => {
+                out.print(status_json(&s), || status_text(&s));
+                Ok(EXIT_OK)
+            }
+            other => bail!("unexpected reply {other:?}"),
+        },
+        Command::Check { user, ask } => {
+            decide(&mut client, &out, &ask, |a, r, c| by_user(&user, a, r, c))
+        }
+        Command::Auth { secret_id, ask } => {
+            let secret = secret_from_env_or_stdin()?;
+            decide(&mut client, &out, &ask, |a, r, c| {
+                by_key(&secret_id, &secret, a, r, c)
+            })
+        }
+    }
+}
+
+fn decide(
+    client: &mut Client,
+    out: &Out,
+    ask: &AskArgs,
+    build: impl FnOnce(&str, &str, &[(&str, &str)]) -> camd::protocol::Authorize,
+) -> Result<u8> {
+    let ctx = parse_context(&ask.context)?;
+    let pairs: Vec<(&str, &str)> = ctx.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let d: Decision = client
+        .authorize(build(&ask.action, &ask.resource, &pairs))
+        .map_err(remote)?;
+    out.print(
+        json!({"Decision": if d.allowed {"Allow"} else {"Deny"}, "Reason": d.reason, "PolicyName": d.policy,
+               "StatementIndex": d.statement, "Uin": d.uin}),
+        || {
+            let verdict = if d.allowed { "Allow" } else { "Deny" };
+            let why = match (d.reason.as_str(), &d.policy, d.statement) {
+                (_, Some(p), Some(s)) => format!("{} by policy `{p}` statement[{s}]", d.reason),
+                ("ImplicitDeny", _, _) => "no statement allows it (implicit deny)".to_string(),
+                ("Root", _, _) => "the root account is allowed everything".to_string(),
+                (r, _, _) => r.to_string(),
+            };
+            format!("{verdict}: {why}")
+        },
+    );
+    Ok(if d.allowed { EXIT_OK } else { EXIT_DENY })
+}
+
+fn user_json(u: &UserInfo) -> Value {
+    json!({"Uin": u.uin, "Name": u.name, "Remark": u.remark, "ConsoleLogin": u.console_login,
+           "NeedResetPassword": u.need_reset_password, "Email": u.email, "PhoneNum": u.phone,
+           "CreateTime": u.created_ms, "Groups": u.groups})
+}
+
+fn user_text(u: &UserInfo) -> String {
+    format!(
+        "{}\t{}\t{}\tgroups: {}",
+        u.uin,
+        u.name,
+        u.remark,
+        u.groups.join(",")
+    )
+}
+
+fn credentials_json(c: &Credentials) -> Value {
+    json!({"Uin": c.uin, "Name": c.name, "LoginLink": c.login_link, "Password": c.password,
+           "SecretId": c.secret_id, "SecretKey": c.secret_key})
+}
+
+fn credentials_text(c: &Credentials) -> String {
+    let mut s = format!("Uin: {}\nUsername: {}\n", c.uin, c.name);
+    for (label, v) in [
+        ("LoginLink", &c.login_link),
+        ("Password", &c.password),
+        ("SecretId", &c.secret_id),
+        ("SecretKey", &c.secret_key),
+    ] {
+        if let Some(v) = v {
+            s.push_str(&format!("{label}: {v}\n"));
+        }
+    }
+    s.push_str("Store these now: the password and SecretKey are not shown again.");
+    s
+}
+
+/// The console's CSV file: mode 0600, never overwriting.
+fn write_csv(path: &Path, c: &Credentials) -> Result<()> {
+    let field = |v: &Option<String>| v.clone().unwrap_or_default().replace('"', "\"\"");
+    let text = format!(
+        "LoginLink,Username,Password,SecretId,SecretKey\n\"{}\",\"{}\",\"{}\",\"{}\",\"{}\"\n",
+        field(&c.login_link),
+        c.name.replace('"', "\"\""),
+        field(&c.password),
+        field(&c.secret_id),
+        field(&c.secret_key)
+    );
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| {
+            format!(
+                "InvalidParameter: cannot create credentials file `{}` (it must not exist)",
+                path.display()
+            )
+        })?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+fn done(out: &Out, what: String) -> Result<u8> {
+    out.print(json!({"Result": "Done", "Message": what}), || what.clone());
+    Ok(EXIT_OK)
+}
+
+fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
+    match c {
+        UserCommand::Add {
+            name,
+            remark,
+            console_login,
+            password,
+            need_reset_password,
+            api_key,
+            policies,
+            email,
+            phone,
+            credentials_csv,
+        } => {
+            if let Some(p) = &credentials_csv {
+                if p.exists() {
+                    bail!(
+                        "InvalidParameter: credentials file `{}` already exists; refusing to overwrite",
+                        p.display()
+                    );
+                }
+            }
+            let body = Body::AddUser(AddUser {
+                name,
+                remark,
+                console_login,
+                password,
+                need_reset_password,
+                use_api: api_key,
+                email,
+                phone,
+                policies,
+            });
+            match client.call(body).map_err(remote)? {
+                Reply::Credentials(cred) => {
+                    if let Some(p) = &credentials_csv {
+                        write_csv(p, &cred)?;
+                    }
+                    out.print(credentials_json(&cred), || credentials_text(&cred));
+                    Ok(EXIT_OK)
+                }
+                other => bail!("unexpected reply {other:?}"),
+            }
+        }
+        UserCommand::Get { name } => match client.call(Body::GetUser(name)).map_err(remote)? {
+            Reply::User(u) => {
+                out.print(user_json(&u), || user_text(&u));
+                Ok(EXIT_OK)
+            }
+            other => bail!("unexpected reply {other:?}"),
+        },
+        UserCommand::List => match client.call(Body::ListUsers).map_err(remote)? {
+            Reply::Users(us) => {
+                out.print(Value::Array(us.iter().map(user_json).collect()), || {
+                    us.iter().map(user_text).collect::<Vec<_>>().join("\n")
+                });
+                Ok(EXIT_OK)
+            }
+            other => bail!("unexpected reply {other:?}"),
+        },
+        UserCommand::Update {
+            name,
+            new_name,
+            remark,
+            console_login,
+            password,
+            need_reset_password,
+            email,
+            phone,
+        } => {
+            let body = Body::UpdateUser(UpdateUser {
+                name,
+                new_name,
+                remark,
+                console_login,
+                password,
+                need_reset_password,
+                email,
+                phone,
+            });
+            match client.call(body).map_err(remote)? {
+                Reply::User(u) => {
+                    out.print(user_json(&u), || user_text(&u));
+                    Ok(EXIT_OK)
+                }
+                other => bail!("unexpected reply {other:?}"),
+            }
+        }
+        UserCommand::Delete { name, force } => {
+            client
+                .call(Body::DeleteUser {
+                    name: name.clone(),
+                    force,
+                })
+                .map_err(remote)?;
+            done(out, format!("deleted user `{name}`"))
+        }
+    }
+}
+
+fn group_json(g: &GroupInfo) -> Value {
+    json!({"GroupName": g.name, "Remark": g.remark, "CreateTime": g.created_ms, "UserCount": g.members})
+}
+
+fn group(client: &mut Client, out: &Out, c: GroupCommand) -> Result<u8> {
+    match c {
+        GroupCommand::Create { name, remark } => {
+            client
+                .call(Body::CreateGroup {
+                    name: name.clone(),
+                    remark,
+                })
+                .map_err(remote)?;
+            done(out, format!("created group `{name}`"))
+        }
+        GroupCommand::Delete { name } => {
+            client
+                .call(Body::DeleteGroup(name.clone()))
+                .map_err(remote)?;
+            done(out, format!("deleted group `{name}`"))
+        }
+        GroupCommand::List => match client.call(Body::ListGroups).map_err(remote)? {
+            Reply::Groups(gs) => {
+                out.print(Value::Array(gs.iter().map(group_json).collect()), || {
+                    gs.iter()
+                        .map(|g| format!("{}\t{} members\t{}", g.name, g.members, g.remark))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+                Ok(EXIT_OK)
+            }
+            other => bail!("unexpected reply {other:?}"),
+        },
+        GroupCommand::AddUser { group, user } => {
+            client
+                .call(Body::AddUserToGroup {
+                    group: group.clone(),
+                    user: user.clone(),
+                })
+                .map_err(remote)?;
+            done(out, format!("added `{user}` to group `{group}`"))
+        }
+        GroupCommand::RemoveUser { group, user } => {
+            client
+                .call(Body::RemoveUserFromGroup {
+                    group: group.clone(),
+                    user: user.clone(),
+                })
+                .map_err(remote)?;
+            done(out, format!("removed `{user}` from group `{group}`"))
+        }
+        GroupCommand::Members { group } => match client
+            .call(Body::ListUsersForGroup(group))
+            .map_err(remote)?
+        {
+            Reply::Users(us) => {
+                out.print(Value::Array(us.iter().map(user_json).collect()), || {
+                    us.iter().map(user_text).collect::<Vec<_>>().join("\n")
+                });
+                Ok(EXIT_OK)
+            }
+            other => bail!("unexpected reply {other:?}"),
+        },
+    }
+}
+
+fn policy_json(p: &PolicyInfo) -> Value {
+    json!({"PolicyName": p.name, "Type": p.kind, "Description": p.description, "PolicyDocument": p.document})
+}
+
+fn attached_json(a: &AttachedInfo) -> Value {
+    json!({"PolicyName": a.policy, "GroupName": a.via_group, "AddTime": a.attached_ms})
+}
+
+fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
+    match c {
+        PolicyCommand::List => match client.call(Body::ListPolicies).map_err(remote)? {
+            Reply::Policies(ps) => {
+                out.print(Value::Array(ps.iter().map(policy_json).collect()), || {
+                    ps.iter()
+                        .map(|p| format!("{}\t{}\t{}", p.name, p.kind, p.description))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+                Ok(EXIT_OK)
+            }
+            other => bail!("unexpected reply {other:?}"),
+        },
+        PolicyCommand::Get { name } => match client.call(Body::GetPolicy(name)).map_err(remote)? {
+            Reply::Policies(ps) => {
+                let p = ps.first().ok_or_else(|| anyhow!("empty reply"))?;
+                out.print(policy_json(p), || {
+                    format!(
+                        "{} ({})\n{}",
+                        p.name,
+                        p.kind,
+                        p.document.clone().unwrap_or_default()
+                    )
+                });
+                Ok(EXIT_OK)
+            }
+            other => bail!("unexpected reply {other:?}"),
+        },
+        PolicyCommand::Attach { name, target } => {
+            let (body, whom) = match target {
+                Target { user: Some(u), .. } => (
+                    Body::AttachUserPolicy {
+                        user: u.clone(),
+                        policy: name.clone(),
+                    },
+                    format!("user `{u}`"),
+                ),
+                Target { group: Some(g), .. } => (
+                    Body::AttachGroupPolicy {
+                        group: g.clone(),
+                        policy: name.clone(),
+                    },
+                    format!("group `{g}`"),
+                ),
+                _ => bail!("InvalidParameter: give --user or --group"),
+            };
+            client.call(body).map_err(remote)?;
+            done(out, format!("attached `{name}` to {whom}"))
+        }
+        PolicyCommand::Detach { name, target } => {
+            let (body, whom) = match target {
+                Target { user: Some(u), .. } => (
+                    Body::DetachUserPolicy {
+                        user: u.clone(),
+                        policy: name.clone(),
+                    },
+                    format!("user `{u}`"),
+                ),
+                Target { group: Some(g), .. } => (
+                    Body::DetachGroupPolicy {
+                        group: g.clone(),
+                        policy: name.clone(),
+                    },
+                    format!("group `{g}`"),
+                ),
+                _ => bail!("InvalidParameter: give --user or --group"),
+            };
+            client.call(body).map_err(remote)?;
+            done(out, format!("detached `{name}` from {whom}"))
+        }
+        PolicyCommand::Attached { target, all } => {
+            let body = match target {
+                Target { user: Some(u), .. } => Body::ListAttachedUserPolicies { user: u, all },
+                Target { group: Some(g), .. } => Body::ListAttachedGroupPolicies(g),
+                _ => bail!("InvalidParameter: give --user or --group"),
+            };
+            match client.call(body).map_err(remote)? {
+                Reply::Attached(a) => {
+                    out.print(Value::Array(a.iter().map(attached_json).collect()), || {
+                        a.iter()
+                            .map(|x| match &x.via_group {
+                                Some(g) => format!("{}\t(via group `{g}`)", x.policy),
+                                None => x.policy.clone(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    });
+                    Ok(EXIT_OK)
+                }
+                other => bail!("unexpected reply {other:?}"),
+            }
+        }
+        PolicyCommand::Entities { name } => match client
+            .call(Body::ListEntitiesForPolicy(name))
+            .map_err(remote)?
+        {
+            Reply::Entities { users, groups } => {
+                out.print(json!({"Users": users, "Groups": groups}), || {
+                    format!("users: {}\ngroups: {}", users.join(", "), groups.join(", "))
+                });
+                Ok(EXIT_OK)
+            }
+            other => bail!("unexpected reply {other:?}"),
+        },
+        PolicyCommand::Lint { .. } | PolicyCommand::Simulate(_) => Ok(EXIT_ERROR),
+    }
+}
+
+fn key_json(k: &KeyInfo) -> Value {
+    json!({"SecretId": k.secret_id, "Uin": k.owner, "Status": k.status, "CreateTime": k.created_ms, "LastUsedTime": k.last_used_ms})
+}
+
+fn key(client: &mut Client, out: &Out, c: KeyCommand) -> Result<u8> {
+    match c {
+        KeyCommand::Create { user, .. } => {
+            match client.call(Body::CreateAccessKey(user)).map_err(remote)? {
+                Reply::Credentials(cred) => {
+                    out.print(credentials_json(&cred), || credentials_text(&cred));
+                    Ok(EXIT_OK)
+                }
+                other => bail!("unexpected reply {other:?}"),
+            }
+        }
+        KeyCommand::List { user, .. } => {
+            match client.call(Body::ListAccessKeys(user)).map_err(remote)? {
+                Reply::Keys(ks) => {
+                    out.print(Value::Array(ks.iter().map(key_json).collect()), || {
+                        ks.iter()
+                            .map(|k| format!("{}\t{}", k.secret_id, k.status))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    });
+                    Ok(EXIT_OK)
+                }
+                other => bail!("unexpected reply {other:?}"),
+            }
+        }
+        KeyCommand::Disable { id } | KeyCommand::Enable { id } if id.is_empty() => {
+            bail!("InvalidParameter: empty SecretId")
+        }
+        KeyCommand::Disable { id } => set_key(client, out, id, false),
+        KeyCommand::Enable { id } => set_key(client, out, id, true),
+        KeyCommand::Delete { id } => {
+            client
+                .call(Body::DeleteAccessKey(id.clone()))
+                .map_err(remote)?;
+            done(out, format!("deleted access key `{id}`"))
+        }
+    }
+}
+
+fn set_key(client: &mut Client, out: &Out, secret_id: String, active: bool) -> Result<u8> {
+    match client
+        .call(Body::UpdateAccessKey { secret_id, active })
+        .map_err(remote)?
+    {
+        Reply::Key(k) => {
+            out.print(key_json(&k), || format!("{}\t{}", k.secret_id, k.status));
+            Ok(EXIT_OK)
+        }
+        other => bail!("unexpected reply {other:?}"),
+    }
+}
+
+fn status_json(s: &StatusInfo) -> Value {
+    json!({"Version": s.version, "OwnerUin": s.owner_uin, "Users": s.users, "Groups": s.groups, "AccessKeys": s.keys,
+           "Attachments": s.attachments, "CustomPolicies": s.custom_policies,
+           "DanglingAttachments": s.dangling.iter().map(|(e, p)| json!({"Entity": e, "PolicyName": p})).collect::<Vec<_>>(),
+           "Generation": s.generation, "UptimeSeconds": s.uptime_secs})
+}
+
+fn status_text(s: &StatusInfo) -> String {
+    let mut t = format!(
+        "camd {} (owner uin {}), up {} s\nusers {}, groups {}, access keys {}, attachments {}, custom policies {}",
+        s.version,
+        s.owner_uin,
+        s.uptime_secs,
+        s.users,
+        s.groups,
+        s.keys,
+        s.attachments,
+        s.custom_policies
+    );
+    for (e, p) in &s.dangling {
+        t.push_str(&format!(
+            "\ndangling: {e} has policy `{p}`, which is not loaded"
+        ));
+    }
+    t
+}

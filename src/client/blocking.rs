@@ -1,0 +1,160 @@
+//! The blocking client.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+use crate::protocol::{
+    Authorize, Body, Decision, HELLO_LEN, KeyAuth, PROTOCOL_VERSION, Reply, Request, Response,
+    decode_hello, decode_response, encode_hello, encode_request, frame_len,
+};
+
+use super::ClientError;
+
+/// Responses larger than this are refused.
+const MAX_RESPONSE: usize = 64 << 20;
+
+/// A connection to camd.
+pub struct Client {
+    reader: BufReader<UnixStream>,
+    writer: BufWriter<UnixStream>,
+    path: String,
+    next_id: u64,
+    auth: Option<KeyAuth>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Connects and exchanges the hello.
+    pub fn connect(path: impl AsRef<Path>) -> Result<Self, ClientError> {
+        let shown = path.as_ref().display().to_string();
+        let io = |source| ClientError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let stream = UnixStream::connect(path.as_ref()).map_err(io)?;
+        let mut c = Self {
+            reader: BufReader::with_capacity(64 * 1024, stream.try_clone().map_err(io)?),
+            writer: BufWriter::with_capacity(64 * 1024, stream),
+            path: shown.clone(),
+            next_id: 1,
+            auth: None,
+        };
+        c.writer
+            .write_all(&encode_hello(PROTOCOL_VERSION))
+            .map_err(io)?;
+        c.writer.flush().map_err(io)?;
+        let mut hello = [0u8; HELLO_LEN];
+        c.reader.read_exact(&mut hello).map_err(io)?;
+        let server = decode_hello(&hello).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        if server != PROTOCOL_VERSION {
+            return Err(ClientError::Version {
+                server,
+                client: PROTOCOL_VERSION,
+            });
+        }
+        Ok(c)
+    }
+
+    /// Presents this access key with admin requests (delegated administration).
+    pub fn with_key(mut self, key: KeyAuth) -> Self {
+        self.auth = Some(key);
+        self
+    }
+
+    fn io(&self, source: std::io::Error) -> ClientError {
+        ClientError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn send(&mut self, body: Body) -> Result<u64, ClientError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = encode_request(&Request {
+            id,
+            auth: self.auth.clone(),
+            body,
+        })
+        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        self.writer.write_all(&frame).map_err(|e| self.io(e))?;
+        Ok(id)
+    }
+
+    fn receive(
+        &mut self,
+        id: u64,
+    ) -> Result<Result<Reply, crate::protocol::WireError>, ClientError> {
+        let mut header = [0u8; 4];
+        self.reader
+            .read_exact(&mut header)
+            .map_err(|e| self.io(e))?;
+        let len =
+            frame_len(header, MAX_RESPONSE).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let mut body = vec![0u8; len];
+        self.reader.read_exact(&mut body).map_err(|e| self.io(e))?;
+        let Response { id: got, result } =
+            decode_response(&body).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        if got != id && got != 0 {
+            return Err(ClientError::Protocol(format!(
+                "response {got} for request {id}"
+            )));
+        }
+        Ok(result)
+    }
+
+    /// Sends one request and waits for its reply.
+    pub fn call(&mut self, body: Body) -> Result<Reply, ClientError> {
+        let id = self.send(body)?;
+        self.writer.flush().map_err(|e| self.io(e))?;
+        self.receive(id)?.map_err(ClientError::Remote)
+    }
+
+    /// Sends every request, then reads every reply (in order).
+    pub fn pipeline(
+        &mut self,
+        bodies: Vec<Body>,
+    ) -> Result<Vec<Result<Reply, crate::protocol::WireError>>, ClientError> {
+        let mut ids = Vec::with_capacity(bodies.len());
+        for b in bodies {
+            ids.push(self.send(b)?);
+        }
+        self.writer.flush().map_err(|e| self.io(e))?;
+        ids.into_iter().map(|id| self.receive(id)).collect()
+    }
+
+    /// One decision.
+    pub fn authorize(&mut self, a: Authorize) -> Result<Decision, ClientError> {
+        match self.call(Body::Authorize(a))? {
+            Reply::Decision(d) => Ok(d),
+            other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    /// Several decisions in one frame.
+    pub fn authorize_batch(
+        &mut self,
+        items: Vec<Authorize>,
+    ) -> Result<Vec<Result<Decision, crate::protocol::WireError>>, ClientError> {
+        match self.call(Body::Batch(items))? {
+            Reply::Decisions(d) => Ok(d),
+            other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    /// Liveness; returns the server's protocol version.
+    pub fn ping(&mut self) -> Result<u16, ClientError> {
+        match self.call(Body::Ping)? {
+            Reply::Pong(v) => Ok(v),
+            other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The Rust client: blocking (`Client`) and async (`AsyncClient`), used by
+//! camctl, the tests, the benches, and meant for Chat processes.
+
+mod blocking;
+mod nonblocking;
+
+pub use blocking::Client;
+pub use nonblocking::AsyncClient;
+
+use thiserror::Error;
+
+use crate::protocol::{Authorize, KeyAuth, UserRef, WireError};
+
+/// Why a call failed.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    /// The socket failed.
+    #[error("cannot talk to camd at `{path}`: {source}")]
+    Io {
+        /// The socket path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The server speaks another protocol version.
+    #[error("camd speaks protocol version {server}; this client speaks {client}")]
+    Version {
+        /// The server's.
+        server: u16,
+        /// Ours.
+        client: u16,
+    },
+    /// The bytes made no sense.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// camd answered with an error.
+    #[error("{}: {}", .0.code, .0.message)]
+    Remote(WireError),
+}
+
+impl ClientError {
+    /// The CAM error code, when camd sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Remote(e) => Some(&e.code),
+            _ => None,
+        }
+    }
+}
+
+/// An authorize-by-user question.
+pub fn by_user(user: &str, action: &str, resource: &str, context: &[(&str, &str)]) -> Authorize {
+    Authorize::ByUser {
+        user: UserRef::Name(user.to_string()),
+        action: action.to_string(),
+        resource: resource.to_string(),
+        context: context
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+/// An authorize-by-key question.
+pub fn by_key(
+    secret_id: &str,
+    secret_key: &str,
+    action: &str,
+    resource: &str,
+    context: &[(&str, &str)],
+) -> Authorize {
+    Authorize::ByKey {
+        key: KeyAuth {
+            secret_id: secret_id.to_string(),
+            secret_key: secret_key.to_string(),
+        },
+        action: action.to_string(),
+        resource: resource.to_string(),
+        context: context
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}

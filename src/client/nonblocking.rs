@@ -1,0 +1,146 @@
+//! The async client (tokio).
+
+use std::path::Path;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+
+use crate::protocol::{
+    Authorize, Body, Decision, HELLO_LEN, KeyAuth, PROTOCOL_VERSION, Reply, Request, Response,
+    WireError, decode_hello, decode_response, encode_hello, encode_request, frame_len,
+};
+
+use super::ClientError;
+
+const MAX_RESPONSE: usize = 64 << 20;
+
+/// An async connection to camd.
+pub struct AsyncClient {
+    reader: BufReader<OwnedReadHalf>,
+    writer: BufWriter<OwnedWriteHalf>,
+    path: String,
+    next_id: u64,
+    auth: Option<KeyAuth>,
+}
+
+impl AsyncClient {
+    /// Connects and exchanges the hello.
+    pub async fn connect(path: impl AsRef<Path>) -> Result<Self, ClientError> {
+        let shown = path.as_ref().display().to_string();
+        let io = |source| ClientError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let (r, w) = UnixStream::connect(path.as_ref())
+            .await
+            .map_err(io)?
+            .into_split();
+        let mut c = Self {
+            reader: BufReader::with_capacity(64 * 1024, r),
+            writer: BufWriter::with_capacity(64 * 1024, w),
+            path: shown.clone(),
+            next_id: 1,
+            auth: None,
+        };
+        c.writer
+            .write_all(&encode_hello(PROTOCOL_VERSION))
+            .await
+            .map_err(io)?;
+        c.writer.flush().await.map_err(io)?;
+        let mut hello = [0u8; HELLO_LEN];
+        c.reader.read_exact(&mut hello).await.map_err(io)?;
+        let server = decode_hello(&hello).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        if server != PROTOCOL_VERSION {
+            return Err(ClientError::Version {
+                server,
+                client: PROTOCOL_VERSION,
+            });
+        }
+        Ok(c)
+    }
+
+    /// Presents this access key with admin requests.
+    pub fn with_key(mut self, key: KeyAuth) -> Self {
+        self.auth = Some(key);
+        self
+    }
+
+    fn io(&self, source: std::io::Error) -> ClientError {
+        ClientError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    async fn send(&mut self, body: Body) -> Result<u64, ClientError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = encode_request(&Request {
+            id,
+            auth: self.auth.clone(),
+            body,
+        })
+        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        self.writer
+            .write_all(&frame)
+            .await
+            .map_err(|e| self.io(e))?;
+        Ok(id)
+    }
+
+    async fn receive(&mut self, id: u64) -> Result<Result<Reply, WireError>, ClientError> {
+        let mut header = [0u8; 4];
+        self.reader
+            .read_exact(&mut header)
+            .await
+            .map_err(|e| self.io(e))?;
+        let len =
+            frame_len(header, MAX_RESPONSE).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let mut body = vec![0u8; len];
+        self.reader
+            .read_exact(&mut body)
+            .await
+            .map_err(|e| self.io(e))?;
+        let Response { id: got, result } =
+            decode_response(&body).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        if got != id && got != 0 {
+            return Err(ClientError::Protocol(format!(
+                "response {got} for request {id}"
+            )));
+        }
+        Ok(result)
+    }
+
+    /// Sends one request and waits for its reply.
+    pub async fn call(&mut self, body: Body) -> Result<Reply, ClientError> {
+        let id = self.send(body).await?;
+        self.writer.flush().await.map_err(|e| self.io(e))?;
+        self.receive(id).await?.map_err(ClientError::Remote)
+    }
+
+    /// Sends every request, then reads every reply (in order).
+    pub async fn pipeline(
+        &mut self,
+        bodies: Vec<Body>,
+    ) -> Result<Vec<Result<Reply, WireError>>, ClientError> {
+        let mut ids = Vec::with_capacity(bodies.len());
+        for b in bodies {
+            ids.push(self.send(b).await?);
+        }
+        self.writer.flush().await.map_err(|e| self.io(e))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.receive(id).await?);
+        }
+        Ok(out)
+    }
+
+    /// One decision.
+    pub async fn authorize(&mut self, a: Authorize) -> Result<Decision, ClientError> {
+        match self.call(Body::Authorize(a)).await? {
+            Reply::Decision(d) => Ok(d),
+            other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
+        }
+    }
+}

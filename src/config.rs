@@ -1,0 +1,154 @@
+//! camd's configuration: what the TOML file says (checked, with defaults),
+//! resolved into what the daemon runs on.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::store::Limits;
+
+/// The embedded default configuration: state in `./state`, no root needed.
+pub const DEFAULT_CONFIG: &str = include_str!("../config/camd.toml");
+
+/// The configuration as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The Unix socket path.
+    pub socket: PathBuf,
+    /// Folder for the redb file and the pepper.
+    pub state_dir: PathBuf,
+    /// Folder of custom policy files (`*.json`).
+    pub policy_dir: PathBuf,
+    /// The root account's uin.
+    pub owner_uin: u64,
+    /// Socket permissions, octal (default `0660`).
+    #[serde(default = "default_mode")]
+    pub socket_mode: String,
+    /// Group that owns the socket (default: the daemon's).
+    #[serde(default)]
+    pub socket_group: Option<String>,
+    /// Peers with these uids act as the root account (uid 0 always does).
+    #[serde(default)]
+    pub admin_uids: Vec<u32>,
+    /// Peers with these gids act as the root account.
+    #[serde(default)]
+    pub admin_gids: Vec<u32>,
+    /// Most connections served at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a connection may stay silent.
+    #[serde(default = "default_idle")]
+    pub idle_timeout_secs: u64,
+    /// Largest frame or JSON line, in bytes.
+    #[serde(default = "default_max_frame")]
+    pub max_frame_bytes: usize,
+    /// Host of the console login link.
+    #[serde(default = "default_console_host")]
+    pub console_host: String,
+    /// Account limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+fn default_mode() -> String {
+    "0660".into()
+}
+fn default_max_connections() -> usize {
+    1024
+}
+fn default_idle() -> u64 {
+    300
+}
+fn default_max_frame() -> usize {
+    1 << 20
+}
+fn default_console_host() -> String {
+    "console.tencentcloud.com".into()
+}
+
+/// Why the configuration is unusable.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is invalid.
+    #[error("invalid config `{path}`: {message}")]
+    Parse {
+        /// The file (or `<embedded>`).
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid config: {0}")]
+    Value(String),
+}
+
+impl Config {
+    /// Reads `path`, or the embedded default when `None`.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let (text, shown) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })?,
+                p.to_path_buf(),
+            ),
+            None => (DEFAULT_CONFIG.to_string(), PathBuf::from("<embedded>")),
+        };
+        let c: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: shown,
+            message: e.to_string(),
+        })?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Checks values that TOML types cannot.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        self.mode()?;
+        if self.owner_uin == 0 {
+            return Err(ConfigError::Value(
+                "`owner_uin` must be a positive uin".into(),
+            ));
+        }
+        if self.max_connections == 0 || self.max_frame_bytes < 64 || self.idle_timeout_secs == 0 {
+            return Err(ConfigError::Value(
+                "`max_connections` and `idle_timeout_secs` must be positive and `max_frame_bytes` at least 64".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The socket mode as bits.
+    pub fn mode(&self) -> Result<u32, ConfigError> {
+        u32::from_str_radix(self.socket_mode.trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|m| *m <= 0o777)
+            .ok_or_else(|| {
+                ConfigError::Value(format!(
+                    "`socket_mode` `{}` is not an octal mode like 0660",
+                    self.socket_mode
+                ))
+            })
+    }
+
+    /// The redb file.
+    pub fn database_path(&self) -> PathBuf {
+        self.state_dir.join("camd.redb")
+    }
+
+    /// The pepper file.
+    pub fn pepper_path(&self) -> PathBuf {
+        self.state_dir.join("pepper")
+    }
+}

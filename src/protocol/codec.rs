@@ -1,0 +1,135 @@
+//! Byte layout: a 6-byte hello (`CAMD` + u16 version, big-endian) each way,
+//! then frames of a u32 big-endian length and a postcard body. A connection
+//! whose first byte is `{` speaks newline-delimited JSON instead.
+
+use thiserror::Error;
+
+use super::messages::{Request, Response};
+
+/// The first four bytes of a binary connection, both ways.
+pub const MAGIC: &[u8; 4] = b"CAMD";
+/// This build's protocol version.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// Bytes in a hello.
+pub const HELLO_LEN: usize = 6;
+
+/// Why bytes could not be read as a frame or message.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum FrameError {
+    /// The hello is not `CAMD` + version.
+    #[error("not a camd protocol hello")]
+    BadHello,
+    /// A frame announces more bytes than allowed.
+    #[error("frame of {len} bytes exceeds the limit of {max}")]
+    TooLarge {
+        /// Announced length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The body does not decode.
+    #[error("malformed message: {0}")]
+    Malformed(String),
+}
+
+/// `CAMD` + version.
+pub fn encode_hello(version: u16) -> [u8; HELLO_LEN] {
+    let v = version.to_be_bytes();
+    [MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], v[0], v[1]]
+}
+
+/// The version in a hello.
+pub fn decode_hello(b: &[u8; HELLO_LEN]) -> Result<u16, FrameError> {
+    match b {
+        [b'C', b'A', b'M', b'D', hi, lo] => Ok(u16::from_be_bytes([*hi, *lo])),
+        _ => Err(FrameError::BadHello),
+    }
+}
+
+/// The body length announced by a frame header, checked against `max`.
+pub fn frame_len(header: [u8; 4], max: usize) -> Result<usize, FrameError> {
+    let len = u32::from_be_bytes(header) as usize;
+    if len > max {
+        Err(FrameError::TooLarge { len, max })
+    } else {
+        Ok(len)
+    }
+}
+
+fn frame(body: Vec<u8>) -> Vec<u8> {
+    let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// A whole frame (header and body) for a request.
+pub fn encode_request(r: &Request) -> Result<Vec<u8>, FrameError> {
+    postcard::to_stdvec(r)
+        .map(frame)
+        .map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+/// A whole frame for a response.
+pub fn encode_response(r: &Response) -> Result<Vec<u8>, FrameError> {
+    postcard::to_stdvec(r)
+        .map(frame)
+        .map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+/// A request from a frame body.
+pub fn decode_request(body: &[u8]) -> Result<Request, FrameError> {
+    postcard::from_bytes(body).map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+/// A response from a frame body.
+pub fn decode_response(body: &[u8]) -> Result<Response, FrameError> {
+    postcard::from_bytes(body).map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+/// A request from one JSON line.
+pub fn json_request(line: &[u8]) -> Result<Request, FrameError> {
+    serde_json::from_slice(line).map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+/// One JSON line (with its newline) for a response.
+pub fn json_response(r: &Response) -> Vec<u8> {
+    let mut v = serde_json::to_vec(r).unwrap_or_else(|_| b"{}".to_vec());
+    v.push(b'\n');
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Authorize, Body, KeyAuth, UserRef};
+
+    #[test]
+    fn round_trips() {
+        let r = Request {
+            id: 7,
+            auth: Some(KeyAuth {
+                secret_id: "AKIDx".into(),
+                secret_key: "k".into(),
+            }),
+            body: Body::Authorize(Authorize::ByUser {
+                user: UserRef::Name("alice".into()),
+                action: "im:SendMessage".into(),
+                resource: "*".into(),
+                context: vec![("qcs:ip".into(), "10.0.0.1".into())],
+            }),
+        };
+        let f = encode_request(&r).unwrap();
+        let len = frame_len(f[..4].try_into().unwrap(), 1 << 20).unwrap();
+        assert_eq!(decode_request(&f[4..4 + len]).unwrap(), r);
+        let j = serde_json::to_vec(&r).unwrap();
+        assert_eq!(json_request(&j).unwrap(), r);
+        assert_eq!(decode_hello(&encode_hello(3)), Ok(3));
+        assert_eq!(
+            frame_len([0, 0, 1, 0], 255),
+            Err(FrameError::TooLarge { len: 256, max: 255 })
+        );
+        assert!(decode_request(&[0xff, 0xff, 0xff]).is_err());
+    }
+}

@@ -1,0 +1,426 @@
+//! Request and response types as they cross the socket. They are a
+//! compatibility promise: add variants at the end, never reorder.
+
+use serde::{Deserialize, Serialize};
+
+/// A user named by name or by uin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserRef {
+    /// By name.
+    Name(String),
+    /// By uin.
+    Uin(u64),
+}
+
+/// An access key presented with a request (the SecretKey in clear: only over the local socket).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAuth {
+    /// `AKID…`.
+    pub secret_id: String,
+    /// The SecretKey.
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for KeyAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyAuth")
+            .field("secret_id", &self.secret_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One authorization question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Authorize {
+    /// By access key: authenticate it, then decide for its owner.
+    ByKey {
+        /// The key.
+        key: KeyAuth,
+        /// e.g. `im:SendMessage`.
+        action: String,
+        /// e.g. `qcs::im::uin/100000000001:sdkappid/1400000001`.
+        resource: String,
+        /// Context pairs; a key given twice is multi-valued.
+        context: Vec<(String, String)>,
+    },
+    /// For a user the caller authenticated itself.
+    ByUser {
+        /// The user.
+        user: UserRef,
+        /// The action.
+        action: String,
+        /// The resource.
+        resource: String,
+        /// Context pairs.
+        context: Vec<(String, String)>,
+    },
+}
+
+/// A new user, as the console creates one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddUser {
+    /// Unique name.
+    pub name: String,
+    /// Free text.
+    pub remark: String,
+    /// Allow console login.
+    pub console_login: bool,
+    /// The console password; generated when login is on and this is empty.
+    pub password: Option<String>,
+    /// Must change the password at first login.
+    pub need_reset_password: bool,
+    /// Create an access key.
+    pub use_api: bool,
+    /// Contact e-mail.
+    pub email: String,
+    /// Contact phone.
+    pub phone: String,
+    /// Policies to attach.
+    pub policies: Vec<String>,
+}
+
+/// Changes to a user.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateUser {
+    /// The user.
+    pub name: String,
+    /// A new name.
+    pub new_name: Option<String>,
+    /// A new remark.
+    pub remark: Option<String>,
+    /// Console login on or off.
+    pub console_login: Option<bool>,
+    /// A new password.
+    pub password: Option<String>,
+    /// Must change the password at next login.
+    pub need_reset_password: Option<bool>,
+    /// A new e-mail.
+    pub email: Option<String>,
+    /// A new phone.
+    pub phone: Option<String>,
+}
+
+/// What a request asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Body {
+    /// Liveness and version.
+    Ping,
+    /// One decision.
+    Authorize(Authorize),
+    /// Several decisions in one frame, answered in order.
+    Batch(Vec<Authorize>),
+    /// Creates a sub-user; the reply carries its credentials once.
+    AddUser(AddUser),
+    /// One user.
+    GetUser(String),
+    /// Every user.
+    ListUsers,
+    /// Changes a user.
+    UpdateUser(UpdateUser),
+    /// Deletes a user (`force`: with their keys).
+    DeleteUser {
+        /// The user.
+        name: String,
+        /// Also delete their access keys.
+        force: bool,
+    },
+    /// Creates a group.
+    CreateGroup {
+        /// The group.
+        name: String,
+        /// Free text.
+        remark: String,
+    },
+    /// Deletes a group.
+    DeleteGroup(String),
+    /// Every group.
+    ListGroups,
+    /// Adds a user to a group.
+    AddUserToGroup {
+        /// The group.
+        group: String,
+        /// The user.
+        user: String,
+    },
+    /// Removes a user from a group.
+    RemoveUserFromGroup {
+        /// The group.
+        group: String,
+        /// The user.
+        user: String,
+    },
+    /// A group's members.
+    ListUsersForGroup(String),
+    /// A user's groups.
+    ListGroupsForUser(String),
+    /// Presets and custom policies.
+    ListPolicies,
+    /// One policy with its document.
+    GetPolicy(String),
+    /// Attaches a policy to a user.
+    AttachUserPolicy {
+        /// The user.
+        user: String,
+        /// The policy.
+        policy: String,
+    },
+    /// Detaches a policy from a user.
+    DetachUserPolicy {
+        /// The user.
+        user: String,
+        /// The policy.
+        policy: String,
+    },
+    /// Attaches a policy to a group.
+    AttachGroupPolicy {
+        /// The group.
+        group: String,
+        /// The policy.
+        policy: String,
+    },
+    /// Detaches a policy from a group.
+    DetachGroupPolicy {
+        /// The group.
+        group: String,
+        /// The policy.
+        policy: String,
+    },
+    /// Policies attached to a user (`all`: also through groups).
+    ListAttachedUserPolicies {
+        /// The user.
+        user: String,
+        /// Include group attachments.
+        all: bool,
+    },
+    /// Policies attached to a group.
+    ListAttachedGroupPolicies(String),
+    /// Users and groups a policy is attached to.
+    ListEntitiesForPolicy(String),
+    /// Creates an access key for a user (`None`: the root account); the reply carries the SecretKey once.
+    CreateAccessKey(Option<String>),
+    /// Enables (`true`) or disables an access key.
+    UpdateAccessKey {
+        /// The key.
+        secret_id: String,
+        /// Active or not.
+        active: bool,
+    },
+    /// Deletes an access key.
+    DeleteAccessKey(String),
+    /// A user's access keys (`None`: the root account's).
+    ListAccessKeys(Option<String>),
+    /// Counts and health.
+    Status,
+}
+
+/// A request: an id echoed in the response, optional delegated-admin credentials, the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// Chosen by the client; echoed back.
+    pub id: u64,
+    /// An access key whose user's policies authorize this admin operation
+    /// (not needed by the local operator, nor for Authorize requests).
+    pub auth: Option<KeyAuth>,
+    /// What is asked.
+    pub body: Body,
+}
+
+/// An error reply: the CAM error code and a message naming the bad input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireError {
+    /// e.g. `ResourceNotFound.UserNotExist`.
+    pub code: String,
+    /// Lowercase, names the bad input.
+    pub message: String,
+}
+
+/// A decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Allowed or not.
+    pub allowed: bool,
+    /// `Root`, `Allow`, `ExplicitDeny`, `FailClosedDeny` or `ImplicitDeny`.
+    pub reason: String,
+    /// The deciding policy.
+    pub policy: Option<String>,
+    /// The deciding statement's index.
+    pub statement: Option<u32>,
+    /// The principal decided for.
+    pub uin: u64,
+}
+
+/// A user as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    /// Uin.
+    pub uin: u64,
+    /// Name.
+    pub name: String,
+    /// Remark.
+    pub remark: String,
+    /// Console login allowed.
+    pub console_login: bool,
+    /// Must reset the password.
+    pub need_reset_password: bool,
+    /// E-mail.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// Created, ms since the epoch.
+    pub created_ms: i64,
+    /// Groups.
+    pub groups: Vec<String>,
+}
+
+/// The credentials of a new user or key, shown once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    /// The user's uin (the owner uin for a root key).
+    pub uin: u64,
+    /// The user's name.
+    pub name: String,
+    /// The console login link.
+    pub login_link: Option<String>,
+    /// The console password.
+    pub password: Option<String>,
+    /// The access key id.
+    pub secret_id: Option<String>,
+    /// The SecretKey.
+    pub secret_key: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("uin", &self.uin)
+            .field("name", &self.name)
+            .field("secret_id", &self.secret_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A group as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupInfo {
+    /// Name.
+    pub name: String,
+    /// Remark.
+    pub remark: String,
+    /// Created.
+    pub created_ms: i64,
+    /// Number of members.
+    pub members: u32,
+}
+
+/// A policy as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyInfo {
+    /// Name.
+    pub name: String,
+    /// `Preset` or `Custom`.
+    pub kind: String,
+    /// What it grants.
+    pub description: String,
+    /// The document (GetPolicy only).
+    pub document: Option<String>,
+}
+
+/// An attachment as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedInfo {
+    /// Policy name.
+    pub policy: String,
+    /// The group it comes through, if not attached directly.
+    pub via_group: Option<String>,
+    /// Attached, ms since the epoch.
+    pub attached_ms: i64,
+}
+
+/// An access key as listed (never the SecretKey).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    /// `AKID…`.
+    pub secret_id: String,
+    /// Owner uin.
+    pub owner: u64,
+    /// `Active` / `Inactive`.
+    pub status: String,
+    /// Created.
+    pub created_ms: i64,
+    /// Last used.
+    pub last_used_ms: Option<i64>,
+}
+
+/// Daemon status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusInfo {
+    /// camd's version.
+    pub version: String,
+    /// The root account's uin.
+    pub owner_uin: u64,
+    /// Sub-users.
+    pub users: u64,
+    /// Groups.
+    pub groups: u64,
+    /// Access keys.
+    pub keys: u64,
+    /// Attachments.
+    pub attachments: u64,
+    /// Custom policies loaded.
+    pub custom_policies: u64,
+    /// Attachments naming a policy the catalog does not have: (entity, policy).
+    pub dangling: Vec<(String, String)>,
+    /// Snapshot generation.
+    pub generation: u64,
+    /// Seconds since start.
+    pub uptime_secs: u64,
+}
+
+/// What a response carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reply {
+    /// Pong, with the protocol version.
+    Pong(u16),
+    /// One decision.
+    Decision(Decision),
+    /// Decisions of a batch, in order.
+    Decisions(Vec<Result<Decision, WireError>>),
+    /// Done.
+    Done,
+    /// New credentials, shown once.
+    Credentials(Credentials),
+    /// One user.
+    User(UserInfo),
+    /// Users.
+    Users(Vec<UserInfo>),
+    /// Groups.
+    Groups(Vec<GroupInfo>),
+    /// Names (groups of a user).
+    Names(Vec<String>),
+    /// Policies.
+    Policies(Vec<PolicyInfo>),
+    /// Attachments.
+    Attached(Vec<AttachedInfo>),
+    /// Users and groups.
+    Entities {
+        /// User names.
+        users: Vec<String>,
+        /// Group names.
+        groups: Vec<String>,
+    },
+    /// One key.
+    Key(KeyInfo),
+    /// Keys.
+    Keys(Vec<KeyInfo>),
+    /// Status.
+    Status(StatusInfo),
+}
+
+/// A response: the request's id and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    /// The request's id (0 when the request could not be read).
+    pub id: u64,
+    /// The outcome.
+    pub result: Result<Reply, WireError>,
+}

@@ -1,0 +1,12 @@
+//! The wire: versioned request/response types and the codec. This module is
+//! the only one that knows the byte layout (see docs/protocol.md); the rest of
+//! camd converts to and from these types explicitly.
+
+mod codec;
+mod messages;
+
+pub use codec::{
+    FrameError, HELLO_LEN, MAGIC, PROTOCOL_VERSION, decode_hello, decode_request, decode_response,
+    encode_hello, encode_request, encode_response, frame_len, json_request, json_response,
+};
+pub use messages::*;

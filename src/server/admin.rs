@@ -1,0 +1,491 @@
+//! Admin operations: each maps to its `cam:` action and resource (for
+//! delegated administration), then to a store command; replies convert store
+//! records to wire types. Secrets are generated and hashed here, off the
+//! runtime's threads, and returned to the caller once.
+
+use crate::credentials::{
+    PasswordHash, Secret, check_password_rules, generate_password, generate_secret_id,
+    generate_secret_key,
+};
+use crate::policy::preset;
+use crate::protocol::{
+    AddUser, AttachedInfo, Body, Credentials, GroupInfo, KeyAuth, KeyInfo, PolicyInfo, Reply,
+    StatusInfo, UpdateUser, UserInfo, WireError,
+};
+use crate::store::{
+    self, AdminError, Command, KeyStatus, NewKey, NewUser, Owner, Query, UserUpdate,
+};
+
+use super::daemon::Daemon;
+use super::handler::wire;
+use super::peer::Peer;
+
+fn admin_error(e: AdminError) -> WireError {
+    wire(e.code(), e.to_string())
+}
+
+fn user_info(u: &store::User) -> UserInfo {
+    UserInfo {
+        uin: u.uin,
+        name: u.name.clone(),
+        remark: u.remark.clone(),
+        console_login: u.console_login,
+        need_reset_password: u.need_reset_password,
+        email: u.email.clone(),
+        phone: u.phone.clone(),
+        created_ms: u.created_ms,
+        groups: u.groups.clone(),
+    }
+}
+
+fn key_info(k: &store::Key) -> KeyInfo {
+    KeyInfo {
+        secret_id: k.secret_id.clone(),
+        owner: k.owner,
+        status: k.status.as_str().to_string(),
+        created_ms: k.created_ms,
+        last_used_ms: k.last_used_ms,
+    }
+}
+
+fn unexpected(r: store::Reply) -> WireError {
+    wire(
+        "InternalError.UnexpectedReply",
+        format!("the store answered {r:?}"),
+    )
+}
+
+impl Daemon {
+    async fn run(&self, cmd: Command) -> Result<store::Reply, WireError> {
+        match self.writer.call_async(cmd).await {
+            Ok(r) => r.map_err(admin_error),
+            Err(e) => Err(wire("InternalError.Store", e.to_string())),
+        }
+    }
+
+    fn res(&self, kind: &str, name: &str) -> String {
+        format!("qcs::cam::uin/{}:{kind}/{name}", self.config.owner_uin)
+    }
+
+    fn login_link(&self, name: &str) -> String {
+        format!(
+            "https://{}/login/subAccount/{}?type=subAccount&username={name}",
+            self.config.console_host, self.config.owner_uin
+        )
+    }
+
+    async fn hash_password(&self, password: &Secret) -> Result<PasswordHash, WireError> {
+        let rng = self.rng.clone();
+        let pw = password.clone();
+        tokio::task::spawn_blocking(move || PasswordHash::new(pw.expose(), &rng))
+            .await
+            .map_err(|e| wire("InternalError.Hash", e.to_string()))?
+            .map_err(|e| wire("InternalError.Random", e.to_string()))
+    }
+
+    fn new_key(&self) -> Result<(NewKey, Secret), WireError> {
+        let id = generate_secret_id(&self.rng)
+            .map_err(|e| wire("InternalError.Random", e.to_string()))?;
+        let secret = generate_secret_key(&self.rng)
+            .map_err(|e| wire("InternalError.Random", e.to_string()))?;
+        Ok((
+            NewKey {
+                hash: self.hasher.hash(secret.expose()),
+                secret_id: id,
+            },
+            secret,
+        ))
+    }
+
+    /// The name a key's owner goes by in a resource (`root` for the root account).
+    fn key_owner_name(&self, secret_id: &str) -> String {
+        let snap = self.authz.snapshot();
+        match snap.keys.get(secret_id).map(|k| k.owner) {
+            Some(o) if o == snap.owner_uin => "root".into(),
+            Some(o) => snap
+                .users
+                .get(&o)
+                .map_or_else(|| o.to_string(), |u| u.name.to_string()),
+            None => "unknown".into(),
+        }
+    }
+
+    /// Runs an admin operation after checking the caller may.
+    pub async fn admin(
+        &self,
+        peer: Peer,
+        auth: Option<&KeyAuth>,
+        body: Body,
+    ) -> Result<Reply, WireError> {
+        let (action, resource, policy_ctx): (&str, String, Option<String>) = match &body {
+            Body::AddUser(a) => ("cam:AddUser", self.res("user", &a.name), None),
+            Body::GetUser(n) => ("cam:GetUser", self.res("user", n), None),
+            Body::ListUsers | Body::Status => ("cam:ListUsers", "*".into(), None),
+            Body::UpdateUser(u) => ("cam:UpdateUser", self.res("user", &u.name), None),
+            Body::DeleteUser { name, .. } => ("cam:DeleteUser", self.res("user", name), None),
+            Body::CreateGroup { name, .. } => ("cam:CreateGroup", self.res("group", name), None),
+            Body::DeleteGroup(g) => ("cam:DeleteGroup", self.res("group", g), None),
+            Body::ListGroups => ("cam:ListGroups", "*".into(), None),
+            Body::AddUserToGroup { group, .. } => {
+                ("cam:AddUserToGroup", self.res("group", group), None)
+            }
+            Body::RemoveUserFromGroup { group, .. } => {
+                ("cam:RemoveUserFromGroup", self.res("group", group), None)
+            }
+            Body::ListUsersForGroup(g) => ("cam:ListUsersForGroup", self.res("group", g), None),
+            Body::ListGroupsForUser(u) => ("cam:ListGroupsForUser", self.res("user", u), None),
+            Body::ListPolicies => ("cam:ListPolicies", "*".into(), None),
+            Body::GetPolicy(p) => ("cam:GetPolicy", self.res("policy", p), None),
+            Body::AttachUserPolicy { user, policy } => (
+                "cam:AttachUserPolicy",
+                self.res("user", user),
+                Some(policy.clone()),
+            ),
+            Body::DetachUserPolicy { user, policy } => (
+                "cam:DetachUserPolicy",
+                self.res("user", user),
+                Some(policy.clone()),
+            ),
+            Body::AttachGroupPolicy { group, policy } => (
+                "cam:AttachGroupPolicy",
+                self.res("group", group),
+                Some(policy.clone()),
+            ),
+            Body::DetachGroupPolicy { group, policy } => (
+                "cam:DetachGroupPolicy",
+                self.res("group", group),
+                Some(policy.clone()),
+            ),
+            Body::ListAttachedUserPolicies { user, all: false } => {
+                ("cam:ListAttachedUserPolicies", self.res("user", user), None)
+            }
+            Body::ListAttachedUserPolicies { user, all: true } => (
+                "cam:ListAttachedUserAllPolicies",
+                self.res("user", user),
+                None,
+            ),
+            Body::ListAttachedGroupPolicies(g) => {
+                ("cam:ListAttachedGroupPolicies", self.res("group", g), None)
+            }
+            Body::ListEntitiesForPolicy(p) => {
+                ("cam:ListEntitiesForPolicy", self.res("policy", p), None)
+            }
+            Body::CreateAccessKey(u) => (
+                "cam:CreateAccessKey",
+                self.res("user", u.as_deref().unwrap_or("root")),
+                None,
+            ),
+            Body::ListAccessKeys(u) => (
+                "cam:ListAccessKeys",
+                self.res("user", u.as_deref().unwrap_or("root")),
+                None,
+            ),
+            Body::UpdateAccessKey { secret_id, .. } => (
+                "cam:UpdateAccessKey",
+                self.res("user", &self.key_owner_name(secret_id)),
+                None,
+            ),
+            Body::DeleteAccessKey(id) => (
+                "cam:DeleteAccessKey",
+                self.res("user", &self.key_owner_name(id)),
+                None,
+            ),
+            Body::Ping | Body::Authorize(_) | Body::Batch(_) => {
+                return Err(wire("InternalError.Dispatch", "not an admin operation"));
+            }
+        };
+        let ctx_pair;
+        let ctx: &[(&str, &str)] = match &policy_ctx {
+            Some(p) => {
+                ctx_pair = [("cam:policy_name", p.as_str())];
+                &ctx_pair
+            }
+            None => &[],
+        };
+        self.permit(peer, auth, action, &resource, ctx)?;
+        self.perform(body).await
+    }
+
+    async fn perform(&self, body: Body) -> Result<Reply, WireError> {
+        Ok(match body {
+            Body::AddUser(a) => self.add_user(a).await?,
+            Body::UpdateUser(u) => self.update_user(u).await?,
+            Body::GetUser(n) => match self.run(Command::Query(Query::GetUser(n))).await? {
+                store::Reply::User(u) => Reply::User(user_info(&u)),
+                r => return Err(unexpected(r)),
+            },
+            Body::ListUsers => self.users(Query::ListUsers).await?,
+            Body::ListUsersForGroup(g) => self.users(Query::ListUsersForGroup(g)).await?,
+            Body::DeleteUser { name, force } => {
+                self.done(Command::DeleteUser { name, force }).await?
+            }
+            Body::CreateGroup { name, remark } => {
+                self.done(Command::CreateGroup { name, remark }).await?
+            }
+            Body::DeleteGroup(g) => self.done(Command::DeleteGroup(g)).await?,
+            Body::ListGroups => match self.run(Command::Query(Query::ListGroups)).await? {
+                store::Reply::Groups(gs) => Reply::Groups(
+                    gs.into_iter()
+                        .map(|(g, members)| GroupInfo {
+                            name: g.name,
+                            remark: g.remark,
+                            created_ms: g.created_ms,
+                            members: u32::try_from(members).unwrap_or(u32::MAX),
+                        })
+                        .collect(),
+                ),
+                r => return Err(unexpected(r)),
+            },
+            Body::AddUserToGroup { group, user } => {
+                self.done(Command::AddUserToGroup { group, user }).await?
+            }
+            Body::RemoveUserFromGroup { group, user } => {
+                self.done(Command::RemoveUserFromGroup { group, user })
+                    .await?
+            }
+            Body::ListGroupsForUser(u) => match self
+                .run(Command::Query(Query::ListGroupsForUser(u)))
+                .await?
+            {
+                store::Reply::GroupNames(n) => Reply::Names(n),
+                r => return Err(unexpected(r)),
+            },
+            Body::ListPolicies => Reply::Policies(self.policies(None)),
+            Body::GetPolicy(name) => {
+                let found = self.policies(Some(&name));
+                match found.into_iter().next() {
+                    Some(p) => Reply::Policies(vec![p]),
+                    None => return Err(admin_error(AdminError::PolicyNotExist(name))),
+                }
+            }
+            Body::AttachUserPolicy { user, policy } => {
+                self.done(Command::AttachUserPolicy { user, policy })
+                    .await?
+            }
+            Body::DetachUserPolicy { user, policy } => {
+                self.done(Command::DetachUserPolicy { user, policy })
+                    .await?
+            }
+            Body::AttachGroupPolicy { group, policy } => {
+                self.done(Command::AttachGroupPolicy { group, policy })
+                    .await?
+            }
+            Body::DetachGroupPolicy { group, policy } => {
+                self.done(Command::DetachGroupPolicy { group, policy })
+                    .await?
+            }
+            Body::ListAttachedUserPolicies { user, all } => {
+                self.attached(Query::ListAttachedUserPolicies { user, all })
+                    .await?
+            }
+            Body::ListAttachedGroupPolicies(g) => {
+                self.attached(Query::ListAttachedGroupPolicies(g)).await?
+            }
+            Body::ListEntitiesForPolicy(p) => match self
+                .run(Command::Query(Query::ListEntitiesForPolicy(p)))
+                .await?
+            {
+                store::Reply::Entities(users, groups) => Reply::Entities { users, groups },
+                r => return Err(unexpected(r)),
+            },
+            Body::CreateAccessKey(user) => {
+                let (nk, secret) = self.new_key()?;
+                let owner = user.clone().map_or(Owner::Root, Owner::User);
+                match self.run(Command::CreateAccessKey(owner, nk)).await? {
+                    store::Reply::Key(k) => Reply::Credentials(Credentials {
+                        uin: k.owner,
+                        name: user.unwrap_or_else(|| "root".into()),
+                        login_link: None,
+                        password: None,
+                        secret_id: Some(k.secret_id.clone()),
+                        secret_key: Some(secret.expose().to_string()),
+                    }),
+                    r => return Err(unexpected(r)),
+                }
+            }
+            Body::UpdateAccessKey { secret_id, active } => {
+                let status = if active {
+                    KeyStatus::Active
+                } else {
+                    KeyStatus::Inactive
+                };
+                match self
+                    .run(Command::UpdateAccessKey(secret_id, status))
+                    .await?
+                {
+                    store::Reply::Key(k) => Reply::Key(key_info(&k)),
+                    r => return Err(unexpected(r)),
+                }
+            }
+            Body::DeleteAccessKey(id) => self.done(Command::DeleteAccessKey(id)).await?,
+            Body::ListAccessKeys(user) => {
+                let owner = user.map_or(Owner::Root, Owner::User);
+                match self
+                    .run(Command::Query(Query::ListAccessKeys(owner)))
+                    .await?
+                {
+                    store::Reply::Keys(ks) => Reply::Keys(ks.iter().map(key_info).collect()),
+                    r => return Err(unexpected(r)),
+                }
+            }
+            Body::Status => self.status().await?,
+            Body::Ping | Body::Authorize(_) | Body::Batch(_) => {
+                return Err(wire("InternalError.Dispatch", "not an admin operation"));
+            }
+        })
+    }
+
+    async fn done(&self, cmd: Command) -> Result<Reply, WireError> {
+        self.run(cmd).await.map(|_| Reply::Done)
+    }
+
+    async fn users(&self, q: Query) -> Result<Reply, WireError> {
+        match self.run(Command::Query(q)).await? {
+            store::Reply::Users(us) => Ok(Reply::Users(us.iter().map(user_info).collect())),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    async fn attached(&self, q: Query) -> Result<Reply, WireError> {
+        match self.run(Command::Query(q)).await? {
+            store::Reply::Policies(ps) => Ok(Reply::Attached(
+                ps.into_iter()
+                    .map(|(policy, via_group, attached_ms)| AttachedInfo {
+                        policy,
+                        via_group,
+                        attached_ms,
+                    })
+                    .collect(),
+            )),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    fn policies(&self, only: Option<&str>) -> Vec<PolicyInfo> {
+        let catalog = self.catalog.load();
+        let wanted = |n: &str| only.is_none_or(|o| preset::canonical_name(o).unwrap_or(o) == n);
+        let mut out: Vec<PolicyInfo> = preset::PRESETS
+            .iter()
+            .filter(|p| wanted(p.name))
+            .map(|p| PolicyInfo {
+                name: p.name.to_string(),
+                kind: "Preset".into(),
+                description: p.description.to_string(),
+                document: only.map(|_| p.document.to_string()),
+            })
+            .collect();
+        out.extend(
+            catalog
+                .custom()
+                .filter(|p| wanted(&p.name))
+                .map(|p| PolicyInfo {
+                    name: p.name.clone(),
+                    kind: "Custom".into(),
+                    description: String::new(),
+                    document: only.and_then(|_| catalog.source(&p.name)),
+                }),
+        );
+        out
+    }
+
+    async fn add_user(&self, a: AddUser) -> Result<Reply, WireError> {
+        let password = match (&a.password, a.console_login) {
+            (Some(p), _) => {
+                check_password_rules(p)
+                    .map_err(|_| admin_error(AdminError::PasswordViolatedRules))?;
+                Some(Secret::new(p.clone()))
+            }
+            (None, true) => Some(
+                generate_password(&self.rng)
+                    .map_err(|e| wire("InternalError.Random", e.to_string()))?,
+            ),
+            (None, false) => None,
+        };
+        store::check_name(&a.name).map_err(admin_error)?;
+        let hash = match &password {
+            Some(p) => Some(self.hash_password(p).await?),
+            None => None,
+        };
+        let key = if a.use_api {
+            Some(self.new_key()?)
+        } else {
+            None
+        };
+        let cmd = Command::AddUser(NewUser {
+            name: a.name.clone(),
+            remark: a.remark,
+            console_login: a.console_login,
+            password: hash,
+            need_reset_password: a.need_reset_password,
+            email: a.email,
+            phone: a.phone,
+            policies: a.policies,
+            key: key.as_ref().map(|(k, _)| k.clone()),
+        });
+        match self.run(cmd).await? {
+            store::Reply::User(u) => Ok(Reply::Credentials(Credentials {
+                uin: u.uin,
+                name: u.name.clone(),
+                login_link: a.console_login.then(|| self.login_link(&u.name)),
+                password: password.map(|p| p.expose().to_string()),
+                secret_id: key.as_ref().map(|(k, _)| k.secret_id.clone()),
+                secret_key: key.map(|(_, s)| s.expose().to_string()),
+            })),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    async fn update_user(&self, u: UpdateUser) -> Result<Reply, WireError> {
+        let password = match &u.password {
+            Some(p) => {
+                check_password_rules(p)
+                    .map_err(|_| admin_error(AdminError::PasswordViolatedRules))?;
+                Some(self.hash_password(&Secret::new(p.clone())).await?)
+            }
+            None => None,
+        };
+        let upd = UserUpdate {
+            new_name: u.new_name,
+            remark: u.remark,
+            console_login: u.console_login,
+            password,
+            need_reset_password: u.need_reset_password,
+            email: u.email,
+            phone: u.phone,
+        };
+        match self.run(Command::UpdateUser(u.name, upd)).await? {
+            store::Reply::User(user) => Ok(Reply::User(user_info(&user))),
+            r => Err(unexpected(r)),
+        }
+    }
+
+    async fn status(&self) -> Result<Reply, WireError> {
+        let (users, groups, keys, attachments) =
+            match self.run(Command::Query(Query::Counts)).await? {
+                store::Reply::Counts {
+                    users,
+                    groups,
+                    keys,
+                    attachments,
+                } => (users, groups, keys, attachments),
+                r => return Err(unexpected(r)),
+            };
+        let dangling = match self.run(Command::Query(Query::DanglingAttachments)).await? {
+            store::Reply::Dangling(d) => d,
+            r => return Err(unexpected(r)),
+        };
+        let n = |x: usize| u64::try_from(x).unwrap_or(u64::MAX);
+        Ok(Reply::Status(StatusInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            owner_uin: self.config.owner_uin,
+            users: n(users),
+            groups: n(groups),
+            keys: n(keys),
+            attachments: n(attachments),
+            custom_policies: n(self.catalog.load().custom().count()),
+            dangling,
+            generation: self.authz.snapshot().generation,
+            uptime_secs: self.started.elapsed().as_secs(),
+        }))
+    }
+}

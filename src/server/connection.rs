@@ -1,0 +1,223 @@
+//! One connection: the first byte picks binary frames or JSON lines; requests
+//! are answered in order, and responses are flushed once no more requests
+//! are buffered (so pipelined requests share writes). A malformed but
+//! well-framed request gets an error reply and the connection goes on; a
+//! broken, oversized or silent connection is closed, harming no other.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::UnixStream;
+use tokio::sync::watch;
+
+use crate::protocol::{
+    FrameError, HELLO_LEN, PROTOCOL_VERSION, Response, decode_hello, decode_request, encode_hello,
+    encode_response, frame_len, json_request, json_response,
+};
+
+use super::daemon::Daemon;
+use super::handler::wire;
+use super::peer::Peer;
+
+/// Why a connection ended early.
+#[derive(Debug)]
+pub enum End {
+    /// Clean close or shutdown.
+    Done,
+    /// The peer broke the protocol or went silent; the reason is logged.
+    Dropped(String),
+}
+
+fn malformed(e: &FrameError) -> Response {
+    Response {
+        id: 0,
+        result: Err(wire("InvalidParameter.MalformedRequest", e.to_string())),
+    }
+}
+
+/// Serves one connection until it closes, breaks, idles out or the daemon stops.
+pub async fn serve(
+    daemon: Arc<Daemon>,
+    stream: UnixStream,
+    mut stop: watch::Receiver<bool>,
+) -> End {
+    let peer = match stream.peer_cred() {
+        Ok(c) => Peer::new(
+            c.uid(),
+            c.gid(),
+            &daemon.config.admin_uids,
+            &daemon.config.admin_gids,
+        ),
+        Err(e) => return End::Dropped(format!("no peer credentials: {e}")),
+    };
+    let idle = Duration::from_secs(daemon.config.idle_timeout_secs);
+    let max = daemon.config.max_frame_bytes;
+    let (r, w) = stream.into_split();
+    let mut reader = BufReader::with_capacity(64 * 1024, r);
+    let mut writer = BufWriter::with_capacity(64 * 1024, w);
+
+    let first = tokio::select! {
+        r = tokio::time::timeout(idle, reader.fill_buf()) => match r {
+            Ok(Ok([])) => return End::Done,
+            Ok(Ok(buf)) => buf.first().copied(),
+            Ok(Err(e)) => return End::Dropped(format!("read failed: {e}")),
+            Err(_) => return End::Dropped("idle before the first byte".into()),
+        },
+        _ = stop.changed() => return End::Done,
+    };
+    if first == Some(b'{') || first.is_some_and(|b| b.is_ascii_whitespace()) {
+        return json_loop(&daemon, peer, reader, writer, idle, max, stop).await;
+    }
+
+    let mut hello = [0u8; HELLO_LEN];
+    match tokio::time::timeout(idle, reader.read_exact(&mut hello)).await {
+        Ok(Ok(_)) => {}
+        _ => return End::Dropped("incomplete hello".into()),
+    }
+    let version = match decode_hello(&hello) {
+        Ok(v) => v,
+        Err(e) => return End::Dropped(e.to_string()),
+    };
+    if writer
+        .write_all(&encode_hello(PROTOCOL_VERSION))
+        .await
+        .is_err()
+        || writer.flush().await.is_err()
+    {
+        return End::Dropped("cannot answer the hello".into());
+    }
+    if version != PROTOCOL_VERSION {
+        return End::Dropped(format!(
+            "client speaks protocol {version}, camd speaks {PROTOCOL_VERSION}"
+        ));
+    }
+
+    let mut body = Vec::new();
+    loop {
+        let mut header = [0u8; 4];
+        let read = tokio::select! {
+            r = tokio::time::timeout(idle, reader.read_exact(&mut header)) => r,
+            _ = stop.changed() => return End::Done,
+        };
+        match read {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return End::Done,
+            Ok(Err(e)) => return End::Dropped(format!("read failed: {e}")),
+            Err(_) => return End::Dropped("idle timeout".into()),
+        }
+        let len = match frame_len(header, max) {
+            Ok(l) => l,
+            Err(e) => {
+                if let Ok(f) = encode_response(&malformed(&e)) {
+                    let _ = writer.write_all(&f).await;
+                    let _ = writer.flush().await;
+                }
+                return End::Dropped(e.to_string());
+            }
+        };
+        body.resize(len, 0);
+        match tokio::time::timeout(idle, reader.read_exact(&mut body)).await {
+            Ok(Ok(_)) => {}
+            _ => return End::Dropped("truncated frame".into()),
+        }
+        let response = match decode_request(&body) {
+            Ok(req) => daemon.handle(peer, req).await,
+            Err(e) => malformed(&e),
+        };
+        let frame = match encode_response(&response) {
+            Ok(f) => f,
+            Err(e) => match encode_response(&malformed(&e)) {
+                Ok(f) => f,
+                Err(_) => return End::Dropped("cannot encode a response".into()),
+            },
+        };
+        if writer.write_all(&frame).await.is_err() {
+            return End::Dropped("write failed".into());
+        }
+        if reader.buffer().is_empty() && writer.flush().await.is_err() {
+            return End::Dropped("write failed".into());
+        }
+    }
+}
+
+async fn json_loop(
+    daemon: &Daemon,
+    peer: Peer,
+    mut reader: BufReader<tokio::net::unix::OwnedReadHalf>,
+    mut writer: BufWriter<tokio::net::unix::OwnedWriteHalf>,
+    idle: Duration,
+    max: usize,
+    mut stop: watch::Receiver<bool>,
+) -> End {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // Read one line, refusing to buffer more than `max` bytes of it.
+        let got = tokio::select! {
+            r = tokio::time::timeout(idle, read_line(&mut reader, &mut line, max)) => r,
+            _ = stop.changed() => return End::Done,
+        };
+        match got {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return End::Done,
+            Ok(Err(e)) => {
+                let _ = writer
+                    .write_all(&json_response(&malformed(&FrameError::Malformed(
+                        e.clone(),
+                    ))))
+                    .await;
+                let _ = writer.flush().await;
+                return End::Dropped(e);
+            }
+            Err(_) => return End::Dropped("idle timeout".into()),
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let response = match json_request(&line) {
+            Ok(req) => daemon.handle(peer, req).await,
+            Err(e) => malformed(&e),
+        };
+        if writer.write_all(&json_response(&response)).await.is_err() {
+            return End::Dropped("write failed".into());
+        }
+        if reader.buffer().is_empty() && writer.flush().await.is_err() {
+            return End::Dropped("write failed".into());
+        }
+    }
+}
+
+/// Reads up to and excluding a newline; false at a clean end of input.
+async fn read_line(
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> Result<bool, String> {
+    loop {
+        let buf = reader
+            .fill_buf()
+            .await
+            .map_err(|e| format!("read failed: {e}"))?;
+        if buf.is_empty() {
+            return if line.is_empty() {
+                Ok(false)
+            } else {
+                Err("truncated line".into())
+            };
+        }
+        let (chunk, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (buf.get(..i).unwrap_or_default(), Some(i + 1)),
+            None => (buf, None),
+        };
+        if line.len() + chunk.len() > max {
+            return Err(format!("line exceeds the limit of {max} bytes"));
+        }
+        line.extend_from_slice(chunk);
+        let used = done.unwrap_or(buf.len());
+        reader.consume(used);
+        if done.is_some() {
+            return Ok(true);
+        }
+    }
+}

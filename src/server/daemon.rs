@@ -1,0 +1,39 @@
+//! The daemon's shared state: what every connection handler reads.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+use ring::rand::SystemRandom;
+
+use crate::authz::{Authorizer, Publisher};
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::credentials::KeyHasher;
+use crate::store::Writer;
+
+/// Everything a connection handler needs.
+pub struct Daemon {
+    /// The resolved configuration.
+    pub config: Config,
+    /// Decides requests against the published snapshot.
+    pub authz: Authorizer,
+    /// The store's writer.
+    pub writer: Writer<Publisher>,
+    /// The policy catalog (the writer's publisher holds the same one).
+    pub catalog: Arc<ArcSwap<Catalog>>,
+    /// Hashes new SecretKeys.
+    pub hasher: KeyHasher,
+    /// Generates credentials.
+    pub rng: SystemRandom,
+    /// When the daemon started.
+    pub started: Instant,
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

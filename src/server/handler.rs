@@ -1,0 +1,143 @@
+//! Answering one request: decisions for any peer, admin operations for the
+//! operator or for a key whose user's policies allow the matching `cam:` action.
+
+use crate::authz::{Ask, AuthzError, Who};
+use crate::policy::Decision as EngineDecision;
+use crate::protocol::{
+    Authorize, Body, Decision, KeyAuth, PROTOCOL_VERSION, Reply, Request, Response, UserRef,
+    WireError,
+};
+
+use super::daemon::{Daemon, now_ms};
+use super::peer::Peer;
+
+/// A wire error from a code and a message.
+pub fn wire(code: &str, message: impl Into<String>) -> WireError {
+    WireError {
+        code: code.to_string(),
+        message: message.into(),
+    }
+}
+
+fn to_wire(d: &EngineDecision<'_>, uin: u64) -> Decision {
+    let st = d.statement();
+    Decision {
+        allowed: d.is_allowed(),
+        reason: d.reason_code().to_string(),
+        policy: st.map(|s| s.policy.to_string()),
+        statement: st.map(|s| u32::try_from(s.statement).unwrap_or(u32::MAX)),
+        uin,
+    }
+}
+
+fn authz_error(e: AuthzError) -> WireError {
+    wire(e.code(), e.to_string())
+}
+
+impl Daemon {
+    /// Answers one request.
+    pub async fn handle(&self, peer: Peer, req: Request) -> Response {
+        let id = req.id;
+        let result = match req.body {
+            Body::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
+            Body::Authorize(a) => self.decide(&a).map(Reply::Decision),
+            Body::Batch(items) => Ok(Reply::Decisions(
+                items.iter().map(|a| self.decide(a)).collect(),
+            )),
+            body => self.admin(peer, req.auth.as_ref(), body).await,
+        };
+        Response { id, result }
+    }
+
+    fn decide(&self, a: &Authorize) -> Result<Decision, WireError> {
+        let now = now_ms();
+        match a {
+            Authorize::ByKey {
+                key,
+                action,
+                resource,
+                context,
+            } => {
+                let ctx: Vec<(&str, &str)> = context
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let ask = Ask {
+                    action,
+                    resource,
+                    context: &ctx,
+                    now_ms: now,
+                };
+                self.authz
+                    .by_key(&key.secret_id, &key.secret_key, ask, |r| {
+                        r.map(|(uin, d)| to_wire(&d, uin)).map_err(authz_error)
+                    })
+            }
+            Authorize::ByUser {
+                user,
+                action,
+                resource,
+                context,
+            } => {
+                let ctx: Vec<(&str, &str)> = context
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let ask = Ask {
+                    action,
+                    resource,
+                    context: &ctx,
+                    now_ms: now,
+                };
+                let who = match user {
+                    UserRef::Name(n) => Who::Name(n),
+                    UserRef::Uin(u) => Who::Uin(*u),
+                };
+                self.authz.by_user(who, ask, |r| {
+                    r.map(|(uin, d)| to_wire(&d, uin)).map_err(authz_error)
+                })
+            }
+        }
+    }
+
+    /// Checks that `peer` (or the key it presents) may perform `action` on `resource`.
+    pub fn permit(
+        &self,
+        peer: Peer,
+        auth: Option<&KeyAuth>,
+        action: &str,
+        resource: &str,
+        context: &[(&str, &str)],
+    ) -> Result<(), WireError> {
+        if peer.operator {
+            return Ok(());
+        }
+        let Some(key) = auth else {
+            return Err(wire(
+                "AuthFailure.UnauthorizedOperation",
+                format!(
+                    "peer uid {} is not the operator and presented no access key for `{action}`",
+                    peer.uid
+                ),
+            ));
+        };
+        let ask = Ask {
+            action,
+            resource,
+            context,
+            now_ms: now_ms(),
+        };
+        self.authz
+            .by_key(&key.secret_id, &key.secret_key, ask, |r| match r {
+                Ok((_, d)) if d.is_allowed() => Ok(()),
+                Ok((_, d)) => Err(wire(
+                    "AuthFailure.UnauthorizedOperation",
+                    format!(
+                        "access key `{}` is not allowed `{action}` on `{resource}`: {d}",
+                        key.secret_id
+                    ),
+                )),
+                Err(e) => Err(authz_error(e)),
+            })
+    }
+}

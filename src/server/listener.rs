@@ -1,0 +1,77 @@
+//! The filesystem Unix socket: replacing a stale file safely, refusing to
+//! start beside a live daemon, and setting mode and group.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use thiserror::Error;
+
+/// Why the socket could not be set up.
+#[derive(Debug, Error)]
+pub enum ListenError {
+    /// Another daemon answers on the path.
+    #[error("another camd is already serving `{0}`; stop it first")]
+    InUse(String),
+    /// Some system call failed.
+    #[error("socket `{path}`: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The configured group does not exist.
+    #[error("socket group `{0}` does not exist in /etc/group")]
+    NoGroup(String),
+}
+
+/// The gid of a group name, from /etc/group.
+pub fn gid_of(group: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next() == Some(group))
+            .then(|| f.nth(1).and_then(|g| g.parse().ok()))
+            .flatten()
+    })
+}
+
+/// Binds `path` (replacing a stale socket file), then sets `mode` and `group`.
+pub fn bind(
+    path: &Path,
+    mode: u32,
+    group: Option<&str>,
+) -> Result<std::os::unix::net::UnixListener, ListenError> {
+    let shown = path.display().to_string();
+    let io = |source| ListenError::Io {
+        path: shown.clone(),
+        source,
+    };
+    if path.exists() {
+        match std::os::unix::net::UnixStream::connect(path) {
+            Ok(_) => return Err(ListenError::InUse(shown)),
+            Err(_) => {
+                let meta = std::fs::symlink_metadata(path).map_err(io)?;
+                use std::os::unix::fs::FileTypeExt;
+                if !meta.file_type().is_socket() {
+                    return Err(io(std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        "a file that is not a socket is in the way",
+                    )));
+                }
+                std::fs::remove_file(path).map_err(io)?;
+            }
+        }
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let listener = std::os::unix::net::UnixListener::bind(path).map_err(io)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io)?;
+    if let Some(g) = group {
+        let gid = gid_of(g).ok_or_else(|| ListenError::NoGroup(g.to_string()))?;
+        std::os::unix::fs::chown(path, None, Some(gid)).map_err(io)?;
+    }
+    listener.set_nonblocking(true).map_err(io)?;
+    Ok(listener)
+}
