@@ -20,12 +20,12 @@ use crate::store::{OpenError, Store, Writer};
 #[derive(Debug, Error)]
 pub enum StartError {
     /// The state folder could not be made.
-    #[error("cannot create state folder `{path}`: {source}")]
+    #[error("cannot create state folder `{path}`: {cause}")]
     StateDir {
         /// The folder.
         path: String,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The pepper is unusable.
     #[error(transparent)]
@@ -53,7 +53,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .create(&config.state_dir)
         .map_err(|source| StartError::StateDir {
             path: config.state_dir.display().to_string(),
-            source,
+            cause: source,
         })?;
     let pepper = Pepper::load_or_create(&config.pepper_path())?;
     let hasher = KeyHasher::new(&pepper);
@@ -63,15 +63,22 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         eprintln!("camd: {w}");
     }
     let catalog = Arc::new(catalog);
-    let store = Store::open(&config.database_path(), config.limits, config.owner_uin)?;
-    let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
-    let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin);
-    let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
+    // The socket first: a live daemon on it is the clearest reason to refuse.
     let listener = server::bind(
         &config.socket,
         config.mode().unwrap_or(0o660),
         config.socket_group.as_deref(),
     )?;
+    let store = match Store::open(&config.database_path(), config.limits, config.owner_uin) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&config.socket);
+            return Err(e.into());
+        }
+    };
+    let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
+    let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin);
+    let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
     let listener = tokio::net::UnixListener::from_std(listener).map_err(StartError::Runtime)?;
 
     let daemon = Arc::new(Daemon {

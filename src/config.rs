@@ -72,12 +72,12 @@ fn default_console_host() -> String {
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config `{path}`: {source}")]
+    #[error("cannot read config `{path}`: {cause}")]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The TOML is invalid.
     #[error("invalid config `{path}`: {message}")]
@@ -99,7 +99,7 @@ impl Config {
             Some(p) => (
                 std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
                     path: p.to_path_buf(),
-                    source,
+                    cause: source,
                 })?,
                 p.to_path_buf(),
             ),

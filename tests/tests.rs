@@ -9,6 +9,7 @@
 
 mod cases;
 mod cli;
+mod daemon;
 mod no_alloc;
 mod properties;
 mod reference;

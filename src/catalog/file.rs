@@ -16,12 +16,12 @@ const MAX_FILE_BYTES: u64 = 64 * 1024;
 #[derive(Debug, Error)]
 pub enum PolicyFileError {
     /// The file could not be read.
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read `{path}`: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file name gives no valid policy name.
     #[error(
@@ -87,7 +87,7 @@ pub fn read_policy_file_with_text(path: &Path) -> Result<(Compiled, String), Pol
     }
     let io = |source| PolicyFileError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();

@@ -37,7 +37,7 @@ impl Client {
         let shown = path.as_ref().display().to_string();
         let io = |source| ClientError::Io {
             path: shown.clone(),
-            source,
+            cause: source,
         };
         let stream = UnixStream::connect(path.as_ref()).map_err(io)?;
         let mut c = Self {
@@ -72,7 +72,7 @@ impl Client {
     fn io(&self, source: std::io::Error) -> ClientError {
         ClientError::Io {
             path: self.path.clone(),
-            source,
+            cause: source,
         }
     }
 
@@ -118,17 +118,42 @@ impl Client {
         self.receive(id)?.map_err(ClientError::Remote)
     }
 
-    /// Sends every request, then reads every reply (in order).
+    /// Sends every request while reading the replies (in order) on this
+    /// thread; writing happens on a helper thread so that neither side's
+    /// socket buffer can fill up and stall the other.
     pub fn pipeline(
         &mut self,
         bodies: Vec<Body>,
     ) -> Result<Vec<Result<Reply, crate::protocol::WireError>>, ClientError> {
-        let mut ids = Vec::with_capacity(bodies.len());
-        for b in bodies {
-            ids.push(self.send(b)?);
-        }
         self.writer.flush().map_err(|e| self.io(e))?;
-        ids.into_iter().map(|id| self.receive(id)).collect()
+        let mut frames = Vec::with_capacity(bodies.len());
+        let mut ids = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            let id = self.next_id;
+            self.next_id += 1;
+            ids.push(id);
+            let req = Request {
+                id,
+                auth: self.auth.clone(),
+                body,
+            };
+            frames.push(encode_request(&req).map_err(|e| ClientError::Protocol(e.to_string()))?);
+        }
+        let stream = self.writer.get_ref().try_clone().map_err(|e| self.io(e))?;
+        let sender = std::thread::spawn(move || -> std::io::Result<()> {
+            let mut w = BufWriter::with_capacity(64 * 1024, stream);
+            for f in frames {
+                w.write_all(&f)?;
+            }
+            w.flush()
+        });
+        let replies: Result<Vec<_>, _> = ids.into_iter().map(|id| self.receive(id)).collect();
+        match sender.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(self.io(e)),
+            Err(_) => return Err(ClientError::Protocol("the sending thread panicked".into())),
+        }
+        replies
     }
 
     /// One decision.

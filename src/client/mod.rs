@@ -15,12 +15,12 @@ use crate::protocol::{Authorize, KeyAuth, UserRef, WireError};
 #[derive(Debug, Error)]
 pub enum ClientError {
     /// The socket failed.
-    #[error("cannot talk to camd at `{path}`: {source}")]
+    #[error("cannot talk to camd at `{path}`: {cause}")]
     Io {
         /// The socket path.
         path: String,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The server speaks another protocol version.
     #[error("camd speaks protocol version {server}; this client speaks {client}")]

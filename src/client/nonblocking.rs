@@ -30,7 +30,7 @@ impl AsyncClient {
         let shown = path.as_ref().display().to_string();
         let io = |source| ClientError::Io {
             path: shown.clone(),
-            source,
+            cause: source,
         };
         let (r, w) = UnixStream::connect(path.as_ref())
             .await
@@ -69,7 +69,7 @@ impl AsyncClient {
     fn io(&self, source: std::io::Error) -> ClientError {
         ClientError::Io {
             path: self.path.clone(),
-            source,
+            cause: source,
         }
     }
 
@@ -90,26 +90,7 @@ impl AsyncClient {
     }
 
     async fn receive(&mut self, id: u64) -> Result<Result<Reply, WireError>, ClientError> {
-        let mut header = [0u8; 4];
-        self.reader
-            .read_exact(&mut header)
-            .await
-            .map_err(|e| self.io(e))?;
-        let len =
-            frame_len(header, MAX_RESPONSE).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let mut body = vec![0u8; len];
-        self.reader
-            .read_exact(&mut body)
-            .await
-            .map_err(|e| self.io(e))?;
-        let Response { id: got, result } =
-            decode_response(&body).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        if got != id && got != 0 {
-            return Err(ClientError::Protocol(format!(
-                "response {got} for request {id}"
-            )));
-        }
-        Ok(result)
+        read_reply(&mut self.reader, id).await
     }
 
     /// Sends one request and waits for its reply.
@@ -119,21 +100,48 @@ impl AsyncClient {
         self.receive(id).await?.map_err(ClientError::Remote)
     }
 
-    /// Sends every request, then reads every reply (in order).
+    /// Sends every request while reading the replies (in order), so that
+    /// neither side's socket buffer can fill up and stall the other.
     pub async fn pipeline(
         &mut self,
         bodies: Vec<Body>,
     ) -> Result<Vec<Result<Reply, WireError>>, ClientError> {
+        let mut frames = Vec::with_capacity(bodies.len());
         let mut ids = Vec::with_capacity(bodies.len());
-        for b in bodies {
-            ids.push(self.send(b).await?);
+        for body in bodies {
+            let id = self.next_id;
+            self.next_id += 1;
+            ids.push(id);
+            let req = Request {
+                id,
+                auth: self.auth.clone(),
+                body,
+            };
+            frames.push(encode_request(&req).map_err(|e| ClientError::Protocol(e.to_string()))?);
         }
-        self.writer.flush().await.map_err(|e| self.io(e))?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.receive(id).await?);
-        }
-        Ok(out)
+        let path = self.path.clone();
+        let io = |source| ClientError::Io {
+            path: path.clone(),
+            cause: source,
+        };
+        let writer = &mut self.writer;
+        let reader = &mut self.reader;
+        let send = async {
+            for f in &frames {
+                writer.write_all(f).await?;
+            }
+            writer.flush().await
+        };
+        let receive = async {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in &ids {
+                out.push(read_reply(reader, *id).await?);
+            }
+            Ok::<_, ClientError>(out)
+        };
+        let (sent, received) = tokio::join!(send, receive);
+        sent.map_err(io)?;
+        received
     }
 
     /// One decision.
@@ -143,4 +151,27 @@ impl AsyncClient {
             other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
         }
     }
+}
+
+async fn read_reply(
+    reader: &mut BufReader<OwnedReadHalf>,
+    id: u64,
+) -> Result<Result<Reply, WireError>, ClientError> {
+    let io = |source| ClientError::Io {
+        path: "camd socket".into(),
+        cause: source,
+    };
+    let mut header = [0u8; 4];
+    reader.read_exact(&mut header).await.map_err(io)?;
+    let len = frame_len(header, MAX_RESPONSE).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).await.map_err(io)?;
+    let Response { id: got, result } =
+        decode_response(&body).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    if got != id && got != 0 {
+        return Err(ClientError::Protocol(format!(
+            "response {got} for request {id}"
+        )));
+    }
+    Ok(result)
 }

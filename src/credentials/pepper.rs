@@ -26,12 +26,12 @@ impl std::fmt::Debug for Pepper {
 #[derive(Debug, Error)]
 pub enum PepperError {
     /// Reading or creating the file failed.
-    #[error("pepper file `{path}`: {source}")]
+    #[error("pepper file `{path}`: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file is readable by group or others.
     #[error(
@@ -85,7 +85,7 @@ impl Pepper {
     fn read(path: &Path, check_mode: bool) -> Result<Self, PepperError> {
         let io = |source| PepperError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         };
         let mut f = File::open(path).map_err(io)?;
         let mode = f.metadata().map_err(io)?.mode() & 0o777;
@@ -114,7 +114,7 @@ impl Pepper {
     fn create(path: &Path) -> Result<Self, PepperError> {
         let io = |source| PepperError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         };
         let mut bytes = [0u8; PEPPER_LEN];
         SystemRandom::new()

@@ -13,12 +13,12 @@ pub enum ListenError {
     #[error("another camd is already serving `{0}`; stop it first")]
     InUse(String),
     /// Some system call failed.
-    #[error("socket `{path}`: {source}")]
+    #[error("socket `{path}`: {cause}")]
     Io {
         /// The path.
         path: String,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The configured group does not exist.
     #[error("socket group `{0}` does not exist in /etc/group")]
@@ -45,7 +45,7 @@ pub fn bind(
     let shown = path.display().to_string();
     let io = |source| ListenError::Io {
         path: shown.clone(),
-        source,
+        cause: source,
     };
     if path.exists() {
         match std::os::unix::net::UnixStream::connect(path) {

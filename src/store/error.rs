@@ -110,12 +110,12 @@ impl AdminError {
 #[derive(Debug, Error)]
 pub enum OpenError {
     /// redb refused the file.
-    #[error("cannot open database `{path}`: {source}")]
+    #[error("cannot open database `{path}`: {cause}")]
     Database {
         /// The file.
         path: std::path::PathBuf,
         /// Why.
-        source: Box<redb::Error>,
+        cause: Box<redb::Error>,
     },
     /// The file was written by a newer camd.
     #[error(
@@ -130,13 +130,13 @@ pub enum OpenError {
         known: u64,
     },
     /// A record does not decode.
-    #[error("database `{path}`: {what} does not decode: {source}")]
+    #[error("database `{path}`: {what} does not decode: {cause}")]
     Corrupt {
         /// The file.
         path: std::path::PathBuf,
         /// Which record.
         what: String,
         /// Why.
-        source: postcard::Error,
+        cause: postcard::Error,
     },
 }

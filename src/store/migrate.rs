@@ -13,7 +13,7 @@ use super::tables::{GROUPS, KEYS, META, META_SCHEMA, SCHEMA_VERSION, USERS};
 pub fn check_and_migrate(db: &Database, path: &Path) -> Result<(), OpenError> {
     let dberr = |e: redb::Error| OpenError::Database {
         path: path.to_path_buf(),
-        source: Box::new(e),
+        cause: Box::new(e),
     };
     let mut txn = db.begin_write().map_err(|e| dberr(e.into()))?;
     txn.set_durability(Durability::Immediate)

@@ -60,7 +60,7 @@ impl Store {
     pub fn open(path: &Path, limits: Limits, owner_uin: u64) -> Result<Self, OpenError> {
         let dberr = |e: redb::Error| OpenError::Database {
             path: path.to_path_buf(),
-            source: Box::new(e),
+            cause: Box::new(e),
         };
         let db = Database::create(path).map_err(|e| dberr(e.into()))?;
         migrate::check_and_migrate(&db, path)?;

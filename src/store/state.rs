@@ -58,12 +58,12 @@ impl State {
     pub fn load(db: &redb::Database, path: &Path) -> Result<Self, OpenError> {
         let dberr = |e: redb::Error| OpenError::Database {
             path: path.to_path_buf(),
-            source: Box::new(e),
+            cause: Box::new(e),
         };
         let corrupt = |what: String, source| OpenError::Corrupt {
             path: path.to_path_buf(),
             what,
-            source,
+            cause: source,
         };
         let txn = db.begin_read().map_err(|e| dberr(e.into()))?;
         let mut s = State {
