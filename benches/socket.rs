@@ -1,0 +1,246 @@
+//! Over the socket: the real camd binary against a raw Unix-socket echo
+//! server (tokio, 2 workers, the same framing), measured by the same harness
+//! in the same run. Prints a table of medians, p99s and ratios:
+//! - one request in flight: p50 and p99 latency, camd / echo;
+//! - pipelined requests and batched decisions on one connection: decisions/s;
+//! - 4 concurrent clients: aggregate throughput and p99.
+//!
+//! `cargo bench --bench socket` (`-- --quick` for a short run).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use camd::client::{Client, by_user};
+use camd::protocol::{AddUser, Body, HELLO_LEN, PROTOCOL_VERSION, Request, encode_hello, encode_request};
+
+const APP: &str = "qcs::im::uin/100000000001:sdkappid/1400000001";
+
+/// Child mode: a framed echo server on `path`.
+fn echo_server(path: &Path) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+        let _ = std::fs::remove_file(path);
+        let listener = tokio::net::UnixListener::bind(path).unwrap();
+        loop {
+            let (s, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let (r, w) = s.into_split();
+                let mut r = BufReader::with_capacity(64 * 1024, r);
+                let mut w = BufWriter::with_capacity(64 * 1024, w);
+                let mut hello = [0u8; HELLO_LEN];
+                if r.read_exact(&mut hello).await.is_err() {
+                    return;
+                }
+                w.write_all(&hello).await.unwrap();
+                w.flush().await.unwrap();
+                let mut body = Vec::new();
+                loop {
+                    let mut h = [0u8; 4];
+                    if r.read_exact(&mut h).await.is_err() {
+                        return;
+                    }
+                    body.resize(u32::from_be_bytes(h) as usize, 0);
+                    if r.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    w.write_all(&h).await.unwrap();
+                    w.write_all(&body).await.unwrap();
+                    if r.buffer().is_empty() {
+                        w.flush().await.unwrap();
+                    }
+                }
+            });
+        }
+    });
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for(path: &Path) {
+    let start = Instant::now();
+    while UnixStream::connect(path).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(10), "server did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn start_camd(dir: &Path) -> Server {
+    std::fs::write(
+        dir.join("camd.toml"),
+        format!(
+            "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_camd"))
+        .args(["--config", dir.join("camd.toml").to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&dir.join("camd.sock"));
+    Server(child)
+}
+
+/// A raw framed connection, the same for both servers.
+struct Raw {
+    s: UnixStream,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    fn connect(path: &Path) -> Self {
+        let mut s = UnixStream::connect(path).unwrap();
+        s.write_all(&encode_hello(PROTOCOL_VERSION)).unwrap();
+        let mut h = [0u8; HELLO_LEN];
+        s.read_exact(&mut h).unwrap();
+        Self { s, buf: Vec::new() }
+    }
+    fn round_trip(&mut self, frame: &[u8]) {
+        self.s.write_all(frame).unwrap();
+        let mut h = [0u8; 4];
+        self.s.read_exact(&mut h).unwrap();
+        self.buf.resize(u32::from_be_bytes(h) as usize, 0);
+        self.s.read_exact(&mut self.buf).unwrap();
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// (p50, p99) in µs of one-in-flight round trips.
+fn latency(path: &Path, frame: &[u8], n: usize) -> (f64, f64) {
+    let mut c = Raw::connect(path);
+    for _ in 0..1000 {
+        c.round_trip(frame);
+    }
+    let mut v: Vec<f64> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            c.round_trip(frame);
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (percentile(&v, 0.5), percentile(&v, 0.99))
+}
+
+/// Aggregate requests/s and p99 µs over `clients` threads.
+fn concurrent(path: &Path, frame: &[u8], clients: usize, n: usize) -> (f64, f64) {
+    let start = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|_| {
+            let path = path.to_path_buf();
+            let frame = frame.to_vec();
+            std::thread::spawn(move || {
+                let mut c = Raw::connect(&path);
+                (0..n)
+                    .map(|_| {
+                        let t = Instant::now();
+                        c.round_trip(&frame);
+                        t.elapsed().as_secs_f64() * 1e6
+                    })
+                    .collect::<Vec<f64>>()
+            })
+        })
+        .collect();
+    let mut all: Vec<f64> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let secs = start.elapsed().as_secs_f64();
+    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (all.len() as f64 / secs, percentile(&all, 0.99))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--echo-server") {
+        echo_server(Path::new(&args[i + 1]));
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick" || a == "--test");
+    let (n, rounds) = if quick { (2_000, 1) } else { (50_000, 5) };
+    let dir: PathBuf = std::env::temp_dir().join(format!("camd-bench-socket-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let camd = start_camd(&dir);
+    let camd_sock = dir.join("camd.sock");
+    let mut admin = Client::connect(&camd_sock).unwrap();
+    admin
+        .call(Body::AddUser(AddUser { name: "alice".into(), policies: vec!["QcloudAVCFullAccess".into()], ..AddUser::default() }))
+        .unwrap();
+    let echo_sock = dir.join("echo.sock");
+    let echo = Server(Command::new(std::env::current_exe().unwrap()).args(["--echo-server", echo_sock.to_str().unwrap()]).spawn().unwrap());
+    wait_for(&echo_sock);
+
+    let frame = encode_request(&Request {
+        id: 1,
+        auth: None,
+        body: Body::Authorize(by_user("alice", "im:SendMessage", APP, &[("qcs:ip", "10.1.2.3")])),
+    })
+    .unwrap();
+
+    // One in flight, alternating servers round by round.
+    let (mut e50, mut e99, mut c50, mut c99) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..rounds {
+        let (a, b) = latency(&echo_sock, &frame, n);
+        e50.push(a);
+        e99.push(b);
+        let (a, b) = latency(&camd_sock, &frame, n);
+        c50.push(a);
+        c99.push(b);
+    }
+    let (e50, e99, c50, c99) = (median(e50), median(e99), median(c50), median(c99));
+    let ping = encode_request(&Request { id: 1, auth: None, body: Body::Ping }).unwrap();
+    let (p50, _) = latency(&camd_sock, &ping, n);
+
+    // Pipelined (one request per frame) and batched (1,000 decisions per frame) on one connection.
+    let total = if quick { 20_000 } else { 200_000 };
+    let mut pipelined = Vec::new();
+    let mut batched = Vec::new();
+    let mut c = Client::connect(&camd_sock).unwrap();
+    for _ in 0..rounds {
+        let bodies: Vec<Body> = (0..total).map(|_| Body::Authorize(by_user("alice", "im:SendMessage", APP, &[]))).collect();
+        let t = Instant::now();
+        let r = c.pipeline(bodies).unwrap();
+        pipelined.push(r.len() as f64 / t.elapsed().as_secs_f64());
+        let batches: Vec<Body> = (0..total / 1000)
+            .map(|_| Body::Batch((0..1000).map(|_| by_user("alice", "im:SendMessage", APP, &[])).collect()))
+            .collect();
+        let t = Instant::now();
+        let r = c.pipeline(batches).unwrap();
+        batched.push((r.len() * 1000) as f64 / t.elapsed().as_secs_f64());
+    }
+
+    let per = if quick { 1_000 } else { 20_000 };
+    let (et, ep99) = concurrent(&echo_sock, &frame, 4, per);
+    let (ct, cp99) = concurrent(&camd_sock, &frame, 4, per);
+    drop(camd);
+    drop(echo);
+
+    println!("\n| measurement | echo server | camd | camd / echo |\n|---|---|---|---|");
+    println!("| one in flight, p50 | {e50:.1} µs | {c50:.1} µs | {:.2}x (target <= 1.4x) |", c50 / e50);
+    println!("| one in flight, ping (no decision), p50 | | {p50:.1} µs | {:.2}x |", p50 / e50);
+    println!("| one in flight, p99 | {e99:.1} µs | {c99:.1} µs | {:.2}x (target <= 2x) |", c99 / e99);
+    println!("| 4 clients, throughput | {et:.0}/s | {ct:.0}/s | {:.2}x |", ct / et);
+    println!("| 4 clients, p99 | {ep99:.1} µs | {cp99:.1} µs | {:.2}x |", cp99 / ep99);
+    println!("| pipelined, 1 decision per frame | | {:.0}/s | |", median(pipelined));
+    println!("| batched, 1,000 decisions per frame | | {:.0}/s | (target >= 1,000,000/s) |", median(batched));
+    let _ = std::fs::remove_dir_all(&dir);
+}
