@@ -6,7 +6,13 @@
 //! - 4 concurrent clients: aggregate throughput and p99.
 //!
 //! `cargo bench --bench socket` (`-- --quick` for a short run).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -15,13 +21,19 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use camd::client::{Client, by_user};
-use camd::protocol::{AddUser, Body, HELLO_LEN, PROTOCOL_VERSION, Request, encode_hello, encode_request};
+use camd::protocol::{
+    AddUser, Body, HELLO_LEN, PROTOCOL_VERSION, Request, encode_hello, encode_request,
+};
 
 const APP: &str = "qcs::im::uin/100000000001:sdkappid/1400000001";
 
 /// Child mode: a framed echo server on `path`.
 fn echo_server(path: &Path) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
         let _ = std::fs::remove_file(path);
@@ -70,7 +82,10 @@ impl Drop for Server {
 fn wait_for(path: &Path) {
     let start = Instant::now();
     while UnixStream::connect(path).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(10), "server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "server did not start"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -156,7 +171,10 @@ fn concurrent(path: &Path, frame: &[u8], clients: usize, n: usize) -> (f64, f64)
             })
         })
         .collect();
-    let mut all: Vec<f64> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let mut all: Vec<f64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
     let secs = start.elapsed().as_secs_f64();
     all.sort_by(|a, b| a.partial_cmp(b).unwrap());
     (all.len() as f64 / secs, percentile(&all, 0.99))
@@ -175,7 +193,8 @@ fn main() {
     }
     let quick = args.iter().any(|a| a == "--quick" || a == "--test");
     let (n, rounds) = if quick { (2_000, 1) } else { (50_000, 5) };
-    let dir: PathBuf = std::env::temp_dir().join(format!("camd-bench-socket-{}", std::process::id()));
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("camd-bench-socket-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
 
@@ -183,16 +202,30 @@ fn main() {
     let camd_sock = dir.join("camd.sock");
     let mut admin = Client::connect(&camd_sock).unwrap();
     admin
-        .call(Body::AddUser(AddUser { name: "alice".into(), policies: vec!["QcloudAVCFullAccess".into()], ..AddUser::default() }))
+        .call(Body::AddUser(AddUser {
+            name: "alice".into(),
+            policies: vec!["QcloudAVCFullAccess".into()],
+            ..AddUser::default()
+        }))
         .unwrap();
     let echo_sock = dir.join("echo.sock");
-    let echo = Server(Command::new(std::env::current_exe().unwrap()).args(["--echo-server", echo_sock.to_str().unwrap()]).spawn().unwrap());
+    let echo = Server(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["--echo-server", echo_sock.to_str().unwrap()])
+            .spawn()
+            .unwrap(),
+    );
     wait_for(&echo_sock);
 
     let frame = encode_request(&Request {
         id: 1,
         auth: None,
-        body: Body::Authorize(by_user("alice", "im:SendMessage", APP, &[("qcs:ip", "10.1.2.3")])),
+        body: Body::Authorize(by_user(
+            "alice",
+            "im:SendMessage",
+            APP,
+            &[("qcs:ip", "10.1.2.3")],
+        )),
     })
     .unwrap();
 
@@ -207,7 +240,12 @@ fn main() {
         c99.push(b);
     }
     let (e50, e99, c50, c99) = (median(e50), median(e99), median(c50), median(c99));
-    let ping = encode_request(&Request { id: 1, auth: None, body: Body::Ping }).unwrap();
+    let ping = encode_request(&Request {
+        id: 1,
+        auth: None,
+        body: Body::Ping,
+    })
+    .unwrap();
     let (p50, _) = latency(&camd_sock, &ping, n);
 
     // Pipelined (one request per frame) and batched (1,000 decisions per frame) on one connection.
@@ -216,12 +254,20 @@ fn main() {
     let mut batched = Vec::new();
     let mut c = Client::connect(&camd_sock).unwrap();
     for _ in 0..rounds {
-        let bodies: Vec<Body> = (0..total).map(|_| Body::Authorize(by_user("alice", "im:SendMessage", APP, &[]))).collect();
+        let bodies: Vec<Body> = (0..total)
+            .map(|_| Body::Authorize(by_user("alice", "im:SendMessage", APP, &[])))
+            .collect();
         let t = Instant::now();
         let r = c.pipeline(bodies).unwrap();
         pipelined.push(r.len() as f64 / t.elapsed().as_secs_f64());
         let batches: Vec<Body> = (0..total / 1000)
-            .map(|_| Body::Batch((0..1000).map(|_| by_user("alice", "im:SendMessage", APP, &[])).collect()))
+            .map(|_| {
+                Body::Batch(
+                    (0..1000)
+                        .map(|_| by_user("alice", "im:SendMessage", APP, &[]))
+                        .collect(),
+                )
+            })
             .collect();
         let t = Instant::now();
         let r = c.pipeline(batches).unwrap();
@@ -235,12 +281,33 @@ fn main() {
     drop(echo);
 
     println!("\n| measurement | echo server | camd | camd / echo |\n|---|---|---|---|");
-    println!("| one in flight, p50 | {e50:.1} µs | {c50:.1} µs | {:.2}x (target <= 1.4x) |", c50 / e50);
-    println!("| one in flight, ping (no decision), p50 | | {p50:.1} µs | {:.2}x |", p50 / e50);
-    println!("| one in flight, p99 | {e99:.1} µs | {c99:.1} µs | {:.2}x (target <= 2x) |", c99 / e99);
-    println!("| 4 clients, throughput | {et:.0}/s | {ct:.0}/s | {:.2}x |", ct / et);
-    println!("| 4 clients, p99 | {ep99:.1} µs | {cp99:.1} µs | {:.2}x |", cp99 / ep99);
-    println!("| pipelined, 1 decision per frame | | {:.0}/s | |", median(pipelined));
-    println!("| batched, 1,000 decisions per frame | | {:.0}/s | (target >= 1,000,000/s) |", median(batched));
+    println!(
+        "| one in flight, p50 | {e50:.1} µs | {c50:.1} µs | {:.2}x (target <= 1.4x) |",
+        c50 / e50
+    );
+    println!(
+        "| one in flight, ping (no decision), p50 | | {p50:.1} µs | {:.2}x |",
+        p50 / e50
+    );
+    println!(
+        "| one in flight, p99 | {e99:.1} µs | {c99:.1} µs | {:.2}x (target <= 2x) |",
+        c99 / e99
+    );
+    println!(
+        "| 4 clients, throughput | {et:.0}/s | {ct:.0}/s | {:.2}x |",
+        ct / et
+    );
+    println!(
+        "| 4 clients, p99 | {ep99:.1} µs | {cp99:.1} µs | {:.2}x |",
+        cp99 / ep99
+    );
+    println!(
+        "| pipelined, 1 decision per frame | | {:.0}/s | |",
+        median(pipelined)
+    );
+    println!(
+        "| batched, 1,000 decisions per frame | | {:.0}/s | (target >= 1,000,000/s) |",
+        median(batched)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

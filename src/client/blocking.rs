@@ -5,14 +5,11 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use crate::protocol::{
-    Authorize, Body, Decision, HELLO_LEN, KeyAuth, PROTOCOL_VERSION, Reply, Request, Response,
-    decode_hello, decode_response, encode_hello, encode_request, frame_len,
+    Authorize, Body, Decision, HELLO_LEN, KeyAuth, PROTOCOL_VERSION, Reply, decode_hello,
+    encode_hello, frame_len,
 };
 
-use super::ClientError;
-
-/// Responses larger than this are refused.
-const MAX_RESPONSE: usize = 64 << 20;
+use super::{ClientError, MAX_RESPONSE, decision, reply_from, request_frame};
 
 /// A connection to camd.
 pub struct Client {
@@ -79,12 +76,7 @@ impl Client {
     fn send(&mut self, body: Body) -> Result<u64, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
-        let frame = encode_request(&Request {
-            id,
-            auth: self.auth.clone(),
-            body,
-        })
-        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let frame = request_frame(id, &self.auth, body)?;
         self.writer.write_all(&frame).map_err(|e| self.io(e))?;
         Ok(id)
     }
@@ -101,14 +93,7 @@ impl Client {
             frame_len(header, MAX_RESPONSE).map_err(|e| ClientError::Protocol(e.to_string()))?;
         let mut body = vec![0u8; len];
         self.reader.read_exact(&mut body).map_err(|e| self.io(e))?;
-        let Response { id: got, result } =
-            decode_response(&body).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        if got != id && got != 0 {
-            return Err(ClientError::Protocol(format!(
-                "response {got} for request {id}"
-            )));
-        }
-        Ok(result)
+        reply_from(&body, id)
     }
 
     /// Sends one request and waits for its reply.
@@ -132,12 +117,7 @@ impl Client {
             let id = self.next_id;
             self.next_id += 1;
             ids.push(id);
-            let req = Request {
-                id,
-                auth: self.auth.clone(),
-                body,
-            };
-            frames.push(encode_request(&req).map_err(|e| ClientError::Protocol(e.to_string()))?);
+            frames.push(request_frame(id, &self.auth, body)?);
         }
         let stream = self.writer.get_ref().try_clone().map_err(|e| self.io(e))?;
         let sender = std::thread::spawn(move || -> std::io::Result<()> {
@@ -158,10 +138,7 @@ impl Client {
 
     /// One decision.
     pub fn authorize(&mut self, a: Authorize) -> Result<Decision, ClientError> {
-        match self.call(Body::Authorize(a))? {
-            Reply::Decision(d) => Ok(d),
-            other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
-        }
+        decision(self.call(Body::Authorize(a))?)
     }
 
     /// Several decisions in one frame.

@@ -9,7 +9,50 @@ pub use nonblocking::AsyncClient;
 
 use thiserror::Error;
 
-use crate::protocol::{Authorize, KeyAuth, UserRef, WireError};
+use crate::protocol::{
+    Authorize, Body, Decision, KeyAuth, Reply, Request, Response, UserRef, WireError,
+    decode_response, encode_request,
+};
+
+/// Responses larger than this are refused.
+const MAX_RESPONSE: usize = 64 << 20;
+
+/// The frame for one request.
+fn request_frame(id: u64, auth: &Option<KeyAuth>, body: Body) -> Result<Vec<u8>, ClientError> {
+    encode_request(&Request {
+        id,
+        auth: auth.clone(),
+        body,
+    })
+    .map_err(|e| ClientError::Protocol(e.to_string()))
+}
+
+/// The outcome in a response body, checked against the request's id.
+fn reply_from(body: &[u8], id: u64) -> Result<Result<Reply, WireError>, ClientError> {
+    let Response { id: got, result } =
+        decode_response(body).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    if got != id && got != 0 {
+        return Err(ClientError::Protocol(format!(
+            "response {got} for request {id}"
+        )));
+    }
+    Ok(result)
+}
+
+/// The decision in a reply.
+fn decision(r: Reply) -> Result<Decision, ClientError> {
+    match r {
+        Reply::Decision(d) => Ok(d),
+        other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
+    }
+}
+
+fn pairs(context: &[(&str, &str)]) -> Vec<(String, String)> {
+    context
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
 
 /// Why a call failed.
 #[derive(Debug, Error)]
@@ -54,10 +97,7 @@ pub fn by_user(user: &str, action: &str, resource: &str, context: &[(&str, &str)
         user: UserRef::Name(user.to_string()),
         action: action.to_string(),
         resource: resource.to_string(),
-        context: context
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        context: pairs(context),
     }
 }
 
@@ -76,9 +116,6 @@ pub fn by_key(
         },
         action: action.to_string(),
         resource: resource.to_string(),
-        context: context
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        context: pairs(context),
     }
 }

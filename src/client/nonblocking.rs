@@ -7,13 +7,11 @@ use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
 use crate::protocol::{
-    Authorize, Body, Decision, HELLO_LEN, KeyAuth, PROTOCOL_VERSION, Reply, Request, Response,
-    WireError, decode_hello, decode_response, encode_hello, encode_request, frame_len,
+    Authorize, Body, Decision, HELLO_LEN, KeyAuth, PROTOCOL_VERSION, Reply, WireError,
+    decode_hello, encode_hello, frame_len,
 };
 
-use super::ClientError;
-
-const MAX_RESPONSE: usize = 64 << 20;
+use super::{ClientError, MAX_RESPONSE, decision, reply_from, request_frame};
 
 /// An async connection to camd.
 pub struct AsyncClient {
@@ -76,12 +74,7 @@ impl AsyncClient {
     async fn send(&mut self, body: Body) -> Result<u64, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
-        let frame = encode_request(&Request {
-            id,
-            auth: self.auth.clone(),
-            body,
-        })
-        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let frame = request_frame(id, &self.auth, body)?;
         self.writer
             .write_all(&frame)
             .await
@@ -112,12 +105,7 @@ impl AsyncClient {
             let id = self.next_id;
             self.next_id += 1;
             ids.push(id);
-            let req = Request {
-                id,
-                auth: self.auth.clone(),
-                body,
-            };
-            frames.push(encode_request(&req).map_err(|e| ClientError::Protocol(e.to_string()))?);
+            frames.push(request_frame(id, &self.auth, body)?);
         }
         let path = self.path.clone();
         let io = |source| ClientError::Io {
@@ -146,10 +134,7 @@ impl AsyncClient {
 
     /// One decision.
     pub async fn authorize(&mut self, a: Authorize) -> Result<Decision, ClientError> {
-        match self.call(Body::Authorize(a)).await? {
-            Reply::Decision(d) => Ok(d),
-            other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
-        }
+        decision(self.call(Body::Authorize(a)).await?)
     }
 }
 
@@ -166,12 +151,5 @@ async fn read_reply(
     let len = frame_len(header, MAX_RESPONSE).map_err(|e| ClientError::Protocol(e.to_string()))?;
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body).await.map_err(io)?;
-    let Response { id: got, result } =
-        decode_response(&body).map_err(|e| ClientError::Protocol(e.to_string()))?;
-    if got != id && got != 0 {
-        return Err(ClientError::Protocol(format!(
-            "response {got} for request {id}"
-        )));
-    }
-    Ok(result)
+    reply_from(&body, id)
 }

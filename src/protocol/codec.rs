@@ -108,10 +108,20 @@ mod tests {
     #[test]
     fn matches_the_documented_bytes() {
         // docs/protocol.md, "A worked example".
-        let r = Request { id: 1, auth: None, body: Body::Ping };
+        let r = Request {
+            id: 1,
+            auth: None,
+            body: Body::Ping,
+        };
         assert_eq!(encode_request(&r).unwrap(), vec![0, 0, 0, 3, 1, 0, 0]);
-        let resp = crate::protocol::Response { id: 1, result: Ok(crate::protocol::Reply::Pong(1)) };
-        assert_eq!(encode_response(&resp).unwrap(), vec![0, 0, 0, 4, 1, 0, 0, 1]);
+        let resp = crate::protocol::Response {
+            id: 1,
+            result: Ok(crate::protocol::Reply::Pong(1)),
+        };
+        assert_eq!(
+            encode_response(&resp).unwrap(),
+            vec![0, 0, 0, 4, 1, 0, 0, 1]
+        );
         assert_eq!(encode_hello(1), *b"CAMD\x00\x01");
     }
 
