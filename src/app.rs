@@ -13,6 +13,7 @@ use crate::authz::{Authorizer, Publisher, Snapshot};
 use crate::catalog::{LoadError, load_dir};
 use crate::config::Config;
 use crate::credentials::{KeyHasher, Pepper, PepperError};
+use crate::reload;
 use crate::server::{self, Daemon, ListenError};
 use crate::store::{OpenError, Store, Writer};
 
@@ -34,7 +35,7 @@ pub enum StartError {
     #[error(transparent)]
     Store(#[from] OpenError),
     /// The policy folder has invalid files.
-    #[error("invalid custom policies:\n{}", .0.iter().map(|e| format!("  {}: {}", e.path.display(), e.error)).collect::<Vec<_>>().join("\n"))]
+    #[error("invalid custom policies:\n{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Policies(Vec<LoadError>),
     /// The socket could not be set up.
     #[error(transparent)]
@@ -58,7 +59,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let pepper = Pepper::load_or_create(&config.pepper_path())?;
     let hasher = KeyHasher::new(&pepper);
     drop(pepper);
-    let (catalog, warnings) = load_dir(&config.policy_dir).map_err(StartError::Policies)?;
+    let (catalog, warnings) =
+        load_dir(&config.policy_dir, None, server::now_ms()).map_err(StartError::Policies)?;
     for w in warnings {
         eprintln!("camd: {w}");
     }
@@ -81,7 +83,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
     let listener = tokio::net::UnixListener::from_std(listener).map_err(StartError::Runtime)?;
 
+    let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let daemon = Arc::new(Daemon {
+        control: control_tx.clone(),
+        last_reload: arc_swap::ArcSwapOption::empty(),
         authz: Authorizer::new(shared, hasher.clone()),
         writer,
         catalog: Arc::new(ArcSwap::new(catalog)),
@@ -99,24 +104,33 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         daemon.catalog.load().custom().count()
     );
 
+    let reloader = tokio::spawn(reload::run(daemon.clone(), control_tx.clone(), control_rx));
     let (stop_tx, stop_rx) = watch::channel(false);
     let signals = tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
         ) else {
             return;
         };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = hup.recv() => {
+                    let _ = control_tx.send(reload::Control::Reload(None));
+                }
+            }
         }
         eprintln!("camd: stopping: finishing in-flight requests");
         let _ = stop_tx.send(true);
     });
     server::serve(daemon.clone(), listener, stop_rx).await;
     signals.abort();
+    reloader.abort();
+    let _ = reloader.await;
     let socket = daemon.config.socket.clone();
     drop(daemon);
     // The writer ends once every handle is gone, after finishing its queue.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod credentials;
 pub mod policy;
 pub mod protocol;
+pub mod reload;
 pub mod server;
 pub mod simulate;
 pub mod store;

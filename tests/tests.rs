@@ -13,4 +13,5 @@ mod daemon;
 mod no_alloc;
 mod properties;
 mod reference;
+mod reload;
 mod store;

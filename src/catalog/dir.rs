@@ -2,21 +2,106 @@
 //! after the file; hidden files and editor leftovers are ignored. All files
 //! are checked before any is used.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use ring::digest;
 
 use crate::policy::preset;
 
 use super::file::{PolicyFileError, read_policy_file_with_text};
-use super::set::Catalog;
+use super::set::{Catalog, PolicyMeta};
 
-/// A policy file that could not be loaded.
-#[derive(Debug)]
+/// One thing wrong with a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The CAM error code.
+    pub code: String,
+    /// The JSON path in the document (empty for the file as a whole).
+    pub json_path: String,
+    /// Line, from 1 (0 when not about a place in the text).
+    pub line: u32,
+    /// Column, from 1.
+    pub column: u32,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A policy file (or the folder) that could not be loaded.
+#[derive(Debug, Clone)]
 pub struct LoadError {
     /// The file (or the folder).
     pub path: PathBuf,
-    /// Why.
-    pub error: String,
+    /// Every problem found in it.
+    pub problems: Vec<Problem>,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                p.line,
+                p.column,
+                p.code
+            )?;
+            if !p.json_path.is_empty() {
+                write!(f, " at `{}`", p.json_path)?;
+            }
+            write!(f, ": {}", p.message)?;
+        }
+        Ok(())
+    }
+}
+
+fn whole_file(path: &Path, code: &str, message: String) -> LoadError {
+    LoadError {
+        path: path.to_path_buf(),
+        problems: vec![Problem {
+            code: code.to_string(),
+            json_path: String::new(),
+            line: 0,
+            column: 0,
+            message,
+        }],
+    }
+}
+
+fn problems_of(path: &Path, e: PolicyFileError) -> LoadError {
+    match e {
+        PolicyFileError::Invalid { errors, .. } => LoadError {
+            path: path.to_path_buf(),
+            problems: errors
+                .0
+                .into_iter()
+                .map(|e| Problem {
+                    code: e.code.as_str().to_string(),
+                    json_path: e.path,
+                    line: e.position.line,
+                    column: e.position.column,
+                    message: e.message,
+                })
+                .collect(),
+        },
+        PolicyFileError::Name { .. } => {
+            whole_file(path, "InvalidParameter.PolicyNameError", e.to_string())
+        }
+        PolicyFileError::TooLarge { .. } => whole_file(
+            path,
+            "InvalidParameter.PolicyDocumentLengthOverLimit",
+            e.to_string(),
+        ),
+        PolicyFileError::NotUtf8 { .. } => {
+            whole_file(path, "InvalidParameter.PolicyDocumentError", e.to_string())
+        }
+        PolicyFileError::Io { .. } => whole_file(path, "InternalError.Io", e.to_string()),
+    }
 }
 
 /// True for files the loader reads: `*.json`, not hidden, not a swap file.
@@ -27,19 +112,26 @@ pub fn is_policy_file(path: &Path) -> bool {
     !name.starts_with('.') && !name.starts_with('#') && name.ends_with(".json") && path.is_file()
 }
 
-/// Reads every policy file in `dir`; a missing folder means no custom policies.
-/// Either every file is valid and a catalog comes back, or every error does.
-pub fn load_dir(dir: &Path) -> Result<(Catalog, Vec<String>), Vec<LoadError>> {
+/// Reads every policy file in `dir`; a missing folder means no custom
+/// policies. Either every file is valid and a catalog comes back (with
+/// warnings), or every error does. `previous` keeps load times of unchanged
+/// policies.
+pub fn load_dir(
+    dir: &Path,
+    previous: Option<&Catalog>,
+    now_ms: i64,
+) -> Result<(Catalog, Vec<String>), Vec<LoadError>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok((Catalog::presets_only(), Vec::new()));
         }
         Err(e) => {
-            return Err(vec![LoadError {
-                path: dir.to_path_buf(),
-                error: format!("cannot read policy folder: {e}"),
-            }]);
+            return Err(vec![whole_file(
+                dir,
+                "InternalError.Io",
+                format!("cannot read policy folder: {e}"),
+            )]);
         }
     };
     let mut paths: Vec<PathBuf> = entries
@@ -50,18 +142,19 @@ pub fn load_dir(dir: &Path) -> Result<(Catalog, Vec<String>), Vec<LoadError>> {
     let mut policies = Vec::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let mut sources = Vec::new();
+    let mut meta = BTreeMap::new();
     for path in paths {
         match read_policy_file_with_text(&path) {
             Ok((c, text)) => {
                 if preset::canonical_name(&c.policy.name).is_some() {
-                    errors.push(LoadError {
-                        path: path.clone(),
-                        error: format!(
-                            "InvalidParameter.PolicyNameInUse: `{}` is a preset policy's name; a custom policy may not take it",
+                    errors.push(whole_file(
+                        &path,
+                        "InvalidParameter.PolicyNameInUse",
+                        format!(
+                            "`{}` is a preset policy's name; a custom policy may not take it",
                             c.policy.name
                         ),
-                    });
+                    ));
                     continue;
                 }
                 warnings.extend(
@@ -69,23 +162,30 @@ pub fn load_dir(dir: &Path) -> Result<(Catalog, Vec<String>), Vec<LoadError>> {
                         .iter()
                         .map(|w| format!("{}: {w}", path.display())),
                 );
-                sources.push((c.policy.name.clone(), Arc::from(text.as_str())));
+                let hash: String = digest::digest(&digest::SHA256, text.as_bytes())
+                    .as_ref()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                let loaded_ms = previous
+                    .and_then(|p| p.meta(&c.policy.name))
+                    .filter(|m| m.hash == hash)
+                    .map_or(now_ms, |m| m.loaded_ms);
+                meta.insert(
+                    c.policy.name.clone(),
+                    PolicyMeta {
+                        hash,
+                        loaded_ms,
+                        source: Arc::from(text.as_str()),
+                    },
+                );
                 policies.push(Arc::new(c.policy));
             }
-            Err(e) => errors.push(LoadError {
-                error: match &e {
-                    PolicyFileError::Invalid { errors, .. } => errors.to_string(),
-                    other => other.to_string(),
-                },
-                path,
-            }),
+            Err(e) => errors.push(problems_of(&path, e)),
         }
     }
     if errors.is_empty() {
-        Ok((
-            Catalog::with_custom(policies).with_sources(sources),
-            warnings,
-        ))
+        Ok((Catalog::with_custom(policies).with_meta(meta), warnings))
     } else {
         Err(errors)
     }

@@ -4,6 +4,6 @@ mod dir;
 mod file;
 mod set;
 
-pub use dir::{LoadError, is_policy_file, load_dir};
+pub use dir::{LoadError, Problem, is_policy_file, load_dir};
 pub use file::{PolicyFileError, policy_name_of, read_policy_file, read_policy_file_with_text};
-pub use set::Catalog;
+pub use set::{Catalog, Diff, PolicyMeta};

@@ -6,12 +6,33 @@ use std::sync::Arc;
 
 use crate::policy::{Policy, preset};
 
+/// What the catalog remembers of a custom policy's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyMeta {
+    /// SHA-256 of the file, hex.
+    pub hash: String,
+    /// When this content was first loaded (ms since the epoch).
+    pub loaded_ms: i64,
+    /// The document as written.
+    pub source: Arc<str>,
+}
+
 /// Presets plus custom policies; immutable, replaced whole on reload.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     custom: BTreeMap<String, Arc<Policy>>,
-    /// The documents as written, for `GetPolicy`.
-    sources: BTreeMap<String, Arc<str>>,
+    meta: BTreeMap<String, PolicyMeta>,
+}
+
+/// How two catalogs' custom policies differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Diff {
+    /// New names.
+    pub added: usize,
+    /// Same names, other content.
+    pub changed: usize,
+    /// Names gone.
+    pub removed: usize,
 }
 
 impl Catalog {
@@ -21,23 +42,18 @@ impl Catalog {
     }
 
     /// The presets and these custom policies (a custom policy may not take a
-    /// preset's name; callers check that when loading).
+    /// preset's name; the folder loader checks that).
     pub fn with_custom(custom: impl IntoIterator<Item = Arc<Policy>>) -> Self {
         Self {
             custom: custom.into_iter().map(|p| (p.name.clone(), p)).collect(),
-            sources: BTreeMap::new(),
+            meta: BTreeMap::new(),
         }
     }
 
-    /// Keeps the documents' text (by policy name) for `source`.
-    pub fn with_sources(mut self, sources: impl IntoIterator<Item = (String, Arc<str>)>) -> Self {
-        self.sources = sources.into_iter().collect();
+    /// Keeps what was read of each policy's file.
+    pub fn with_meta(mut self, meta: BTreeMap<String, PolicyMeta>) -> Self {
+        self.meta = meta;
         self
-    }
-
-    /// A custom policy's document as written.
-    pub fn source(&self, name: &str) -> Option<String> {
-        self.sources.get(name).map(|s| s.to_string())
     }
 
     /// The canonical name of `name`, if the catalog has it (an alias resolves to its preset).
@@ -55,5 +71,41 @@ impl Catalog {
     /// The custom policies.
     pub fn custom(&self) -> impl Iterator<Item = &Arc<Policy>> {
         self.custom.values()
+    }
+
+    /// What was read of a custom policy's file.
+    pub fn meta(&self, name: &str) -> Option<&PolicyMeta> {
+        self.meta.get(name)
+    }
+
+    /// A custom policy's document as written.
+    pub fn source(&self, name: &str) -> Option<String> {
+        self.meta.get(name).map(|m| m.source.to_string())
+    }
+
+    /// How `next` differs from this catalog (by content hash, or by compiled
+    /// form where no hash is known).
+    pub fn diff(&self, next: &Catalog) -> Diff {
+        let mut d = Diff::default();
+        for (name, p) in &next.custom {
+            match self.custom.get(name) {
+                None => d.added += 1,
+                Some(old) => {
+                    let same = match (self.meta.get(name), next.meta.get(name)) {
+                        (Some(a), Some(b)) => a.hash == b.hash,
+                        _ => old == p,
+                    };
+                    if !same {
+                        d.changed += 1;
+                    }
+                }
+            }
+        }
+        d.removed = self
+            .custom
+            .keys()
+            .filter(|n| !next.custom.contains_key(*n))
+            .count();
+        d
     }
 }

@@ -211,6 +211,10 @@ pub enum Body {
     ListAccessKeys(Option<String>),
     /// Counts and health.
     Status,
+    /// Reloads the custom policy folder and waits for the outcome.
+    ReloadPolicies,
+    /// The loaded policies, the last reload, dangling attachments.
+    PolicyStatus,
 }
 
 /// A request: an id echoed in the response, optional delegated-admin credentials, the body.
@@ -414,6 +418,68 @@ pub enum Reply {
     Keys(Vec<KeyInfo>),
     /// Status.
     Status(StatusInfo),
+    /// A reload's outcome.
+    Reload(ReloadInfo),
+    /// Policy status.
+    PolicyStatus(PolicyStatusInfo),
+}
+
+/// One problem in a policy file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadProblem {
+    /// The file.
+    pub file: String,
+    /// The CAM error code.
+    pub code: String,
+    /// The JSON path (empty for the file as a whole).
+    pub path: String,
+    /// Line (0: not about a place in the text).
+    pub line: u32,
+    /// Column.
+    pub column: u32,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A reload's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadInfo {
+    /// True when the new set is in use; false when the last good set stayed.
+    pub applied: bool,
+    /// Custom policies added.
+    pub added: u32,
+    /// Custom policies changed.
+    pub changed: u32,
+    /// Custom policies removed.
+    pub removed: u32,
+    /// Every problem (when rejected).
+    pub errors: Vec<ReloadProblem>,
+    /// When (ms since the epoch).
+    pub at_ms: i64,
+}
+
+/// A loaded policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadedPolicy {
+    /// Name.
+    pub name: String,
+    /// `Preset` or `Custom`.
+    pub kind: String,
+    /// SHA-256 of the document, hex.
+    pub hash: String,
+    /// When this content was loaded (ms since the epoch; presets: 0).
+    pub loaded_ms: i64,
+}
+
+/// Policy status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyStatusInfo {
+    /// Presets and custom policies in use.
+    pub policies: Vec<LoadedPolicy>,
+    /// The last reload, if any since start.
+    pub last_reload: Option<ReloadInfo>,
+    /// Attachments naming a policy not loaded: (entity, policy).
+    pub dangling: Vec<(String, String)>,
 }
 
 /// A response: the request's id and its outcome.

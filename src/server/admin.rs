@@ -9,8 +9,9 @@ use crate::credentials::{
 };
 use crate::policy::preset;
 use crate::protocol::{
-    AddUser, AttachedInfo, Body, Credentials, GroupInfo, KeyAuth, KeyInfo, PolicyInfo, Reply,
-    StatusInfo, UpdateUser, UserInfo, WireError,
+    AddUser, AttachedInfo, Body, Credentials, GroupInfo, KeyAuth, KeyInfo, LoadedPolicy,
+    PolicyInfo, PolicyStatusInfo, ReloadInfo, ReloadProblem, Reply, StatusInfo, UpdateUser,
+    UserInfo, WireError,
 };
 use crate::store::{
     self, AdminError, Command, KeyStatus, NewKey, NewUser, Owner, Query, UserUpdate,
@@ -45,6 +46,39 @@ fn key_info(k: &store::Key) -> KeyInfo {
         status: k.status.as_str().to_string(),
         created_ms: k.created_ms,
         last_used_ms: k.last_used_ms,
+    }
+}
+
+fn hex_sha256(text: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn reload_info(r: &crate::reload::Report) -> ReloadInfo {
+    let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+    ReloadInfo {
+        applied: r.applied,
+        added: n(r.diff.added),
+        changed: n(r.diff.changed),
+        removed: n(r.diff.removed),
+        errors: r
+            .errors
+            .iter()
+            .flat_map(|e| {
+                e.problems.iter().map(|p| ReloadProblem {
+                    file: e.path.display().to_string(),
+                    code: p.code.clone(),
+                    path: p.json_path.clone(),
+                    line: p.line,
+                    column: p.column,
+                    message: p.message.clone(),
+                })
+            })
+            .collect(),
+        at_ms: r.at_ms,
     }
 }
 
@@ -190,6 +224,8 @@ impl Daemon {
                 self.res("user", &self.key_owner_name(id)),
                 None,
             ),
+            Body::ReloadPolicies => ("cam:ReloadPolicies", "*".into(), None),
+            Body::PolicyStatus => ("cam:ListPolicies", "*".into(), None),
             Body::Ping | Body::Authorize(_) | Body::Batch(_) => {
                 return Err(wire("InternalError.Dispatch", "not an admin operation"));
             }
@@ -329,6 +365,46 @@ impl Daemon {
                 }
             }
             Body::Status => self.status().await?,
+            Body::ReloadPolicies => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                self.control
+                    .send(crate::reload::Control::Reload(Some(tx)))
+                    .map_err(|_| wire("InternalError.Reload", "the reload loop has stopped"))?;
+                let report = rx
+                    .await
+                    .map_err(|_| wire("InternalError.Reload", "the reload loop has stopped"))?;
+                Reply::Reload(reload_info(&report))
+            }
+            Body::PolicyStatus => {
+                let catalog = self.catalog.load_full();
+                let mut policies: Vec<LoadedPolicy> = preset::PRESETS
+                    .iter()
+                    .map(|p| LoadedPolicy {
+                        name: p.name.to_string(),
+                        kind: "Preset".into(),
+                        hash: hex_sha256(p.document),
+                        loaded_ms: 0,
+                    })
+                    .collect();
+                policies.extend(catalog.custom().map(|p| {
+                    let meta = catalog.meta(&p.name);
+                    LoadedPolicy {
+                        name: p.name.clone(),
+                        kind: "Custom".into(),
+                        hash: meta.map(|m| m.hash.clone()).unwrap_or_default(),
+                        loaded_ms: meta.map_or(0, |m| m.loaded_ms),
+                    }
+                }));
+                let dangling = match self.run(Command::Query(Query::DanglingAttachments)).await? {
+                    store::Reply::Dangling(d) => d,
+                    r => return Err(unexpected(r)),
+                };
+                Reply::PolicyStatus(PolicyStatusInfo {
+                    policies,
+                    last_reload: self.last_reload.load_full().map(|r| reload_info(&r)),
+                    dangling,
+                })
+            }
             Body::Ping | Body::Authorize(_) | Body::Batch(_) => {
                 return Err(wire("InternalError.Dispatch", "not an admin operation"));
             }

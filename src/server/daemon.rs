@@ -28,6 +28,10 @@ pub struct Daemon {
     pub rng: SystemRandom,
     /// When the daemon started.
     pub started: Instant,
+    /// Feeds the reload loop.
+    pub control: tokio::sync::mpsc::UnboundedSender<crate::reload::Control>,
+    /// The last reload's outcome.
+    pub last_reload: arc_swap::ArcSwapOption<crate::reload::Report>,
 }
 
 /// Milliseconds since the epoch.

@@ -251,6 +251,10 @@ enum PolicyCommand {
         /// The policy.
         name: String,
     },
+    /// Reload the custom policy folder and print the outcome; exit 0 when applied, 2 when rejected.
+    Reload,
+    /// The loaded policies (with content hashes and load times), the last reload, dangling attachments.
+    Status,
     /// Check custom policy files; exit 0 when all are valid, 2 otherwise.
     Lint {
         /// Policy files (the policy's name is the file name without `.json`).

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use camd::client::{Client, ClientError, by_key, by_user};
 use camd::protocol::{
     AddUser, AttachedInfo, Body, Credentials, Decision, GroupInfo, KeyAuth, KeyInfo, PolicyInfo,
-    Reply, StatusInfo, UpdateUser, UserInfo,
+    ReloadInfo, Reply, StatusInfo, UpdateUser, UserInfo,
 };
 
 use super::{
@@ -477,8 +477,77 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             }
             other => bail!("unexpected reply {other:?}"),
         },
+        PolicyCommand::Reload => match client.call(Body::ReloadPolicies).map_err(remote)? {
+            Reply::Reload(r) => {
+                out.print(reload_json(&r), || reload_text(&r));
+                Ok(if r.applied { EXIT_OK } else { EXIT_ERROR })
+            }
+            other => bail!("unexpected reply {other:?}"),
+        },
+        PolicyCommand::Status => match client.call(Body::PolicyStatus).map_err(remote)? {
+            Reply::PolicyStatus(s) => {
+                let v = json!({
+                    "Policies": s.policies.iter().map(|p| json!({"PolicyName": p.name, "Type": p.kind, "Hash": p.hash, "LoadTime": p.loaded_ms})).collect::<Vec<_>>(),
+                    "LastReload": s.last_reload.as_ref().map(reload_json),
+                    "DanglingAttachments": s.dangling.iter().map(|(e, p)| json!({"Entity": e, "PolicyName": p})).collect::<Vec<_>>(),
+                });
+                out.print(v, || {
+                    let mut t: Vec<String> = s
+                        .policies
+                        .iter()
+                        .map(|p| {
+                            format!(
+                                "{}\t{}\t{}\tloaded {}",
+                                p.name,
+                                p.kind,
+                                p.hash.get(..12).unwrap_or(&p.hash),
+                                p.loaded_ms
+                            )
+                        })
+                        .collect();
+                    match &s.last_reload {
+                        Some(r) => t.push(format!("last reload: {}", reload_text(r))),
+                        None => t.push("last reload: none since start".into()),
+                    }
+                    t.extend(s.dangling.iter().map(|(e, p)| {
+                        format!("dangling: {e} has policy `{p}`, which is not loaded")
+                    }));
+                    t.join("\n")
+                });
+                Ok(EXIT_OK)
+            }
+            other => bail!("unexpected reply {other:?}"),
+        },
         PolicyCommand::Lint { .. } | PolicyCommand::Simulate(_) => Ok(EXIT_ERROR),
     }
+}
+
+fn reload_json(r: &ReloadInfo) -> Value {
+    json!({"Result": if r.applied {"Applied"} else {"Rejected"}, "Added": r.added, "Changed": r.changed, "Removed": r.removed,
+           "Time": r.at_ms,
+           "Errors": r.errors.iter().map(|e| json!({"File": e.file, "Code": e.code, "Path": e.path, "Line": e.line, "Column": e.column, "Message": e.message})).collect::<Vec<_>>()})
+}
+
+fn reload_text(r: &ReloadInfo) -> String {
+    if r.applied {
+        return format!(
+            "applied: {} added, {} changed, {} removed",
+            r.added, r.changed, r.removed
+        );
+    }
+    let mut t = String::from("rejected; the last good set stays in use:");
+    for e in &r.errors {
+        let at = if e.path.is_empty() {
+            String::new()
+        } else {
+            format!(" at `{}`", e.path)
+        };
+        t.push_str(&format!(
+            "\n{}:{}:{}: {}{at}: {}",
+            e.file, e.line, e.column, e.code, e.message
+        ));
+    }
+    t
 }
 
 fn key_json(k: &KeyInfo) -> Value {

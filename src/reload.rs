@@ -1,0 +1,212 @@
+//! Hot reload of custom policies. The folder watcher, SIGHUP and
+//! `camctl policy reload` all send one `Control` event into one loop, which
+//! debounces bursts, loads and checks the whole folder, and either swaps in
+//! the new catalog (and every affected user's compiled policies, in one
+//! snapshot) or keeps the last good set and says why.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::event::ModifyKind;
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::authz::Publisher;
+use crate::catalog::{Diff, LoadError, load_dir};
+use crate::server::{Daemon, now_ms};
+
+/// Quiet time after a file event before reloading, so a burst is one reload.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+/// How often a missing or broken watcher is tried again.
+const REWATCH: Duration = Duration::from_secs(2);
+
+/// What feeds the reload loop.
+#[derive(Debug)]
+pub enum Control {
+    /// Something changed in the policy folder (or the watcher lost events).
+    FolderChanged,
+    /// The watcher reported an error and must be recreated.
+    WatcherFailed(String),
+    /// SIGHUP or a request; the report goes to the sender, if any.
+    Reload(Option<oneshot::Sender<Arc<Report>>>),
+}
+
+/// The outcome of one reload.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// True when the new set is in use.
+    pub applied: bool,
+    /// Added, changed and removed custom policies (when applied).
+    pub diff: Diff,
+    /// Every problem, by file (when rejected).
+    pub errors: Vec<LoadError>,
+    /// When it finished (ms since the epoch).
+    pub at_ms: i64,
+}
+
+fn watch(
+    dir: &Path,
+    tx: &mpsc::UnboundedSender<Control>,
+) -> Result<RecommendedWatcher, notify::Error> {
+    let events = tx.clone();
+    let mut w = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+        let control = match e {
+            // Reading the files during a reload generates access events; only
+            // changes (and lost events) matter.
+            Ok(ev)
+                if !ev.need_rescan()
+                    && matches!(
+                        ev.kind,
+                        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))
+                    ) =>
+            {
+                return;
+            }
+            Ok(_) => Control::FolderChanged,
+            Err(err) => Control::WatcherFailed(err.to_string()),
+        };
+        let _ = events.send(control);
+    })?;
+    w.watch(dir, RecursiveMode::NonRecursive)?;
+    Ok(w)
+}
+
+/// Loads the folder and applies it if it is valid.
+pub async fn reload_once(daemon: &Daemon) -> Report {
+    let previous = daemon.catalog.load_full();
+    let dir = daemon.config.policy_dir.clone();
+    let prev = previous.clone();
+    let loaded = tokio::task::spawn_blocking(move || load_dir(&dir, Some(&prev), now_ms())).await;
+    let report = match loaded {
+        Ok(Ok((catalog, warnings))) => {
+            for w in warnings {
+                eprintln!("camd: {w}");
+            }
+            let diff = previous.diff(&catalog);
+            if diff == Diff::default() {
+                // Nothing changed: keep the running snapshot as it is.
+                return Report {
+                    applied: true,
+                    diff,
+                    errors: Vec::new(),
+                    at_ms: now_ms(),
+                };
+            }
+            let catalog = Arc::new(catalog);
+            let for_writer = catalog.clone();
+            let applied = match daemon
+                .writer
+                .reconfigure(Box::new(move |p: &mut Publisher| p.set_catalog(for_writer)))
+            {
+                Ok(done) => done.await.is_ok(),
+                Err(_) => false,
+            };
+            if applied {
+                daemon.catalog.store(catalog);
+            }
+            Report {
+                applied,
+                diff,
+                errors: Vec::new(),
+                at_ms: now_ms(),
+            }
+        }
+        Ok(Err(errors)) => Report {
+            applied: false,
+            diff: Diff::default(),
+            errors,
+            at_ms: now_ms(),
+        },
+        Err(e) => Report {
+            applied: false,
+            diff: Diff::default(),
+            errors: vec![LoadError {
+                path: daemon.config.policy_dir.clone(),
+                problems: vec![crate::catalog::Problem {
+                    code: "InternalError.Reload".into(),
+                    json_path: String::new(),
+                    line: 0,
+                    column: 0,
+                    message: e.to_string(),
+                }],
+            }],
+            at_ms: now_ms(),
+        },
+    };
+    if report.applied {
+        let d = report.diff;
+        eprintln!(
+            "camd: policies reloaded: {} added, {} changed, {} removed",
+            d.added, d.changed, d.removed
+        );
+    } else {
+        eprintln!("camd: policy reload rejected; the last good set stays in use:");
+        for e in &report.errors {
+            eprintln!("{e}");
+        }
+    }
+    report
+}
+
+/// The reload loop: runs until the channel closes.
+pub async fn run(
+    daemon: Arc<Daemon>,
+    tx: mpsc::UnboundedSender<Control>,
+    mut rx: mpsc::UnboundedReceiver<Control>,
+) {
+    let dir = daemon.config.policy_dir.clone();
+    let mut watcher = match watch(&dir, &tx) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            eprintln!(
+                "camd: cannot watch policy folder `{}`: {e}; retrying",
+                dir.display()
+            );
+            None
+        }
+    };
+    let mut rewatch = tokio::time::interval(REWATCH);
+    loop {
+        let first = tokio::select! {
+            c = rx.recv() => match c {
+                Some(c) => c,
+                None => return,
+            },
+            _ = rewatch.tick(), if watcher.is_none() => {
+                if let Ok(w) = watch(&dir, &tx) {
+                    eprintln!("camd: watching policy folder `{}` again", dir.display());
+                    watcher = Some(w);
+                    Control::FolderChanged
+                } else {
+                    continue;
+                }
+            }
+        };
+        let mut waiters = Vec::new();
+        let mut pending = Some(first);
+        // Debounce: gather everything that arrives within the quiet time.
+        loop {
+            match pending.take() {
+                Some(Control::Reload(w)) => waiters.extend(w),
+                Some(Control::WatcherFailed(why)) => {
+                    eprintln!(
+                        "camd: policy folder watcher failed ({why}); recreating it and reloading"
+                    );
+                    drop(watcher.take());
+                    watcher = watch(&dir, &tx).ok();
+                }
+                Some(Control::FolderChanged) | None => {}
+            }
+            match tokio::time::timeout(DEBOUNCE, rx.recv()).await {
+                Ok(Some(c)) => pending = Some(c),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let report = Arc::new(reload_once(&daemon).await);
+        daemon.last_reload.store(Some(report.clone()));
+        for w in waiters {
+            let _ = w.send(report.clone());
+        }
+    }
+}
