@@ -10,7 +10,7 @@ use ring::digest;
 
 use crate::policy::preset;
 
-use super::file::{PolicyFileError, read_policy_file_with_text};
+use super::file::{PolicyFileError, compile_policy_text, read_policy_text};
 use super::set::{Catalog, PolicyMeta};
 
 /// One thing wrong with a policy file.
@@ -144,45 +144,58 @@ pub fn load_dir(
     let mut warnings = Vec::new();
     let mut meta = BTreeMap::new();
     for path in paths {
-        match read_policy_file_with_text(&path) {
-            Ok((c, text)) => {
-                if preset::canonical_name(&c.policy.name).is_some() {
-                    errors.push(whole_file(
-                        &path,
-                        "InvalidParameter.PolicyNameInUse",
-                        format!(
-                            "`{}` is a preset policy's name; a custom policy may not take it",
-                            c.policy.name
-                        ),
-                    ));
+        let (name, text) = match read_policy_text(&path) {
+            Ok(x) => x,
+            Err(e) => {
+                errors.push(problems_of(&path, e));
+                continue;
+            }
+        };
+        if preset::canonical_name(&name).is_some() {
+            errors.push(whole_file(
+                &path,
+                "InvalidParameter.PolicyNameInUse",
+                format!("`{name}` is a preset policy's name; a custom policy may not take it"),
+            ));
+            continue;
+        }
+        let hash: String = digest::digest(&digest::SHA256, text.as_bytes())
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        // An unchanged file keeps its compiled policy and load time: a reload
+        // costs a read and a hash per file, and a compile only per change.
+        let unchanged = previous.and_then(|p| {
+            let m = p.meta(&name).filter(|m| m.hash == hash)?;
+            Some((p.get(&name)?, m.loaded_ms))
+        });
+        let (policy, loaded_ms) = match unchanged {
+            Some(x) => x,
+            None => match compile_policy_text(&path, &name, text.clone()) {
+                Ok((c, _)) => {
+                    warnings.extend(
+                        c.warnings
+                            .iter()
+                            .map(|w| format!("{}: {w}", path.display())),
+                    );
+                    (Arc::new(c.policy), now_ms)
+                }
+                Err(e) => {
+                    errors.push(problems_of(&path, e));
                     continue;
                 }
-                warnings.extend(
-                    c.warnings
-                        .iter()
-                        .map(|w| format!("{}: {w}", path.display())),
-                );
-                let hash: String = digest::digest(&digest::SHA256, text.as_bytes())
-                    .as_ref()
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                let loaded_ms = previous
-                    .and_then(|p| p.meta(&c.policy.name))
-                    .filter(|m| m.hash == hash)
-                    .map_or(now_ms, |m| m.loaded_ms);
-                meta.insert(
-                    c.policy.name.clone(),
-                    PolicyMeta {
-                        hash,
-                        loaded_ms,
-                        source: Arc::from(text.as_str()),
-                    },
-                );
-                policies.push(Arc::new(c.policy));
-            }
-            Err(e) => errors.push(problems_of(&path, e)),
-        }
+            },
+        };
+        meta.insert(
+            name,
+            PolicyMeta {
+                hash,
+                loaded_ms,
+                source: Arc::from(text.as_str()),
+            },
+        );
+        policies.push(policy);
     }
     if errors.is_empty() {
         Ok((Catalog::with_custom(policies).with_meta(meta), warnings))

@@ -78,6 +78,27 @@ pub fn read_policy_file(path: &Path) -> Result<Compiled, PolicyFileError> {
 
 /// Like [`read_policy_file`], also returning the text as read.
 pub fn read_policy_file_with_text(path: &Path) -> Result<(Compiled, String), PolicyFileError> {
+    let (name, text) = read_policy_text(path)?;
+    compile_policy_text(path, &name, text)
+}
+
+/// Compiles text read by [`read_policy_text`].
+pub fn compile_policy_text(
+    path: &Path,
+    name: &str,
+    text: String,
+) -> Result<(Compiled, String), PolicyFileError> {
+    match Policy::parse(name, &text) {
+        Ok(c) => Ok((c, text)),
+        Err(errors) => Err(PolicyFileError::Invalid {
+            path: path.to_path_buf(),
+            errors,
+        }),
+    }
+}
+
+/// Reads a policy file's name and text, with the name, size and UTF-8 checks, without compiling it.
+pub fn read_policy_text(path: &Path) -> Result<(String, String), PolicyFileError> {
     let name = policy_name_of(path);
     if !is_valid_policy_name(&name) {
         return Err(PolicyFileError::Name {
@@ -104,11 +125,5 @@ pub fn read_policy_file_with_text(path: &Path) -> Result<(Compiled, String), Pol
     let text = String::from_utf8(bytes).map_err(|_| PolicyFileError::NotUtf8 {
         path: path.to_path_buf(),
     })?;
-    match Policy::parse(&name, &text) {
-        Ok(c) => Ok((c, text)),
-        Err(errors) => Err(PolicyFileError::Invalid {
-            path: path.to_path_buf(),
-            errors,
-        }),
-    }
+    Ok((name, text))
 }
