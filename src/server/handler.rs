@@ -50,53 +50,44 @@ impl Daemon {
     }
 
     fn decide(&self, a: &Authorize) -> Result<Decision, WireError> {
-        let now = now_ms();
+        let (Authorize::ByKey {
+            action,
+            resource,
+            context,
+            ..
+        }
+        | Authorize::ByUser {
+            action,
+            resource,
+            context,
+            ..
+        }) = a;
+        let ctx: Vec<(&str, &str)> = context
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let ask = Ask {
+            action,
+            resource,
+            context: &ctx,
+            now_ms: now_ms(),
+        };
+        let answer = |r: Result<(u64, EngineDecision<'_>), AuthzError>| {
+            r.map(|(uin, d)| to_wire(&d, uin)).map_err(authz_error)
+        };
         match a {
-            Authorize::ByKey {
-                key,
-                action,
-                resource,
-                context,
-            } => {
-                let ctx: Vec<(&str, &str)> = context
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                let ask = Ask {
-                    action,
-                    resource,
-                    context: &ctx,
-                    now_ms: now,
-                };
+            Authorize::ByKey { key, .. } => {
                 self.authz
-                    .by_key(&key.secret_id, &key.secret_key, ask, |r| {
-                        r.map(|(uin, d)| to_wire(&d, uin)).map_err(authz_error)
-                    })
+                    .by_key(&key.secret_id, &key.secret_key, ask, answer)
             }
             Authorize::ByUser {
-                user,
-                action,
-                resource,
-                context,
-            } => {
-                let ctx: Vec<(&str, &str)> = context
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                let ask = Ask {
-                    action,
-                    resource,
-                    context: &ctx,
-                    now_ms: now,
-                };
-                let who = match user {
-                    UserRef::Name(n) => Who::Name(n),
-                    UserRef::Uin(u) => Who::Uin(*u),
-                };
-                self.authz.by_user(who, ask, |r| {
-                    r.map(|(uin, d)| to_wire(&d, uin)).map_err(authz_error)
-                })
-            }
+                user: UserRef::Name(n),
+                ..
+            } => self.authz.by_user(Who::Name(n), ask, answer),
+            Authorize::ByUser {
+                user: UserRef::Uin(u),
+                ..
+            } => self.authz.by_user(Who::Uin(*u), ask, answer),
         }
     }
 

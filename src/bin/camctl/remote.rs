@@ -401,48 +401,8 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             }
             other => bail!("unexpected reply {other:?}"),
         },
-        PolicyCommand::Attach { name, target } => {
-            let (body, whom) = match target {
-                Target { user: Some(u), .. } => (
-                    Body::AttachUserPolicy {
-                        user: u.clone(),
-                        policy: name.clone(),
-                    },
-                    format!("user `{u}`"),
-                ),
-                Target { group: Some(g), .. } => (
-                    Body::AttachGroupPolicy {
-                        group: g.clone(),
-                        policy: name.clone(),
-                    },
-                    format!("group `{g}`"),
-                ),
-                _ => bail!("InvalidParameter: give --user or --group"),
-            };
-            client.call(body).map_err(remote)?;
-            done(out, format!("attached `{name}` to {whom}"))
-        }
-        PolicyCommand::Detach { name, target } => {
-            let (body, whom) = match target {
-                Target { user: Some(u), .. } => (
-                    Body::DetachUserPolicy {
-                        user: u.clone(),
-                        policy: name.clone(),
-                    },
-                    format!("user `{u}`"),
-                ),
-                Target { group: Some(g), .. } => (
-                    Body::DetachGroupPolicy {
-                        group: g.clone(),
-                        policy: name.clone(),
-                    },
-                    format!("group `{g}`"),
-                ),
-                _ => bail!("InvalidParameter: give --user or --group"),
-            };
-            client.call(body).map_err(remote)?;
-            done(out, format!("detached `{name}` from {whom}"))
-        }
+        PolicyCommand::Attach { name, target } => attach(client, out, name, target, true),
+        PolicyCommand::Detach { name, target } => attach(client, out, name, target, false),
         PolicyCommand::Attached { target, all } => {
             let body = match target {
                 Target { user: Some(u), .. } => Body::ListAttachedUserPolicies { user: u, all },
@@ -548,6 +508,70 @@ fn reload_text(r: &ReloadInfo) -> String {
         ));
     }
     t
+}
+
+/// Attaches (or detaches) a policy to a user or a group.
+fn attach(client: &mut Client, out: &Out, policy: String, target: Target, on: bool) -> Result<u8> {
+    let (body, whom) = match (target, on) {
+        (
+            Target {
+                user: Some(user), ..
+            },
+            true,
+        ) => (
+            Body::AttachUserPolicy {
+                user: user.clone(),
+                policy: policy.clone(),
+            },
+            format!("user `{user}`"),
+        ),
+        (
+            Target {
+                user: Some(user), ..
+            },
+            false,
+        ) => (
+            Body::DetachUserPolicy {
+                user: user.clone(),
+                policy: policy.clone(),
+            },
+            format!("user `{user}`"),
+        ),
+        (
+            Target {
+                group: Some(group), ..
+            },
+            true,
+        ) => (
+            Body::AttachGroupPolicy {
+                group: group.clone(),
+                policy: policy.clone(),
+            },
+            format!("group `{group}`"),
+        ),
+        (
+            Target {
+                group: Some(group), ..
+            },
+            false,
+        ) => (
+            Body::DetachGroupPolicy {
+                group: group.clone(),
+                policy: policy.clone(),
+            },
+            format!("group `{group}`"),
+        ),
+        _ => bail!("InvalidParameter: give --user or --group"),
+    };
+    client.call(body).map_err(remote)?;
+    done(
+        out,
+        if on {
+            format!("attached `{policy}` to {whom}")
+        } else {
+            format!("detached `{policy}` from {whom}")
+        },
+    )
 }
 
 fn key_json(k: &KeyInfo) -> Value {
