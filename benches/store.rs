@@ -352,7 +352,7 @@ fn main() {
         "target <= 2 s".into(),
     ));
     rows.push((
-        "process RSS with that state loaded".into(),
+        "RSS of a fresh process with that state loaded".into(),
         format!("{rss:.0} MB"),
         "fresh process; target <= 400 MB".into(),
     ));
