@@ -87,6 +87,21 @@ impl Camd {
         std::fs::read_to_string(self.dir.join("camd.log")).unwrap_or_default()
     }
 
+    /// `camctl check` on the test app; the exit code (0 Allow, 1 Deny).
+    pub fn check(&self, user: &str, action: &str) -> Option<i32> {
+        self.camctl(&[
+            "check",
+            "--user",
+            user,
+            "--action",
+            action,
+            "--resource",
+            APP,
+        ])
+        .status
+        .code()
+    }
+
     pub fn camctl(&self, args: &[&str]) -> Output {
         self.camctl_as(None, &[], args)
     }
@@ -192,19 +207,7 @@ fn seed_workflows_through_camctl() {
 
     // 2. Grant Chat read-only to an existing sub-user.
     assert_eq!(d.camctl(&["user", "add", "viewer"]).status.code(), Some(0));
-    let check = |user: &str, action: &str| {
-        d.camctl(&[
-            "check",
-            "--user",
-            user,
-            "--action",
-            action,
-            "--resource",
-            APP,
-        ])
-        .status
-        .code()
-    };
+    let check = |user: &str, action: &str| d.check(user, action);
     assert_eq!(check("viewer", "im:GetGroupInfo"), Some(1));
     assert_eq!(
         d.camctl(&[

@@ -17,20 +17,6 @@ fn allow(actions: &str) -> String {
     )
 }
 
-fn check(d: &Camd, user: &str, action: &str) -> Option<i32> {
-    d.camctl(&[
-        "check",
-        "--user",
-        user,
-        "--action",
-        action,
-        "--resource",
-        APP,
-    ])
-    .status
-    .code()
-}
-
 /// Polls until `f` holds; returns how long it took, failing after `limit`.
 fn within(limit: Duration, what: &str, mut f: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
@@ -64,22 +50,22 @@ fn every_kind_of_edit_is_visible_within_a_second() {
         }))
         .is_ok()
     });
-    assert_eq!(check(&d, "bob", "im:SendMessage"), Some(0));
+    assert_eq!(d.check("bob", "im:SendMessage"), Some(0));
     // In place (truncate and write).
     std::fs::write(dir.join("Chat.json"), allow(r#""im:Get*""#)).unwrap();
     within(second, "in-place write", || {
-        check(&d, "bob", "im:SendMessage") == Some(1)
+        d.check("bob", "im:SendMessage") == Some(1)
     });
-    assert_eq!(check(&d, "bob", "im:GetGroupInfo"), Some(0));
+    assert_eq!(d.check("bob", "im:GetGroupInfo"), Some(0));
     // Renamed over (editors, config management).
     write_atomically(&dir, "Chat.json", &allow(r#"["im:Send*","im:Get*"]"#));
     within(second, "rename over", || {
-        check(&d, "bob", "im:SendMessage") == Some(0)
+        d.check("bob", "im:SendMessage") == Some(0)
     });
     // Deleted: the attachment stays, dangling, and grants nothing.
     std::fs::remove_file(dir.join("Chat.json")).unwrap();
     within(second, "delete", || {
-        check(&d, "bob", "im:GetGroupInfo") == Some(1)
+        d.check("bob", "im:GetGroupInfo") == Some(1)
     });
     let status: Value =
         serde_json::from_slice(&d.camctl(&["--json", "policy", "status"]).stdout).unwrap();
@@ -90,7 +76,7 @@ fn every_kind_of_edit_is_visible_within_a_second() {
     // Restored: effective again.
     std::fs::write(dir.join("Chat.json"), allow(r#""im:Get*""#)).unwrap();
     within(second, "restore", || {
-        check(&d, "bob", "im:GetGroupInfo") == Some(0)
+        d.check("bob", "im:GetGroupInfo") == Some(0)
     });
     // Files that are not policies are ignored.
     for junk in [".Chat.json.swp", "Chat.json~", "notes.txt", "#Chat.json#"] {

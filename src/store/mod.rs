@@ -79,11 +79,6 @@ impl Store {
         &self.state
     }
 
-    /// The root account's uin.
-    pub fn owner_uin(&self) -> u64 {
-        self.owner_uin
-    }
-
     /// Applies commands in order and commits what they changed in one durable,
     /// two-phase transaction. If the commit fails, every command that had
     /// succeeded reports the storage error instead and the state is reloaded.
