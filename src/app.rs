@@ -16,6 +16,7 @@ use crate::credentials::{KeyHasher, Pepper, PepperError};
 use crate::reload;
 use crate::server::{self, Daemon, ListenError};
 use crate::store::{OpenError, Store, Writer};
+use crate::systemd;
 
 /// Why the daemon could not start.
 #[derive(Debug, Error)]
@@ -46,8 +47,13 @@ pub enum StartError {
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; returns after connections and
-/// commits have finished.
-pub async fn run(config: Config) -> Result<(), StartError> {
+/// commits have finished. `activated` is the socket systemd passed, if any
+/// (see [`crate::systemd::take_activated_listener`]); without one camd binds
+/// `config.socket` itself.
+pub async fn run(
+    config: Config,
+    activated: Option<std::os::unix::net::UnixListener>,
+) -> Result<(), StartError> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -62,19 +68,38 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let (catalog, warnings) =
         load_dir(&config.policy_dir, None, server::now_ms()).map_err(StartError::Policies)?;
     for w in warnings {
-        eprintln!("camd: {w}");
+        crate::log_warn!("{w}");
     }
     let catalog = Arc::new(catalog);
     // The socket first: a live daemon on it is the clearest reason to refuse.
-    let listener = server::bind(
-        &config.socket,
-        config.mode().unwrap_or(0o660),
-        config.socket_group.as_deref(),
-    )?;
+    // A socket systemd passed belongs to systemd: camd neither sets its mode
+    // nor removes it.
+    let owns_socket = activated.is_none();
+    let (listener, socket_shown) = match activated {
+        Some(l) => {
+            l.set_nonblocking(true).map_err(StartError::Runtime)?;
+            let shown = l
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
+                .unwrap_or_else(|| "the socket systemd passed".into());
+            (l, format!("{shown} (from systemd)"))
+        }
+        None => (
+            server::bind(
+                &config.socket,
+                config.mode().unwrap_or(0o660),
+                config.socket_group.as_deref(),
+            )?,
+            config.socket.display().to_string(),
+        ),
+    };
     let store = match Store::open(&config.database_path(), config.limits, config.owner_uin) {
         Ok(s) => s,
         Err(e) => {
-            let _ = std::fs::remove_file(&config.socket);
+            if owns_socket {
+                let _ = std::fs::remove_file(&config.socket);
+            }
             return Err(e.into());
         }
     };
@@ -95,14 +120,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         started: Instant::now(),
         config,
     });
-    let snap = daemon.authz.snapshot();
-    eprintln!(
-        "camd: ready on `{}`: {} users, {} keys, {} custom policies",
-        daemon.config.socket.display(),
-        snap.users.len(),
-        snap.keys.len(),
-        daemon.catalog.load().custom().count()
-    );
+    crate::log_info!("ready on `{socket_shown}`: {}", daemon.status_line());
+    systemd::ready(&daemon.status_line());
+    let watchdog =
+        systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(daemon.clone(), every)));
 
     let reloader = tokio::spawn(reload::run(daemon.clone(), control_tx.clone(), control_rx));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -124,12 +145,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                 }
             }
         }
-        eprintln!("camd: stopping: finishing in-flight requests");
+        crate::log_info!("stopping: finishing in-flight requests");
+        systemd::stopping();
         let _ = stop_tx.send(true);
     });
     server::serve(daemon.clone(), listener, stop_rx).await;
     signals.abort();
     reloader.abort();
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     let _ = reloader.await;
     let socket = daemon.config.socket.clone();
     drop(daemon);
@@ -137,7 +162,40 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     tokio::task::spawn_blocking(move || writer_thread.join())
         .await
         .ok();
-    let _ = std::fs::remove_file(&socket);
-    eprintln!("camd: stopped");
+    if owns_socket {
+        let _ = std::fs::remove_file(&socket);
+    }
+    crate::log_info!("stopped");
+    systemd::flush(std::time::Duration::from_secs(1));
     Ok(())
+}
+
+/// Feeds systemd's watchdog every `every`, but only while the daemon is
+/// healthy: this task runs on the runtime that serves requests (a blocked
+/// runtime never gets here), and each ping first makes a round trip through
+/// the store's writer thread (a stuck commit never answers). A missed ping
+/// lets systemd restart camd.
+async fn watchdog(daemon: Arc<Daemon>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut beats: u32 = 0;
+    loop {
+        tick.tick().await;
+        let healthy = match daemon.writer.ping() {
+            Ok(rx) => matches!(tokio::time::timeout(every, rx).await, Ok(Ok(()))),
+            Err(_) => false,
+        };
+        if healthy {
+            systemd::watchdog();
+        } else {
+            crate::log_error!(
+                "the store writer did not answer within {every:?}; not feeding the watchdog"
+            );
+        }
+        // A fresh STATUS= line now and then (about every 30 s at the usual 15 s interval).
+        beats = beats.wrapping_add(1);
+        if beats % 4 == 0 {
+            systemd::status(&daemon.status_line());
+        }
+    }
 }

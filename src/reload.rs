@@ -81,7 +81,7 @@ pub async fn reload_once(daemon: &Daemon) -> Report {
     let report = match loaded {
         Ok(Ok((catalog, warnings))) => {
             for w in warnings {
-                eprintln!("camd: {w}");
+                crate::log_warn!("{w}");
             }
             let diff = previous.diff(&catalog);
             if diff == Diff::default() {
@@ -136,15 +136,18 @@ pub async fn reload_once(daemon: &Daemon) -> Report {
     };
     if report.applied {
         let d = report.diff;
-        eprintln!(
-            "camd: policies reloaded: {} added, {} changed, {} removed",
-            d.added, d.changed, d.removed
+        crate::log_info!(
+            "policies reloaded: {} added, {} changed, {} removed",
+            d.added,
+            d.changed,
+            d.removed
         );
     } else {
-        eprintln!("camd: policy reload rejected; the last good set stays in use:");
-        for e in &report.errors {
-            eprintln!("{e}");
-        }
+        let all: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        crate::log_error!(
+            "policy reload rejected; the last good set stays in use:\n{}",
+            all.join("\n")
+        );
     }
     report
 }
@@ -159,8 +162,8 @@ pub async fn run(
     let mut watcher = match watch(&dir, &tx) {
         Ok(w) => Some(w),
         Err(e) => {
-            eprintln!(
-                "camd: cannot watch policy folder `{}`: {e}; retrying",
+            crate::log_error!(
+                "cannot watch policy folder `{}`: {e}; retrying",
                 dir.display()
             );
             None
@@ -175,7 +178,7 @@ pub async fn run(
             },
             _ = rewatch.tick(), if watcher.is_none() => {
                 if let Ok(w) = watch(&dir, &tx) {
-                    eprintln!("camd: watching policy folder `{}` again", dir.display());
+                    crate::log_info!("watching policy folder `{}` again", dir.display());
                     watcher = Some(w);
                     Control::FolderChanged
                 } else {
@@ -184,14 +187,19 @@ pub async fn run(
             }
         };
         let mut waiters = Vec::new();
+        // SIGHUP and `camctl policy reload` are reloads systemd should see.
+        let mut explicit = false;
         let mut pending = Some(first);
         // Debounce: gather everything that arrives within the quiet time.
         loop {
             match pending.take() {
-                Some(Control::Reload(w)) => waiters.extend(w),
+                Some(Control::Reload(w)) => {
+                    explicit = true;
+                    waiters.extend(w);
+                }
                 Some(Control::WatcherFailed(why)) => {
-                    eprintln!(
-                        "camd: policy folder watcher failed ({why}); recreating it and reloading"
+                    crate::log_warn!(
+                        "policy folder watcher failed ({why}); recreating it and reloading"
                     );
                     drop(watcher.take());
                     watcher = watch(&dir, &tx).ok();
@@ -203,8 +211,16 @@ pub async fn run(
                 Ok(None) | Err(_) => break,
             }
         }
+        if explicit {
+            crate::systemd::reloading();
+        }
         let report = Arc::new(reload_once(&daemon).await);
         daemon.last_reload.store(Some(report.clone()));
+        if explicit {
+            crate::systemd::ready(&daemon.status_line());
+        } else {
+            crate::systemd::status(&daemon.status_line());
+        }
         for w in waiters {
             let _ = w.send(report.clone());
         }

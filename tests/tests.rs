@@ -15,3 +15,4 @@ mod properties;
 mod reference;
 mod reload;
 mod store;
+mod systemd;

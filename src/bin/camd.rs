@@ -33,10 +33,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    camd::logging::init();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("camd: {e:#}");
+            camd::log_error!("{e:#}");
             ExitCode::from(1)
         }
     }
@@ -58,11 +59,13 @@ fn run() -> Result<()> {
         config.owner_uin = o;
     }
     config.check()?;
+    // Before any thread exists: this clears LISTEN_FDS/LISTEN_PID.
+    let activated = camd::systemd::take_activated_listener()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(camd::app::run(config))?;
+    runtime.block_on(camd::app::run(config, activated))?;
     Ok(())
 }

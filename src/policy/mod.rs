@@ -23,4 +23,4 @@ pub use document::{Compiled, Effect, MAX_DOCUMENT_CHARS, Policy, Statement, is_v
 pub use error::{ErrorCode, PolicyError, PolicyErrors, PolicyWarning, Position};
 pub use request::{Principal, Request, RequestError, ResourceRef};
 pub use set::PolicySet;
-pub use time::parse_ms as parse_time_ms;
+pub use time::{TimeText, parse_ms as parse_time_ms};

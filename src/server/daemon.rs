@@ -34,6 +34,28 @@ pub struct Daemon {
     pub last_reload: arc_swap::ArcSwapOption<crate::reload::Report>,
 }
 
+impl Daemon {
+    /// One line on what the daemon serves, for the log and systemd's `STATUS=`.
+    pub fn status_line(&self) -> String {
+        let snap = self.authz.snapshot();
+        let catalog = self.catalog.load();
+        let reload = match self.last_reload.load().as_deref() {
+            None => String::new(),
+            Some(r) if r.applied => format!(
+                "; last reload applied at {}",
+                crate::policy::TimeText::new(r.at_ms).as_str()
+            ),
+            Some(_) => "; last reload REJECTED (see `camctl policy status`)".into(),
+        };
+        format!(
+            "serving {} users, {} access keys, {} custom policies{reload}",
+            snap.users.len(),
+            snap.keys.len(),
+            catalog.custom().count()
+        )
+    }
+}
+
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now()

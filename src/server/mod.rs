@@ -49,13 +49,13 @@ pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, mut stop: watch:
                     let s = stop.clone();
                     conns.spawn(async move {
                         if let connection::End::Dropped(why) = connection::serve(d, stream, s).await {
-                            eprintln!("camd: connection dropped: {why}");
+                            crate::log_debug!("connection dropped: {why}");
                         }
                         drop(permit);
                     });
                 }
                 Err(e) => {
-                    eprintln!("camd: accept failed: {e}; retrying in {backoff:?}");
+                    crate::log_error!("accept failed: {e}; retrying in {backoff:?}");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(1));
                 }
@@ -69,8 +69,8 @@ pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, mut stop: watch:
     let drained =
         tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await;
     if drained.is_err() {
-        eprintln!(
-            "camd: {} connections did not finish in {DRAIN:?}; closing them",
+        crate::log_warn!(
+            "{} connections did not finish in {DRAIN:?}; closing them",
             conns.len()
         );
         conns.shutdown().await;
@@ -82,7 +82,7 @@ async fn flush_key_uses(daemon: &Daemon) {
     let uses = daemon.authz.take_key_uses();
     if !uses.is_empty() {
         if let Ok(Err(e)) = daemon.writer.call_async(Command::RecordKeyUse(uses)).await {
-            eprintln!("camd: cannot record key use: {e}");
+            crate::log_error!("cannot record key use: {e}");
         }
     }
 }

@@ -32,6 +32,7 @@ pub type Reconfigure<P> = Box<dyn FnOnce(&mut P) + Send>;
 enum Job<P> {
     Command(Box<Command>, oneshot::Sender<Result<Reply, AdminError>>),
     Reconfigure(Reconfigure<P>, oneshot::Sender<()>),
+    Ping(oneshot::Sender<()>),
 }
 
 /// The writer is gone (it stopped or panicked).
@@ -92,6 +93,9 @@ impl<P: Publish> Writer<P> {
                                 publisher.publish(store.state(), &Changes::default(), true);
                                 let _ = done.send(());
                             }
+                            Job::Ping(done) => {
+                                let _ = done.send(());
+                            }
                         }
                     }
                     if cmds.is_empty() {
@@ -133,6 +137,14 @@ impl<P: Publish> Writer<P> {
     /// Runs a command from async code.
     pub async fn call_async(&self, cmd: Command) -> Result<Result<Reply, AdminError>, WriterError> {
         self.submit(cmd)?.await.map_err(|_| WriterError)
+    }
+
+    /// Resolves once the writer has taken this from its queue: proof that it
+    /// is alive and not stuck (the watchdog's health check).
+    pub fn ping(&self) -> Result<oneshot::Receiver<()>, WriterError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Job::Ping(tx)).map_err(|_| WriterError)?;
+        Ok(rx)
     }
 
     /// Changes the publisher (e.g. installs a new policy catalog) between

@@ -29,7 +29,7 @@ const EXIT_ERROR: u8 = 2;
     about = "Operate camd, the local CAM daemon for Chat"
 )]
 struct Cli {
-    /// camd's socket (else $CAMD_SOCKET, else state/camd.sock).
+    /// camd's socket (else $CAMD_SOCKET, else state/camd.sock, else /run/camd/camd.sock).
     #[arg(long, global = true)]
     socket: Option<PathBuf>,
     /// Print one JSON object or array, with CAM field names.

@@ -20,10 +20,23 @@ use super::{
     Target, UserCommand, parse_context,
 };
 
-/// The socket: the flag, else $CAMD_SOCKET, else the embedded default's.
+/// Where the systemd units put camd's socket.
+const INSTALLED_SOCKET: &str = "/run/camd/camd.sock";
+
+/// The socket: the flag, else $CAMD_SOCKET, else the embedded default's
+/// (or the installed one, when only that exists).
 fn socket(flag: Option<PathBuf>) -> PathBuf {
     flag.or_else(|| std::env::var_os("CAMD_SOCKET").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("state/camd.sock"))
+        .unwrap_or_else(|| {
+            // The embedded default's socket, or the installed one when only it exists.
+            let local = PathBuf::from("state/camd.sock");
+            let installed = PathBuf::from(INSTALLED_SOCKET);
+            if !local.exists() && installed.exists() {
+                installed
+            } else {
+                local
+            }
+        })
 }
 
 fn secret_from_env_or_stdin() -> Result<String> {

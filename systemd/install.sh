@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs camd on a systemd host (tested on Debian 12):
+#   cargo build --release && sudo systemd/install.sh
+# Installs the binaries, the units, the system user, the folders, the
+# configuration (kept if present), a fresh pepper (kept if present), then
+# enables and starts camd.socket (camd starts on the first connection).
+#
+# DESTDIR=/some/folder stages the files there instead, without creating
+# users or touching systemd (used by the tests and by packagers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DESTDIR="${DESTDIR:-}"
+BIN="${BIN:-target/release}"
+
+for b in camd camctl; do
+    [[ -x "$BIN/$b" ]] || { echo "install.sh: $BIN/$b is missing; run 'cargo build --release' first" >&2; exit 1; }
+done
+if [[ -z "$DESTDIR" && $(id -u) -ne 0 ]]; then
+    echo "install.sh: run as root (or set DESTDIR to stage the files)" >&2
+    exit 1
+fi
+
+install -d -m 0755 "$DESTDIR/usr/local/bin" "$DESTDIR/etc/systemd/system" \
+    "$DESTDIR/usr/lib/sysusers.d" "$DESTDIR/usr/lib/tmpfiles.d" \
+    "$DESTDIR/etc/camd" "$DESTDIR/etc/camd/policies"
+install -m 0755 "$BIN/camd" "$BIN/camctl" "$DESTDIR/usr/local/bin/"
+install -m 0644 systemd/camd.service systemd/camd.socket "$DESTDIR/etc/systemd/system/"
+install -m 0644 systemd/camd.sysusers "$DESTDIR/usr/lib/sysusers.d/camd.conf"
+install -m 0644 systemd/camd.tmpfiles "$DESTDIR/usr/lib/tmpfiles.d/camd.conf"
+# The configuration and the pepper are the operator's: never overwritten.
+if [[ ! -e "$DESTDIR/etc/camd/camd.toml" ]]; then
+    install -m 0644 config/installed.toml "$DESTDIR/etc/camd/camd.toml"
+fi
+if [[ ! -e "$DESTDIR/etc/camd/pepper" ]]; then
+    (umask 077 && head -c 32 /dev/urandom > "$DESTDIR/etc/camd/pepper")
+fi
+chmod 0600 "$DESTDIR/etc/camd/pepper"
+
+if [[ -n "$DESTDIR" ]]; then
+    echo "install.sh: staged under $DESTDIR"
+    exit 0
+fi
+systemd-sysusers /usr/lib/sysusers.d/camd.conf
+systemd-tmpfiles --create /usr/lib/tmpfiles.d/camd.conf
+systemctl daemon-reload
+systemctl enable --now camd.socket
+echo "install.sh: camd.socket is listening on /run/camd/camd.sock"
+echo "  add users who may query camd to the group: usermod -aG camd-clients <user>"
+echo "  check:  camctl status   (as root)"
