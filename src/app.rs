@@ -95,7 +95,10 @@ pub async fn run(
         ),
     };
     let store = match Store::open(&config.database_path(), config.limits, config.owner_uin) {
-        Ok(s) => s,
+        Ok(mut s) => {
+            s.set_audit_retention(config.audit);
+            s
+        }
         Err(e) => {
             if owns_socket {
                 let _ = std::fs::remove_file(&config.socket);
@@ -118,6 +121,8 @@ pub async fn run(
         hasher,
         rng: SystemRandom::new(),
         started: Instant::now(),
+        throttle: server::Throttle::new(config.throttle),
+        counters: server::Counters::default(),
         config,
     });
     crate::log_info!("ready on `{socket_shown}`: {}", daemon.status_line());

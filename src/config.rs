@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::store::Limits;
+use crate::server::ThrottleConfig;
+use crate::store::{AuditRetention, Limits};
 
 /// The embedded default configuration: state in `./state`, no root needed.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/camd.toml");
@@ -50,6 +51,12 @@ pub struct Config {
     /// Account limits.
     #[serde(default)]
     pub limits: Limits,
+    /// How much of the audit trail is kept.
+    #[serde(default)]
+    pub audit: AuditRetention,
+    /// Throttling of failed authentications.
+    #[serde(default)]
+    pub throttle: ThrottleConfig,
 }
 
 fn default_mode() -> String {
@@ -124,6 +131,19 @@ impl Config {
         if self.max_connections == 0 || self.max_frame_bytes < 64 || self.idle_timeout_secs == 0 {
             return Err(ConfigError::Value(
                 "`max_connections` and `idle_timeout_secs` must be positive and `max_frame_bytes` at least 64".into(),
+            ));
+        }
+        if self.throttle.burst == 0
+            || !self.throttle.refill_per_sec.is_finite()
+            || self.throttle.refill_per_sec < 0.0
+        {
+            return Err(ConfigError::Value(
+                "`throttle.burst` must be positive and `throttle.refill_per_sec` a non-negative number".into(),
+            ));
+        }
+        if self.audit.max_entries == 0 || self.audit.max_age_days == 0 {
+            return Err(ConfigError::Value(
+                "`audit.max_entries` and `audit.max_age_days` must be positive".into(),
             ));
         }
         Ok(())

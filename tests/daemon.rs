@@ -31,13 +31,18 @@ pub struct Camd {
 
 impl Camd {
     pub fn start(name: &str) -> Self {
+        Self::start_with(name, "")
+    }
+
+    /// Starts with `extra` appended to the test config (TOML tables).
+    pub fn start_with(name: &str, extra: &str) -> Self {
         let dir = temp_dir(name);
         std::fs::create_dir_all(dir.join("policies")).unwrap();
         std::fs::write(dir.join("policies/UserAdmin.json"), USER_ADMIN).unwrap();
         std::fs::write(
             dir.join("camd.toml"),
             format!(
-                "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\nsocket_mode = \"0666\"\nidle_timeout_secs = 5\nmax_frame_bytes = 65536\n",
+                "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\nsocket_mode = \"0666\"\nidle_timeout_secs = 5\nmax_frame_bytes = 65536\n{extra}",
                 d = dir.display()
             ),
         )
@@ -679,7 +684,7 @@ fn delegated_administration_and_peer_credentials() {
 }
 
 /// The effective uid, read from /proc (no unsafe, no libc).
-fn effective_uid() -> u32 {
+pub fn effective_uid() -> u32 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     status
         .lines()

@@ -7,6 +7,7 @@
     missing_docs
 )]
 
+mod audit;
 mod cases;
 mod cli;
 mod daemon;

@@ -215,6 +215,13 @@ pub enum Body {
     ReloadPolicies,
     /// The loaded policies, the last reload, dangling attachments.
     PolicyStatus,
+    /// Audit entries with `seq >= since`, oldest first, at most `limit` (operator only).
+    Audit {
+        /// The first sequence number wanted.
+        since: u64,
+        /// The most entries returned (camd caps it at 10,000).
+        limit: u32,
+    },
 }
 
 /// A request: an id echoed in the response, optional delegated-admin credentials, the body.
@@ -378,6 +385,31 @@ pub struct StatusInfo {
     pub generation: u64,
     /// Seconds since start.
     pub uptime_secs: u64,
+    /// Decisions that allowed, since start.
+    pub allows: u64,
+    /// Decisions that denied, since start.
+    pub denies: u64,
+    /// Requests with an unknown, wrong or disabled access key, since start.
+    pub unauthenticated: u64,
+    /// Requests refused by failed-authentication throttling, since start.
+    pub throttled: u64,
+}
+
+/// One audit entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditInfo {
+    /// Position in the trail.
+    pub seq: u64,
+    /// When (ms since the epoch).
+    pub at_ms: i64,
+    /// Who: `uid N`, or `uid N key AKID…`.
+    pub actor: String,
+    /// The operation (`cam:AddUser`, `auth:Failure`, `auth:Throttled`, …).
+    pub action: String,
+    /// What it was about.
+    pub target: String,
+    /// `ok`, or the CAM error code.
+    pub outcome: String,
 }
 
 /// What a response carries.
@@ -422,6 +454,8 @@ pub enum Reply {
     Reload(ReloadInfo),
     /// Policy status.
     PolicyStatus(PolicyStatusInfo),
+    /// Audit entries.
+    Audit(Vec<AuditInfo>),
 }
 
 /// One problem in a policy file.

@@ -9,13 +9,15 @@ use crate::credentials::{
 };
 use crate::policy::preset;
 use crate::protocol::{
-    AddUser, AttachedInfo, Body, Credentials, GroupInfo, KeyAuth, KeyInfo, LoadedPolicy,
+    AddUser, AttachedInfo, AuditInfo, Body, Credentials, GroupInfo, KeyAuth, KeyInfo, LoadedPolicy,
     PolicyInfo, PolicyStatusInfo, ReloadInfo, ReloadProblem, Reply, StatusInfo, UpdateUser,
     UserInfo, WireError,
 };
 use crate::store::{
-    self, AdminError, Command, KeyStatus, NewKey, NewUser, Owner, Query, UserUpdate,
+    self, AdminError, AuditNote, Command, KeyStatus, NewKey, NewUser, Owner, Query, UserUpdate,
 };
+
+use std::sync::atomic::Ordering;
 
 use super::daemon::Daemon;
 use super::handler::wire;
@@ -89,10 +91,77 @@ fn unexpected(r: store::Reply) -> WireError {
     )
 }
 
+tokio::task_local! {
+    /// Who is performing the admin operation this task runs, and what: the
+    /// audit entry committed with each change it makes.
+    static AUDIT: AuditNote;
+}
+
+/// Who a peer is, for the audit trail (never a SecretKey).
+pub fn actor(peer: Peer, auth: Option<&KeyAuth>) -> String {
+    match auth {
+        Some(k) if !peer.operator => format!("uid {} key {}", peer.uid, shown_id(&k.secret_id)),
+        _ => format!("uid {}", peer.uid),
+    }
+}
+
+/// A SecretId as the audit trail and log show it: only what looks like one
+/// (a caller could put anything, a SecretKey even, in the field).
+pub fn shown_id(id: &str) -> &str {
+    if id.len() <= 64 && id.starts_with("AKID") && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        id
+    } else {
+        "<malformed SecretId>"
+    }
+}
+
+fn is_write(action: &str) -> bool {
+    crate::policy::catalog::lookup_action(action)
+        .is_none_or(|a| a.access == crate::policy::catalog::Access::Write)
+}
+
 impl Daemon {
     async fn run(&self, cmd: Command) -> Result<store::Reply, WireError> {
-        match self.writer.call_async(cmd).await {
+        let note = AUDIT.try_with(Clone::clone).ok();
+        let sent = match self.writer.submit_audited(cmd, note) {
+            Ok(rx) => rx.await.map_err(|_| store::WriterError),
+            Err(e) => Err(e),
+        };
+        match sent {
             Ok(r) => r.map_err(admin_error),
+            Err(e) => Err(wire("InternalError.Store", e.to_string())),
+        }
+    }
+
+    /// Records an audit entry that changes nothing else (fire and forget: it
+    /// is committed with the next batch).
+    pub fn audit_only(&self, note: AuditNote) {
+        if self
+            .writer
+            .submit_audited(Command::Audit, Some(note))
+            .is_err()
+        {
+            crate::log_error!("cannot record an audit entry: the store writer has stopped");
+        }
+    }
+
+    async fn audit_page(&self, since: u64, limit: u32) -> Result<Reply, WireError> {
+        let limit = usize::try_from(limit.min(10_000)).unwrap_or(10_000);
+        match self.writer.read_audit(since, limit).await {
+            Ok(Ok(entries)) => Ok(Reply::Audit(
+                entries
+                    .into_iter()
+                    .map(|e| AuditInfo {
+                        seq: e.seq,
+                        at_ms: e.at_ms,
+                        actor: e.actor,
+                        action: e.action,
+                        target: e.target,
+                        outcome: e.outcome,
+                    })
+                    .collect(),
+            )),
+            Ok(Err(e)) => Err(wire("InternalError.Store", e)),
             Err(e) => Err(wire("InternalError.Store", e.to_string())),
         }
     }
@@ -151,6 +220,18 @@ impl Daemon {
         auth: Option<&KeyAuth>,
         body: Body,
     ) -> Result<Reply, WireError> {
+        if let Body::Audit { since, limit } = body {
+            if !peer.operator {
+                return Err(wire(
+                    "AuthFailure.UnauthorizedOperation",
+                    format!(
+                        "only the operator may read the audit trail; peer uid {} is not the operator",
+                        peer.uid
+                    ),
+                ));
+            }
+            return self.audit_page(since, limit).await;
+        }
         let (action, resource, policy_ctx): (&str, String, Option<String>) = match &body {
             Body::AddUser(a) => ("cam:AddUser", self.res("user", &a.name), None),
             Body::GetUser(n) => ("cam:GetUser", self.res("user", n), None),
@@ -226,7 +307,7 @@ impl Daemon {
             ),
             Body::ReloadPolicies => ("cam:ReloadPolicies", "*".into(), None),
             Body::PolicyStatus => ("cam:ListPolicies", "*".into(), None),
-            Body::Ping | Body::Authorize(_) | Body::Batch(_) => {
+            Body::Ping | Body::Authorize(_) | Body::Batch(_) | Body::Audit { .. } => {
                 return Err(wire("InternalError.Dispatch", "not an admin operation"));
             }
         };
@@ -238,8 +319,22 @@ impl Daemon {
             }
             None => &[],
         };
-        self.permit(peer, auth, action, &resource, ctx)?;
-        self.perform(body).await
+        let note = AuditNote {
+            actor: actor(peer, auth),
+            action: action.to_string(),
+            target: resource.clone(),
+            outcome: None,
+        };
+        if let Err(e) = self.permit(peer, auth, action, &resource, ctx) {
+            if is_write(action) {
+                self.audit_only(AuditNote {
+                    outcome: Some(e.code.clone()),
+                    ..note
+                });
+            }
+            return Err(e);
+        }
+        AUDIT.scope(note, self.perform(body)).await
     }
 
     async fn perform(&self, body: Body) -> Result<Reply, WireError> {
@@ -405,7 +500,7 @@ impl Daemon {
                     dangling,
                 })
             }
-            Body::Ping | Body::Authorize(_) | Body::Batch(_) => {
+            Body::Ping | Body::Authorize(_) | Body::Batch(_) | Body::Audit { .. } => {
                 return Err(wire("InternalError.Dispatch", "not an admin operation"));
             }
         })
@@ -562,6 +657,10 @@ impl Daemon {
             dangling,
             generation: self.authz.snapshot().generation,
             uptime_secs: self.started.elapsed().as_secs(),
+            allows: self.counters.allows.load(Ordering::Relaxed),
+            denies: self.counters.denies.load(Ordering::Relaxed),
+            unauthenticated: self.counters.unauthenticated.load(Ordering::Relaxed),
+            throttled: self.counters.throttled.load(Ordering::Relaxed),
         }))
     }
 }

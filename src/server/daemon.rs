@@ -1,6 +1,7 @@
 //! The daemon's shared state: what every connection handler reads.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
@@ -32,6 +33,30 @@ pub struct Daemon {
     pub control: tokio::sync::mpsc::UnboundedSender<crate::reload::Control>,
     /// The last reload's outcome.
     pub last_reload: arc_swap::ArcSwapOption<crate::reload::Report>,
+    /// Throttles failed authentications.
+    pub throttle: super::Throttle,
+    /// Counts decisions and failed authentications.
+    pub counters: Counters,
+}
+
+/// Counts since start (shown by `camctl status`).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Decisions that allowed.
+    pub allows: AtomicU64,
+    /// Decisions that denied.
+    pub denies: AtomicU64,
+    /// Unknown, wrong or disabled keys.
+    pub unauthenticated: AtomicU64,
+    /// Attempts refused by throttling.
+    pub throttled: AtomicU64,
+}
+
+impl Counters {
+    /// Adds one to `c`.
+    pub fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Daemon {

@@ -8,7 +8,15 @@ use crate::protocol::{
     WireError,
 };
 
-use super::daemon::{Daemon, now_ms};
+use super::admin::shown_id;
+use super::daemon::{Counters, Daemon, now_ms};
+use super::throttle::Gate;
+use crate::store::AuditNote;
+
+/// The code of a request refused by failed-authentication throttling.
+pub const THROTTLED: &str = "RequestLimitExceeded.AuthThrottled";
+/// The code of an unknown, wrong or disabled access key.
+const UNAUTHENTICATED: &str = "AuthFailure.InvalidAuthorization";
 use super::peer::Peer;
 
 /// A wire error from a code and a message.
@@ -40,16 +48,58 @@ impl Daemon {
         let id = req.id;
         let result = match req.body {
             Body::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
-            Body::Authorize(a) => self.decide(&a).map(Reply::Decision),
+            Body::Authorize(a) => self.decide(peer, &a).map(Reply::Decision),
             Body::Batch(items) => Ok(Reply::Decisions(
-                items.iter().map(|a| self.decide(a)).collect(),
+                items.iter().map(|a| self.decide(peer, a)).collect(),
             )),
             body => self.admin(peer, req.auth.as_ref(), body).await,
         };
         Response { id, result }
     }
 
-    fn decide(&self, a: &Authorize) -> Result<Decision, WireError> {
+    /// Before verifying a key: refuses (and audits, at most once a second per
+    /// uid) when the peer's failed authentications are throttled.
+    fn key_gate(&self, peer: Peer, key: &KeyAuth) -> Result<(), WireError> {
+        let Gate::Throttled { audit } = self.throttle.check(peer.uid, &key.secret_id) else {
+            return Ok(());
+        };
+        Counters::bump(&self.counters.throttled);
+        if let Some(more) = audit {
+            let id = shown_id(&key.secret_id);
+            self.audit_only(AuditNote {
+                actor: format!("uid {}", peer.uid),
+                action: "auth:Throttled".into(),
+                target: if more > 0 {
+                    format!("{id} (and {more} more refused since the last entry)")
+                } else {
+                    id.to_string()
+                },
+                outcome: Some(THROTTLED.into()),
+            });
+        }
+        Err(wire(
+            THROTTLED,
+            format!(
+                "too many failed authentications from peer uid {} (or with access key `{}`); retry later",
+                peer.uid,
+                shown_id(&key.secret_id)
+            ),
+        ))
+    }
+
+    /// After a key failed to authenticate: counts, throttles and audits it.
+    fn key_failed(&self, peer: Peer, key: &KeyAuth, code: &str) {
+        Counters::bump(&self.counters.unauthenticated);
+        self.throttle.failed(peer.uid, &key.secret_id);
+        self.audit_only(AuditNote {
+            actor: format!("uid {}", peer.uid),
+            action: "auth:Failure".into(),
+            target: shown_id(&key.secret_id).to_string(),
+            outcome: Some(code.into()),
+        });
+    }
+
+    fn decide(&self, peer: Peer, a: &Authorize) -> Result<Decision, WireError> {
         let (Authorize::ByKey {
             action,
             resource,
@@ -75,10 +125,18 @@ impl Daemon {
         let answer = |r: Result<(u64, EngineDecision<'_>), AuthzError>| {
             r.map(|(uin, d)| to_wire(&d, uin)).map_err(authz_error)
         };
-        match a {
+        let decided = match a {
             Authorize::ByKey { key, .. } => {
-                self.authz
-                    .by_key(&key.secret_id, &key.secret_key, ask, answer)
+                self.key_gate(peer, key)?;
+                let r = self
+                    .authz
+                    .by_key(&key.secret_id, &key.secret_key, ask, answer);
+                if let Err(e) = &r {
+                    if e.code == UNAUTHENTICATED {
+                        self.key_failed(peer, key, &e.code);
+                    }
+                }
+                r
             }
             Authorize::ByUser {
                 user: UserRef::Name(n),
@@ -88,7 +146,15 @@ impl Daemon {
                 user: UserRef::Uin(u),
                 ..
             } => self.authz.by_user(Who::Uin(*u), ask, answer),
+        };
+        if let Ok(d) = &decided {
+            Counters::bump(if d.allowed {
+                &self.counters.allows
+            } else {
+                &self.counters.denies
+            });
         }
+        decided
     }
 
     /// Checks that `peer` (or the key it presents) may perform `action` on `resource`.
@@ -118,7 +184,9 @@ impl Daemon {
             context,
             now_ms: now_ms(),
         };
-        self.authz
+        self.key_gate(peer, key)?;
+        let r = self
+            .authz
             .by_key(&key.secret_id, &key.secret_key, ask, |r| match r {
                 Ok((_, d)) if d.is_allowed() => Ok(()),
                 Ok((_, d)) => Err(wire(
@@ -129,6 +197,12 @@ impl Daemon {
                     ),
                 )),
                 Err(e) => Err(authz_error(e)),
-            })
+            });
+        if let Err(e) = &r {
+            if e.code == UNAUTHENTICATED {
+                self.key_failed(peer, key, &e.code);
+            }
+        }
+        r
     }
 }

@@ -8,6 +8,7 @@ mod daemon;
 mod handler;
 mod listener;
 mod peer;
+mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +17,10 @@ use tokio::net::UnixListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-pub use daemon::{Daemon, now_ms};
+pub use daemon::{Counters, Daemon, now_ms};
 pub use listener::{ListenError, bind, gid_of};
 pub use peer::Peer;
+pub use throttle::{Gate, Throttle, ThrottleConfig};
 
 use crate::store::Command;
 

@@ -170,6 +170,9 @@ pub enum Command {
     DeleteAccessKey(String),
     /// Records when keys were last used (batched from the decision path).
     RecordKeyUse(Vec<(String, i64)>),
+    /// Changes nothing: carries an audit entry on its own (a failed
+    /// authentication, a refused operation).
+    Audit,
     /// A read.
     Query(Query),
 }

@@ -3,6 +3,7 @@
 //! thread that groups concurrent operations into one durable, two-phase
 //! commit and acknowledges each only after that commit returns.
 
+mod audit;
 mod command;
 mod error;
 mod limits;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use redb::{Database, Durability, ReadableTableMetadata};
 
+pub use audit::{AuditEntry, AuditNote, AuditRetention};
 pub use command::{Command, NewKey, NewUser, Owner, Query, Reply, UserUpdate};
 pub use error::{AdminError, OpenError};
 pub use limits::Limits;
@@ -33,6 +35,7 @@ pub struct Store {
     state: State,
     limits: Limits,
     owner_uin: u64,
+    retention: AuditRetention,
 }
 
 impl std::fmt::Debug for Store {
@@ -71,7 +74,18 @@ impl Store {
             state,
             limits,
             owner_uin,
+            retention: AuditRetention::default(),
         })
+    }
+
+    /// Sets how much of the audit trail is kept (applied at the next commit).
+    pub fn set_audit_retention(&mut self, retention: AuditRetention) {
+        self.retention = retention;
+    }
+
+    /// Up to `limit` audit entries from `since` on, oldest first.
+    pub fn audit(&self, since: u64, limit: usize) -> Result<Vec<AuditEntry>, redb::Error> {
+        audit::read(&self.db, since, limit)
     }
 
     /// The state as of the last commit.
@@ -84,7 +98,7 @@ impl Store {
     /// succeeded reports the storage error instead and the state is reloaded.
     pub fn execute(
         &mut self,
-        cmds: Vec<Command>,
+        cmds: Vec<(Command, Option<AuditNote>)>,
         known_policy: &dyn Fn(&str) -> Option<String>,
         now_ms: i64,
     ) -> BatchOutcome {
@@ -95,18 +109,30 @@ impl Store {
             known_policy,
         };
         let mut changes = Changes::default();
-        let mut results: Vec<Result<Reply, AdminError>> = cmds
-            .into_iter()
-            .map(|c| self.state.apply(c, &ctx, &mut changes))
-            .collect();
-        if changes.is_empty() {
+        let mut audit = Vec::new();
+        let mut results = Vec::with_capacity(cmds.len());
+        for (cmd, note) in cmds {
+            // Reads are not audited; audit-only commands always succeed.
+            let audited = !matches!(cmd, Command::Query(_) | Command::RecordKeyUse(_));
+            let result = self.state.apply(cmd, &ctx, &mut changes);
+            if let Some(note) = note.filter(|_| audited) {
+                let outcome = match (&note.outcome, &result) {
+                    (Some(o), _) => o.clone(),
+                    (None, Ok(_)) => "ok".to_string(),
+                    (None, Err(e)) => e.code().to_string(),
+                };
+                audit.push((now_ms, note, outcome));
+            }
+            results.push(result);
+        }
+        if changes.is_empty() && audit.is_empty() {
             return BatchOutcome {
                 results,
                 changes,
                 reloaded: false,
             };
         }
-        match self.commit(&changes) {
+        match self.commit(&changes, audit, now_ms) {
             Ok(()) => BatchOutcome {
                 results,
                 changes,
@@ -135,12 +161,18 @@ impl Store {
         }
     }
 
-    fn commit(&self, changes: &Changes) -> Result<(), redb::Error> {
+    fn commit(
+        &self,
+        changes: &Changes,
+        audit: Vec<(i64, AuditNote, String)>,
+        now_ms: i64,
+    ) -> Result<(), redb::Error> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)
             .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
         txn.set_two_phase_commit(true);
         self.state.persist(&txn, changes)?;
+        audit::append(&txn, audit, self.retention, now_ms)?;
         txn.commit()?;
         Ok(())
     }

@@ -263,6 +263,7 @@ impl State {
                 changes.keys.insert(id);
                 Ok(Reply::Done)
             }
+            Command::Audit => Ok(Reply::Done),
             Command::RecordKeyUse(uses) => {
                 for (id, at) in uses {
                     if let Some(k) = self.keys.get_mut(&id) {

@@ -14,8 +14,12 @@ pub const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
 pub const GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("groups");
 /// Access keys by SecretId: a postcard `KeyRecord` (owner, keyed hash, status).
 pub const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
+/// The audit trail by sequence number: a postcard `AuditEntry`.
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
 /// Meta key of the schema version.
 pub const META_SCHEMA: &str = "schema_version";
 /// Meta key of the next uin to allocate (uins are never reused).
 pub const META_NEXT_UIN: &str = "next_uin";
+/// Meta key of the next audit sequence number.
+pub const META_NEXT_AUDIT: &str = "next_audit_seq";

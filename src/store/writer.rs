@@ -11,6 +11,7 @@ use thiserror::Error;
 use tokio::sync::oneshot;
 
 use super::Store;
+use super::audit::{AuditEntry, AuditNote};
 use super::command::{Command, Reply};
 use super::error::AdminError;
 use super::state::{Changes, State};
@@ -29,8 +30,16 @@ pub trait Publish: Send + 'static {
 /// A change to the publisher's view that needs a full republish (e.g. a new policy catalog).
 pub type Reconfigure<P> = Box<dyn FnOnce(&mut P) + Send>;
 
+/// Audit entries read from the store, or why not.
+type AuditPage = Result<Vec<AuditEntry>, String>;
+
 enum Job<P> {
-    Command(Box<Command>, oneshot::Sender<Result<Reply, AdminError>>),
+    Command(
+        Box<Command>,
+        Option<AuditNote>,
+        oneshot::Sender<Result<Reply, AdminError>>,
+    ),
+    ReadAudit(u64, usize, oneshot::Sender<AuditPage>),
     Reconfigure(Reconfigure<P>, oneshot::Sender<()>),
     Ping(oneshot::Sender<()>),
 }
@@ -84,9 +93,13 @@ impl<P: Publish> Writer<P> {
                     let mut replies = Vec::new();
                     for job in jobs {
                         match job {
-                            Job::Command(c, r) => {
-                                cmds.push(*c);
+                            Job::Command(c, note, r) => {
+                                cmds.push((*c, note));
                                 replies.push(r);
+                            }
+                            Job::ReadAudit(since, limit, r) => {
+                                let _ =
+                                    r.send(store.audit(since, limit).map_err(|e| e.to_string()));
                             }
                             Job::Reconfigure(f, done) => {
                                 f(&mut publisher);
@@ -122,11 +135,30 @@ impl<P: Publish> Writer<P> {
         &self,
         cmd: Command,
     ) -> Result<oneshot::Receiver<Result<Reply, AdminError>>, WriterError> {
+        self.submit_audited(cmd, None)
+    }
+
+    /// Queues a command whose audit entry (when it changes something, or is
+    /// `Command::Audit`) is committed with it.
+    pub fn submit_audited(
+        &self,
+        cmd: Command,
+        note: Option<AuditNote>,
+    ) -> Result<oneshot::Receiver<Result<Reply, AdminError>>, WriterError> {
         let (tx, rx) = oneshot::channel();
         self.tx
-            .send(Job::Command(Box::new(cmd), tx))
+            .send(Job::Command(Box::new(cmd), note, tx))
             .map_err(|_| WriterError)?;
         Ok(rx)
+    }
+
+    /// Reads up to `limit` audit entries from `since` on (between commits).
+    pub async fn read_audit(&self, since: u64, limit: usize) -> Result<AuditPage, WriterError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Job::ReadAudit(since, limit, tx))
+            .map_err(|_| WriterError)?;
+        rx.await.map_err(|_| WriterError)
     }
 
     /// Runs a command and waits for it (not from an async runtime's thread).

@@ -56,8 +56,17 @@ enum Command {
     /// Access keys.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// The daemon's counts and health.
+    /// The daemon's counts and health, with decision counters since start.
     Status,
+    /// The audit trail: admin changes, refused operations, failed and throttled authentications (operator only).
+    Audit {
+        /// Start at this sequence number (default: the last 50 entries).
+        #[arg(long)]
+        since: Option<u64>,
+        /// Keep printing new entries as they are recorded.
+        #[arg(long)]
+        follow: bool,
+    },
     /// Ask camd whether a user may do an action; exit 0 for Allow, 1 for Deny.
     Check {
         /// The user's name.

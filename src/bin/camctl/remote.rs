@@ -10,9 +10,10 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::{Value, json};
 
 use camd::client::{Client, ClientError, by_key, by_user};
+use camd::policy::TimeText;
 use camd::protocol::{
-    AddUser, AttachedInfo, Body, Credentials, Decision, GroupInfo, KeyAuth, KeyInfo, PolicyInfo,
-    ReloadInfo, Reply, StatusInfo, UpdateUser, UserInfo,
+    AddUser, AttachedInfo, AuditInfo, Body, Credentials, Decision, GroupInfo, KeyAuth, KeyInfo,
+    PolicyInfo, ReloadInfo, Reply, StatusInfo, UpdateUser, UserInfo,
 };
 
 use super::{
@@ -102,6 +103,7 @@ pub fn run(
             }
             other => bail!("unexpected reply {other:?}"),
         },
+        Command::Audit { since, follow } => audit(&mut client, &out, since, follow),
         Command::Check { user, ask } => {
             decide(&mut client, &out, &ask, |a, r, c| by_user(&user, a, r, c))
         }
@@ -643,11 +645,92 @@ fn set_key(client: &mut Client, out: &Out, secret_id: String, active: bool) -> R
     }
 }
 
+/// Entries per audit request.
+const AUDIT_PAGE: u32 = 1000;
+
+fn audit_page(client: &mut Client, since: u64) -> Result<Vec<AuditInfo>> {
+    match client
+        .call(Body::Audit {
+            since,
+            limit: AUDIT_PAGE,
+        })
+        .map_err(remote)?
+    {
+        Reply::Audit(a) => Ok(a),
+        other => bail!("unexpected reply {other:?}"),
+    }
+}
+
+fn audit_json(e: &AuditInfo) -> Value {
+    json!({"Seq": e.seq, "Time": e.at_ms, "Actor": e.actor, "Action": e.action, "Target": e.target, "Outcome": e.outcome})
+}
+
+fn audit_text(e: &AuditInfo) -> String {
+    format!(
+        "{:>8}  {}  {:<28} {:<24} {}  {}",
+        e.seq,
+        TimeText::new(e.at_ms).as_str(),
+        e.actor,
+        e.action,
+        e.outcome,
+        e.target
+    )
+}
+
+fn audit(client: &mut Client, out: &Out, since: Option<u64>, follow: bool) -> Result<u8> {
+    // Without --since: the last 50 entries. Read all pages, keep the tail.
+    let mut next = since.unwrap_or(0);
+    let mut entries = Vec::new();
+    loop {
+        let page = audit_page(client, next)?;
+        let full = page.len() == AUDIT_PAGE as usize;
+        if let Some(last) = page.last() {
+            next = last.seq + 1;
+        }
+        entries.extend(page);
+        if since.is_none() && entries.len() > 50 {
+            entries.drain(..entries.len() - 50);
+        }
+        if !full {
+            break;
+        }
+    }
+    if follow {
+        loop {
+            for e in &entries {
+                if out.json {
+                    println!("{}", audit_json(e));
+                } else {
+                    println!("{}", audit_text(e));
+                }
+            }
+            std::io::Write::flush(&mut std::io::stdout())?;
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            entries = audit_page(client, next)?;
+            if let Some(last) = entries.last() {
+                next = last.seq + 1;
+            }
+        }
+    }
+    out.print(
+        Value::Array(entries.iter().map(audit_json).collect()),
+        || {
+            entries
+                .iter()
+                .map(audit_text)
+                .collect::<Vec<_>>()
+                .join("\n")
+        },
+    );
+    Ok(EXIT_OK)
+}
+
 fn status_json(s: &StatusInfo) -> Value {
     json!({"Version": s.version, "OwnerUin": s.owner_uin, "Users": s.users, "Groups": s.groups, "AccessKeys": s.keys,
            "Attachments": s.attachments, "CustomPolicies": s.custom_policies,
            "DanglingAttachments": s.dangling.iter().map(|(e, p)| json!({"Entity": e, "PolicyName": p})).collect::<Vec<_>>(),
-           "Generation": s.generation, "UptimeSeconds": s.uptime_secs})
+           "Generation": s.generation, "UptimeSeconds": s.uptime_secs,
+           "Decisions": {"Allow": s.allows, "Deny": s.denies, "Unauthenticated": s.unauthenticated, "Throttled": s.throttled}})
 }
 
 fn status_text(s: &StatusInfo) -> String {
@@ -662,6 +745,10 @@ fn status_text(s: &StatusInfo) -> String {
         s.attachments,
         s.custom_policies
     );
+    t.push_str(&format!(
+        "\ndecisions since start: {} allowed, {} denied; {} unauthenticated, {} throttled",
+        s.allows, s.denies, s.unauthenticated, s.throttled
+    ));
     for (e, p) in &s.dangling {
         t.push_str(&format!(
             "\ndangling: {e} has policy `{p}`, which is not loaded"
