@@ -36,6 +36,11 @@ impl Camd {
 
     /// Starts with `extra` appended to the test config (TOML tables).
     pub fn start_with(name: &str, extra: &str) -> Self {
+        Self::start_in(Self::prepare(name, extra))
+    }
+
+    /// A fresh folder with a policy and the test config (plus `extra`).
+    pub fn prepare(name: &str, extra: &str) -> PathBuf {
         let dir = temp_dir(name);
         std::fs::create_dir_all(dir.join("policies")).unwrap();
         std::fs::write(dir.join("policies/UserAdmin.json"), USER_ADMIN).unwrap();
@@ -47,7 +52,7 @@ impl Camd {
             ),
         )
         .unwrap();
-        Self::start_in(dir)
+        dir
     }
 
     pub fn start_in(dir: PathBuf) -> Self {

@@ -11,6 +11,7 @@ mod audit;
 mod cases;
 mod cli;
 mod daemon;
+mod e2e_crash;
 mod no_alloc;
 mod properties;
 mod reference;
