@@ -39,6 +39,10 @@ pub struct Config {
     /// Most connections served at once.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Most connections one peer uid may hold at once (so one uid cannot
+    /// take every connection); further ones are closed at once.
+    #[serde(default = "default_max_connections_per_uid")]
+    pub max_connections_per_uid: usize,
     /// Seconds a connection may stay silent.
     #[serde(default = "default_idle")]
     pub idle_timeout_secs: u64,
@@ -64,6 +68,9 @@ fn default_mode() -> String {
 }
 fn default_max_connections() -> usize {
     1024
+}
+fn default_max_connections_per_uid() -> usize {
+    256
 }
 fn default_idle() -> u64 {
     300
@@ -131,6 +138,11 @@ impl Config {
         if self.max_connections == 0 || self.max_frame_bytes < 64 || self.idle_timeout_secs == 0 {
             return Err(ConfigError::Value(
                 "`max_connections` and `idle_timeout_secs` must be positive and `max_frame_bytes` at least 64".into(),
+            ));
+        }
+        if self.max_connections_per_uid == 0 {
+            return Err(ConfigError::Value(
+                "`max_connections_per_uid` must be positive".into(),
             ));
         }
         if self.throttle.burst == 0

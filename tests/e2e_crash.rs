@@ -39,7 +39,11 @@ fn connect(socket: &std::path::Path, stop: &AtomicBool) -> Option<Client> {
 
 /// Makes writes until `stop`; records what was acknowledged. Returns the
 /// number of replies that were errors (not transport failures).
-fn generate(socket: std::path::PathBuf, stop: Arc<AtomicBool>, facts: Arc<Mutex<Vec<Fact>>>) -> u64 {
+fn generate(
+    socket: std::path::PathBuf,
+    stop: Arc<AtomicBool>,
+    facts: Arc<Mutex<Vec<Fact>>>,
+) -> u64 {
     let mut errors = 0;
     let mut client = None;
     let mut group: Option<String> = None;
@@ -199,7 +203,12 @@ fn sigkill_during_acknowledged_writes_loses_nothing() {
     assert!(child.wait().unwrap().success());
 
     let facts = facts.lock().unwrap().clone();
-    let mut store = Store::open(&dir.join("state/camd.redb"), Limits::default(), 100000000001).unwrap();
+    let mut store = Store::open(
+        &dir.join("state/camd.redb"),
+        Limits::default(),
+        100000000001,
+    )
+    .unwrap();
     assert!(store.check_integrity().unwrap(), "integrity check failed");
     let s = store.state();
     for f in &facts {
@@ -233,9 +242,15 @@ fn sigkill_during_acknowledged_writes_loses_nothing() {
         _ => None,
     });
     for u in users.clone() {
-        assert!(audited.contains(u), "acknowledged user {u} has no audit entry");
+        assert!(
+            audited.contains(u),
+            "acknowledged user {u} has no audit entry"
+        );
     }
-    assert!(audit.windows(2).all(|w| w[1].seq == w[0].seq + 1), "audit sequence has gaps");
+    assert!(
+        audit.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+        "audit sequence has gaps"
+    );
 
     ready_times.sort();
     let median = ready_times[ready_times.len() / 2];
@@ -247,5 +262,9 @@ fn sigkill_during_acknowledged_writes_loses_nothing() {
     );
     assert_eq!(errors, 0, "error replies to the load generator");
     assert!(max < Duration::from_secs(2), "a restart took {max:?}");
-    assert!(facts.len() > kills, "too little progress: {} writes", facts.len());
+    assert!(
+        facts.len() > kills,
+        "too little progress: {} writes",
+        facts.len()
+    );
 }

@@ -7,6 +7,7 @@
     missing_docs
 )]
 
+mod abuse;
 mod audit;
 mod cases;
 mod cli;

@@ -32,6 +32,7 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// Serves `listener` until `stop` turns true, then drains connections.
 pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, mut stop: watch::Receiver<bool>) {
     let permits = Arc::new(Semaphore::new(daemon.config.max_connections));
+    let per_uid = Arc::new(PerUid::default());
     let mut conns = JoinSet::new();
     let mut flush = tokio::time::interval(KEY_USE_FLUSH);
     let mut backoff = Duration::from_millis(10);
@@ -47,9 +48,16 @@ pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, mut stop: watch:
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     backoff = Duration::from_millis(10);
+                    let uid = stream.peer_cred().map(|c| c.uid()).unwrap_or(u32::MAX);
+                    let Some(slot) = per_uid.enter(uid, daemon.config.max_connections_per_uid) else {
+                        crate::log_debug!("closing a connection from uid {uid}: it holds the most connections one uid may");
+                        drop(stream);
+                        continue;
+                    };
                     let d = daemon.clone();
                     let s = stop.clone();
                     conns.spawn(async move {
+                        let _slot = slot;
                         if let connection::End::Dropped(why) = connection::serve(d, stream, s).await {
                             crate::log_debug!("connection dropped: {why}");
                         }
@@ -78,6 +86,37 @@ pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, mut stop: watch:
         conns.shutdown().await;
     }
     flush_key_uses(&daemon).await;
+}
+
+/// Connections held by each peer uid.
+#[derive(Debug, Default)]
+struct PerUid(std::sync::Mutex<std::collections::HashMap<u32, usize>>);
+
+/// One connection's place in [`PerUid`]; gives it back when dropped.
+struct Slot(Arc<PerUid>, u32);
+
+impl PerUid {
+    fn enter(self: &Arc<Self>, uid: u32, max: usize) -> Option<Slot> {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(uid).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Slot(self.clone(), uid))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut m = (self.0).0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.1);
+            }
+        }
+    }
 }
 
 async fn flush_key_uses(daemon: &Daemon) {
