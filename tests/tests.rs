@@ -17,5 +17,6 @@ mod no_alloc;
 mod properties;
 mod reference;
 mod reload;
+mod soak;
 mod store;
 mod systemd;
