@@ -136,8 +136,10 @@ fn admin_changes_and_failed_auth_are_audited_in_order_without_secrets() {
     let raw = serde_json::to_string(&audit(&d, Some(0))).unwrap();
     assert!(!raw.contains(&secret) && !raw.contains(&password));
     let db = std::fs::read(d.dir.join("state/camd.redb")).unwrap();
+    let log = d.log();
     for s in [&secret, &password] {
         assert!(!db.windows(s.len()).any(|w| w == s.as_bytes()));
+        assert!(!log.contains(s.as_str()), "a secret in the log");
     }
 }
 
