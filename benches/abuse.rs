@@ -1,0 +1,228 @@
+//! Hostile peers against the real camd (release build): the p99 latency of a
+//! well-behaved client (one request in flight, reconnecting every 100
+//! requests, the connect counted) while another uid (65534) opens 10,000
+//! connections, sends requests one byte at a time on 200 connections, or
+//! pipelines on 50 connections without ever reading a reply; each against
+//! quiet, measured in the same round. Prints medians over rounds and the
+//! ratios (target: within 2x of quiet). Needs root to run the hostile side
+//! as another uid; without it, it says so and measures nothing.
+//!
+//! `cargo bench --bench abuse` (`-- --quick` for a short run).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use camd::client::{Client, by_user};
+use camd::protocol::{AddUser, Body, PROTOCOL_VERSION, Request, encode_hello, encode_request};
+
+const APP: &str = "qcs::im::uin/100000000001:sdkappid/1400000001";
+const MODES: [&str; 3] = ["connections", "slow", "noread"];
+
+fn request_frame(id: u64) -> Vec<u8> {
+    encode_request(&Request {
+        id,
+        auth: None,
+        body: Body::Authorize(by_user("viewer", "im:GetGroupInfo", APP, &[])),
+    })
+    .unwrap()
+}
+
+/// Child mode: the hostile peer. Prints `ACTIVE` once it is under way.
+fn abuser(socket: &str, mode: &str) {
+    let hello = encode_hello(PROTOCOL_VERSION);
+    match mode {
+        "connections" => {
+            let mut held = Vec::new();
+            for i in 0..10_000 {
+                if let Ok(s) = UnixStream::connect(socket) {
+                    held.push(s);
+                }
+                if i == 500 {
+                    println!("ACTIVE");
+                }
+            }
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+        "slow" => {
+            let mut bytes = hello.to_vec();
+            bytes.extend(request_frame(1));
+            let mut conns: Vec<UnixStream> = (0..200)
+                .filter_map(|_| UnixStream::connect(socket).ok())
+                .collect();
+            println!("ACTIVE");
+            for at in 0.. {
+                for s in &mut conns {
+                    let _ = s.write_all(&bytes[at % bytes.len()..][..1]);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        _ => {
+            let frames: Vec<u8> = (0..1000).flat_map(request_frame).collect();
+            for _ in 0..50 {
+                let (socket, frames) = (socket.to_string(), frames.clone());
+                std::thread::spawn(move || {
+                    let Ok(mut s) = UnixStream::connect(&socket) else {
+                        return;
+                    };
+                    let _ = s.write_all(&hello);
+                    while s.write_all(&frames).is_ok() {}
+                });
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            println!("ACTIVE");
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+}
+
+fn start_abuser(socket: &Path, mode: &str) -> Child {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 20000 && exec \"$0\" --abuser \"$1\" \"$2\"")
+        .arg(std::env::current_exe().unwrap())
+        .arg(socket)
+        .arg(mode)
+        .uid(65534)
+        .gid(65534)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ACTIVE", "the hostile peer did not start");
+    child
+}
+
+/// p99 of `n` decisions by a well-behaved client (µs); every one must be served.
+fn p99(socket: &Path, n: usize) -> f64 {
+    let mut lat = Vec::with_capacity(n);
+    let mut c = None;
+    for i in 0..n {
+        let t = Instant::now();
+        if i % 100 == 0 {
+            c = Some(Client::connect(socket).expect("a new client connects"));
+        }
+        let d = c
+            .as_mut()
+            .unwrap()
+            .authorize(by_user("viewer", "im:GetGroupInfo", APP, &[]))
+            .expect("a well-behaved client is served");
+        assert!(d.allowed);
+        lat.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    lat.sort_by(f64::total_cmp);
+    lat[lat.len() * 99 / 100]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn effective_uid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().nth(1)?.parse().ok())
+        .unwrap()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--abuser") {
+        abuser(&args[i + 1], &args[i + 2]);
+        return;
+    }
+    if effective_uid() != 0 {
+        println!("abuse bench: skipped (needs root to run the hostile peer as uid 65534)");
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick" || a == "--test");
+    let (n, rounds) = if quick { (1_000, 1) } else { (5_000, 5) };
+    let dir = std::env::temp_dir().join(format!("camd-bench-abuse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    std::fs::write(
+        dir.join("camd.toml"),
+        format!(
+            "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\nsocket_mode = \"0666\"\nidle_timeout_secs = 30\nmax_connections_per_uid = 64\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let mut camd = Command::new(env!("CARGO_BIN_EXE_camd"))
+        .args(["--config", dir.join("camd.toml").to_str().unwrap()])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = dir.join("camd.sock");
+    let start = Instant::now();
+    let mut admin = loop {
+        if let Ok(c) = Client::connect(&socket) {
+            break c;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "camd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    admin
+        .call(Body::AddUser(AddUser {
+            name: "viewer".into(),
+            policies: vec!["QcloudChatReadOnlyAccess".into()],
+            ..AddUser::default()
+        }))
+        .unwrap();
+
+    let mut quiet = Vec::new();
+    let mut under: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
+    for _ in 0..rounds {
+        let q = p99(&socket, n);
+        quiet.push(q);
+        for (m, mode) in MODES.iter().enumerate() {
+            let mut child = start_abuser(&socket, mode);
+            let u = p99(&socket, n);
+            let _ = child.kill();
+            let _ = child.wait();
+            under[m].push(u);
+            ratios[m].push(u / q);
+        }
+    }
+    let _ = camd.kill();
+    let _ = camd.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!("\nabuse: p99 of a well-behaved client, medians of {rounds} round(s) x {n} decisions");
+    println!("| hostile peer (uid 65534) | p99 | quiet p99 (same round) | ratio | target |");
+    println!("|---|---|---|---|---|");
+    let q = median(quiet);
+    for (m, mode) in MODES.iter().enumerate() {
+        let what = match *mode {
+            "connections" => "10,000 connections",
+            "slow" => "one byte at a time, 200 connections",
+            _ => "never reads replies, 50 connections",
+        };
+        println!(
+            "| {what} | {:.0} µs | {q:.0} µs | {:.2}x | <= 2x |",
+            median(under[m].clone()),
+            median(ratios[m].clone())
+        );
+    }
+}
