@@ -8,16 +8,15 @@ use crate::protocol::{
     WireError,
 };
 
+use crate::store::AuditNote;
+
 use super::admin::shown_id;
 use super::daemon::{Counters, Daemon, now_ms};
+use super::peer::Peer;
 use super::throttle::Gate;
-use crate::store::AuditNote;
 
 /// The code of a request refused by failed-authentication throttling.
 pub const THROTTLED: &str = "RequestLimitExceeded.AuthThrottled";
-/// The code of an unknown, wrong or disabled access key.
-const UNAUTHENTICATED: &str = "AuthFailure.InvalidAuthorization";
-use super::peer::Peer;
 
 /// A wire error from a code and a message.
 pub fn wire(code: &str, message: impl Into<String>) -> WireError {
@@ -87,16 +86,34 @@ impl Daemon {
         ))
     }
 
-    /// After a key failed to authenticate: counts, throttles and audits it.
-    fn key_failed(&self, peer: Peer, key: &KeyAuth, code: &str) {
-        Counters::bump(&self.counters.unauthenticated);
-        self.throttle.failed(peer.uid, &key.secret_id);
-        self.audit_only(AuditNote {
-            actor: format!("uid {}", peer.uid),
-            action: "auth:Failure".into(),
-            target: shown_id(&key.secret_id).to_string(),
-            outcome: Some(code.into()),
-        });
+    /// Decides with an access key, through the throttle: a failed
+    /// authentication is counted, throttled and audited.
+    fn with_key<R>(
+        &self,
+        peer: Peer,
+        key: &KeyAuth,
+        ask: Ask<'_>,
+        f: impl FnOnce(Result<(u64, EngineDecision<'_>), AuthzError>) -> Result<R, WireError>,
+    ) -> Result<R, WireError> {
+        self.key_gate(peer, key)?;
+        let mut failed = false;
+        let r = self
+            .authz
+            .by_key(&key.secret_id, &key.secret_key, ask, |r| {
+                failed = matches!(r, Err(AuthzError::Unauthenticated));
+                f(r)
+            });
+        if failed {
+            Counters::bump(&self.counters.unauthenticated);
+            self.throttle.failed(peer.uid, &key.secret_id);
+            self.audit_only(AuditNote {
+                actor: format!("uid {}", peer.uid),
+                action: "auth:Failure".into(),
+                target: shown_id(&key.secret_id).to_string(),
+                outcome: Some(AuthzError::Unauthenticated.code().into()),
+            });
+        }
+        r
     }
 
     fn decide(&self, peer: Peer, a: &Authorize) -> Result<Decision, WireError> {
@@ -126,18 +143,7 @@ impl Daemon {
             r.map(|(uin, d)| to_wire(&d, uin)).map_err(authz_error)
         };
         let decided = match a {
-            Authorize::ByKey { key, .. } => {
-                self.key_gate(peer, key)?;
-                let r = self
-                    .authz
-                    .by_key(&key.secret_id, &key.secret_key, ask, answer);
-                if let Err(e) = &r {
-                    if e.code == UNAUTHENTICATED {
-                        self.key_failed(peer, key, &e.code);
-                    }
-                }
-                r
-            }
+            Authorize::ByKey { key, .. } => self.with_key(peer, key, ask, answer),
             Authorize::ByUser {
                 user: UserRef::Name(n),
                 ..
@@ -184,25 +190,16 @@ impl Daemon {
             context,
             now_ms: now_ms(),
         };
-        self.key_gate(peer, key)?;
-        let r = self
-            .authz
-            .by_key(&key.secret_id, &key.secret_key, ask, |r| match r {
-                Ok((_, d)) if d.is_allowed() => Ok(()),
-                Ok((_, d)) => Err(wire(
-                    "AuthFailure.UnauthorizedOperation",
-                    format!(
-                        "access key `{}` is not allowed `{action}` on `{resource}`: {d}",
-                        key.secret_id
-                    ),
-                )),
-                Err(e) => Err(authz_error(e)),
-            });
-        if let Err(e) = &r {
-            if e.code == UNAUTHENTICATED {
-                self.key_failed(peer, key, &e.code);
-            }
-        }
-        r
+        self.with_key(peer, key, ask, |r| match r {
+            Ok((_, d)) if d.is_allowed() => Ok(()),
+            Ok((_, d)) => Err(wire(
+                "AuthFailure.UnauthorizedOperation",
+                format!(
+                    "access key `{}` is not allowed `{action}` on `{resource}`: {d}",
+                    key.secret_id
+                ),
+            )),
+            Err(e) => Err(authz_error(e)),
+        })
     }
 }
