@@ -10,6 +10,14 @@ cd "$(dirname "$0")/.."
 
 SECONDS_EACH="${1:-60}"
 SANITIZER="${SANITIZER:-none}"
+# libfuzzer-sys builds libFuzzer from C++.
+if ! command -v c++ >/dev/null 2>&1; then
+    echo "== installing g++ from Debian's packages (libFuzzer is C++)"
+    SUDO=""
+    [[ $(id -u) -eq 0 ]] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends g++
+fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "== installing cargo-fuzz"
     cargo install cargo-fuzz --locked
