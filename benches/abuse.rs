@@ -44,16 +44,19 @@ fn abuser(socket: &str, mode: &str) {
     let hello = encode_hello(PROTOCOL_VERSION);
     match mode {
         "connections" => {
-            let mut held = Vec::new();
-            for i in 0..10_000 {
-                if let Ok(s) = UnixStream::connect(socket) {
-                    held.push(s);
-                }
-                if i == 500 {
-                    println!("ACTIVE");
+            // 10,000 connections held, then closed and opened again, for
+            // as long as the measurement runs.
+            for round in 0.. {
+                let mut held = Vec::with_capacity(10_000);
+                for i in 0..10_000 {
+                    if let Ok(s) = UnixStream::connect(socket) {
+                        held.push(s);
+                    }
+                    if round == 0 && i == 500 {
+                        println!("ACTIVE");
+                    }
                 }
             }
-            std::thread::sleep(Duration::from_secs(3600));
         }
         "slow" => {
             let mut bytes = hello.to_vec();

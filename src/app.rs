@@ -90,6 +90,7 @@ pub async fn run(
                 &config.socket,
                 config.mode().unwrap_or(0o660),
                 config.socket_group.as_deref(),
+                config.listen_backlog,
             )?,
             config.socket.display().to_string(),
         ),
@@ -109,7 +110,6 @@ pub async fn run(
     let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
     let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin);
     let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
-    let listener = tokio::net::UnixListener::from_std(listener).map_err(StartError::Runtime)?;
 
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let daemon = Arc::new(Daemon {

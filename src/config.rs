@@ -43,6 +43,13 @@ pub struct Config {
     /// take every connection); further ones are closed at once.
     #[serde(default = "default_max_connections_per_uid")]
     pub max_connections_per_uid: usize,
+    /// Connections the kernel queues for camd before a connecting client
+    /// waits (or, when non-blocking, gets `EAGAIN`). Short on purpose: under
+    /// a connect flood a new client's connect waits behind at most this many
+    /// (the flooder's own connects then wait in the kernel). Applies to the
+    /// socket camd binds; under systemd the socket unit's `Backlog=` does.
+    #[serde(default = "default_listen_backlog")]
+    pub listen_backlog: u32,
     /// Seconds a connection may stay silent.
     #[serde(default = "default_idle")]
     pub idle_timeout_secs: u64,
@@ -71,6 +78,9 @@ fn default_max_connections() -> usize {
 }
 fn default_max_connections_per_uid() -> usize {
     256
+}
+fn default_listen_backlog() -> u32 {
+    128
 }
 fn default_idle() -> u64 {
     300
@@ -139,6 +149,12 @@ impl Config {
             return Err(ConfigError::Value(
                 "`max_connections` and `idle_timeout_secs` must be positive and `max_frame_bytes` at least 64".into(),
             ));
+        }
+        if self.listen_backlog == 0 || self.listen_backlog > 65535 {
+            return Err(ConfigError::Value(format!(
+                "`listen_backlog` must be between 1 and 65535, not {}",
+                self.listen_backlog
+            )));
         }
         if self.max_connections_per_uid == 0 {
             return Err(ConfigError::Value(

@@ -203,6 +203,34 @@ fn fds(pid: u32) -> usize {
         .count()
 }
 
+/// What each descriptor points at (for the failure message).
+fn fd_targets(pid: u32) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            let link = std::fs::read_link(e.path()).unwrap_or_default();
+            format!("{} -> {}", e.file_name().to_string_lossy(), link.display())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The descriptor count once it has stopped moving: a camctl that just
+/// exited may still have its connection open in the daemon for a moment.
+fn settled_fds(pid: u32) -> usize {
+    let start = Instant::now();
+    let (mut last, mut same) = (fds(pid), 0);
+    while same < 5 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = fds(pid);
+        same = if now == last { same + 1 } else { 0 };
+        last = now;
+    }
+    last
+}
+
 #[test]
 fn soak_64_client_processes() {
     let secs: u64 = std::env::var("CAMD_SOAK_SECS")
@@ -246,7 +274,8 @@ fn soak_64_client_processes() {
         Some(0)
     );
     let pid = d.child.id();
-    let base_fds = fds(pid);
+    let base_fds = settled_fds(pid);
+    let base_targets = fd_targets(pid);
 
     let exe = std::env::current_exe().unwrap();
     let start = Instant::now();
@@ -352,6 +381,11 @@ fn soak_64_client_processes() {
         "RSS grew {:.1} % after warm-up",
         growth * 100.0
     );
-    assert_eq!(fds(pid), base_fds, "descriptors not back to baseline");
+    assert_eq!(
+        fds(pid),
+        base_fds,
+        "descriptors not back to baseline: before {base_targets:?}, after {:?}",
+        fd_targets(pid)
+    );
     assert!(d.client().ping().is_ok());
 }

@@ -40,17 +40,15 @@ fn malformed(e: &FrameError) -> Response {
 pub async fn serve(
     daemon: Arc<Daemon>,
     stream: UnixStream,
+    (uid, gid): (u32, u32),
     mut stop: watch::Receiver<bool>,
 ) -> End {
-    let peer = match stream.peer_cred() {
-        Ok(c) => Peer::new(
-            c.uid(),
-            c.gid(),
-            &daemon.config.admin_uids,
-            &daemon.config.admin_gids,
-        ),
-        Err(e) => return End::Dropped(format!("no peer credentials: {e}")),
-    };
+    let peer = Peer::new(
+        uid,
+        gid,
+        &daemon.config.admin_uids,
+        &daemon.config.admin_gids,
+    );
     let idle = Duration::from_secs(daemon.config.idle_timeout_secs);
     let max = daemon.config.max_frame_bytes;
     let (r, w) = stream.into_split();

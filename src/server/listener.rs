@@ -36,11 +36,13 @@ pub fn gid_of(group: &str) -> Option<u32> {
     })
 }
 
-/// Binds `path` (replacing a stale socket file), then sets `mode` and `group`.
+/// Binds `path` (replacing a stale socket file), listens with room for
+/// `backlog` pending connections, then sets `mode` and `group`.
 pub fn bind(
     path: &Path,
     mode: u32,
     group: Option<&str>,
+    backlog: u32,
 ) -> Result<std::os::unix::net::UnixListener, ListenError> {
     let shown = path.display().to_string();
     let io = |source| ListenError::Io {
@@ -67,6 +69,9 @@ pub fn bind(
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     let listener = std::os::unix::net::UnixListener::bind(path).map_err(io)?;
+    // std listens with the kernel's maximum; listening again sets ours.
+    let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
+    rustix::net::listen(&listener, backlog).map_err(|e| io(e.into()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io)?;
     if let Some(g) = group {
         let gid = gid_of(g).ok_or_else(|| ListenError::NoGroup(g.to_string()))?;

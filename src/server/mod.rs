@@ -2,6 +2,7 @@
 //! orderly shutdown (stop accepting, finish in-flight requests and commits).
 //! No business rules live here: they are in `store/` and `policy/`.
 
+mod acceptor;
 mod admin;
 mod connection;
 mod daemon;
@@ -13,10 +14,10 @@ mod throttle;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::UnixListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use acceptor::Acceptor;
 pub use daemon::{Counters, Daemon, now_ms};
 pub use listener::{ListenError, bind, gid_of};
 pub use peer::Peer;
@@ -30,13 +31,29 @@ const KEY_USE_FLUSH: Duration = Duration::from_secs(10);
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves `listener` until `stop` turns true, then drains connections.
-pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, mut stop: watch::Receiver<bool>) {
+pub async fn serve(
+    daemon: Arc<Daemon>,
+    listener: std::os::unix::net::UnixListener,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut acceptor = match Acceptor::new(listener) {
+        Ok(a) => a,
+        Err(e) => {
+            crate::log_error!("cannot watch the listening socket: {e}");
+            return;
+        }
+    };
     let permits = Arc::new(Semaphore::new(daemon.config.max_connections));
     let per_uid = Arc::new(PerUid::default());
+    let cap = daemon.config.max_connections_per_uid;
     let mut conns = JoinSet::new();
-    let mut flush = tokio::time::interval(KEY_USE_FLUSH);
+    let flusher = tokio::spawn(flush_key_uses_every(daemon.clone(), stop.clone()));
     let mut backoff = Duration::from_millis(10);
+    let mut refused_logged = 0;
     loop {
+        // Finished connections are collected here rather than in the select
+        // below, so a busy listener never races against them.
+        while conns.try_join_next().is_some() {}
         let permit = tokio::select! {
             p = permits.clone().acquire_owned() => match p {
                 Ok(p) => p,
@@ -44,38 +61,39 @@ pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, mut stop: watch:
             },
             _ = stop.changed() => break,
         };
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    backoff = Duration::from_millis(10);
-                    let uid = stream.peer_cred().map(|c| c.uid()).unwrap_or(u32::MAX);
-                    let Some(slot) = per_uid.enter(uid, daemon.config.max_connections_per_uid) else {
-                        crate::log_debug!("closing a connection from uid {uid}: it holds the most connections one uid may");
-                        drop(stream);
-                        continue;
-                    };
-                    let d = daemon.clone();
-                    let s = stop.clone();
-                    conns.spawn(async move {
-                        let _slot = slot;
-                        if let connection::End::Dropped(why) = connection::serve(d, stream, s).await {
-                            crate::log_debug!("connection dropped: {why}");
-                        }
-                        drop(permit);
-                    });
-                }
-                Err(e) => {
-                    crate::log_error!("accept failed: {e}; retrying in {backoff:?}");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
-                }
-            },
-            _ = flush.tick() => flush_key_uses(&daemon).await,
+        let accepted = tokio::select! {
+            a = acceptor.next(|uid| per_uid.enter(uid, cap)) => a,
             _ = stop.changed() => break,
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        };
+        if acceptor.refused() != refused_logged {
+            crate::log_debug!(
+                "closed {} connections from uids that held {cap} connections already",
+                acceptor.refused() - refused_logged
+            );
+            refused_logged = acceptor.refused();
+        }
+        match accepted {
+            Ok(a) => {
+                backoff = Duration::from_millis(10);
+                let d = daemon.clone();
+                let s = stop.clone();
+                conns.spawn(async move {
+                    let _slot = a.slot;
+                    let end = connection::serve(d, a.stream, (a.uid, a.gid), s).await;
+                    if let connection::End::Dropped(why) = end {
+                        crate::log_debug!("connection dropped: {why}");
+                    }
+                    drop(permit);
+                });
+            }
+            Err(e) => {
+                crate::log_error!("accept failed: {e}; retrying in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
         }
     }
-    drop(listener);
+    drop(acceptor);
     let drained =
         tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await;
     if drained.is_err() {
@@ -85,7 +103,20 @@ pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, mut stop: watch:
         );
         conns.shutdown().await;
     }
+    let _ = flusher.await;
     flush_key_uses(&daemon).await;
+}
+
+/// Writes last-used times back every [`KEY_USE_FLUSH`] until `stop`.
+async fn flush_key_uses_every(daemon: Arc<Daemon>, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(KEY_USE_FLUSH);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = every.tick() => flush_key_uses(&daemon).await,
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 /// Connections held by each peer uid.
