@@ -1,6 +1,7 @@
 //! Hostile peers against the real camd (release build): the p99 latency of a
 //! well-behaved client (one request in flight, reconnecting every 100
-//! requests) while another uid (65534) opens 10,000 connections, sends
+//! requests) while another uid (65534) opens 10,000 connections (and again,
+//! for the whole measurement), sends
 //! requests one byte at a time on 200 connections, or pipelines on 50
 //! connections without ever reading a reply; each against quiet, measured
 //! in the same round. Requests on established connections and new
@@ -239,7 +240,7 @@ fn main() {
     println!("| none (quiet) | {q:.0} µs | {qc:.0} µs | |");
     for (m, mode) in MODES.iter().enumerate() {
         let what = match *mode {
-            "connections" => "10,000 connections",
+            "connections" => "10,000 connections, over and over",
             "slow" => "one byte at a time, 200 connections",
             _ => "never reads replies, 50 connections",
         };
