@@ -145,6 +145,28 @@ fn p99(socket: &Path, n: usize) -> (f64, f64) {
     (pick(requests), pick(connects))
 }
 
+/// Waits until camd has used no CPU for 100 ms (at most 5 s), so work left
+/// by a killed hostile peer (its closed sockets, its buffered requests) does
+/// not land in the next measurement.
+fn settle(pid: u32) {
+    let cpu = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let f: Vec<&str> = after.split(' ').collect();
+        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    };
+    let start = Instant::now();
+    let mut last = cpu();
+    while start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = cpu();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -211,6 +233,7 @@ fn main() {
     let mut under: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); MODES.len()];
     let mut ratios: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); MODES.len()];
     for _ in 0..rounds {
+        settle(camd.id());
         let (q, qc) = p99(&socket, n);
         quiet.0.push(q);
         quiet.1.push(qc);
@@ -219,6 +242,7 @@ fn main() {
             let (u, uc) = p99(&socket, n);
             let _ = child.kill();
             let _ = child.wait();
+            settle(camd.id());
             under[m].0.push(u);
             under[m].1.push(uc);
             ratios[m].0.push(u / q);
