@@ -303,7 +303,10 @@ fn soak_64_client_processes() {
         })
         .collect();
     // Policy edits by file while the clients run (same meaning each time),
-    // and the RSS after warm-up (a quarter of the run).
+    // and the RSS after warm-up (a quarter of the run). Each edit is written
+    // beside the folder and renamed in, as a careful operator does: clients
+    // request reloads at any moment, and one that read a half-written file
+    // would (rightly) be rejected.
     let mut warm_rss = None;
     let mut edits = 0;
     while start.elapsed() < Duration::from_secs(secs) {
@@ -313,7 +316,9 @@ fn soak_64_client_processes() {
         } else {
             SOAK_POLICY
         };
-        std::fs::write(d.dir.join("policies/Soak.json"), text).unwrap();
+        let tmp = d.dir.join("Soak.json.new");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, d.dir.join("policies/Soak.json")).unwrap();
         edits += 1;
         if warm_rss.is_none() && start.elapsed() >= Duration::from_secs(secs) / 4 {
             warm_rss = Some(rss_kb(pid));
