@@ -14,6 +14,7 @@ mod throttle;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::net::UnixStream;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
@@ -36,64 +37,57 @@ pub async fn serve(
     listener: std::os::unix::net::UnixListener,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut acceptor = match Acceptor::new(listener) {
-        Ok(a) => a,
-        Err(e) => {
-            crate::log_error!("cannot watch the listening socket: {e}");
-            return;
-        }
-    };
     let permits = Arc::new(Semaphore::new(daemon.config.max_connections));
     let per_uid = Arc::new(PerUid::default());
     let cap = daemon.config.max_connections_per_uid;
+    let admit = {
+        let per_uid = per_uid.clone();
+        move |uid| per_uid.enter(uid, cap)
+    };
+    let mut acceptor = match Acceptor::spawn(listener, permits.clone(), admit) {
+        Ok(a) => a,
+        Err(e) => {
+            crate::log_error!("cannot start accepting connections: {e}");
+            return;
+        }
+    };
     let mut conns = JoinSet::new();
     let flusher = tokio::spawn(flush_key_uses_every(daemon.clone(), stop.clone()));
-    let mut backoff = Duration::from_millis(10);
-    let mut refused_logged = 0;
     loop {
-        // Finished connections are collected here rather than in the select
-        // below, so a busy listener never races against them.
-        while conns.try_join_next().is_some() {}
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = stop.changed() => break,
-        };
         let accepted = tokio::select! {
-            a = acceptor.next(|uid| per_uid.enter(uid, cap)) => a,
+            a = acceptor.next() => a,
             _ = stop.changed() => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
         };
-        if acceptor.refused() != refused_logged {
-            crate::log_debug!(
-                "closed {} connections from uids that held {cap} connections already",
-                acceptor.refused() - refused_logged
-            );
-            refused_logged = acceptor.refused();
-        }
-        match accepted {
-            Ok(a) => {
-                backoff = Duration::from_millis(10);
-                let d = daemon.clone();
-                let s = stop.clone();
-                conns.spawn(async move {
-                    let _slot = a.slot;
-                    let end = connection::serve(d, a.stream, (a.uid, a.gid), s).await;
-                    if let connection::End::Dropped(why) = end {
-                        crate::log_debug!("connection dropped: {why}");
-                    }
-                    drop(permit);
-                });
-            }
+        let Some(a) = accepted else {
+            crate::log_error!("no longer accepting connections");
+            break;
+        };
+        let stream = match a
+            .stream
+            .set_nonblocking(true)
+            .and_then(|()| UnixStream::from_std(a.stream))
+        {
+            Ok(s) => s,
             Err(e) => {
-                crate::log_error!("accept failed: {e}; retrying in {backoff:?}");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
+                crate::log_warn!("cannot serve a connection from uid {}: {e}", a.uid);
+                continue;
             }
-        }
+        };
+        let d = daemon.clone();
+        let s = stop.clone();
+        let (slot, permit, peer) = (a.slot, a.permit, (a.uid, a.gid));
+        conns.spawn(async move {
+            let _held = (slot, permit);
+            if let connection::End::Dropped(why) = connection::serve(d, stream, peer, s).await {
+                crate::log_debug!("connection dropped: {why}");
+            }
+        });
     }
-    drop(acceptor);
+    // Stop accepting (a thread waiting for a permit is released by closing
+    // them) and close the socket before draining.
+    permits.close();
+    acceptor.stop().await;
     let drained =
         tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await;
     if drained.is_err() {
