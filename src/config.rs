@@ -43,6 +43,11 @@ pub struct Config {
     /// take every connection); further ones are closed at once.
     #[serde(default = "default_max_connections_per_uid")]
     pub max_connections_per_uid: usize,
+    /// New connections one peer uid may open per second (a bucket one
+    /// second deep); further ones are closed at once. Keeps a uid that
+    /// connects and hangs up in a loop from keeping camd busy.
+    #[serde(default = "default_new_connections_per_sec_per_uid")]
+    pub new_connections_per_sec_per_uid: u32,
     /// Connections the kernel queues for camd before a connecting client
     /// waits (or, when non-blocking, gets `EAGAIN`). Short on purpose: under
     /// a connect flood a new client's connect waits behind at most this many
@@ -78,6 +83,9 @@ fn default_max_connections() -> usize {
 }
 fn default_max_connections_per_uid() -> usize {
     256
+}
+fn default_new_connections_per_sec_per_uid() -> u32 {
+    500
 }
 fn default_listen_backlog() -> u32 {
     128
@@ -156,9 +164,10 @@ impl Config {
                 self.listen_backlog
             )));
         }
-        if self.max_connections_per_uid == 0 {
+        if self.max_connections_per_uid == 0 || self.new_connections_per_sec_per_uid == 0 {
             return Err(ConfigError::Value(
-                "`max_connections_per_uid` must be positive".into(),
+                "`max_connections_per_uid` and `new_connections_per_sec_per_uid` must be positive"
+                    .into(),
             ));
         }
         if self.throttle.burst == 0

@@ -1,7 +1,8 @@
 //! Abuse from another uid against the real daemon: every admin operation
-//! without an authorized key (0 may succeed), and a connection flood, a
-//! one-byte-at-a-time peer and a peer that never reads its replies, none of
-//! which may stop other clients from being served. The hostile side runs in
+//! without an authorized key (0 may succeed), and a connection flood, a peer
+//! connecting and hanging up in a loop, a one-byte-at-a-time peer and a peer
+//! that never reads its replies, none of which may stop other clients from
+//! being served. The hostile side runs in
 //! child processes (this test binary, re-run as uid 65534), so it needs root.
 
 use std::io::{BufRead, BufReader, Write};
@@ -254,6 +255,15 @@ fn abuser_child() {
                 }
             }
         }
+        "churn" => {
+            // Connect and hang up, as fast as it can.
+            for i in 0u64.. {
+                drop(UnixStream::connect(&socket));
+                if i == 500 {
+                    println!("ACTIVE churn");
+                }
+            }
+        }
         "slow" => {
             // 200 connections each sending a request one byte at a time.
             let mut conns: Vec<(UnixStream, usize)> = (0..200)
@@ -349,7 +359,7 @@ fn hostile_peers_do_not_stop_others_being_served() {
     assert_eq!(out.status.code(), Some(0));
     let quiet = p99(&served(&d.socket, 2000));
     let mut report = vec![format!("quiet p99 {quiet:?}")];
-    for mode in ["connections", "slow", "noread"] {
+    for mode in ["connections", "churn", "slow", "noread"] {
         let mut child = hostile_child(
             "abuse::abuser_child",
             &[

@@ -80,10 +80,18 @@ fn soak_client() {
         ),
     ];
     let mut c = Client::connect(&socket).unwrap();
-    let mut raw = UnixStream::connect(&socket).unwrap();
-    raw.write_all(&encode_hello(PROTOCOL_VERSION)).unwrap();
-    let mut hello = [0u8; 6];
-    raw.read_exact(&mut hello).unwrap();
+    // The raw connection carries only the 2 % malformed frames, so it can
+    // sit silent past the test config's 5 s idle timeout (camd then closes
+    // it, as it should): it is opened again after 4 s unused.
+    let open_raw = || {
+        let mut raw = UnixStream::connect(&socket).unwrap();
+        raw.write_all(&encode_hello(PROTOCOL_VERSION)).unwrap();
+        let mut hello = [0u8; 6];
+        raw.read_exact(&mut hello).unwrap();
+        raw
+    };
+    let mut raw = open_raw();
+    let mut raw_used = Instant::now();
 
     let mut hist = vec![0u64; BUCKETS];
     let (mut requests, mut decisions, mut unexpected) = (0u64, 0u64, 0u64);
@@ -157,6 +165,10 @@ fn soak_client() {
                 body.extend((0..rng.below(40)).map(|_| rng.next() as u8));
                 let mut frame = (body.len() as u32).to_be_bytes().to_vec();
                 frame.extend(body);
+                if raw_used.elapsed() > Duration::from_secs(4) {
+                    raw = open_raw();
+                }
+                raw_used = Instant::now();
                 raw.write_all(&frame).unwrap();
                 let mut header = [0u8; 4];
                 raw.read_exact(&mut header).unwrap();

@@ -9,6 +9,7 @@ mod daemon;
 mod handler;
 mod listener;
 mod peer;
+mod per_uid;
 mod throttle;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use acceptor::Acceptor;
 pub use daemon::{Counters, Daemon, now_ms};
 pub use listener::{ListenError, bind, gid_of};
 pub use peer::Peer;
+use per_uid::PerUid;
 pub use throttle::{Gate, Throttle, ThrottleConfig};
 
 use crate::store::Command;
@@ -38,12 +40,11 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let permits = Arc::new(Semaphore::new(daemon.config.max_connections));
-    let per_uid = Arc::new(PerUid::default());
-    let cap = daemon.config.max_connections_per_uid;
-    let admit = {
-        let per_uid = per_uid.clone();
-        move |uid| per_uid.enter(uid, cap)
-    };
+    let per_uid = PerUid::new(
+        daemon.config.max_connections_per_uid,
+        daemon.config.new_connections_per_sec_per_uid,
+    );
+    let admit = move |uid| per_uid.enter(uid);
     let mut acceptor = match Acceptor::spawn(listener, permits.clone(), admit) {
         Ok(a) => a,
         Err(e) => {
@@ -109,37 +110,6 @@ async fn flush_key_uses_every(daemon: Arc<Daemon>, mut stop: watch::Receiver<boo
         tokio::select! {
             _ = every.tick() => flush_key_uses(&daemon).await,
             _ = stop.changed() => return,
-        }
-    }
-}
-
-/// Connections held by each peer uid.
-#[derive(Debug, Default)]
-struct PerUid(std::sync::Mutex<std::collections::HashMap<u32, usize>>);
-
-/// One connection's place in [`PerUid`]; gives it back when dropped.
-struct Slot(Arc<PerUid>, u32);
-
-impl PerUid {
-    fn enter(self: &Arc<Self>, uid: u32, max: usize) -> Option<Slot> {
-        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let n = m.entry(uid).or_insert(0);
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(Slot(self.clone(), uid))
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut m = (self.0).0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = m.get_mut(&self.1) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                m.remove(&self.1);
-            }
         }
     }
 }
