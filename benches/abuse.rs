@@ -116,39 +116,33 @@ fn sink(socket: &str) {
     }
 }
 
-fn start_sink(socket: &Path) -> Child {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .arg("--sink")
-        .arg(socket)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// Spawns `cmd` and waits for its first line, which must be `first`.
+fn start(cmd: &mut Command, first: &str) -> Child {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    assert_eq!(line.trim(), "READY", "the other server did not start");
+    assert_eq!(line.trim(), first, "{cmd:?} did not start");
     child
 }
 
+fn start_sink(socket: &Path) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.arg("--sink").arg(socket);
+    start(&mut cmd, "READY")
+}
+
 fn start_abuser(socket: &Path, mode: &str) -> Child {
-    let mut child = Command::new("sh")
-        .arg("-c")
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
         .arg("ulimit -n 20000 && exec \"$0\" --abuser \"$1\" \"$2\"")
         .arg(std::env::current_exe().unwrap())
         .arg(socket)
         .arg(mode)
         .uid(65534)
-        .gid(65534)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "ACTIVE", "the hostile peer did not start");
-    child
+        .gid(65534);
+    start(&mut cmd, "ACTIVE")
 }
 
 /// A well-behaved client's `n` decisions, reconnecting every 100: the p99 of

@@ -95,14 +95,13 @@ struct Thread<S> {
 impl<S> Thread<S> {
     fn run(&mut self, mut admit: impl FnMut(u32) -> Option<S>) {
         let mut backoff = Duration::from_millis(10);
-        let mut permit = None;
         loop {
-            if permit.is_none() {
-                match self.runtime.block_on(self.permits.clone().acquire_owned()) {
-                    Ok(p) => permit = Some(p),
-                    Err(_) => return,
-                }
-            }
+            // A permit before taking anything off the backlog (one that
+            // ends up unused, because every connection was refused, is
+            // given back at the end of the turn).
+            let Ok(permit) = self.runtime.block_on(self.permits.clone().acquire_owned()) else {
+                return;
+            };
             let mut fds = [
                 PollFd::new(&self.listener, PollFlags::IN),
                 PollFd::new(&self.wake, PollFlags::IN),
@@ -140,15 +139,12 @@ impl<S> Thread<S> {
                     refused += 1;
                     continue;
                 };
-                let Some(p) = permit.take() else {
-                    break;
-                };
                 let accepted = Accepted {
                     stream,
                     uid,
                     gid: cred.gid.as_raw(),
                     slot,
-                    permit: p,
+                    permit,
                 };
                 if self.tx.blocking_send(accepted).is_err() {
                     return;
