@@ -1,6 +1,6 @@
 //! Starting the daemon: configuration to a running server, and an orderly stop.
 
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -58,6 +58,11 @@ pub async fn run(
         .recursive(true)
         .mode(0o700)
         .create(&config.state_dir)
+        .and_then(|()| {
+            // Also when it already existed, or the umask was loose: the
+            // folder holds the key hashes and the pepper.
+            std::fs::set_permissions(&config.state_dir, std::fs::Permissions::from_mode(0o700))
+        })
         .map_err(|source| StartError::StateDir {
             path: config.state_dir.display().to_string(),
             cause: source,
@@ -126,6 +131,16 @@ pub async fn run(
         config,
     });
     crate::log_info!("ready on `{socket_shown}`: {}", daemon.status_line());
+    for u in daemon.authz.snapshot().users.values() {
+        if u.name.eq_ignore_ascii_case(crate::store::ROOT_NAME) {
+            crate::log_warn!(
+                "sub-user `{}` (uin {}) predates the reservation of that name for the root account; it keeps working, but rename it (`camctl user update {} --new-name ...`)",
+                u.name,
+                u.uin,
+                u.name
+            );
+        }
+    }
     systemd::ready(&daemon.status_line());
     let watchdog =
         systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(daemon.clone(), every)));

@@ -61,6 +61,11 @@ pub struct Config {
     /// Largest frame or JSON line, in bytes.
     #[serde(default = "default_max_frame")]
     pub max_frame_bytes: usize,
+    /// Most decisions one `Batch` request may carry; a larger batch is
+    /// refused whole (`LimitExceeded.BatchSize`). Bounds the reply a
+    /// connection can have pending.
+    #[serde(default = "default_max_batch_items")]
+    pub max_batch_items: usize,
     /// Host of the console login link.
     #[serde(default = "default_console_host")]
     pub console_host: String,
@@ -95,6 +100,9 @@ fn default_idle() -> u64 {
 }
 fn default_max_frame() -> usize {
     1 << 20
+}
+fn default_max_batch_items() -> usize {
+    4096
 }
 fn default_console_host() -> String {
     "console.tencentcloud.com".into()
@@ -153,9 +161,13 @@ impl Config {
                 "`owner_uin` must be a positive uin".into(),
             ));
         }
-        if self.max_connections == 0 || self.max_frame_bytes < 64 || self.idle_timeout_secs == 0 {
+        if self.max_connections == 0
+            || self.max_frame_bytes < 64
+            || self.idle_timeout_secs == 0
+            || self.max_batch_items == 0
+        {
             return Err(ConfigError::Value(
-                "`max_connections` and `idle_timeout_secs` must be positive and `max_frame_bytes` at least 64".into(),
+                "`max_connections`, `idle_timeout_secs` and `max_batch_items` must be positive and `max_frame_bytes` at least 64".into(),
             ));
         }
         if self.listen_backlog == 0 || self.listen_backlog > 65535 {

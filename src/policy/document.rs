@@ -324,7 +324,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
     if ck.errors.len() != before {
         return None;
     }
-    Some(Statement {
+    let st = Statement {
         index: i,
         effect: effect?,
         any_resource: resources.contains(&ResourcePattern::Any),
@@ -332,7 +332,9 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
         actions,
         resources,
         conditions,
-    })
+    };
+    super::escalation::check(&st, &path, node.offset, ck);
+    Some(st)
 }
 
 /// A string or a non-empty array of strings, with each item's path and offset.

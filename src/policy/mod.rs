@@ -9,6 +9,7 @@ mod condition;
 mod decision;
 mod document;
 mod error;
+mod escalation;
 pub mod json;
 mod pattern;
 pub mod preset;

@@ -20,6 +20,7 @@ use crate::store::{
 use std::sync::atomic::Ordering;
 
 use super::daemon::Daemon;
+use super::effects::{Effect, KeyOwner, Resources};
 use super::handler::wire;
 use super::peer::Peer;
 
@@ -166,10 +167,6 @@ impl Daemon {
         }
     }
 
-    fn res(&self, kind: &str, name: &str) -> String {
-        format!("qcs::cam::uin/{}:{kind}/{name}", self.config.owner_uin)
-    }
-
     fn login_link(&self, name: &str) -> String {
         format!(
             "https://{}/login/subAccount/{}?type=subAccount&username={name}",
@@ -200,17 +197,50 @@ impl Daemon {
         ))
     }
 
-    /// The name a key's owner goes by in a resource (`root` for the root account).
-    fn key_owner_name(&self, secret_id: &str) -> String {
+    /// Who owns access key `secret_id`, as the published snapshot says (a
+    /// key never changes owner).
+    fn key_owner(&self, secret_id: &str) -> KeyOwner {
         let snap = self.authz.snapshot();
         match snap.keys.get(secret_id).map(|k| k.owner) {
-            Some(o) if o == snap.owner_uin => "root".into(),
+            Some(o) if o == snap.owner_uin => KeyOwner::Root,
             Some(o) => snap
                 .users
                 .get(&o)
-                .map_or_else(|| o.to_string(), |u| u.name.to_string()),
-            None => "unknown".into(),
+                .map_or(KeyOwner::Unknown, |u| KeyOwner::User(u.name.to_string())),
+            None => KeyOwner::Unknown,
         }
+    }
+
+    /// Checks that the caller may have every effect; the root account's keys
+    /// are the operator's alone, whatever a delegated key's policies say.
+    fn permit_all(
+        &self,
+        peer: Peer,
+        auth: Option<&KeyAuth>,
+        effects: &[Effect],
+        res: &Resources,
+    ) -> Result<(), WireError> {
+        for e in effects {
+            let pair;
+            let ctx: &[(&str, &str)] = match &e.policy {
+                Some(p) => {
+                    pair = [("cam:policy_name", p.as_str())];
+                    &pair
+                }
+                None => &[],
+            };
+            self.permit(peer, auth, e.action, &e.resource, ctx)?;
+        }
+        if !peer.operator && res.touches_root(effects) {
+            return Err(wire(
+                "AuthFailure.UnauthorizedOperation",
+                format!(
+                    "only the operator may manage the root account's access keys; peer uid {} acts with a delegated key",
+                    peer.uid
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Runs an admin operation after checking the caller may.
@@ -232,101 +262,27 @@ impl Daemon {
             }
             return self.audit_page(since, limit).await;
         }
-        let (action, resource, policy_ctx): (&str, String, Option<String>) = match &body {
-            Body::AddUser(a) => ("cam:AddUser", self.res("user", &a.name), None),
-            Body::GetUser(n) => ("cam:GetUser", self.res("user", n), None),
-            Body::ListUsers | Body::Status => ("cam:ListUsers", "*".into(), None),
-            Body::UpdateUser(u) => ("cam:UpdateUser", self.res("user", &u.name), None),
-            Body::DeleteUser { name, .. } => ("cam:DeleteUser", self.res("user", name), None),
-            Body::CreateGroup { name, .. } => ("cam:CreateGroup", self.res("group", name), None),
-            Body::DeleteGroup(g) => ("cam:DeleteGroup", self.res("group", g), None),
-            Body::ListGroups => ("cam:ListGroups", "*".into(), None),
-            Body::AddUserToGroup { group, .. } => {
-                ("cam:AddUserToGroup", self.res("group", group), None)
-            }
-            Body::RemoveUserFromGroup { group, .. } => {
-                ("cam:RemoveUserFromGroup", self.res("group", group), None)
-            }
-            Body::ListUsersForGroup(g) => ("cam:ListUsersForGroup", self.res("group", g), None),
-            Body::ListGroupsForUser(u) => ("cam:ListGroupsForUser", self.res("user", u), None),
-            Body::ListPolicies => ("cam:ListPolicies", "*".into(), None),
-            Body::GetPolicy(p) => ("cam:GetPolicy", self.res("policy", p), None),
-            Body::AttachUserPolicy { user, policy } => (
-                "cam:AttachUserPolicy",
-                self.res("user", user),
-                Some(policy.clone()),
-            ),
-            Body::DetachUserPolicy { user, policy } => (
-                "cam:DetachUserPolicy",
-                self.res("user", user),
-                Some(policy.clone()),
-            ),
-            Body::AttachGroupPolicy { group, policy } => (
-                "cam:AttachGroupPolicy",
-                self.res("group", group),
-                Some(policy.clone()),
-            ),
-            Body::DetachGroupPolicy { group, policy } => (
-                "cam:DetachGroupPolicy",
-                self.res("group", group),
-                Some(policy.clone()),
-            ),
-            Body::ListAttachedUserPolicies { user, all: false } => {
-                ("cam:ListAttachedUserPolicies", self.res("user", user), None)
-            }
-            Body::ListAttachedUserPolicies { user, all: true } => (
-                "cam:ListAttachedUserAllPolicies",
-                self.res("user", user),
-                None,
-            ),
-            Body::ListAttachedGroupPolicies(g) => {
-                ("cam:ListAttachedGroupPolicies", self.res("group", g), None)
-            }
-            Body::ListEntitiesForPolicy(p) => {
-                ("cam:ListEntitiesForPolicy", self.res("policy", p), None)
-            }
-            Body::CreateAccessKey(u) => (
-                "cam:CreateAccessKey",
-                self.res("user", u.as_deref().unwrap_or("root")),
-                None,
-            ),
-            Body::ListAccessKeys(u) => (
-                "cam:ListAccessKeys",
-                self.res("user", u.as_deref().unwrap_or("root")),
-                None,
-            ),
-            Body::UpdateAccessKey { secret_id, .. } => (
-                "cam:UpdateAccessKey",
-                self.res("user", &self.key_owner_name(secret_id)),
-                None,
-            ),
-            Body::DeleteAccessKey(id) => (
-                "cam:DeleteAccessKey",
-                self.res("user", &self.key_owner_name(id)),
-                None,
-            ),
-            Body::ReloadPolicies => ("cam:ReloadPolicies", "*".into(), None),
-            Body::PolicyStatus => ("cam:ListPolicies", "*".into(), None),
-            Body::Ping | Body::Authorize(_) | Body::Batch(_) | Body::Audit { .. } => {
-                return Err(wire("InternalError.Dispatch", "not an admin operation"));
-            }
+        let res = Resources {
+            owner_uin: self.config.owner_uin,
         };
-        let ctx_pair;
-        let ctx: &[(&str, &str)] = match &policy_ctx {
-            Some(p) => {
-                ctx_pair = [("cam:policy_name", p.as_str())];
-                &ctx_pair
-            }
-            None => &[],
+        let Some(effects) = res.effects(&body, |id| self.key_owner(id)) else {
+            return Err(wire("InternalError.Dispatch", "not an admin operation"));
+        };
+        let Some(first) = effects.first() else {
+            return Err(wire(
+                "InternalError.Dispatch",
+                "an operation without effects",
+            ));
         };
         let note = AuditNote {
             actor: actor(peer, auth),
-            action: action.to_string(),
-            target: resource.clone(),
+            action: first.action.to_string(),
+            target: first.resource.clone(),
             outcome: None,
         };
-        if let Err(e) = self.permit(peer, auth, action, &resource, ctx) {
-            if is_write(action) {
+        // Every effect is checked before anything runs: all or nothing.
+        if let Err(e) = self.permit_all(peer, auth, &effects, &res) {
+            if is_write(first.action) {
                 self.audit_only(AuditNote {
                     outcome: Some(e.code.clone()),
                     ..note
@@ -572,7 +528,7 @@ impl Daemon {
             ),
             (None, false) => None,
         };
-        store::check_name(&a.name).map_err(admin_error)?;
+        store::check_user_name(&a.name).map_err(admin_error)?;
         let hash = match &password {
             Some(p) => Some(self.hash_password(p).await?),
             None => None,

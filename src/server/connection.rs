@@ -77,11 +77,9 @@ pub async fn serve(
         Ok(v) => v,
         Err(e) => return End::Dropped(e.to_string()),
     };
-    if writer
-        .write_all(&encode_hello(PROTOCOL_VERSION))
+    if send(&mut writer, &encode_hello(PROTOCOL_VERSION), true, idle)
         .await
         .is_err()
-        || writer.flush().await.is_err()
     {
         return End::Dropped("cannot answer the hello".into());
     }
@@ -108,8 +106,7 @@ pub async fn serve(
             Ok(l) => l,
             Err(e) => {
                 if let Ok(f) = encode_response(&malformed(&e)) {
-                    let _ = writer.write_all(&f).await;
-                    let _ = writer.flush().await;
+                    let _ = send(&mut writer, &f, true, idle).await;
                 }
                 return End::Dropped(e.to_string());
             }
@@ -119,7 +116,9 @@ pub async fn serve(
             Ok(Ok(_)) => {}
             _ => return End::Dropped("truncated frame".into()),
         }
-        let response = match decode_request(&body) {
+        let request = decode_request(&body);
+        shrink(&mut body);
+        let response = match request {
             Ok(req) => daemon.handle(peer, req).await,
             Err(e) => malformed(&e),
         };
@@ -130,12 +129,46 @@ pub async fn serve(
                 Err(_) => return End::Dropped("cannot encode a response".into()),
             },
         };
-        if writer.write_all(&frame).await.is_err() {
-            return End::Dropped("write failed".into());
+        drop(response);
+        if let Err(end) = send(&mut writer, &frame, reader.buffer().is_empty(), idle).await {
+            return end;
         }
-        if reader.buffer().is_empty() && writer.flush().await.is_err() {
-            return End::Dropped("write failed".into());
+    }
+}
+
+/// A request buffer larger than this is released after each request, so an
+/// idle or blocked connection holds no large frame.
+const KEPT_BUFFER: usize = 64 * 1024;
+
+fn shrink(buf: &mut Vec<u8>) {
+    if buf.capacity() > KEPT_BUFFER {
+        *buf = Vec::new();
+    }
+}
+
+/// Writes one reply, flushing when no more requests are buffered. Nothing
+/// is read while a reply waits, so a connection has at most one reply (its
+/// size bounded by `max_frame_bytes` and `max_batch_items`) plus the write
+/// buffer pending; a peer that stops reading is closed after `idle`.
+async fn send(
+    writer: &mut BufWriter<tokio::net::unix::OwnedWriteHalf>,
+    bytes: &[u8],
+    flush: bool,
+    idle: Duration,
+) -> Result<(), End> {
+    let write = async {
+        writer.write_all(bytes).await?;
+        if flush {
+            writer.flush().await?;
         }
+        Ok::<(), std::io::Error>(())
+    };
+    match tokio::time::timeout(idle, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(End::Dropped(format!("write failed: {e}"))),
+        Err(_) => Err(End::Dropped(
+            "the peer did not read its replies within the idle timeout".into(),
+        )),
     }
 }
 
@@ -160,12 +193,8 @@ async fn json_loop(
             Ok(Ok(true)) => {}
             Ok(Ok(false)) => return End::Done,
             Ok(Err(e)) => {
-                let _ = writer
-                    .write_all(&json_response(&malformed(&FrameError::Malformed(
-                        e.clone(),
-                    ))))
-                    .await;
-                let _ = writer.flush().await;
+                let text = json_response(&malformed(&FrameError::Malformed(e.clone())));
+                let _ = send(&mut writer, &text, true, idle).await;
                 return End::Dropped(e);
             }
             Err(_) => return End::Dropped("idle timeout".into()),
@@ -173,15 +202,16 @@ async fn json_loop(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let response = match json_request(&line) {
+        let request = json_request(&line);
+        shrink(&mut line);
+        let response = match request {
             Ok(req) => daemon.handle(peer, req).await,
             Err(e) => malformed(&e),
         };
-        if writer.write_all(&json_response(&response)).await.is_err() {
-            return End::Dropped("write failed".into());
-        }
-        if reader.buffer().is_empty() && writer.flush().await.is_err() {
-            return End::Dropped("write failed".into());
+        let text = json_response(&response);
+        drop(response);
+        if let Err(end) = send(&mut writer, &text, reader.buffer().is_empty(), idle).await {
+            return end;
         }
     }
 }

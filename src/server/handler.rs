@@ -48,6 +48,14 @@ impl Daemon {
         let result = match req.body {
             Body::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
             Body::Authorize(a) => self.decide(peer, &a).map(Reply::Decision),
+            Body::Batch(items) if items.len() > self.config.max_batch_items => Err(wire(
+                "LimitExceeded.BatchSize",
+                format!(
+                    "a batch of {} decisions exceeds the limit of {} (max_batch_items)",
+                    items.len(),
+                    self.config.max_batch_items
+                ),
+            )),
             Body::Batch(items) => Ok(Reply::Decisions(
                 items.iter().map(|a| self.decide(peer, a)).collect(),
             )),

@@ -6,6 +6,7 @@ mod acceptor;
 mod admin;
 mod connection;
 mod daemon;
+mod effects;
 mod handler;
 mod listener;
 mod peer;

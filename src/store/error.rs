@@ -39,7 +39,10 @@ pub enum AdminError {
     /// A group with this name exists.
     #[error("group name `{0}` is in use")]
     GroupNameInUse(String),
-    /// The name breaks the naming rule.
+    /// A sub-user may not take the root account's name.
+    #[error("user name `{0}` is reserved for the root account")]
+    NameReserved(String),
+    /// A name with characters outside the allowed set, or of a bad length.
     #[error("name `{0}` is invalid: use 1-64 characters of `A-Za-z0-9+=,.@_-`")]
     NameIllegal(String),
     /// A text field is too long.
@@ -92,6 +95,7 @@ impl AdminError {
             Self::SubUserNameInUse(_) => "InvalidParameter.SubUserNameInUse",
             Self::GroupNameInUse(_) => "InvalidParameter.GroupNameInUse",
             Self::NameIllegal(_) => "InvalidParameter.NameIllegal",
+            Self::NameReserved(_) => "InvalidParameter.SubUserNameInUse",
             Self::TooLong { .. } => "InvalidParameter.ParamTooLong",
             Self::SubUserFull(_) => "LimitExceeded.SubUserFull",
             Self::GroupFull(_) => "LimitExceeded.GroupFull",

@@ -22,7 +22,7 @@ pub use audit::{AuditEntry, AuditNote, AuditRetention};
 pub use command::{Command, NewKey, NewUser, Owner, Query, Reply, UserUpdate};
 pub use error::{AdminError, OpenError};
 pub use limits::Limits;
-pub use ops::{FIRST_UIN, check_name};
+pub use ops::{FIRST_UIN, ROOT_NAME, check_name, check_user_name};
 pub use records::{Attachment, Group, Key, KeyStatus, User};
 pub use state::{Changes, State};
 pub use tables::SCHEMA_VERSION;
@@ -58,6 +58,23 @@ pub struct BatchOutcome {
     pub reloaded: bool,
 }
 
+/// Creates the database file readable by its owner alone (0600, whatever
+/// the umask), or narrows an existing one to that: it holds key and password
+/// hashes.
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    drop(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0))
+            .open(path)?,
+    );
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
 impl Store {
     /// Opens (or creates) the database, checks or migrates its schema, and loads the state.
     pub fn open(path: &Path, limits: Limits, owner_uin: u64) -> Result<Self, OpenError> {
@@ -65,6 +82,7 @@ impl Store {
             path: path.to_path_buf(),
             cause: Box::new(e),
         };
+        restrict_to_owner(path).map_err(|e| dberr(redb::Error::Io(e)))?;
         let db = Database::create(path).map_err(|e| dberr(e.into()))?;
         migrate::check_and_migrate(&db, path)?;
         let state = State::load(&db, path)?;

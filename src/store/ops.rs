@@ -40,6 +40,19 @@ pub fn check_name(name: &str) -> Result<(), AdminError> {
     }
 }
 
+/// The name the root account goes by: no sub-user may take it (in any
+/// case), so nothing shown or matched by name can mean both.
+pub const ROOT_NAME: &str = "root";
+
+/// A sub-user's name: a valid name that is not the root account's.
+pub fn check_user_name(name: &str) -> Result<(), AdminError> {
+    check_name(name)?;
+    if name.eq_ignore_ascii_case(ROOT_NAME) {
+        return Err(AdminError::NameReserved(name.to_string()));
+    }
+    Ok(())
+}
+
 fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), AdminError> {
     if value.chars().count() > max {
         Err(AdminError::TooLong { field, max })
@@ -292,7 +305,7 @@ impl State {
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<Reply, AdminError> {
-        check_name(&nu.name)?;
+        check_user_name(&nu.name)?;
         check_len("remark", &nu.remark, MAX_REMARK)?;
         check_len("email", &nu.email, MAX_EMAIL)?;
         check_len("phone", &nu.phone, MAX_PHONE)?;
@@ -365,8 +378,8 @@ impl State {
         changes: &mut Changes,
     ) -> Result<Reply, AdminError> {
         let uin = self.uin_of(name)?;
-        if let Some(n) = &upd.new_name {
-            check_name(n)?;
+        if let Some(n) = upd.new_name.as_ref().filter(|n| *n != name) {
+            check_user_name(n)?;
             if n != name && self.names.contains_key(n) {
                 return Err(AdminError::SubUserNameInUse(n.clone()));
             }

@@ -110,9 +110,8 @@ enum UserCommand {
         /// Allow console login (a password is generated unless given).
         #[arg(long)]
         console_login: bool,
-        /// The console password (8-32 characters, upper, lower, digit, symbol).
-        #[arg(long, requires = "console_login")]
-        password: Option<String>,
+        #[command(flatten)]
+        password: PasswordArgs,
         /// Must change the password at first login.
         #[arg(long)]
         need_reset_password: bool,
@@ -152,9 +151,8 @@ enum UserCommand {
         /// Console login on or off.
         #[arg(long)]
         console_login: Option<bool>,
-        /// A new console password.
-        #[arg(long)]
-        password: Option<String>,
+        #[command(flatten)]
+        password: PasswordArgs,
         /// Must change the password at next login.
         #[arg(long)]
         need_reset_password: Option<bool>,
@@ -173,6 +171,22 @@ enum UserCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// A chosen console password: never an argument (any local user can read
+/// a command line), only stdin or the environment.
+#[derive(Args)]
+struct PasswordArgs {
+    /// Read the console password (8-32 characters: upper, lower, digit,
+    /// symbol) from the first line of stdin.
+    #[arg(long, conflicts_with = "password_env")]
+    password_stdin: bool,
+    /// Take the console password from $CAMD_PASSWORD.
+    #[arg(long)]
+    password_env: bool,
+    /// Refused: a password on the command line is readable by any local user.
+    #[arg(long, hide = true, value_name = "PASSWORD")]
+    password: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -17,8 +17,8 @@ use camd::protocol::{
 };
 
 use super::{
-    AskArgs, Command, EXIT_DENY, EXIT_ERROR, EXIT_OK, GroupCommand, KeyCommand, PolicyCommand,
-    Target, UserCommand, parse_context,
+    AskArgs, Command, EXIT_DENY, EXIT_ERROR, EXIT_OK, GroupCommand, KeyCommand, PasswordArgs,
+    PolicyCommand, Target, UserCommand, parse_context,
 };
 
 /// Where the systemd units put camd's socket.
@@ -181,8 +181,87 @@ fn credentials_text(c: &Credentials) -> String {
     s
 }
 
-/// The console's CSV file: mode 0600, never overwriting.
-fn write_csv(path: &Path, c: &Credentials) -> Result<()> {
+/// The chosen password, from stdin or $CAMD_PASSWORD, never from an argument.
+fn chosen_password(p: &PasswordArgs) -> Result<Option<String>> {
+    if p.password.is_some() {
+        bail!(
+            "InvalidParameter: --password would put the password on the command line, where any local user can read it; use --password-stdin, or --password-env with CAMD_PASSWORD"
+        );
+    }
+    if p.password_env {
+        return std::env::var("CAMD_PASSWORD").map(Some).map_err(|_| {
+            anyhow!("InvalidParameter: --password-env needs the password in CAMD_PASSWORD")
+        });
+    }
+    if p.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
+        let pw = line.trim_end_matches(['\n', '\r']).to_string();
+        if pw.is_empty() {
+            bail!("InvalidParameter: --password-stdin read no password");
+        }
+        return Ok(Some(pw));
+    }
+    Ok(None)
+}
+
+/// The console's CSV file, opened before anything is created: mode 0600,
+/// never overwriting, never through a symbolic link. Removed again if the
+/// user cannot be created.
+struct CsvFile {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl CsvFile {
+    fn create(path: &Path) -> Result<Self> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(nofollow())
+            .open(path)
+            .with_context(|| {
+                format!(
+                    "InvalidParameter: cannot create credentials file `{}` (it must not exist, nor be a link, and its folder must exist)",
+                    path.display()
+                )
+            })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    fn write(mut self, c: &Credentials) -> Result<()> {
+        let Some(mut f) = self.file.take() else {
+            bail!("the credentials file was already written");
+        };
+        write_csv(&mut f, c)?;
+        // Written: keep it.
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for CsvFile {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// `O_NOFOLLOW`: `create_new` already refuses an existing link; this also
+/// says so where the platform would otherwise follow one.
+fn nofollow() -> i32 {
+    i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0)
+}
+
+/// The console's CSV layout.
+fn write_csv(f: &mut std::fs::File, c: &Credentials) -> Result<()> {
     let field = |v: &Option<String>| v.clone().unwrap_or_default().replace('"', "\"\"");
     let text = format!(
         "LoginLink,Username,Password,SecretId,SecretKey\n\"{}\",\"{}\",\"{}\",\"{}\",\"{}\"\n",
@@ -192,17 +271,6 @@ fn write_csv(path: &Path, c: &Credentials) -> Result<()> {
         field(&c.secret_id),
         field(&c.secret_key)
     );
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| {
-            format!(
-                "InvalidParameter: cannot create credentials file `{}` (it must not exist)",
-                path.display()
-            )
-        })?;
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     Ok(())
@@ -227,14 +295,14 @@ fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
             phone,
             credentials_csv,
         } => {
-            if let Some(p) = &credentials_csv {
-                if p.exists() {
-                    bail!(
-                        "InvalidParameter: credentials file `{}` already exists; refusing to overwrite",
-                        p.display()
-                    );
-                }
+            let password = chosen_password(&password)?;
+            if password.is_some() && !console_login {
+                bail!("InvalidParameter: a console password needs --console-login");
             }
+            let csv = credentials_csv
+                .as_deref()
+                .map(CsvFile::create)
+                .transpose()?;
             let body = Body::AddUser(AddUser {
                 name,
                 remark,
@@ -248,8 +316,8 @@ fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
             });
             match client.call(body).map_err(remote)? {
                 Reply::Credentials(cred) => {
-                    if let Some(p) = &credentials_csv {
-                        write_csv(p, &cred)?;
+                    if let Some(f) = csv {
+                        f.write(&cred)?;
                     }
                     out.print(credentials_json(&cred), || credentials_text(&cred));
                     Ok(EXIT_OK)
@@ -283,6 +351,7 @@ fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
             email,
             phone,
         } => {
+            let password = chosen_password(&password)?;
             let body = Body::UpdateUser(UpdateUser {
                 name,
                 new_name,
