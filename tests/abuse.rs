@@ -19,10 +19,10 @@ use serde_json::Value;
 
 use crate::daemon::{APP, Camd, effective_uid};
 
-const NOBODY: u32 = 65534;
+pub const NOBODY: u32 = 65534;
 
 /// This test binary, running `test` (an ignored child test) as uid 65534.
-fn hostile_child(test: &str, env: &[(&str, &str)], nofile: u32) -> Child {
+pub fn hostile_child(test: &str, env: &[(&str, &str)], nofile: u32) -> Child {
     let exe = std::env::current_exe().unwrap();
     // `ulimit -n` so the child may hold many sockets.
     let mut cmd = Command::new("sh");

@@ -76,7 +76,7 @@ impl Camd {
             .unwrap()
     }
 
-    fn wait_ready(&self) {
+    pub fn wait_ready(&self) {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
             if let Ok(mut c) = Client::connect(&self.socket) {

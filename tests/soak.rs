@@ -200,7 +200,7 @@ fn soak_client() {
     );
 }
 
-fn rss_kb(pid: u32) -> u64 {
+pub fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap()
         .lines()
@@ -209,7 +209,7 @@ fn rss_kb(pid: u32) -> u64 {
         .unwrap()
 }
 
-fn fds(pid: u32) -> usize {
+pub fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .count()
@@ -231,7 +231,7 @@ fn fd_targets(pid: u32) -> Vec<String> {
 
 /// The descriptor count once it has stopped moving: a camctl that just
 /// exited may still have its connection open in the daemon for a moment.
-fn settled_fds(pid: u32) -> usize {
+pub fn settled_fds(pid: u32) -> usize {
     let start = Instant::now();
     let (mut last, mut same) = (fds(pid), 0);
     while same < 5 && start.elapsed() < Duration::from_secs(5) {

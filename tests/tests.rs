@@ -13,6 +13,8 @@ mod cases;
 mod cli;
 mod daemon;
 mod e2e_crash;
+mod escalation;
+mod hardening;
 mod no_alloc;
 mod properties;
 mod reference;
