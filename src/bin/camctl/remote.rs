@@ -223,9 +223,16 @@ impl CsvFile {
             .mode(0o600)
             .custom_flags(nofollow())
             .open(path)
-            .with_context(|| {
-                format!(
-                    "InvalidParameter: cannot create credentials file `{}` (it must not exist, nor be a link, and its folder must exist)",
+            .map_err(|e| {
+                let why = match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => {
+                        "already exists (or is a link); refusing to overwrite".to_string()
+                    }
+                    std::io::ErrorKind::NotFound => "is in a folder that does not exist".into(),
+                    _ => format!("cannot be created: {e}"),
+                };
+                anyhow!(
+                    "InvalidParameter: credentials file `{}` {why}; nothing was created",
                     path.display()
                 )
             })?;
