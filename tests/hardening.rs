@@ -391,7 +391,7 @@ fn look_alike_resources_are_denied() {
         "qcs::im::uin/100000000001:sdkappid/1400000001:x",
         "qcs::im::uin/100000000001:sdkappid/14000000010",
         "qcs::im::uin/100000000001:sdkappid/1400000001\0",
-        "qcs::im::uin/100000000001:sdkappid/\01400000001",
+        "qcs::im::uin/100000000001:sdkappid/\u{0}1400000001",
         "qcs::im::uin/100000000001:sdk\u{430}ppid/1400000001",
         "qcs::im::uin/100000000001:sdkappid/\u{ff11}400000001",
         "qcs::im::uin/100000000001:sdkappid/1400000001\u{200b}",
