@@ -124,7 +124,7 @@ pub async fn reload_once(daemon: &Daemon) -> Report {
             errors: vec![LoadError {
                 path: daemon.config.policy_dir.clone(),
                 problems: vec![crate::catalog::Problem {
-                    code: "InternalError.Reload".into(),
+                    code: crate::code::Code::Reload,
                     json_path: String::new(),
                     line: 0,
                     column: 0,

@@ -1,6 +1,7 @@
 //! The local policy simulator: evaluates one request against preset names and
 //! policy files, with no daemon (what `camctl policy simulate` runs).
 
+use crate::code::Code;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -50,10 +51,10 @@ pub enum SimulateError {
     #[error(transparent)]
     PolicyFile(#[from] PolicyFileError),
     /// The request is malformed.
-    #[error("InvalidParameter: {0}")]
+    #[error("{code}: {0}", code = Code::InvalidParameter)]
     Request(RequestError),
     /// Neither a preset nor an existing file.
-    #[error("ResourceNotFound.PolicyNotExist: `{0}` is neither a preset policy nor a policy file")]
+    #[error("{code}: `{0}` is neither a preset policy nor a policy file", code = Code::PolicyIdNotFound)]
     UnknownPolicy(String),
 }
 

@@ -132,7 +132,7 @@ fn rules_limits_and_codes() {
         keys_per_user: 2,
     };
     let h = open(&dir, limits);
-    let code = |e: AdminError| e.code();
+    let code = |e: AdminError| e.code().as_str();
 
     h.add_user("alice", &["QcloudIMReadOnlyAccess"]);
     assert_eq!(

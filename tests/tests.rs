@@ -11,6 +11,7 @@ mod abuse;
 mod audit;
 mod cases;
 mod cli;
+mod codes;
 mod daemon;
 mod e2e_crash;
 mod escalation;

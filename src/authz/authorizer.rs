@@ -1,6 +1,7 @@
 //! Deciding: by user (for callers that authenticated the user themselves) or
 //! by access key (SecretId + SecretKey, verified in constant time).
 
+use crate::code::Code;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -37,11 +38,11 @@ pub enum AuthzError {
 
 impl AuthzError {
     /// The CAM error code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            AuthzError::UnknownUser(_) => "ResourceNotFound.UserNotExist",
-            AuthzError::Unauthenticated => "AuthFailure.InvalidAuthorization",
-            AuthzError::BadRequest(_) => "InvalidParameter",
+            AuthzError::UnknownUser(_) => Code::UserNotExist,
+            AuthzError::Unauthenticated => Code::InvalidAuthorization,
+            AuthzError::BadRequest(_) => Code::InvalidParameter,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! after the file; hidden files and editor leftovers are ignored. All files
 //! are checked before any is used.
 
+use crate::code::Code;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use super::set::{Catalog, PolicyMeta};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// The CAM error code.
-    pub code: String,
+    pub code: Code,
     /// The JSON path in the document (empty for the file as a whole).
     pub json_path: String,
     /// Line, from 1 (0 when not about a place in the text).
@@ -60,11 +61,11 @@ impl std::fmt::Display for LoadError {
     }
 }
 
-fn whole_file(path: &Path, code: &str, message: String) -> LoadError {
+fn whole_file(path: &Path, code: Code, message: String) -> LoadError {
     LoadError {
         path: path.to_path_buf(),
         problems: vec![Problem {
-            code: code.to_string(),
+            code,
             json_path: String::new(),
             line: 0,
             column: 0,
@@ -81,7 +82,7 @@ fn problems_of(path: &Path, e: PolicyFileError) -> LoadError {
                 .0
                 .into_iter()
                 .map(|e| Problem {
-                    code: e.code.as_str().to_string(),
+                    code: e.code,
                     json_path: e.path,
                     line: e.position.line,
                     column: e.position.column,
@@ -89,18 +90,14 @@ fn problems_of(path: &Path, e: PolicyFileError) -> LoadError {
                 })
                 .collect(),
         },
-        PolicyFileError::Name { .. } => {
-            whole_file(path, "InvalidParameter.PolicyNameError", e.to_string())
+        PolicyFileError::Name { .. } => whole_file(path, Code::PolicyNameError, e.to_string()),
+        PolicyFileError::TooLarge { .. } => {
+            whole_file(path, Code::PolicyDocumentLengthOverLimit, e.to_string())
         }
-        PolicyFileError::TooLarge { .. } => whole_file(
-            path,
-            "InvalidParameter.PolicyDocumentLengthOverLimit",
-            e.to_string(),
-        ),
         PolicyFileError::NotUtf8 { .. } => {
-            whole_file(path, "InvalidParameter.PolicyDocumentError", e.to_string())
+            whole_file(path, Code::PolicyDocumentError, e.to_string())
         }
-        PolicyFileError::Io { .. } => whole_file(path, "InternalError.Io", e.to_string()),
+        PolicyFileError::Io { .. } => whole_file(path, Code::Io, e.to_string()),
     }
 }
 
@@ -129,7 +126,7 @@ pub fn load_dir(
         Err(e) => {
             return Err(vec![whole_file(
                 dir,
-                "InternalError.Io",
+                Code::Io,
                 format!("cannot read policy folder: {e}"),
             )]);
         }
@@ -154,7 +151,7 @@ pub fn load_dir(
         if preset::canonical_name(&name).is_some() {
             errors.push(whole_file(
                 &path,
-                "InvalidParameter.PolicyNameInUse",
+                Code::PolicyNameInUse,
                 format!("`{name}` is a preset policy's name; a custom policy may not take it"),
             ));
             continue;

@@ -1,6 +1,7 @@
 //! Reading one custom policy file: the name comes from the file name, the
 //! document from its content.
 
+use crate::code::Code;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +26,8 @@ pub enum PolicyFileError {
     },
     /// The file name gives no valid policy name.
     #[error(
-        "InvalidParameter.PolicyNameError: file `{path}` gives policy name `{name}`; a name is 1-128 characters of `A-Za-z0-9+=,.@_-`"
+        "{code}: file `{path}` gives policy name `{name}`; a name is 1-128 characters of `A-Za-z0-9+=,.@_-`",
+        code = Code::PolicyNameError
     )]
     Name {
         /// The file.
@@ -35,7 +37,8 @@ pub enum PolicyFileError {
     },
     /// The file is too large to be a policy.
     #[error(
-        "InvalidParameter.PolicyDocumentLengthOverLimit: file `{path}` is {size} bytes; a policy document is at most 6144 characters"
+        "{code}: file `{path}` is {size} bytes; a policy document is at most 6144 characters",
+        code = Code::PolicyDocumentLengthOverLimit
     )]
     TooLarge {
         /// The file.
@@ -44,7 +47,7 @@ pub enum PolicyFileError {
         size: u64,
     },
     /// The file is not UTF-8.
-    #[error("InvalidParameter.PolicyDocumentError: file `{path}` is not UTF-8 text")]
+    #[error("{code}: file `{path}` is not UTF-8 text", code = Code::PolicyDocumentError)]
     NotUtf8 {
         /// The file.
         path: PathBuf,

@@ -1,6 +1,7 @@
 //! Generating SecretIds, SecretKeys and passwords from the system's CSPRNG
 //! without modulo bias, and the password rule.
 
+use crate::code::Code;
 use ring::rand::{SecureRandom, SystemRandom};
 use thiserror::Error;
 
@@ -10,11 +11,12 @@ use super::secret::Secret;
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CredentialError {
     /// The system random source failed.
-    #[error("InternalError.Random: the system random number generator failed")]
+    #[error("{code}: the system random number generator failed", code = Code::Random)]
     Random,
     /// A given password breaks the rule.
     #[error(
-        "InvalidParameter.PasswordViolatedRules: a password needs 8-32 characters with upper case, lower case, digits and symbols"
+        "{code}: a password needs 8-32 characters with upper case, lower case, digits and symbols",
+        code = Code::PasswordViolatedRules
     )]
     PasswordViolatedRules,
 }

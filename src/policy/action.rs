@@ -3,7 +3,7 @@
 
 use super::catalog::{self, ACTIONS};
 use super::document::Checker;
-use super::error::ErrorCode;
+use super::error::Code;
 use super::pattern::{Pattern, Vars};
 
 /// A compiled action pattern.
@@ -32,7 +32,7 @@ impl ActionPattern {
         }
         let Some((service, name)) = bare.split_once(':') else {
             ck.error(
-                ErrorCode::ActionError,
+                Code::ActionError,
                 path,
                 offset,
                 format!("action `{text}` is not of the form `service:ApiName`"),
@@ -46,7 +46,7 @@ impl ActionPattern {
         };
         if !ok_chars(service) || !ok_chars(name) {
             ck.error(
-                ErrorCode::ActionError,
+                Code::ActionError,
                 path,
                 offset,
                 format!("action `{text}` is not of the form `service:ApiName` (letters, digits, `_`, `-` and `*`)"),
@@ -61,7 +61,7 @@ impl ActionPattern {
             .collect();
         if !service_pat.has_wildcard() && known_services.is_empty() {
             ck.error(
-                ErrorCode::ActionServiceNotExist,
+                Code::ActionServiceNotExist,
                 path,
                 offset,
                 format!("action `{text}` names service `{service}`, which camd does not know (known: `{}`)", catalog::SERVICES.join("`, `")),
@@ -78,7 +78,7 @@ impl ActionPattern {
         if !matches_any {
             if !service_pat.has_wildcard() && !name.contains('*') {
                 ck.error(
-                    ErrorCode::ActionNotExist,
+                    Code::ActionNotExist,
                     path,
                     offset,
                     format!("action `{text}` is not a catalogued `{service}` action"),

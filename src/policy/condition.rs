@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::cidr::Cidr;
 use super::document::Checker;
-use super::error::ErrorCode;
+use super::error::Code;
 use super::json::{Node, Value};
 use super::pattern::{Digits, Pattern, Vars};
 use super::request::Request;
@@ -211,7 +211,7 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
     let mut clauses = Vec::new();
     let Value::Object(ops) = &node.value else {
         ck.error(
-            ErrorCode::ConditionError,
+            Code::ConditionError,
             path,
             node.offset,
             format!("`condition` must be an object, not {}", node.value.kind()),
@@ -220,7 +220,7 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
     };
     if ops.is_empty() {
         ck.error(
-            ErrorCode::ConditionError,
+            Code::ConditionError,
             path,
             node.offset,
             "`condition` is empty".into(),
@@ -242,7 +242,7 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
         };
         let Some((base, negate)) = base_operator(base_name) else {
             ck.error(
-                ErrorCode::ConditionTypeError,
+                Code::ConditionTypeError,
                 &op_path,
                 op_key.offset,
                 format!("unknown condition operator `{op_name}`"),
@@ -251,7 +251,7 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
         };
         if matches!(base, Base::Null) && (if_exist || qualifier != Qualifier::None) {
             ck.error(
-                ErrorCode::ConditionTypeError,
+                Code::ConditionTypeError,
                 &op_path,
                 op_key.offset,
                 format!("`null_equal` takes neither `_if_exist` nor a qualifier, in `{op_name}`"),
@@ -260,7 +260,7 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
         }
         let Value::Object(keys) = &op_node.value else {
             ck.error(
-                ErrorCode::ConditionError,
+                Code::ConditionError,
                 &op_path,
                 op_node.offset,
                 format!(
@@ -272,7 +272,7 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
         };
         if keys.is_empty() {
             ck.error(
-                ErrorCode::ConditionError,
+                Code::ConditionError,
                 &op_path,
                 op_node.offset,
                 format!("operator `{op_name}` names no key"),
@@ -282,7 +282,7 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
             let key_path = format!("{op_path}.{}", key.name);
             if !key_ok(&key.name) {
                 ck.error(
-                    ErrorCode::ConditionError,
+                    Code::ConditionError,
                     &key_path,
                     key.offset,
                     format!("condition key `{}` is not a known `qcs:` key nor of the form `service:key`", key.name),
@@ -292,7 +292,7 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
             let items: Vec<(String, &Node)> = match &vnode.value {
                 Value::Array(items) if items.is_empty() => {
                     ck.error(
-                        ErrorCode::ConditionContentError,
+                        Code::ConditionContentError,
                         &key_path,
                         vnode.offset,
                         format!("condition key `{}` has no values", key.name),
@@ -346,7 +346,7 @@ fn typed_values(base: &Base, items: &[(String, &Node)], ck: &mut Checker<'_>) ->
         let shown = scalar_text(&node.value)
             .map_or_else(|| node.value.kind().to_string(), |t| format!("`{t}`"));
         ck.error(
-            ErrorCode::ConditionContentError,
+            Code::ConditionContentError,
             path,
             node.offset,
             format!("condition value {shown} is not {want}"),

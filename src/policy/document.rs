@@ -3,7 +3,7 @@
 
 use super::action::{ActionBits, ActionPattern};
 use super::condition::{self, Clause};
-use super::error::{ErrorCode, PolicyError, PolicyErrors, PolicyWarning, Position};
+use super::error::{Code, PolicyError, PolicyErrors, PolicyWarning, Position};
 use super::json::{self, Node, Value};
 use super::resource::ResourcePattern;
 
@@ -64,7 +64,7 @@ pub(crate) struct Checker<'t> {
 }
 
 impl Checker<'_> {
-    pub(crate) fn error(&mut self, code: ErrorCode, path: &str, offset: usize, message: String) {
+    pub(crate) fn error(&mut self, code: Code, path: &str, offset: usize, message: String) {
         self.errors.push(PolicyError {
             code,
             path: path.to_string(),
@@ -102,7 +102,7 @@ impl Policy {
         let chars = text.chars().count();
         if chars > MAX_DOCUMENT_CHARS {
             ck.error(
-                ErrorCode::PolicyDocumentLengthOverLimit,
+                Code::PolicyDocumentLengthOverLimit,
                 "",
                 0,
                 format!("document is {chars} characters long; the limit is {MAX_DOCUMENT_CHARS}"),
@@ -113,7 +113,7 @@ impl Policy {
             Ok(root) => root,
             Err(e) => {
                 ck.error(
-                    ErrorCode::PolicyDocumentError,
+                    Code::PolicyDocumentError,
                     "",
                     e.offset,
                     format!("document is not valid JSON: {}", e.message),
@@ -141,7 +141,7 @@ impl Policy {
 fn document(root: &Node, ck: &mut Checker<'_>) -> Vec<Statement> {
     let Value::Object(members) = &root.value else {
         ck.error(
-            ErrorCode::PolicyDocumentError,
+            Code::PolicyDocumentError,
             "",
             root.offset,
             format!("document must be a JSON object, not {}", root.value.kind()),
@@ -155,7 +155,7 @@ fn document(root: &Node, ck: &mut Checker<'_>) -> Vec<Statement> {
             "version" => version = Some(node),
             "statement" => statement = Some(node),
             other => ck.error(
-                ErrorCode::PolicyDocumentError,
+                Code::PolicyDocumentError,
                 other,
                 key.offset,
                 unknown_key(other, "document", &["version", "statement"]),
@@ -164,14 +164,14 @@ fn document(root: &Node, ck: &mut Checker<'_>) -> Vec<Statement> {
     }
     match version {
         None => ck.error(
-            ErrorCode::VersionError,
+            Code::VersionError,
             "version",
             root.offset,
             "`version` is missing".into(),
         ),
         Some(n) if n.value == Value::String("2.0".into()) => {}
         Some(n) => ck.error(
-            ErrorCode::VersionError,
+            Code::VersionError,
             "version",
             n.offset,
             format!("`version` must be \"2.0\", not {}", shown(&n.value)),
@@ -179,7 +179,7 @@ fn document(root: &Node, ck: &mut Checker<'_>) -> Vec<Statement> {
     }
     let Some(st) = statement else {
         ck.error(
-            ErrorCode::StatementError,
+            Code::StatementError,
             "statement",
             root.offset,
             "`statement` is missing".into(),
@@ -188,7 +188,7 @@ fn document(root: &Node, ck: &mut Checker<'_>) -> Vec<Statement> {
     };
     let Value::Array(items) = &st.value else {
         ck.error(
-            ErrorCode::StatementError,
+            Code::StatementError,
             "statement",
             st.offset,
             format!("`statement` must be an array, not {}", st.value.kind()),
@@ -197,7 +197,7 @@ fn document(root: &Node, ck: &mut Checker<'_>) -> Vec<Statement> {
     };
     if items.is_empty() {
         ck.error(
-            ErrorCode::StatementError,
+            Code::StatementError,
             "statement",
             st.offset,
             "`statement` is empty".into(),
@@ -234,7 +234,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
     let path = format!("statement[{i}]");
     let Value::Object(members) = &node.value else {
         ck.error(
-            ErrorCode::StatementError,
+            Code::StatementError,
             &path,
             node.offset,
             format!("a statement must be an object, not {}", node.value.kind()),
@@ -250,13 +250,13 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
             "resource" => resource = Some(n),
             "condition" => cond = Some(n),
             "principal" => ck.error(
-                ErrorCode::StatementError,
+                Code::StatementError,
                 &format!("{path}.principal"),
                 key.offset,
                 "`principal` is not allowed in a user or group policy (it belongs in role trust and bucket policies)".into(),
             ),
             other => ck.error(
-                ErrorCode::StatementError,
+                Code::StatementError,
                 &format!("{path}.{other}"),
                 key.offset,
                 unknown_key(other, "statement", &["effect", "action", "resource", "condition"]),
@@ -266,7 +266,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
     let effect = match effect {
         None => {
             ck.error(
-                ErrorCode::EffectError,
+                Code::EffectError,
                 &format!("{path}.effect"),
                 node.offset,
                 "`effect` is missing".into(),
@@ -278,7 +278,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
             Value::String(s) if s == "deny" => Some(Effect::Deny),
             other => {
                 ck.error(
-                    ErrorCode::EffectError,
+                    Code::EffectError,
                     &format!("{path}.effect"),
                     n.offset,
                     format!(
@@ -294,7 +294,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
         action,
         &format!("{path}.action"),
         "action",
-        ErrorCode::ActionError,
+        Code::ActionError,
         node.offset,
         ck,
     )
@@ -305,7 +305,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
         resource,
         &format!("{path}.resource"),
         "resource",
-        ErrorCode::ResourceError,
+        Code::ResourceError,
         node.offset,
         ck,
     )
@@ -313,7 +313,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
     .filter_map(|(p, off, s)| match ResourcePattern::parse(&s) {
         Ok(r) => Some(r),
         Err(m) => {
-            ck.error(ErrorCode::ResourceError, &p, off, m);
+            ck.error(Code::ResourceError, &p, off, m);
             None
         }
     })
@@ -342,7 +342,7 @@ fn strings(
     node: Option<&Node>,
     path: &str,
     what: &str,
-    code: ErrorCode,
+    code: Code,
     parent_offset: usize,
     ck: &mut Checker<'_>,
 ) -> Vec<(String, usize, String)> {

@@ -2,63 +2,7 @@
 
 use std::fmt;
 
-/// The CAM error codes a policy document can fail with.
-///
-/// The names are those of the CAM API (`InvalidParameter.*`), so that an
-/// operator can search for them in CAM's documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    /// The document is not JSON, not an object, or has an unknown or duplicate key.
-    PolicyDocumentError,
-    /// `version` is missing or not `"2.0"`.
-    VersionError,
-    /// `statement` is missing or malformed, or a statement has an unknown key.
-    StatementError,
-    /// `effect` is missing or not `allow`/`deny`.
-    EffectError,
-    /// `action` is missing or malformed.
-    ActionError,
-    /// An action names no catalogued action of a known service.
-    ActionNotExist,
-    /// An action names a service camd does not know.
-    ActionServiceNotExist,
-    /// `resource` is missing or malformed.
-    ResourceError,
-    /// `condition` is malformed (not an object, empty, bad key).
-    ConditionError,
-    /// A condition operator or qualifier is unknown.
-    ConditionTypeError,
-    /// A condition value does not fit its operator.
-    ConditionContentError,
-    /// The document is longer than 6,144 characters.
-    PolicyDocumentLengthOverLimit,
-}
-
-impl ErrorCode {
-    /// The CAM error code as a string, e.g. `InvalidParameter.ActionError`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PolicyDocumentError => "InvalidParameter.PolicyDocumentError",
-            Self::VersionError => "InvalidParameter.VersionError",
-            Self::StatementError => "InvalidParameter.StatementError",
-            Self::EffectError => "InvalidParameter.EffectError",
-            Self::ActionError => "InvalidParameter.ActionError",
-            Self::ActionNotExist => "InvalidParameter.ActionNotExist",
-            Self::ActionServiceNotExist => "InvalidParameter.ActionServiceNotExist",
-            Self::ResourceError => "InvalidParameter.ResourceError",
-            Self::ConditionError => "InvalidParameter.ConditionError",
-            Self::ConditionTypeError => "InvalidParameter.ConditionTypeError",
-            Self::ConditionContentError => "InvalidParameter.ConditionContentError",
-            Self::PolicyDocumentLengthOverLimit => "InvalidParameter.PolicyDocumentLengthOverLimit",
-        }
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::code::Code;
 
 /// A line and column in the document text, both counted from 1 (columns in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -93,7 +37,7 @@ impl Position {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyError {
     /// The CAM error code.
-    pub code: ErrorCode,
+    pub code: Code,
     /// Where in the document, e.g. `statement[2].condition.ip_equal.qcs:ip[0]`;
     /// empty for the document as a whole.
     pub path: String,
@@ -146,7 +90,7 @@ pub struct PolicyErrors(pub Vec<PolicyError>);
 
 impl PolicyErrors {
     /// The first error's code; documents are reported under it.
-    pub fn code(&self) -> Option<ErrorCode> {
+    pub fn code(&self) -> Option<Code> {
         self.0.first().map(|e| e.code)
     }
 }

@@ -21,7 +21,7 @@ mod time;
 pub use action::{ActionBits, ActionPattern};
 pub use decision::{Decision, Reason, StatementRef};
 pub use document::{Compiled, Effect, MAX_DOCUMENT_CHARS, Policy, Statement, is_valid_policy_name};
-pub use error::{ErrorCode, PolicyError, PolicyErrors, PolicyWarning, Position};
+pub use error::{Code, PolicyError, PolicyErrors, PolicyWarning, Position};
 pub use request::{Principal, Request, RequestError, ResourceRef};
 pub use set::PolicySet;
 pub use time::{TimeText, parse_ms as parse_time_ms};

@@ -3,6 +3,7 @@
 //! records to wire types. Secrets are generated and hashed here, off the
 //! runtime's threads, and returned to the caller once.
 
+use crate::code::Code;
 use crate::credentials::{
     PasswordHash, Secret, check_password_rules, generate_password, generate_secret_id,
     generate_secret_key,
@@ -73,7 +74,7 @@ fn reload_info(r: &crate::reload::Report) -> ReloadInfo {
             .flat_map(|e| {
                 e.problems.iter().map(|p| ReloadProblem {
                     file: e.path.display().to_string(),
-                    code: p.code.clone(),
+                    code: p.code.to_string(),
                     path: p.json_path.clone(),
                     line: p.line,
                     column: p.column,
@@ -86,10 +87,7 @@ fn reload_info(r: &crate::reload::Report) -> ReloadInfo {
 }
 
 fn unexpected(r: store::Reply) -> WireError {
-    wire(
-        "InternalError.UnexpectedReply",
-        format!("the store answered {r:?}"),
-    )
+    wire(Code::UnexpectedReply, format!("the store answered {r:?}"))
 }
 
 tokio::task_local! {
@@ -130,7 +128,7 @@ impl Daemon {
         };
         match sent {
             Ok(r) => r.map_err(admin_error),
-            Err(e) => Err(wire("InternalError.Store", e.to_string())),
+            Err(e) => Err(wire(Code::Store, e.to_string())),
         }
     }
 
@@ -162,8 +160,8 @@ impl Daemon {
                     })
                     .collect(),
             )),
-            Ok(Err(e)) => Err(wire("InternalError.Store", e)),
-            Err(e) => Err(wire("InternalError.Store", e.to_string())),
+            Ok(Err(e)) => Err(wire(Code::Store, e)),
+            Err(e) => Err(wire(Code::Store, e.to_string())),
         }
     }
 
@@ -179,15 +177,14 @@ impl Daemon {
         let pw = password.clone();
         tokio::task::spawn_blocking(move || PasswordHash::new(pw.expose(), &rng))
             .await
-            .map_err(|e| wire("InternalError.Hash", e.to_string()))?
-            .map_err(|e| wire("InternalError.Random", e.to_string()))
+            .map_err(|e| wire(Code::Hash, e.to_string()))?
+            .map_err(|e| wire(Code::Random, e.to_string()))
     }
 
     fn new_key(&self) -> Result<(NewKey, Secret), WireError> {
-        let id = generate_secret_id(&self.rng)
-            .map_err(|e| wire("InternalError.Random", e.to_string()))?;
-        let secret = generate_secret_key(&self.rng)
-            .map_err(|e| wire("InternalError.Random", e.to_string()))?;
+        let id = generate_secret_id(&self.rng).map_err(|e| wire(Code::Random, e.to_string()))?;
+        let secret =
+            generate_secret_key(&self.rng).map_err(|e| wire(Code::Random, e.to_string()))?;
         Ok((
             NewKey {
                 hash: self.hasher.hash(secret.expose()),
@@ -233,7 +230,7 @@ impl Daemon {
         }
         if !peer.operator && res.touches_root(effects) {
             return Err(wire(
-                "AuthFailure.UnauthorizedOperation",
+                Code::UnauthorizedOperation,
                 format!(
                     "only the operator may manage the root account's access keys; peer uid {} acts with a delegated key",
                     peer.uid
@@ -253,7 +250,7 @@ impl Daemon {
         if let Body::Audit { since, limit } = body {
             if !peer.operator {
                 return Err(wire(
-                    "AuthFailure.UnauthorizedOperation",
+                    Code::UnauthorizedOperation,
                     format!(
                         "only the operator may read the audit trail; peer uid {} is not the operator",
                         peer.uid
@@ -266,13 +263,10 @@ impl Daemon {
             owner_uin: self.config.owner_uin,
         };
         let Some(effects) = res.effects(&body, |id| self.key_owner(id)) else {
-            return Err(wire("InternalError.Dispatch", "not an admin operation"));
+            return Err(wire(Code::Dispatch, "not an admin operation"));
         };
         let Some(first) = effects.first() else {
-            return Err(wire(
-                "InternalError.Dispatch",
-                "an operation without effects",
-            ));
+            return Err(wire(Code::Dispatch, "an operation without effects"));
         };
         let note = AuditNote {
             actor: actor(peer, auth),
@@ -284,7 +278,7 @@ impl Daemon {
         if let Err(e) = self.permit_all(peer, auth, &effects, &res) {
             if is_write(first.action) {
                 self.audit_only(AuditNote {
-                    outcome: Some(e.code.clone()),
+                    outcome: Some(Code::parse(&e.code).unwrap_or(Code::UnauthorizedOperation)),
                     ..note
                 });
             }
@@ -420,10 +414,10 @@ impl Daemon {
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 self.control
                     .send(crate::reload::Control::Reload(Some(tx)))
-                    .map_err(|_| wire("InternalError.Reload", "the reload loop has stopped"))?;
+                    .map_err(|_| wire(Code::Reload, "the reload loop has stopped"))?;
                 let report = rx
                     .await
-                    .map_err(|_| wire("InternalError.Reload", "the reload loop has stopped"))?;
+                    .map_err(|_| wire(Code::Reload, "the reload loop has stopped"))?;
                 Reply::Reload(reload_info(&report))
             }
             Body::PolicyStatus => {
@@ -457,7 +451,7 @@ impl Daemon {
                 })
             }
             Body::Ping | Body::Authorize(_) | Body::Batch(_) | Body::Audit { .. } => {
-                return Err(wire("InternalError.Dispatch", "not an admin operation"));
+                return Err(wire(Code::Dispatch, "not an admin operation"));
             }
         })
     }
@@ -522,10 +516,9 @@ impl Daemon {
                     .map_err(|_| admin_error(AdminError::PasswordViolatedRules))?;
                 Some(Secret::new(p.clone()))
             }
-            (None, true) => Some(
-                generate_password(&self.rng)
-                    .map_err(|e| wire("InternalError.Random", e.to_string()))?,
-            ),
+            (None, true) => {
+                Some(generate_password(&self.rng).map_err(|e| wire(Code::Random, e.to_string()))?)
+            }
             (None, false) => None,
         };
         store::check_user_name(&a.name).map_err(admin_error)?;

@@ -4,6 +4,7 @@
 //! well-framed request gets an error reply and the connection goes on; a
 //! broken, oversized or silent connection is closed, harming no other.
 
+use crate::code::Code;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,7 +33,7 @@ pub enum End {
 fn malformed(e: &FrameError) -> Response {
     Response {
         id: 0,
-        result: Err(wire("InvalidParameter.MalformedRequest", e.to_string())),
+        result: Err(wire(Code::MalformedRequest, e.to_string())),
     }
 }
 

@@ -2,6 +2,7 @@
 //! operator or for a key whose user's policies allow the matching `cam:` action.
 
 use crate::authz::{Ask, AuthzError, Who};
+use crate::code::Code;
 use crate::policy::Decision as EngineDecision;
 use crate::protocol::{
     Authorize, Body, Decision, KeyAuth, PROTOCOL_VERSION, Reply, Request, Response, UserRef,
@@ -16,12 +17,12 @@ use super::peer::Peer;
 use super::throttle::Gate;
 
 /// The code of a request refused by failed-authentication throttling.
-pub const THROTTLED: &str = "RequestLimitExceeded.AuthThrottled";
+pub const THROTTLED: Code = Code::AuthThrottled;
 
 /// A wire error from a code and a message.
-pub fn wire(code: &str, message: impl Into<String>) -> WireError {
+pub fn wire(code: Code, message: impl Into<String>) -> WireError {
     WireError {
-        code: code.to_string(),
+        code: code.as_str().to_string(),
         message: message.into(),
     }
 }
@@ -49,7 +50,7 @@ impl Daemon {
             Body::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
             Body::Authorize(a) => self.decide(peer, &a).map(Reply::Decision),
             Body::Batch(items) if items.len() > self.config.max_batch_items => Err(wire(
-                "LimitExceeded.BatchSize",
+                Code::BatchSize,
                 format!(
                     "a batch of {} decisions exceeds the limit of {} (max_batch_items)",
                     items.len(),
@@ -81,7 +82,7 @@ impl Daemon {
                 } else {
                     id.to_string()
                 },
-                outcome: Some(THROTTLED.into()),
+                outcome: Some(THROTTLED),
             });
         }
         Err(wire(
@@ -118,7 +119,7 @@ impl Daemon {
                 actor: format!("uid {}", peer.uid),
                 action: "auth:Failure".into(),
                 target: shown_id(&key.secret_id).to_string(),
-                outcome: Some(AuthzError::Unauthenticated.code().into()),
+                outcome: Some(AuthzError::Unauthenticated.code()),
             });
         }
         r
@@ -185,7 +186,7 @@ impl Daemon {
         }
         let Some(key) = auth else {
             return Err(wire(
-                "AuthFailure.UnauthorizedOperation",
+                Code::UnauthorizedOperation,
                 format!(
                     "peer uid {} is not the operator and presented no access key for `{action}`",
                     peer.uid
@@ -201,7 +202,7 @@ impl Daemon {
         self.with_key(peer, key, ask, |r| match r {
             Ok((_, d)) if d.is_allowed() => Ok(()),
             Ok((_, d)) => Err(wire(
-                "AuthFailure.UnauthorizedOperation",
+                Code::UnauthorizedOperation,
                 format!(
                     "access key `{}` is not allowed `{action}` on `{resource}`: {d}",
                     key.secret_id

@@ -18,7 +18,7 @@ pub struct AuditNote {
     /// What it was about (a resource, a SecretId).
     pub target: String,
     /// The outcome when already known (else the command's result: `ok` or its code).
-    pub outcome: Option<String>,
+    pub outcome: Option<crate::code::Code>,
 }
 
 /// One stored entry.

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::code::Code;
+
 /// Why an admin operation failed. `code()` is the CAM error code.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AdminError {
@@ -84,28 +86,28 @@ pub enum AdminError {
 
 impl AdminError {
     /// The CAM error code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::UserNotExist(_) => "ResourceNotFound.UserNotExist",
-            Self::GroupNotExist(_) => "ResourceNotFound.GroupNotExist",
-            Self::PolicyNotExist(_) => "ResourceNotFound.PolicyIdNotFound",
-            Self::SecretNotExist(_) => "ResourceNotFound.SecretNotExist",
-            Self::AttachmentNotExist { .. } => "ResourceNotFound.AttachmentNotExist",
-            Self::UserNotInGroup { .. } => "ResourceNotFound.UserNotInGroup",
-            Self::SubUserNameInUse(_) => "InvalidParameter.SubUserNameInUse",
-            Self::GroupNameInUse(_) => "InvalidParameter.GroupNameInUse",
-            Self::NameIllegal(_) => "InvalidParameter.NameIllegal",
-            Self::NameReserved(_) => "InvalidParameter.SubUserNameInUse",
-            Self::TooLong { .. } => "InvalidParameter.ParamTooLong",
-            Self::SubUserFull(_) => "LimitExceeded.SubUserFull",
-            Self::GroupFull(_) => "LimitExceeded.GroupFull",
-            Self::UserGroupFull(..) => "LimitExceeded.UserGroupFull",
-            Self::GroupUserFull(..) => "LimitExceeded.GroupUserFull",
-            Self::AttachmentFull(..) => "InvalidParameter.AttachmentFull",
-            Self::AccessKeyOverLimit(..) => "OperationDenied.AccessKeyOverLimit",
-            Self::HaveKeys(_) => "OperationDenied.HaveKeys",
-            Self::PasswordViolatedRules => "InvalidParameter.PasswordViolatedRules",
-            Self::Storage(_) => "InternalError.Storage",
+            Self::UserNotExist(_) => Code::UserNotExist,
+            Self::GroupNotExist(_) => Code::GroupNotExist,
+            Self::PolicyNotExist(_) => Code::PolicyIdNotFound,
+            Self::SecretNotExist(_) => Code::SecretNotExist,
+            Self::AttachmentNotExist { .. } => Code::AttachmentNotExist,
+            Self::UserNotInGroup { .. } => Code::UserNotInGroup,
+            Self::SubUserNameInUse(_) => Code::SubUserNameInUse,
+            Self::GroupNameInUse(_) => Code::GroupNameInUse,
+            Self::NameIllegal(_) => Code::NameIllegal,
+            Self::NameReserved(_) => Code::SubUserNameInUse,
+            Self::TooLong { .. } => Code::ParamTooLong,
+            Self::SubUserFull(_) => Code::SubUserFull,
+            Self::GroupFull(_) => Code::GroupFull,
+            Self::UserGroupFull(..) => Code::UserGroupFull,
+            Self::GroupUserFull(..) => Code::GroupUserFull,
+            Self::AttachmentFull(..) => Code::AttachmentFull,
+            Self::AccessKeyOverLimit(..) => Code::AccessKeyOverLimit,
+            Self::HaveKeys(_) => Code::HaveKeys,
+            Self::PasswordViolatedRules => Code::PasswordViolatedRules,
+            Self::Storage(_) => Code::Storage,
         }
     }
 }

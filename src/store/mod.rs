@@ -135,7 +135,7 @@ impl Store {
             let result = self.state.apply(cmd, &ctx, &mut changes);
             if let Some(note) = note.filter(|_| audited) {
                 let outcome = match (&note.outcome, &result) {
-                    (Some(o), _) => o.clone(),
+                    (Some(o), _) => o.to_string(),
                     (None, Ok(_)) => "ok".to_string(),
                     (None, Err(e)) => e.code().to_string(),
                 };

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
 use camd::catalog::{PolicyFileError, read_policy_file};
+use camd::code::Code;
 use camd::policy::{Principal, parse_time_ms};
 use camd::simulate::{Simulation, simulate};
 
@@ -375,7 +376,10 @@ fn parse_context(pairs: &[String]) -> Result<Vec<(String, String)>> {
         .iter()
         .map(|kv| match kv.split_once('=') {
             Some((k, v)) => Ok((k.to_string(), v.to_string())),
-            None => bail!("InvalidParameter: context `{kv}` is not of the form KEY=VALUE"),
+            None => bail!(
+                "{ip}: context `{kv}` is not of the form KEY=VALUE",
+                ip = Code::InvalidParameter
+            ),
         })
         .collect()
 }
@@ -416,8 +420,12 @@ fn lint(files: &[String]) -> u8 {
 fn run_simulate(a: SimulateArgs, json: bool) -> Result<u8> {
     let context = parse_context(&a.context)?;
     let now_ms = match &a.time {
-        Some(t) => parse_time_ms(t)
-            .with_context(|| format!("InvalidParameter: time `{t}` is not ISO 8601"))?,
+        Some(t) => parse_time_ms(t).with_context(|| {
+            format!(
+                "{ip}: time `{t}` is not ISO 8601",
+                ip = Code::InvalidParameter
+            )
+        })?,
         None => SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

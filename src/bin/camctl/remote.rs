@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::{Value, json};
 
 use camd::client::{Client, ClientError, by_key, by_user};
+use camd::code::Code;
 use camd::policy::TimeText;
 use camd::protocol::{
     AddUser, AttachedInfo, AuditInfo, Body, Credentials, Decision, GroupInfo, KeyAuth, KeyInfo,
@@ -50,7 +51,10 @@ fn secret_from_env_or_stdin() -> Result<String> {
         .context("cannot read the SecretKey from stdin")?;
     let s = s.trim().to_string();
     if s.is_empty() {
-        bail!("InvalidParameter: no SecretKey: set CAMD_SECRET_KEY or pipe it on stdin");
+        bail!(
+            "{ip}: no SecretKey: set CAMD_SECRET_KEY or pipe it on stdin",
+            ip = Code::InvalidParameter
+        );
     }
     Ok(s)
 }
@@ -83,7 +87,10 @@ pub fn run(
     let mut client = Client::connect(&path).map_err(remote)?;
     if let Some(id) = as_key {
         let secret = std::env::var("CAMD_SECRET_KEY").map_err(|_| {
-            anyhow!("InvalidParameter: --as-key needs the SecretKey in CAMD_SECRET_KEY")
+            anyhow!(
+                "{ip}: --as-key needs the SecretKey in CAMD_SECRET_KEY",
+                ip = Code::InvalidParameter
+            )
         })?;
         client = client.with_key(KeyAuth {
             secret_id: id,
@@ -185,12 +192,16 @@ fn credentials_text(c: &Credentials) -> String {
 fn chosen_password(p: &PasswordArgs) -> Result<Option<String>> {
     if p.password.is_some() {
         bail!(
-            "InvalidParameter: --password would put the password on the command line, where any local user can read it; use --password-stdin, or --password-env with CAMD_PASSWORD"
+            "{ip}: --password would put the password on the command line, where any local user can read it; use --password-stdin, or --password-env with CAMD_PASSWORD",
+            ip = Code::InvalidParameter
         );
     }
     if p.password_env {
         return std::env::var("CAMD_PASSWORD").map(Some).map_err(|_| {
-            anyhow!("InvalidParameter: --password-env needs the password in CAMD_PASSWORD")
+            anyhow!(
+                "{ip}: --password-env needs the password in CAMD_PASSWORD",
+                ip = Code::InvalidParameter
+            )
         });
     }
     if p.password_stdin {
@@ -200,7 +211,10 @@ fn chosen_password(p: &PasswordArgs) -> Result<Option<String>> {
             .context("cannot read the password from stdin")?;
         let pw = line.trim_end_matches(['\n', '\r']).to_string();
         if pw.is_empty() {
-            bail!("InvalidParameter: --password-stdin read no password");
+            bail!(
+                "{ip}: --password-stdin read no password",
+                ip = Code::InvalidParameter
+            );
         }
         return Ok(Some(pw));
     }
@@ -232,8 +246,9 @@ impl CsvFile {
                     _ => format!("cannot be created: {e}"),
                 };
                 anyhow!(
-                    "InvalidParameter: credentials file `{}` {why}; nothing was created",
-                    path.display()
+                    "{ip}: credentials file `{path}` {why}; nothing was created",
+                    ip = Code::InvalidParameter,
+                    path = path.display()
                 )
             })?;
         Ok(Self {
@@ -304,7 +319,10 @@ fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
         } => {
             let password = chosen_password(&password)?;
             if password.is_some() && !console_login {
-                bail!("InvalidParameter: a console password needs --console-login");
+                bail!(
+                    "{ip}: a console password needs --console-login",
+                    ip = Code::InvalidParameter
+                );
             }
             let csv = credentials_csv
                 .as_deref()
@@ -498,7 +516,7 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             let body = match target {
                 Target { user: Some(u), .. } => Body::ListAttachedUserPolicies { user: u, all },
                 Target { group: Some(g), .. } => Body::ListAttachedGroupPolicies(g),
-                _ => bail!("InvalidParameter: give --user or --group"),
+                _ => bail!("{ip}: give --user or --group", ip = Code::InvalidParameter),
             };
             match client.call(body).map_err(remote)? {
                 Reply::Attached(a) => {
@@ -652,7 +670,7 @@ fn attach(client: &mut Client, out: &Out, policy: String, target: Target, on: bo
             },
             format!("group `{group}`"),
         ),
-        _ => bail!("InvalidParameter: give --user or --group"),
+        _ => bail!("{ip}: give --user or --group", ip = Code::InvalidParameter),
     };
     client.call(body).map_err(remote)?;
     done(
@@ -695,7 +713,7 @@ fn key(client: &mut Client, out: &Out, c: KeyCommand) -> Result<u8> {
             }
         }
         KeyCommand::Disable { id } | KeyCommand::Enable { id } if id.is_empty() => {
-            bail!("InvalidParameter: empty SecretId")
+            bail!("{ip}: empty SecretId", ip = Code::InvalidParameter)
         }
         KeyCommand::Disable { id } => set_key(client, out, id, false),
         KeyCommand::Enable { id } => set_key(client, out, id, true),

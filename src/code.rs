@@ -1,0 +1,151 @@
+//! Every CAM error code camd returns, each with when it occurs: the one
+//! place these strings are written. docs/errors.md lists the same set (a
+//! test keeps the two equal, and finds none spelled out elsewhere).
+
+use std::fmt;
+
+macro_rules! codes {
+    ($( #[doc = $when:literal] $name:ident = $text:literal, )*) => {
+        /// A CAM error code, named as CAM's API (or Tencent Cloud API 3.0's
+        /// common codes) names it, so that users can search for it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $( #[doc = $when] $name, )*
+        }
+
+        impl Code {
+            /// Every code, in the order docs/errors.md lists them.
+            pub const ALL: &'static [Code] = &[$(Code::$name),*];
+
+            /// The code as CAM spells it, e.g. `ResourceNotFound.UserNotExist`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$name => $text,)* }
+            }
+
+            /// The code spelled `text`, if camd has it.
+            pub fn parse(text: &str) -> Option<Code> {
+                Code::ALL.iter().copied().find(|c| c.as_str() == text)
+            }
+
+            /// When camd returns it.
+            pub fn when(self) -> &'static str {
+                match self { $(Code::$name => $when.trim_start(),)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The document is not JSON, not an object, or has an unknown or duplicate key.
+    PolicyDocumentError = "InvalidParameter.PolicyDocumentError",
+    /// `version` is missing or not `"2.0"`.
+    VersionError = "InvalidParameter.VersionError",
+    /// `statement` is missing or malformed, or a statement has an unknown key (or `principal`).
+    StatementError = "InvalidParameter.StatementError",
+    /// `effect` is missing or not `allow`/`deny`.
+    EffectError = "InvalidParameter.EffectError",
+    /// `action` is missing or malformed.
+    ActionError = "InvalidParameter.ActionError",
+    /// An action names no catalogued action of a known service.
+    ActionNotExist = "InvalidParameter.ActionNotExist",
+    /// An action names a service camd does not know.
+    ActionServiceNotExist = "InvalidParameter.ActionServiceNotExist",
+    /// `resource` is missing or malformed.
+    ResourceError = "InvalidParameter.ResourceError",
+    /// `condition` is malformed (not an object, empty, an unknown `qcs:` key).
+    ConditionError = "InvalidParameter.ConditionError",
+    /// A condition operator or qualifier is unknown.
+    ConditionTypeError = "InvalidParameter.ConditionTypeError",
+    /// A condition value does not fit its operator.
+    ConditionContentError = "InvalidParameter.ConditionContentError",
+    /// A policy document is longer than 6,144 characters.
+    PolicyDocumentLengthOverLimit = "InvalidParameter.PolicyDocumentLengthOverLimit",
+    /// A policy file's name is not a valid policy name (1-128 of `A-Za-z0-9+=,.@_-`).
+    PolicyNameError = "InvalidParameter.PolicyNameError",
+    /// A policy file takes the name of a preset policy.
+    PolicyNameInUse = "InvalidParameter.PolicyNameInUse",
+    /// The named sub-user does not exist.
+    UserNotExist = "ResourceNotFound.UserNotExist",
+    /// The named group does not exist.
+    GroupNotExist = "ResourceNotFound.GroupNotExist",
+    /// The named policy is neither a preset nor a loaded custom policy.
+    PolicyIdNotFound = "ResourceNotFound.PolicyIdNotFound",
+    /// The access key does not exist.
+    SecretNotExist = "ResourceNotFound.SecretNotExist",
+    /// Detaching a policy that is not attached to that user or group.
+    AttachmentNotExist = "ResourceNotFound.AttachmentNotExist",
+    /// Removing a user from a group it is not a member of.
+    UserNotInGroup = "ResourceNotFound.UserNotInGroup",
+    /// A sub-user with that name exists, or the name is the root account's (`root`).
+    SubUserNameInUse = "InvalidParameter.SubUserNameInUse",
+    /// A group with that name exists.
+    GroupNameInUse = "InvalidParameter.GroupNameInUse",
+    /// A user or group name is not 1-64 characters of `A-Za-z0-9+=,.@_-`.
+    NameIllegal = "InvalidParameter.NameIllegal",
+    /// A remark, e-mail or phone is longer than its limit.
+    ParamTooLong = "InvalidParameter.ParamTooLong",
+    /// The account already has 1,000 sub-users (the configured limit).
+    SubUserFull = "LimitExceeded.SubUserFull",
+    /// The account already has 300 groups (the configured limit).
+    GroupFull = "LimitExceeded.GroupFull",
+    /// The user is already in 10 groups (the configured limit).
+    UserGroupFull = "LimitExceeded.UserGroupFull",
+    /// The group already has 100 users (the configured limit).
+    GroupUserFull = "LimitExceeded.GroupUserFull",
+    /// The user or group already has 200 policies attached (the configured limit).
+    AttachmentFull = "InvalidParameter.AttachmentFull",
+    /// The user (or the root account) already has 2 access keys.
+    AccessKeyOverLimit = "OperationDenied.AccessKeyOverLimit",
+    /// Deleting a user who has access keys, without `force`.
+    HaveKeys = "OperationDenied.HaveKeys",
+    /// A password is not 8-32 characters with upper case, lower case, digits and symbols.
+    PasswordViolatedRules = "InvalidParameter.PasswordViolatedRules",
+    /// The request names something wrongly (a bad argument, a missing SecretKey, a context pair without `=`, a credentials file that cannot be created).
+    InvalidParameter = "InvalidParameter",
+    /// A request that does not decode (binary frame or JSON line).
+    MalformedRequest = "InvalidParameter.MalformedRequest",
+    /// A `Batch` carries more decisions than `max_batch_items`.
+    BatchSize = "LimitExceeded.BatchSize",
+    /// An unknown, wrong or disabled access key.
+    InvalidAuthorization = "AuthFailure.InvalidAuthorization",
+    /// The caller may not do this: no access key, a key whose policies do not allow it, the root account's keys, or the audit trail (operator only).
+    UnauthorizedOperation = "AuthFailure.UnauthorizedOperation",
+    /// Too many failed authentications from this peer uid (or with this SecretId); retry later.
+    AuthThrottled = "RequestLimitExceeded.AuthThrottled",
+    /// The durable commit failed; nothing was changed.
+    Storage = "InternalError.Storage",
+    /// The store's writer thread has stopped (camd is shutting down or broken).
+    Store = "InternalError.Store",
+    /// A policy file could not be read.
+    Io = "InternalError.Io",
+    /// The reload loop has stopped, or a reload could not run.
+    Reload = "InternalError.Reload",
+    /// The system's random generator failed.
+    Random = "InternalError.Random",
+    /// A password could not be hashed.
+    Hash = "InternalError.Hash",
+    /// A request reached the admin path that is not an admin operation (a bug).
+    Dispatch = "InternalError.Dispatch",
+    /// The store answered with a reply of another shape (a bug).
+    UnexpectedReply = "InternalError.UnexpectedReply",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    #[test]
+    fn every_code_is_spelled_once() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "{c} twice");
+            assert!(!c.when().is_empty());
+        }
+    }
+}
