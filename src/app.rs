@@ -14,6 +14,7 @@ use crate::catalog::{LoadError, load_dir};
 use crate::config::Config;
 use crate::credentials::{KeyHasher, Pepper, PepperError};
 use crate::reload;
+use crate::reload::Reloader;
 use crate::server::{self, Daemon, ListenError};
 use crate::store::{OpenError, Store, Writer};
 use crate::systemd;
@@ -117,12 +118,19 @@ pub async fn run(
     let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
 
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
+    let authz = Authorizer::new(shared, hasher.clone());
+    let policies = Arc::new(Reloader {
+        dir: config.policy_dir.clone(),
+        catalog: Arc::new(ArcSwap::new(catalog)),
+        last: arc_swap::ArcSwapOption::empty(),
+        writer: writer.clone(),
+        authz: authz.clone(),
+    });
     let daemon = Arc::new(Daemon {
         control: control_tx.clone(),
-        last_reload: arc_swap::ArcSwapOption::empty(),
-        authz: Authorizer::new(shared, hasher.clone()),
+        policies: policies.clone(),
+        authz,
         writer,
-        catalog: Arc::new(ArcSwap::new(catalog)),
         hasher,
         rng: SystemRandom::new(),
         started: Instant::now(),
@@ -130,7 +138,10 @@ pub async fn run(
         counters: server::Counters::default(),
         config,
     });
-    crate::log_info!("ready on `{socket_shown}`: {}", daemon.status_line());
+    crate::log_info!(
+        "ready on `{socket_shown}`: {}",
+        daemon.policies.status_line()
+    );
     for u in daemon.authz.snapshot().users.values() {
         if u.name.eq_ignore_ascii_case(crate::store::ROOT_NAME) {
             crate::log_warn!(
@@ -141,11 +152,11 @@ pub async fn run(
             );
         }
     }
-    systemd::ready(&daemon.status_line());
+    systemd::ready(&daemon.policies.status_line());
     let watchdog =
         systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(daemon.clone(), every)));
 
-    let reloader = tokio::spawn(reload::run(daemon.clone(), control_tx.clone(), control_rx));
+    let reloader = tokio::spawn(reload::run(policies, control_tx.clone(), control_rx));
     let (stop_tx, stop_rx) = watch::channel(false);
     let signals = tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
@@ -215,7 +226,7 @@ async fn watchdog(daemon: Arc<Daemon>, every: std::time::Duration) {
         // A fresh STATUS= line now and then (about every 30 s at the usual 15 s interval).
         beats = beats.wrapping_add(1);
         if beats % 4 == 0 {
-            systemd::status(&daemon.status_line());
+            systemd::status(&daemon.policies.status_line());
         }
     }
 }

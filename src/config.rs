@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::server::ThrottleConfig;
 use crate::store::{AuditRetention, Limits};
 
 /// The embedded default configuration: state in `./state`, no root needed.
@@ -219,5 +218,24 @@ impl Config {
     /// The pepper file.
     pub fn pepper_path(&self) -> PathBuf {
         self.state_dir.join("pepper")
+    }
+}
+
+/// The throttle's settings (`[throttle]` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleConfig {
+    /// Failures allowed in a burst.
+    pub burst: u32,
+    /// Failures forgiven per second.
+    pub refill_per_sec: f64,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self {
+            burst: 10,
+            refill_per_sec: 1.0,
+        }
     }
 }

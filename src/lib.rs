@@ -8,6 +8,7 @@ pub mod app;
 pub mod authz;
 pub mod catalog;
 pub mod client;
+pub mod clock;
 pub mod code;
 pub mod config;
 pub mod credentials;

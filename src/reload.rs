@@ -4,7 +4,7 @@
 //! the new catalog (and every affected user's compiled policies, in one
 //! snapshot) or keeps the last good set and says why.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,9 +12,12 @@ use notify::event::ModifyKind;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::authz::Publisher;
-use crate::catalog::{Diff, LoadError, load_dir};
-use crate::server::{Daemon, now_ms};
+use arc_swap::{ArcSwap, ArcSwapOption};
+
+use crate::authz::{Authorizer, Publisher};
+use crate::catalog::{Catalog, Diff, LoadError, load_dir};
+use crate::clock::now_ms;
+use crate::store::Writer;
 
 /// Quiet time after a file event before reloading, so a burst is one reload.
 const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -45,6 +48,43 @@ pub struct Report {
     pub at_ms: i64,
 }
 
+/// The policy set in use and how it got there: what the reload loop
+/// changes, and what admin operations and the status line read.
+pub struct Reloader {
+    /// The policy folder.
+    pub dir: PathBuf,
+    /// The catalog in use (the writer's publisher holds the same one).
+    pub catalog: Arc<ArcSwap<Catalog>>,
+    /// The last reload's outcome, since start.
+    pub last: ArcSwapOption<Report>,
+    /// Installs a new catalog (one snapshot swap).
+    pub writer: Writer<Publisher>,
+    /// For the status line's counts.
+    pub authz: Authorizer,
+}
+
+impl Reloader {
+    /// One line on what the daemon serves, for the log and systemd's `STATUS=`.
+    pub fn status_line(&self) -> String {
+        let snap = self.authz.snapshot();
+        let catalog = self.catalog.load();
+        let reload = match self.last.load().as_deref() {
+            None => String::new(),
+            Some(r) if r.applied => format!(
+                "; last reload applied at {}",
+                crate::policy::TimeText::new(r.at_ms).as_str()
+            ),
+            Some(_) => "; last reload REJECTED (see `camctl policy status`)".into(),
+        };
+        format!(
+            "serving {} users, {} access keys, {} custom policies{reload}",
+            snap.users.len(),
+            snap.keys.len(),
+            catalog.custom().count()
+        )
+    }
+}
+
 fn watch(
     dir: &Path,
     tx: &mpsc::UnboundedSender<Control>,
@@ -73,9 +113,9 @@ fn watch(
 }
 
 /// Loads the folder and applies it if it is valid.
-pub async fn reload_once(daemon: &Daemon) -> Report {
+pub async fn reload_once(daemon: &Reloader) -> Report {
     let previous = daemon.catalog.load_full();
-    let dir = daemon.config.policy_dir.clone();
+    let dir = daemon.dir.clone();
     let prev = previous.clone();
     let loaded = tokio::task::spawn_blocking(move || load_dir(&dir, Some(&prev), now_ms())).await;
     let report = match loaded {
@@ -122,7 +162,7 @@ pub async fn reload_once(daemon: &Daemon) -> Report {
             applied: false,
             diff: Diff::default(),
             errors: vec![LoadError {
-                path: daemon.config.policy_dir.clone(),
+                path: daemon.dir.clone(),
                 problems: vec![crate::catalog::Problem {
                     code: crate::code::Code::Reload,
                     json_path: String::new(),
@@ -154,11 +194,11 @@ pub async fn reload_once(daemon: &Daemon) -> Report {
 
 /// The reload loop: runs until the channel closes.
 pub async fn run(
-    daemon: Arc<Daemon>,
+    daemon: Arc<Reloader>,
     tx: mpsc::UnboundedSender<Control>,
     mut rx: mpsc::UnboundedReceiver<Control>,
 ) {
-    let dir = daemon.config.policy_dir.clone();
+    let dir = daemon.dir.clone();
     let mut watcher = match watch(&dir, &tx) {
         Ok(w) => Some(w),
         Err(e) => {
@@ -215,7 +255,7 @@ pub async fn run(
             crate::systemd::reloading();
         }
         let report = Arc::new(reload_once(&daemon).await);
-        daemon.last_reload.store(Some(report.clone()));
+        daemon.last.store(Some(report.clone()));
         if explicit {
             crate::systemd::ready(&daemon.status_line());
         } else {

@@ -150,11 +150,12 @@ fn clients_that_never_read_are_bounded_and_closed() {
         .find(|l| l.contains("ACTIVE"))
         .expect("the attacker started");
     let active = Instant::now();
-    // The idle timeout is 5 s: every connection must be closed by then
-    // (plus scheduling slack), while the attacker still holds its end.
+    // The idle timeout is 5 s: every connection must be closed about then
+    // (twice that allows for a loaded machine; before the fix they were
+    // never closed), while the attacker still holds its end.
     let mut peak_rss = rss_kb(pid);
     let mut closed_after = None;
-    while active.elapsed() < Duration::from_secs(12) {
+    while active.elapsed() < Duration::from_secs(20) {
         peak_rss = peak_rss.max(rss_kb(pid));
         if fds(pid) <= base_fds {
             closed_after = Some(active.elapsed());
@@ -171,8 +172,8 @@ fn clients_that_never_read_are_bounded_and_closed() {
         peak_rss / 1024
     );
     assert!(grown_mb <= 200, "RSS grew by {grown_mb} MB");
-    let closed = closed_after.expect("connections still held 12 s after the attack started");
-    assert!(closed <= Duration::from_secs(8), "closed after {closed:?}");
+    let closed = closed_after.expect("connections still held 20 s after the attack started");
+    assert!(closed <= Duration::from_secs(10), "closed after {closed:?}");
     assert!(d.client().ping().is_ok());
 }
 

@@ -3,7 +3,7 @@
 //! data): it walks the JSON documents directly, substitutes policy variables
 //! textually and matches wildcards recursively.
 
-use camd::policy::catalog;
+use camd::policy::actions;
 use serde_json::Value;
 
 /// A request in plain data.
@@ -238,8 +238,8 @@ pub fn evaluate(docs: &[Value], r: &Req) -> RefDecision {
     if r.uin == r.owner_uin {
         return RefDecision::Allow;
     }
-    let op_level = catalog::lookup_action(r.action.strip_prefix("name/").unwrap_or(&r.action))
-        .is_some_and(|a| a.level == catalog::Level::Operation);
+    let op_level = actions::lookup_action(r.action.strip_prefix("name/").unwrap_or(&r.action))
+        .is_some_and(|a| a.level == actions::Level::Operation);
     let mut allowed = false;
     for doc in docs {
         for st in doc["statement"].as_array().unwrap() {

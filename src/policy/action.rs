@@ -1,8 +1,8 @@
 //! Action patterns of a policy statement: `*`, `service:ApiName` (optionally
 //! `name/service:ApiName`), with `*` wildcards, compared case-insensitively.
 
-use super::catalog::{self, ACTIONS};
-use super::document::Checker;
+use super::actions::{self, ACTIONS};
+use super::checker::Checker;
 use super::error::Code;
 use super::pattern::{Pattern, Vars};
 
@@ -54,7 +54,7 @@ impl ActionPattern {
             return None;
         }
         let service_pat = Pattern::parse(service, true, false, true).ok()?;
-        let known_services: Vec<&str> = catalog::SERVICES
+        let known_services: Vec<&str> = actions::SERVICES
             .iter()
             .copied()
             .filter(|s| service_pat.matches(s, NO_VARS))
@@ -64,7 +64,7 @@ impl ActionPattern {
                 Code::ActionServiceNotExist,
                 path,
                 offset,
-                format!("action `{text}` names service `{service}`, which camd does not know (known: `{}`)", catalog::SERVICES.join("`, `")),
+                format!("action `{text}` names service `{service}`, which camd does not know (known: `{}`)", actions::SERVICES.join("`, `")),
             );
             return None;
         }
@@ -131,7 +131,7 @@ const WORDS: usize = ACTIONS.len().div_ceil(64);
 impl ActionBits {
     /// The catalogued actions any of `patterns` matches.
     pub fn of(patterns: &[ActionPattern]) -> Self {
-        let names = catalog::lowercase_names();
+        let names = actions::lowercase_names();
         let mut words = [0u64; WORDS];
         for (i, name) in names.iter().enumerate() {
             if patterns.iter().any(|p| p.matches(name)) {

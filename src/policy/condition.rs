@@ -3,8 +3,8 @@
 
 use std::net::IpAddr;
 
+use super::checker::Checker;
 use super::cidr::Cidr;
-use super::document::Checker;
 use super::error::Code;
 use super::json::{Node, Value};
 use super::pattern::{Digits, Pattern, Vars};

@@ -2,41 +2,15 @@
 //! compiling it into statements ready to evaluate.
 
 use super::action::{ActionBits, ActionPattern};
-use super::condition::{self, Clause};
-use super::error::{Code, PolicyError, PolicyErrors, PolicyWarning, Position};
+use super::checker::Checker;
+use super::condition;
+use super::error::{Code, PolicyErrors, PolicyWarning};
 use super::json::{self, Node, Value};
 use super::resource::ResourcePattern;
+use super::statement::{Effect, Statement};
 
 /// The longest policy document CAM accepts, in characters.
 pub const MAX_DOCUMENT_CHARS: usize = 6144;
-
-/// `allow` or `deny`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Effect {
-    /// Grants the action.
-    Allow,
-    /// Forbids the action, whatever else allows it.
-    Deny,
-}
-
-/// A compiled statement.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Statement {
-    /// Its index in the document's `statement` array.
-    pub index: usize,
-    /// Allow or deny.
-    pub effect: Effect,
-    /// Action patterns, OR'ed.
-    pub actions: Vec<ActionPattern>,
-    /// The catalogued actions `actions` match, precomputed.
-    pub action_bits: ActionBits,
-    /// Resource patterns, OR'ed.
-    pub resources: Vec<ResourcePattern>,
-    /// True when one of `resources` is `*` (needed to grant operation-level APIs).
-    pub any_resource: bool,
-    /// Condition clauses, AND'ed.
-    pub conditions: Vec<Clause>,
-}
 
 /// A compiled policy document.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,32 +28,6 @@ pub struct Compiled {
     pub policy: Policy,
     /// Warnings (e.g. a wildcard that matches no catalogued action).
     pub warnings: Vec<PolicyWarning>,
-}
-
-/// Collects errors and warnings with their text positions.
-pub(crate) struct Checker<'t> {
-    text: &'t str,
-    errors: Vec<PolicyError>,
-    warnings: Vec<PolicyWarning>,
-}
-
-impl Checker<'_> {
-    pub(crate) fn error(&mut self, code: Code, path: &str, offset: usize, message: String) {
-        self.errors.push(PolicyError {
-            code,
-            path: path.to_string(),
-            position: Position::of_offset(self.text, offset),
-            message,
-        });
-    }
-
-    pub(crate) fn warn(&mut self, path: &str, offset: usize, message: String) {
-        self.warnings.push(PolicyWarning {
-            path: path.to_string(),
-            position: Position::of_offset(self.text, offset),
-            message,
-        });
-    }
 }
 
 /// The characters a policy name may use.

@@ -2,9 +2,10 @@
 //! rights, a path to full admin (the patterns AWS Access Analyzer and
 //! Parliament warn on). The policy stays valid; these are warnings.
 
-use super::document::{Checker, Effect, Statement};
+use super::checker::Checker;
 use super::pattern::Vars;
 use super::resource::ResourcePattern;
+use super::statement::{Effect, Statement};
 
 /// What a right acts on.
 #[derive(Clone, Copy)]

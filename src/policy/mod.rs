@@ -3,7 +3,8 @@
 //! catalogue. Pure: no I/O, no async, no allocation while evaluating.
 
 mod action;
-pub mod catalog;
+pub mod actions;
+mod checker;
 mod cidr;
 mod condition;
 mod decision;
@@ -16,12 +17,14 @@ pub mod preset;
 mod request;
 mod resource;
 mod set;
+mod statement;
 mod time;
 
 pub use action::{ActionBits, ActionPattern};
 pub use decision::{Decision, Reason, StatementRef};
-pub use document::{Compiled, Effect, MAX_DOCUMENT_CHARS, Policy, Statement, is_valid_policy_name};
+pub use document::{Compiled, MAX_DOCUMENT_CHARS, Policy, is_valid_policy_name};
 pub use error::{Code, PolicyError, PolicyErrors, PolicyWarning, Position};
 pub use request::{Principal, Request, RequestError, ResourceRef};
 pub use set::PolicySet;
+pub use statement::{Effect, Statement};
 pub use time::{TimeText, parse_ms as parse_time_ms};

@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-use super::catalog;
+use super::actions;
 
 /// Why a request cannot be evaluated at all.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -126,7 +126,7 @@ impl<'a> Request<'a> {
         let action = action.strip_prefix("name/").unwrap_or(action);
         // One pass: check `service:ApiName` (one colon, no `*`, both sides
         // non-empty) and lowercase into a stack buffer for the catalogue lookup.
-        let mut lower = [0u8; catalog::MAX_ACTION_LEN];
+        let mut lower = [0u8; actions::MAX_ACTION_LEN];
         let mut colon = None;
         let mut well_formed = true;
         for (i, b) in action.bytes().enumerate() {
@@ -143,7 +143,7 @@ impl<'a> Request<'a> {
             Some(c) if well_formed && c > 0 && c + 1 < action.len() => {}
             _ => return Err(RequestError::Action(action.to_string())),
         }
-        let action_index = lower.get(..action.len()).and_then(catalog::position);
+        let action_index = lower.get(..action.len()).and_then(actions::position);
         Ok(Self {
             action,
             action_index,

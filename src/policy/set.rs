@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use super::action::ActionBits;
-use super::catalog::{self, Level};
+use super::actions::{self, Level};
 use super::condition::{Outcome, eval_all};
 use super::decision::{Decision, Reason, StatementRef};
-use super::document::{Effect, Policy, Statement};
+use super::document::Policy;
 use super::pattern::Vars;
 use super::request::Request;
+use super::statement::{Effect, Statement};
 
 /// One statement of the set, with what the scan needs inline.
 #[derive(Debug, Clone, Copy)]
@@ -164,7 +165,7 @@ impl Eval<'_, '_> {
             let op = *self.operation_level.get_or_insert_with(|| {
                 self.req
                     .action_index
-                    .and_then(|i| catalog::ACTIONS.get(i))
+                    .and_then(|i| actions::ACTIONS.get(i))
                     .is_some_and(|a| a.level == Level::Operation)
             });
             !op && st

@@ -115,8 +115,8 @@ pub fn shown_id(id: &str) -> &str {
 }
 
 fn is_write(action: &str) -> bool {
-    crate::policy::catalog::lookup_action(action)
-        .is_none_or(|a| a.access == crate::policy::catalog::Access::Write)
+    crate::policy::actions::lookup_action(action)
+        .is_none_or(|a| a.access == crate::policy::actions::Access::Write)
 }
 
 impl Daemon {
@@ -421,7 +421,7 @@ impl Daemon {
                 Reply::Reload(reload_info(&report))
             }
             Body::PolicyStatus => {
-                let catalog = self.catalog.load_full();
+                let catalog = self.policies.catalog.load_full();
                 let mut policies: Vec<LoadedPolicy> = preset::PRESETS
                     .iter()
                     .map(|p| LoadedPolicy {
@@ -446,7 +446,7 @@ impl Daemon {
                 };
                 Reply::PolicyStatus(PolicyStatusInfo {
                     policies,
-                    last_reload: self.last_reload.load_full().map(|r| reload_info(&r)),
+                    last_reload: self.policies.last.load_full().map(|r| reload_info(&r)),
                     dangling,
                 })
             }
@@ -483,7 +483,7 @@ impl Daemon {
     }
 
     fn policies(&self, only: Option<&str>) -> Vec<PolicyInfo> {
-        let catalog = self.catalog.load();
+        let catalog = self.policies.catalog.load();
         let wanted = |n: &str| only.is_none_or(|o| preset::canonical_name(o).unwrap_or(o) == n);
         let mut out: Vec<PolicyInfo> = preset::PRESETS
             .iter()
@@ -602,7 +602,7 @@ impl Daemon {
             groups: n(groups),
             keys: n(keys),
             attachments: n(attachments),
-            custom_policies: n(self.catalog.load().custom().count()),
+            custom_policies: n(self.policies.catalog.load().custom().count()),
             dangling,
             generation: self.authz.snapshot().generation,
             uptime_secs: self.started.elapsed().as_secs(),

@@ -25,7 +25,7 @@ pub use daemon::{Counters, Daemon, now_ms};
 pub use listener::{ListenError, bind, gid_of};
 pub use peer::Peer;
 use per_uid::PerUid;
-pub use throttle::{Gate, Throttle, ThrottleConfig};
+pub use throttle::{Gate, Throttle};
 
 use crate::store::Command;
 

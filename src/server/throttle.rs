@@ -4,35 +4,15 @@
 //! uids that failed against it, so nobody's failures slow another peer's
 //! correct key.
 
+use crate::config::ThrottleConfig;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
-
-use serde::Deserialize;
 
 /// Most buckets of each kind kept; beyond it, full buckets are forgotten.
 const MAX_BUCKETS: usize = 10_000;
 /// Most uids remembered as failing against one SecretId.
 const MAX_UIDS_PER_ID: usize = 32;
-
-/// The throttle's settings (`[throttle]` in the config).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ThrottleConfig {
-    /// Failures allowed in a burst.
-    pub burst: u32,
-    /// Failures forgiven per second.
-    pub refill_per_sec: f64,
-}
-
-impl Default for ThrottleConfig {
-    fn default() -> Self {
-        Self {
-            burst: 10,
-            refill_per_sec: 1.0,
-        }
-    }
-}
 
 #[derive(Debug)]
 struct Bucket {

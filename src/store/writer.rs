@@ -5,10 +5,11 @@
 
 use std::sync::mpsc;
 use std::thread;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 use tokio::sync::oneshot;
+
+use crate::clock::now_ms;
 
 use super::Store;
 use super::audit::{AuditEntry, AuditNote};
@@ -60,13 +61,6 @@ impl<P> Clone for Writer<P> {
             tx: self.tx.clone(),
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 impl<P: Publish> Writer<P> {
