@@ -259,7 +259,7 @@ fn main() {
         std::thread::sleep(Duration::from_millis(10));
     };
     admin
-        .call(Body::AddUser(AddUser {
+        .call_body(Body::AddUser(AddUser {
             name: "viewer".into(),
             policies: vec!["QcloudChatReadOnlyAccess".into()],
             ..AddUser::default()

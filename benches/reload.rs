@@ -105,7 +105,7 @@ fn main() {
         let policies = (0..10)
             .map(|k| format!("P{}", (u * 10 + k) % files))
             .collect();
-        c.call(Body::AddUser(AddUser {
+        c.call_body(Body::AddUser(AddUser {
             name: format!("u{u}"),
             policies,
             ..AddUser::default()
@@ -118,7 +118,7 @@ fn main() {
     for r in 1..=rounds {
         write_policies(&dir.join("policies"), files, r);
         let t = Instant::now();
-        match c.call(Body::ReloadPolicies).unwrap() {
+        match c.call_body(Body::ReloadPolicies).unwrap() {
             Reply::Reload(info) => assert!(info.applied, "{info:?}"),
             other => panic!("{other:?}"),
         }
@@ -139,7 +139,7 @@ fn main() {
             let mut n = 0usize;
             while !stop.load(Ordering::Relaxed) {
                 write_policies(&pdir, 10, n);
-                c.call(Body::ReloadPolicies).unwrap();
+                c.call_body(Body::ReloadPolicies).unwrap();
                 n += 1;
             }
             n

@@ -202,7 +202,7 @@ fn main() {
     let camd_sock = dir.join("camd.sock");
     let mut admin = Client::connect(&camd_sock).unwrap();
     admin
-        .call(Body::AddUser(AddUser {
+        .call_body(Body::AddUser(AddUser {
             name: "alice".into(),
             policies: vec!["QcloudAVCFullAccess".into()],
             ..AddUser::default()

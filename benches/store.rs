@@ -24,7 +24,7 @@ use camd::authz::{Ask, Authorizer, Publisher, Snapshot, Who};
 use camd::catalog::Catalog;
 use camd::credentials::{KeyHasher, Pepper, generate_secret_id, generate_secret_key};
 use camd::policy::Policy;
-use camd::store::{Command, Limits, NewKey, NewUser, Owner, Store, Writer};
+use camd::store::{AddUser, AuditNote, Limits, NewKey, Owner, Store, Writer};
 use ring::rand::SystemRandom;
 
 const OWNER: u64 = 100000000001;
@@ -122,18 +122,29 @@ fn populate(o: &Open, n: usize, per_user: usize) {
                         format!("Custom{}", x % POOL as u64)
                     })
                     .collect();
+                let new = AddUser {
+                    name: format!("user{i}"),
+                    policies,
+                    ..AddUser::default()
+                };
                 o.writer
-                    .submit(Command::AddUser(NewUser {
-                        name: format!("user{i}"),
-                        policies,
-                        ..NewUser::default()
-                    }))
+                    .change(note(), move |s, c, ch| s.add_user(new, c, ch))
                     .unwrap()
             })
             .collect();
         for rx in rxs {
             rx.blocking_recv().unwrap().unwrap();
         }
+    }
+}
+
+/// The audit entry of a change the bench makes.
+fn note() -> AuditNote {
+    AuditNote {
+        actor: "bench".into(),
+        action: "bench".into(),
+        target: String::new(),
+        outcome: None,
     }
 }
 
@@ -146,19 +157,20 @@ fn group_commit(rounds: usize, n: usize) -> (f64, f64) {
         let t = Instant::now();
         for i in 0..n {
             let policy = format!("Custom{}", (r * n + i) % POOL);
+            let attached = policy.clone();
             o.writer
-                .call(Command::AttachUserPolicy {
-                    user: "user0".into(),
-                    policy: policy.clone(),
+                .change(note(), move |s, c, ch| {
+                    s.attach_user_policy("user0", &attached, c, ch)
                 })
                 .unwrap()
+                .blocking_recv()
                 .ok();
             o.writer
-                .call(Command::DetachUserPolicy {
-                    user: "user0".into(),
-                    policy,
+                .change(note(), move |s, c, ch| {
+                    s.detach_user_policy("user0", &policy, c, ch)
                 })
                 .unwrap()
+                .blocking_recv()
                 .ok();
         }
         // Two commits per iteration above: halve to get one attach's worth.
@@ -167,9 +179,8 @@ fn group_commit(rounds: usize, n: usize) -> (f64, f64) {
         let rxs: Vec<_> = (0..n)
             .map(|i| {
                 o.writer
-                    .submit(Command::CreateGroup {
-                        name: format!("r{r}g{i}"),
-                        remark: String::new(),
+                    .change(note(), move |s, c, ch| {
+                        s.create_group(&format!("r{r}g{i}"), "", c, ch)
                     })
                     .unwrap()
             })
@@ -217,14 +228,16 @@ fn key_overhead(o: &Open, rounds: usize) -> (f64, f64) {
     let rng = SystemRandom::new();
     let id = generate_secret_id(&rng).unwrap();
     let secret = generate_secret_key(&rng).unwrap();
+    let key = NewKey {
+        secret_id: id.clone(),
+        hash: o.hasher.hash(secret.expose()),
+    };
     o.writer
-        .call(Command::CreateAccessKey(
-            Owner::User("user1".into()),
-            NewKey {
-                secret_id: id.clone(),
-                hash: o.hasher.hash(secret.expose()),
-            },
-        ))
+        .change(note(), move |s, c, ch| {
+            s.create_access_key(&Owner::User("user1".into()), key, c, ch)
+        })
+        .unwrap()
+        .blocking_recv()
         .unwrap()
         .unwrap();
     let ctx = [("qcs:ip", "10.1.2.3")];

@@ -136,6 +136,34 @@ impl fmt::Display for Code {
     }
 }
 
+/// An error answer before it goes on the wire: its code and a lowercase
+/// message naming the bad input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The CAM code.
+    pub code: Code,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with `code`.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
 #[cfg(test)]
 mod tests {
     use super::Code;

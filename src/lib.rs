@@ -13,6 +13,7 @@ pub mod code;
 pub mod config;
 pub mod credentials;
 pub mod logging;
+pub mod ops;
 pub mod policy;
 pub mod protocol;
 pub mod reload;

@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 use camd::client::{Client, by_user};
 use camd::protocol::{
-    AddUser, Body, KeyAuth, PROTOCOL_VERSION, Request, UpdateUser, encode_hello, encode_request,
+    AddUser, AddUserToGroup, AttachGroupPolicy, AttachUserPolicy, Audit, Body, CreateAccessKey,
+    CreateGroup, DeleteAccessKey, DeleteGroup, DeleteUser, DetachGroupPolicy, DetachUserPolicy,
+    KeyAuth, PROTOCOL_VERSION, RemoveUserFromGroup, Request, UpdateAccessKey, UpdateUser,
+    encode_hello, encode_request,
 };
 use serde_json::Value;
 
@@ -56,51 +59,53 @@ fn admin_bodies(user: &str, group: &str, key: &str) -> Vec<Body> {
             remark: Some("owned".into()),
             ..UpdateUser::default()
         }),
-        Body::DeleteUser {
+        Body::DeleteUser(DeleteUser {
             name: u(),
             force: true,
-        },
-        Body::CreateGroup {
+        }),
+        Body::CreateGroup(CreateGroup {
             name: "intruders".into(),
             remark: String::new(),
-        },
-        Body::DeleteGroup(g()),
-        Body::AddUserToGroup {
+        }),
+        Body::DeleteGroup(DeleteGroup { name: g() }),
+        Body::AddUserToGroup(AddUserToGroup {
             group: g(),
             user: u(),
-        },
-        Body::RemoveUserFromGroup {
+        }),
+        Body::RemoveUserFromGroup(RemoveUserFromGroup {
             group: g(),
             user: u(),
-        },
-        Body::AttachUserPolicy {
+        }),
+        Body::AttachUserPolicy(AttachUserPolicy {
             user: u(),
             policy: "AdministratorAccess".into(),
-        },
-        Body::DetachUserPolicy {
+        }),
+        Body::DetachUserPolicy(DetachUserPolicy {
             user: u(),
             policy: "QcloudChatReadOnlyAccess".into(),
-        },
-        Body::AttachGroupPolicy {
+        }),
+        Body::AttachGroupPolicy(AttachGroupPolicy {
             group: g(),
             policy: "AdministratorAccess".into(),
-        },
-        Body::DetachGroupPolicy {
+        }),
+        Body::DetachGroupPolicy(DetachGroupPolicy {
             group: g(),
             policy: "QcloudChatReadOnlyAccess".into(),
-        },
-        Body::CreateAccessKey(None),
-        Body::CreateAccessKey(Some(u())),
-        Body::UpdateAccessKey {
+        }),
+        Body::CreateAccessKey(CreateAccessKey { user: None }),
+        Body::CreateAccessKey(CreateAccessKey { user: Some(u()) }),
+        Body::UpdateAccessKey(UpdateAccessKey {
             secret_id: key.to_string(),
             active: false,
-        },
-        Body::DeleteAccessKey(key.to_string()),
+        }),
+        Body::DeleteAccessKey(DeleteAccessKey {
+            secret_id: key.to_string(),
+        }),
         Body::ReloadPolicies,
-        Body::Audit {
+        Body::Audit(Audit {
             since: 0,
             limit: 10,
-        },
+        }),
     ]
 }
 
@@ -139,7 +144,7 @@ fn abuse_admin_child() {
                 c = c.with_key(k.clone());
             }
             tried += 1;
-            match c.call(body.clone()) {
+            match c.call_body(body.clone()) {
                 Ok(r) => {
                     succeeded += 1;
                     println!("SUCCESS {body:?} -> {r:?}");

@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 
 use camd::client::{Client, by_key, by_user};
 use camd::protocol::{
-    AddUser, Body, Credentials, HELLO_LEN, Reply, Request, UpdateUser, encode_hello, encode_request,
+    AddUser, AddUserToGroup, AttachGroupPolicy, AttachUserPolicy, Body, CreateAccessKey,
+    CreateGroup, Credentials, DeleteAccessKey, DeleteGroup, DeleteUser, DetachGroupPolicy,
+    DetachUserPolicy, GetPolicy, GetUser, HELLO_LEN, ListAccessKeys, ListAttachedGroupPolicies,
+    ListAttachedUserPolicies, ListEntitiesForPolicy, ListGroupsForUser, ListUsersForGroup,
+    RemoveUserFromGroup, Reply, Request, UpdateAccessKey, UpdateUser, encode_hello, encode_request,
 };
 use serde_json::Value;
 
@@ -308,7 +312,7 @@ fn every_admin_operation_and_its_errors() {
         |r: Result<Reply, camd::client::ClientError>| r.unwrap_err().code().unwrap().to_string();
 
     let alice = credentials(
-        c.call(Body::AddUser(AddUser {
+        c.call_body(Body::AddUser(AddUser {
             name: "alice".into(),
             use_api: true,
             ..AddUser::default()
@@ -317,14 +321,14 @@ fn every_admin_operation_and_its_errors() {
     );
     assert!(alice.secret_key.is_some() && alice.password.is_none());
     assert_eq!(
-        code(c.call(Body::AddUser(AddUser {
+        code(c.call_body(Body::AddUser(AddUser {
             name: "alice".into(),
             ..AddUser::default()
         }))),
         "InvalidParameter.SubUserNameInUse"
     );
     assert_eq!(
-        code(c.call(Body::AddUser(AddUser {
+        code(c.call_body(Body::AddUser(AddUser {
             name: "x".into(),
             console_login: true,
             password: Some("weak".into()),
@@ -333,66 +337,68 @@ fn every_admin_operation_and_its_errors() {
         "InvalidParameter.PasswordViolatedRules"
     );
     assert!(
-        matches!(c.call(Body::GetUser("alice".into())).unwrap(), Reply::User(u) if u.name == "alice")
+        matches!(c.call_body(Body::GetUser(GetUser { name: "alice".into() })).unwrap(), Reply::User(u) if u.name == "alice")
     );
-    assert!(matches!(c.call(Body::ListUsers).unwrap(), Reply::Users(u) if u.len() == 1));
+    assert!(matches!(c.call_body(Body::ListUsers).unwrap(), Reply::Users(u) if u.len() == 1));
     assert!(
-        matches!(c.call(Body::UpdateUser(UpdateUser { name: "alice".into(), remark: Some("lead".into()), password: Some("Str0ng-Pass".into()), ..UpdateUser::default() })).unwrap(), Reply::User(u) if u.remark == "lead")
+        matches!(c.call_body(Body::UpdateUser(UpdateUser { name: "alice".into(), remark: Some("lead".into()), password: Some("Str0ng-Pass".into()), ..UpdateUser::default() })).unwrap(), Reply::User(u) if u.remark == "lead")
     );
     assert_eq!(
-        code(c.call(Body::UpdateUser(UpdateUser {
+        code(c.call_body(Body::UpdateUser(UpdateUser {
             name: "zed".into(),
             ..UpdateUser::default()
         }))),
         "ResourceNotFound.UserNotExist"
     );
 
-    c.call(Body::CreateGroup {
+    c.call_body(Body::CreateGroup(CreateGroup {
         name: "ops".into(),
         remark: String::new(),
-    })
+    }))
     .unwrap();
     assert_eq!(
-        code(c.call(Body::CreateGroup {
+        code(c.call_body(Body::CreateGroup(CreateGroup {
             name: "ops".into(),
             remark: String::new()
-        })),
+        }))),
         "InvalidParameter.GroupNameInUse"
     );
-    c.call(Body::AddUserToGroup {
+    c.call_body(Body::AddUserToGroup(AddUserToGroup {
         group: "ops".into(),
         user: "alice".into(),
-    })
+    }))
     .unwrap();
-    assert!(matches!(c.call(Body::ListGroups).unwrap(), Reply::Groups(g) if g[0].members == 1));
     assert!(
-        matches!(c.call(Body::ListUsersForGroup("ops".into())).unwrap(), Reply::Users(u) if u[0].name == "alice")
+        matches!(c.call_body(Body::ListGroups).unwrap(), Reply::Groups(g) if g[0].members == 1)
     );
     assert!(
-        matches!(c.call(Body::ListGroupsForUser("alice".into())).unwrap(), Reply::Names(n) if n == vec!["ops".to_string()])
+        matches!(c.call_body(Body::ListUsersForGroup(ListUsersForGroup { group: "ops".into() })).unwrap(), Reply::Users(u) if u[0].name == "alice")
     );
-    c.call(Body::AttachGroupPolicy {
+    assert!(
+        matches!(c.call_body(Body::ListGroupsForUser(ListGroupsForUser { user: "alice".into() })).unwrap(), Reply::Names(n) if n == vec!["ops".to_string()])
+    );
+    c.call_body(Body::AttachGroupPolicy(AttachGroupPolicy {
         group: "ops".into(),
         policy: "QcloudAVCFullAccess".into(),
-    })
+    }))
     .unwrap();
-    c.call(Body::AttachUserPolicy {
+    c.call_body(Body::AttachUserPolicy(AttachUserPolicy {
         user: "alice".into(),
         policy: "QcloudIMReadOnlyAccess".into(),
-    })
+    }))
     .unwrap();
     assert_eq!(
-        code(c.call(Body::AttachUserPolicy {
+        code(c.call_body(Body::AttachUserPolicy(AttachUserPolicy {
             user: "alice".into(),
             policy: "Nope".into()
-        })),
+        }))),
         "ResourceNotFound.PolicyIdNotFound"
     );
     match c
-        .call(Body::ListAttachedUserPolicies {
+        .call_body(Body::ListAttachedUserPolicies(ListAttachedUserPolicies {
             user: "alice".into(),
             all: true,
-        })
+        }))
         .unwrap()
     {
         Reply::Attached(a) => {
@@ -411,19 +417,21 @@ fn every_admin_operation_and_its_errors() {
         other => panic!("{other:?}"),
     }
     assert!(
-        matches!(c.call(Body::ListAttachedGroupPolicies("ops".into())).unwrap(), Reply::Attached(a) if a.len() == 1)
+        matches!(c.call_body(Body::ListAttachedGroupPolicies(ListAttachedGroupPolicies { group: "ops".into() })).unwrap(), Reply::Attached(a) if a.len() == 1)
     );
     assert!(
-        matches!(c.call(Body::ListEntitiesForPolicy("QcloudAVCFullAccess".into())).unwrap(), Reply::Entities { groups, .. } if groups == vec!["ops".to_string()])
+        matches!(c.call_body(Body::ListEntitiesForPolicy(ListEntitiesForPolicy { policy: "QcloudAVCFullAccess".into() })).unwrap(), Reply::Entities { groups, .. } if groups == vec!["ops".to_string()])
     );
     assert!(
-        matches!(c.call(Body::ListPolicies).unwrap(), Reply::Policies(p) if p.iter().any(|p| p.name == "UserAdmin" && p.kind == "Custom"))
+        matches!(c.call_body(Body::ListPolicies).unwrap(), Reply::Policies(p) if p.iter().any(|p| p.name == "UserAdmin" && p.kind == "Custom"))
     );
     assert!(
-        matches!(c.call(Body::GetPolicy("UserAdmin".into())).unwrap(), Reply::Policies(p) if p[0].document.as_deref() == Some(USER_ADMIN))
+        matches!(c.call_body(Body::GetPolicy(GetPolicy { policy: "UserAdmin".into() })).unwrap(), Reply::Policies(p) if p[0].document.as_deref() == Some(USER_ADMIN))
     );
     assert_eq!(
-        code(c.call(Body::GetPolicy("Nope".into()))),
+        code(c.call_body(Body::GetPolicy(GetPolicy {
+            policy: "Nope".into()
+        }))),
         "ResourceNotFound.PolicyIdNotFound"
     );
 
@@ -431,58 +439,66 @@ fn every_admin_operation_and_its_errors() {
         .authorize(by_user("alice", "im:SendMessage", APP, &[]))
         .unwrap();
     assert!(d1.allowed && d1.policy.as_deref() == Some("QcloudAVCFullAccess"));
-    c.call(Body::DetachGroupPolicy {
+    c.call_body(Body::DetachGroupPolicy(DetachGroupPolicy {
         group: "ops".into(),
         policy: "QcloudAVCFullAccess".into(),
-    })
+    }))
     .unwrap();
     assert!(
         !c.authorize(by_user("alice", "im:SendMessage", APP, &[]))
             .unwrap()
             .allowed
     );
-    c.call(Body::RemoveUserFromGroup {
+    c.call_body(Body::RemoveUserFromGroup(RemoveUserFromGroup {
         group: "ops".into(),
         user: "alice".into(),
-    })
+    }))
     .unwrap();
-    c.call(Body::DeleteGroup("ops".into())).unwrap();
+    c.call_body(Body::DeleteGroup(DeleteGroup { name: "ops".into() }))
+        .unwrap();
     assert_eq!(
-        code(c.call(Body::DeleteGroup("ops".into()))),
+        code(c.call_body(Body::DeleteGroup(DeleteGroup { name: "ops".into() }))),
         "ResourceNotFound.GroupNotExist"
     );
-    c.call(Body::DetachUserPolicy {
+    c.call_body(Body::DetachUserPolicy(DetachUserPolicy {
         user: "alice".into(),
         policy: "QcloudChatReadOnlyAccess".into(),
-    })
+    }))
     .unwrap();
 
     // Keys.
     let id = alice.secret_id.clone().unwrap();
     let secret = alice.secret_key.clone().unwrap();
-    c.call(Body::AttachUserPolicy {
+    c.call_body(Body::AttachUserPolicy(AttachUserPolicy {
         user: "alice".into(),
         policy: "QcloudAVCFullAccess".into(),
-    })
+    }))
     .unwrap();
     assert!(
         c.authorize(by_key(&id, &secret, "im:SendMessage", APP, &[]))
             .unwrap()
             .allowed
     );
-    credentials(c.call(Body::CreateAccessKey(Some("alice".into()))).unwrap());
+    credentials(
+        c.call_body(Body::CreateAccessKey(CreateAccessKey {
+            user: Some("alice".into()),
+        }))
+        .unwrap(),
+    );
     assert_eq!(
-        code(c.call(Body::CreateAccessKey(Some("alice".into())))),
+        code(c.call_body(Body::CreateAccessKey(CreateAccessKey {
+            user: Some("alice".into())
+        }))),
         "OperationDenied.AccessKeyOverLimit"
     );
     assert!(
-        matches!(c.call(Body::ListAccessKeys(Some("alice".into()))).unwrap(), Reply::Keys(k) if k.len() == 2)
+        matches!(c.call_body(Body::ListAccessKeys(ListAccessKeys { user: Some("alice".into()) })).unwrap(), Reply::Keys(k) if k.len() == 2)
     );
     assert!(
-        matches!(c.call(Body::UpdateAccessKey { secret_id: id.clone(), active: false }).unwrap(), Reply::Key(k) if k.status == "Inactive")
+        matches!(c.call_body(Body::UpdateAccessKey(UpdateAccessKey { secret_id: id.clone(), active: false })).unwrap(), Reply::Key(k) if k.status == "Inactive")
     );
     assert_eq!(
-        code(c.call(Body::Authorize(by_key(
+        code(c.call_body(Body::Authorize(by_key(
             &id,
             &secret,
             "im:SendMessage",
@@ -492,7 +508,7 @@ fn every_admin_operation_and_its_errors() {
         "AuthFailure.InvalidAuthorization"
     );
     assert_eq!(
-        code(c.call(Body::Authorize(by_key(
+        code(c.call_body(Body::Authorize(by_key(
             &id,
             "wrong",
             "im:SendMessage",
@@ -502,23 +518,29 @@ fn every_admin_operation_and_its_errors() {
         "AuthFailure.InvalidAuthorization"
     );
     assert_eq!(
-        code(c.call(Body::DeleteUser {
+        code(c.call_body(Body::DeleteUser(DeleteUser {
             name: "alice".into(),
             force: false
-        })),
+        }))),
         "OperationDenied.HaveKeys"
     );
-    c.call(Body::DeleteAccessKey(id.clone())).unwrap();
+    c.call_body(Body::DeleteAccessKey(DeleteAccessKey {
+        secret_id: id.clone(),
+    }))
+    .unwrap();
     assert_eq!(
-        code(c.call(Body::DeleteAccessKey(id))),
+        code(c.call_body(Body::DeleteAccessKey(DeleteAccessKey { secret_id: id }))),
         "ResourceNotFound.SecretNotExist"
     );
-    c.call(Body::DeleteUser {
+    c.call_body(Body::DeleteUser(DeleteUser {
         name: "alice".into(),
         force: true,
-    })
+    }))
     .unwrap();
-    let root = credentials(c.call(Body::CreateAccessKey(None)).unwrap());
+    let root = credentials(
+        c.call_body(Body::CreateAccessKey(CreateAccessKey { user: None }))
+            .unwrap(),
+    );
     let rd = c
         .authorize(by_key(
             root.secret_id.as_deref().unwrap(),
@@ -529,13 +551,13 @@ fn every_admin_operation_and_its_errors() {
         ))
         .unwrap();
     assert_eq!(rd.reason, "Root");
-    match c.call(Body::Status).unwrap() {
+    match c.call_body(Body::Status).unwrap() {
         Reply::Status(s) => assert_eq!((s.users, s.keys, s.custom_policies), (0, 1, 1)),
         other => panic!("{other:?}"),
     }
     // Bad requests are errors with codes, not crashes.
     assert_eq!(
-        code(c.call(Body::Authorize(by_user(
+        code(c.call_body(Body::Authorize(by_user(
             "nobody",
             "im:SendMessage",
             APP,
@@ -543,17 +565,17 @@ fn every_admin_operation_and_its_errors() {
         )))),
         "ResourceNotFound.UserNotExist"
     );
-    c.call(Body::AddUser(AddUser {
+    c.call_body(Body::AddUser(AddUser {
         name: "bob".into(),
         ..AddUser::default()
     }))
     .unwrap();
     assert_eq!(
-        code(c.call(Body::Authorize(by_user("bob", "SendMessage", APP, &[])))),
+        code(c.call_body(Body::Authorize(by_user("bob", "SendMessage", APP, &[])))),
         "InvalidParameter"
     );
     assert_eq!(
-        code(c.call(Body::Authorize(by_user(
+        code(c.call_body(Body::Authorize(by_user(
             "bob",
             "im:SendMessage",
             "app",
@@ -568,7 +590,7 @@ fn delegated_administration_and_peer_credentials() {
     let d = Camd::start("daemon-delegated");
     let mut c = d.client();
     credentials(
-        c.call(Body::AddUser(AddUser {
+        c.call_body(Body::AddUser(AddUser {
             name: "admin1".into(),
             policies: vec!["UserAdmin".into()],
             ..AddUser::default()
@@ -576,8 +598,10 @@ fn delegated_administration_and_peer_credentials() {
         .unwrap(),
     );
     let key = credentials(
-        c.call(Body::CreateAccessKey(Some("admin1".into())))
-            .unwrap(),
+        c.call_body(Body::CreateAccessKey(CreateAccessKey {
+            user: Some("admin1".into()),
+        }))
+        .unwrap(),
     );
     let (id, secret) = (key.secret_id.unwrap(), key.secret_key.unwrap());
 
@@ -683,7 +707,10 @@ fn delegated_administration_and_peer_credentials() {
         assert_eq!(out.status.code(), Some(2), "{args:?} succeeded");
     }
     assert!(matches!(
-        c.call(Body::GetUser("newbie".into())).unwrap(),
+        c.call_body(Body::GetUser(GetUser {
+            name: "newbie".into()
+        }))
+        .unwrap(),
         Reply::User(_)
     ));
 }
@@ -707,7 +734,7 @@ fn restart_keeps_state_and_second_daemon_is_refused() {
     let d = Camd::start("daemon-restart");
     let mut c = d.client();
     let cred = credentials(
-        c.call(Body::AddUser(AddUser {
+        c.call_body(Body::AddUser(AddUser {
             name: "alice".into(),
             use_api: true,
             policies: vec!["QcloudAVCFullAccess".into()],
@@ -715,10 +742,10 @@ fn restart_keeps_state_and_second_daemon_is_refused() {
         }))
         .unwrap(),
     );
-    c.call(Body::CreateGroup {
+    c.call_body(Body::CreateGroup(CreateGroup {
         name: "ops".into(),
         remark: String::new(),
-    })
+    }))
     .unwrap();
 
     // A second camd on the same socket refuses to start.
@@ -747,7 +774,7 @@ fn restart_keeps_state_and_second_daemon_is_refused() {
         ))
         .unwrap();
     assert!(decision.allowed);
-    assert!(matches!(c.call(Body::ListGroups).unwrap(), Reply::Groups(g) if g.len() == 1));
+    assert!(matches!(c.call_body(Body::ListGroups).unwrap(), Reply::Groups(g) if g.len() == 1));
 }
 
 #[test]
@@ -844,7 +871,7 @@ fn bad_frames_never_hurt_the_daemon() {
 fn ten_thousand_pipelined_requests_on_one_connection() {
     let d = Camd::start("daemon-pipeline");
     let mut c = d.client();
-    c.call(Body::AddUser(AddUser {
+    c.call_body(Body::AddUser(AddUser {
         name: "alice".into(),
         policies: vec!["QcloudChatReadOnlyAccess".into()],
         ..AddUser::default()

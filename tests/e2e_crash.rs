@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use camd::client::Client;
-use camd::protocol::{AddUser, Body, Reply};
+use camd::protocol::{AddUser, AddUserToGroup, AttachUserPolicy, Body, CreateGroup, Reply};
 use camd::store::{Limits, Store};
 
 use crate::daemon::Camd;
@@ -62,10 +62,10 @@ fn generate(
         if k % 5 == 1 || group.is_none() {
             let g = format!("g{k}");
             steps.push((
-                Body::CreateGroup {
+                Body::CreateGroup(CreateGroup {
                     name: g.clone(),
                     remark: String::new(),
-                },
+                }),
                 Fact::Group(g),
             ));
         }
@@ -79,7 +79,7 @@ fn generate(
         ));
         let mut ok = true;
         for (body, fact) in steps {
-            match c.call(body) {
+            match c.call_body(body) {
                 Ok(Reply::Credentials(cr)) => {
                     let mut f = facts.lock().unwrap();
                     f.push(fact);
@@ -114,22 +114,22 @@ fn generate(
         let Some(g) = group.clone() else { continue };
         for (body, fact) in [
             (
-                Body::AddUserToGroup {
+                Body::AddUserToGroup(AddUserToGroup {
                     group: g.clone(),
                     user: user.clone(),
-                },
+                }),
                 Fact::Member(g.clone(), user.clone()),
             ),
             (
-                Body::AttachUserPolicy {
+                Body::AttachUserPolicy(AttachUserPolicy {
                     user: user.clone(),
                     policy: "QcloudChatReadOnlyAccess".into(),
-                },
+                }),
                 Fact::Attach(user.clone(), "QcloudChatReadOnlyAccess".into()),
             ),
         ] {
             let Some(c) = client.as_mut() else { break };
-            match c.call(body) {
+            match c.call_body(body) {
                 Ok(_) => facts.lock().unwrap().push(fact),
                 Err(camd::client::ClientError::Remote(e)) => {
                     errors += 1;

@@ -117,13 +117,13 @@ fn clients_that_never_read_are_bounded_and_closed() {
     let pid = d.child.id();
     // Warm up, then the baseline.
     let mut c = d.client();
-    match c.call(Body::Batch(Vec::new())).unwrap() {
+    match c.call_body(Body::Batch(Vec::new())).unwrap() {
         Reply::Decisions(v) => assert!(v.is_empty()),
         other => panic!("{other:?}"),
     }
     // Over the limit: refused whole, and the connection goes on.
     let err = c
-        .call(Body::Batch(vec![
+        .call_body(Body::Batch(vec![
             camd::client::by_user(
                 "nobody",
                 "im:X",

@@ -11,6 +11,7 @@ const TOP: &[&[&str]] = &[
     &["catalog", "store", "systemd", "client"],
     &["authz", "config", "simulate"],
     &["reload"],
+    &["ops"],
     &["server"],
     &["app"],
 ];

@@ -43,7 +43,7 @@ fn every_kind_of_edit_is_visible_within_a_second() {
     std::fs::write(dir.join("Chat.json"), allow(r#""im:Send*""#)).unwrap();
     let mut c = d.client();
     within(second, "new file loaded", || {
-        c.call(Body::AddUser(AddUser {
+        c.call_body(Body::AddUser(AddUser {
             name: "bob".into(),
             policies: vec!["Chat".into()],
             ..AddUser::default()
@@ -103,7 +103,7 @@ fn a_burst_of_rewrites_ends_in_the_final_content() {
     std::fs::write(dir.join("Burst.json"), doc(0)).unwrap();
     let mut c = d.client();
     within(Duration::from_secs(2), "first load", || {
-        c.call(Body::AddUser(AddUser {
+        c.call_body(Body::AddUser(AddUser {
             name: "eve".into(),
             policies: vec!["Burst".into()],
             ..AddUser::default()
@@ -153,7 +153,7 @@ fn an_invalid_edit_changes_nothing_until_fixed() {
     std::fs::write(dir.join("Chat.json"), allow(r#""im:Send*""#)).unwrap();
     assert_eq!(d.camctl(&["policy", "reload"]).status.code(), Some(0));
     let mut c = d.client();
-    c.call(Body::AddUser(AddUser {
+    c.call_body(Body::AddUser(AddUser {
         name: "bob".into(),
         policies: vec!["Chat".into()],
         ..AddUser::default()
@@ -219,7 +219,7 @@ fn decisions_during_reloads_are_old_or_new() {
     assert_eq!(d.camctl(&["policy", "reload"]).status.code(), Some(0));
     let mut c = d.client();
     for u in ["u1", "u2"] {
-        c.call(Body::AddUser(AddUser {
+        c.call_body(Body::AddUser(AddUser {
             name: u.into(),
             policies: vec!["Flip".into()],
             ..AddUser::default()
@@ -236,7 +236,7 @@ fn decisions_during_reloads_are_old_or_new() {
             let mut reloads = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 write_atomically(&dir, "Flip.json", if reloads % 2 == 0 { b } else { a });
-                if let Reply::Reload(r) = c.call(Body::ReloadPolicies).unwrap() {
+                if let Reply::Reload(r) = c.call_body(Body::ReloadPolicies).unwrap() {
                     assert!(r.applied);
                 }
                 reloads += 1;

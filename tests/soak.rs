@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use camd::client::{Client, by_key, by_user};
 use camd::protocol::{
-    Authorize, Body, KeyAuth, PROTOCOL_VERSION, Reply, decode_response, encode_hello,
+    Authorize, Body, CreateGroup, DeleteGroup, KeyAuth, PROTOCOL_VERSION, Reply, decode_response,
+    encode_hello,
 };
 use serde_json::Value;
 
@@ -144,16 +145,16 @@ fn soak_client() {
             }
             75..=75 => {
                 let g = format!("s{pid}x{n}");
-                let made = c.call(Body::CreateGroup {
+                let made = c.call_body(Body::CreateGroup(CreateGroup {
                     name: g.clone(),
                     remark: String::new(),
-                });
-                let gone = c.call(Body::DeleteGroup(g));
+                }));
+                let gone = c.call_body(Body::DeleteGroup(DeleteGroup { name: g }));
                 if !matches!((&made, &gone), (Ok(Reply::Done), Ok(Reply::Done))) {
                     complain(format!("admin write: {made:?} {gone:?}"));
                 }
             }
-            76..=76 if rng.below(4) == 0 => match c.call(Body::ReloadPolicies) {
+            76..=76 if rng.below(4) == 0 => match c.call_body(Body::ReloadPolicies) {
                 Ok(Reply::Reload(r)) if r.applied => {}
                 other => complain(format!("reload: {other:?}")),
             },
@@ -179,7 +180,7 @@ fn soak_client() {
                     other => complain(format!("malformed frame: {other:?}")),
                 }
             }
-            _ => match c.call(Body::Status) {
+            _ => match c.call_body(Body::Status) {
                 Ok(Reply::Status(_)) => {}
                 other => complain(format!("status: {other:?}")),
             },

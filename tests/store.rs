@@ -16,8 +16,8 @@ use camd::credentials::{
 };
 use camd::policy::Policy;
 use camd::store::{
-    AdminError, Command, KeyStatus, Limits, NewKey, NewUser, Owner, Query, Reply, Store,
-    UserUpdate, Writer,
+    AddUser, AdminError, AuditNote, Changes, Ctx, KeyStatus, Limits, NewKey, Owner, State, Store,
+    UpdateUser, Writer,
 };
 use ring::rand::SystemRandom;
 
@@ -61,22 +61,57 @@ pub fn open(dir: &Path, limits: Limits) -> Harness {
     }
 }
 
-impl Harness {
-    pub fn ok(&self, cmd: Command) -> Reply {
-        self.writer.call(cmd).unwrap().unwrap()
+/// The audit entry of a change the test makes.
+pub fn note() -> AuditNote {
+    AuditNote {
+        actor: "test".into(),
+        action: "test".into(),
+        target: String::new(),
+        outcome: None,
     }
-    pub fn err(&self, cmd: Command) -> AdminError {
-        self.writer.call(cmd).unwrap().unwrap_err()
+}
+
+impl Harness {
+    pub fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+    ) -> Result<T, AdminError> {
+        self.writer
+            .change(note(), f)
+            .unwrap()
+            .blocking_recv()
+            .unwrap()
+    }
+    pub fn ok<T: Send + std::fmt::Debug + 'static>(
+        &self,
+        f: impl FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+    ) -> T {
+        self.run(f).unwrap()
+    }
+    pub fn err<T: Send + std::fmt::Debug + 'static>(
+        &self,
+        f: impl FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+    ) -> AdminError {
+        self.run(f).unwrap_err()
+    }
+    pub fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&State, &Ctx<'_>) -> Result<T, AdminError> + Send + 'static,
+    ) -> T {
+        self.writer
+            .read(f)
+            .unwrap()
+            .blocking_recv()
+            .unwrap()
+            .unwrap()
     }
     pub fn add_user(&self, name: &str, policies: &[&str]) -> u64 {
-        match self.ok(Command::AddUser(NewUser {
+        let new = AddUser {
             name: name.into(),
             policies: policies.iter().map(|p| p.to_string()).collect(),
-            ..NewUser::default()
-        })) {
-            Reply::User(u) => u.uin,
-            other => panic!("{other:?}"),
-        }
+            ..AddUser::default()
+        };
+        self.ok(move |s, c, ch| s.add_user(new, c, ch)).uin
     }
     pub fn new_key(&self) -> (NewKey, String) {
         let rng = SystemRandom::new();
@@ -136,236 +171,190 @@ fn rules_limits_and_codes() {
 
     h.add_user("alice", &["QcloudIMReadOnlyAccess"]);
     assert_eq!(
-        code(h.err(Command::AddUser(NewUser {
-            name: "alice".into(),
-            ..NewUser::default()
-        }))),
+        code(h.err(move |s, c, ch| s.add_user(
+            AddUser {
+                name: "alice".into(),
+                ..AddUser::default()
+            },
+            c,
+            ch
+        ))),
         "InvalidParameter.SubUserNameInUse"
     );
     assert_eq!(
-        code(h.err(Command::AddUser(NewUser {
-            name: "bad name".into(),
-            ..NewUser::default()
-        }))),
+        code(h.err(move |s, c, ch| s.add_user(
+            AddUser {
+                name: "bad name".into(),
+                ..AddUser::default()
+            },
+            c,
+            ch
+        ))),
         "InvalidParameter.NameIllegal"
     );
     assert_eq!(
-        code(h.err(Command::AddUser(NewUser {
-            name: "x".into(),
-            policies: vec!["Nope".into()],
-            ..NewUser::default()
-        }))),
+        code(h.err(move |s, c, ch| s.add_user(
+            AddUser {
+                name: "x".into(),
+                policies: vec!["Nope".into()],
+                ..AddUser::default()
+            },
+            c,
+            ch
+        ))),
         "ResourceNotFound.PolicyIdNotFound"
     );
     h.add_user("bob", &[]);
     h.add_user("carol", &[]);
     assert_eq!(
-        code(h.err(Command::AddUser(NewUser {
-            name: "dave".into(),
-            ..NewUser::default()
-        }))),
+        code(h.err(move |s, c, ch| s.add_user(
+            AddUser {
+                name: "dave".into(),
+                ..AddUser::default()
+            },
+            c,
+            ch
+        ))),
         "LimitExceeded.SubUserFull"
     );
 
     // Attachments: alias resolves to the preset; attach is idempotent; limit; unknown policy.
-    match h.ok(Command::Query(Query::ListAttachedUserPolicies {
-        user: "alice".into(),
-        all: false,
-    })) {
-        Reply::Policies(p) => assert_eq!(p[0].0, "QcloudChatReadOnlyAccess"),
-        other => panic!("{other:?}"),
+    {
+        let p = h.read(move |s, _| s.user_policies("alice", false));
+        assert_eq!(p[0].0, "QcloudChatReadOnlyAccess")
     }
-    h.ok(Command::AttachUserPolicy {
-        user: "alice".into(),
-        policy: "ChatOps".into(),
-    });
-    h.ok(Command::AttachUserPolicy {
-        user: "alice".into(),
-        policy: "ChatOps".into(),
-    });
+    h.ok(move |s, c, ch| s.attach_user_policy("alice", "ChatOps", c, ch));
+    h.ok(move |s, c, ch| s.attach_user_policy("alice", "ChatOps", c, ch));
     assert_eq!(
-        code(h.err(Command::AttachUserPolicy {
-            user: "alice".into(),
-            policy: "AdministratorAccess".into()
-        })),
+        code(h.err(move |s, c, ch| s.attach_user_policy("alice", "AdministratorAccess", c, ch))),
         "InvalidParameter.AttachmentFull"
     );
     assert_eq!(
-        code(h.err(Command::AttachUserPolicy {
-            user: "alice".into(),
-            policy: "Nope".into()
-        })),
+        code(h.err(move |s, c, ch| s.attach_user_policy("alice", "Nope", c, ch))),
         "ResourceNotFound.PolicyIdNotFound"
     );
     assert_eq!(
-        code(h.err(Command::AttachUserPolicy {
-            user: "zed".into(),
-            policy: "ChatOps".into()
-        })),
+        code(h.err(move |s, c, ch| s.attach_user_policy("zed", "ChatOps", c, ch))),
         "ResourceNotFound.UserNotExist"
     );
     assert_eq!(
-        code(h.err(Command::DetachUserPolicy {
-            user: "bob".into(),
-            policy: "ChatOps".into()
-        })),
+        code(h.err(move |s, c, ch| s.detach_user_policy("bob", "ChatOps", c, ch))),
         "ResourceNotFound.AttachmentNotExist"
     );
 
     // Groups.
-    h.ok(Command::CreateGroup {
-        name: "ops".into(),
-        remark: "".into(),
-    });
+    h.ok(move |s, c, ch| s.create_group("ops", "", c, ch));
     assert_eq!(
-        code(h.err(Command::CreateGroup {
-            name: "ops".into(),
-            remark: "".into()
-        })),
+        code(h.err(move |s, c, ch| s.create_group("ops", "", c, ch))),
         "InvalidParameter.GroupNameInUse"
     );
-    h.ok(Command::CreateGroup {
-        name: "dev".into(),
-        remark: "".into(),
-    });
+    h.ok(move |s, c, ch| s.create_group("dev", "", c, ch));
     assert_eq!(
-        code(h.err(Command::CreateGroup {
-            name: "qa".into(),
-            remark: "".into()
-        })),
+        code(h.err(move |s, c, ch| s.create_group("qa", "", c, ch))),
         "LimitExceeded.GroupFull"
     );
-    h.ok(Command::AddUserToGroup {
-        group: "ops".into(),
-        user: "bob".into(),
-    });
+    h.ok(move |s, c, ch| s.add_user_to_group("ops", "bob", c, ch));
     assert_eq!(
-        code(h.err(Command::AddUserToGroup {
-            group: "dev".into(),
-            user: "bob".into()
-        })),
+        code(h.err(move |s, c, ch| s.add_user_to_group("dev", "bob", c, ch))),
         "LimitExceeded.UserGroupFull"
     );
     assert_eq!(
-        code(h.err(Command::AddUserToGroup {
-            group: "ops".into(),
-            user: "carol".into()
-        })),
+        code(h.err(move |s, c, ch| s.add_user_to_group("ops", "carol", c, ch))),
         "LimitExceeded.GroupUserFull"
     );
     assert_eq!(
-        code(h.err(Command::AddUserToGroup {
-            group: "nope".into(),
-            user: "carol".into()
-        })),
+        code(h.err(move |s, c, ch| s.add_user_to_group("nope", "carol", c, ch))),
         "ResourceNotFound.GroupNotExist"
     );
     assert_eq!(
-        code(h.err(Command::RemoveUserFromGroup {
-            group: "dev".into(),
-            user: "carol".into()
-        })),
+        code(h.err(move |s, _, ch| s.remove_user_from_group("dev", "carol", ch))),
         "ResourceNotFound.UserNotInGroup"
     );
 
     // Group policies reach members.
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(false));
-    h.ok(Command::AttachGroupPolicy {
-        group: "ops".into(),
-        policy: "QcloudAVCFullAccess".into(),
-    });
+    h.ok(move |s, c, ch| s.attach_group_policy("ops", "QcloudAVCFullAccess", c, ch));
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(true));
-    match h.ok(Command::Query(Query::ListAttachedUserPolicies {
-        user: "bob".into(),
-        all: true,
-    })) {
-        Reply::Policies(p) => assert_eq!(
+    {
+        let p = h.read(move |s, _| s.user_policies("bob", true));
+        assert_eq!(
             p,
             vec![("QcloudAVCFullAccess".into(), Some("ops".into()), p[0].2)]
-        ),
-        other => panic!("{other:?}"),
+        )
     }
-    h.ok(Command::DeleteGroup("ops".into()));
+    h.ok(move |s, _, ch| s.delete_group("ops", ch));
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(false));
-    match h.ok(Command::Query(Query::ListGroupsForUser("bob".into()))) {
-        Reply::GroupNames(g) => assert!(g.is_empty()),
-        other => panic!("{other:?}"),
+    {
+        let g = h.read(move |s, _| s.user("bob").map(|u| u.groups.clone()));
+        assert!(g.is_empty())
     }
 
     // Keys: limit, HaveKeys, force delete removes keys.
     let (k1, _) = h.new_key();
     let (k2, _) = h.new_key();
     let (k3, _) = h.new_key();
-    h.ok(Command::CreateAccessKey(
-        Owner::User("carol".into()),
-        k1.clone(),
-    ));
-    h.ok(Command::CreateAccessKey(Owner::User("carol".into()), k2));
+    h.ok(move |s, c, ch| s.create_access_key(&Owner::User("carol".into()), k1, c, ch));
+    h.ok(move |s, c, ch| s.create_access_key(&Owner::User("carol".into()), k2, c, ch));
     assert_eq!(
-        code(h.err(Command::CreateAccessKey(
-            Owner::User("carol".into()),
-            k3.clone()
-        ))),
+        code(h.err({
+            let k3 = k3.clone();
+            move |s, c, ch| s.create_access_key(&Owner::User("carol".into()), k3, c, ch)
+        })),
         "OperationDenied.AccessKeyOverLimit"
     );
     assert_eq!(
-        code(h.err(Command::DeleteUser {
-            name: "carol".into(),
-            force: false
-        })),
+        code(h.err(move |s, _, ch| s.delete_user("carol", false, ch))),
         "OperationDenied.HaveKeys"
     );
     assert_eq!(
-        code(h.err(Command::UpdateAccessKey(
-            "AKIDnope".into(),
-            KeyStatus::Inactive
-        ))),
+        code(h.err(move |s, _, ch| s.update_access_key("AKIDnope", KeyStatus::Inactive, ch))),
         "ResourceNotFound.SecretNotExist"
     );
-    h.ok(Command::DeleteUser {
-        name: "carol".into(),
-        force: true,
-    });
-    match h.ok(Command::Query(Query::Counts)) {
-        Reply::Counts { users, keys, .. } => assert_eq!((users, keys), (2, 0)),
-        other => panic!("{other:?}"),
+    h.ok(move |s, _, ch| s.delete_user("carol", true, ch));
+    {
+        let c = h.read(|s, _| Ok(s.counts()));
+        assert_eq!((c.users, c.keys), (2, 0))
     }
     // The root account holds keys too.
-    h.ok(Command::CreateAccessKey(Owner::Root, k3));
-    match h.ok(Command::Query(Query::ListAccessKeys(Owner::Root))) {
-        Reply::Keys(k) => assert_eq!(k[0].owner, OWNER),
-        other => panic!("{other:?}"),
+    h.ok(move |s, c, ch| s.create_access_key(&Owner::Root, k3, c, ch));
+    {
+        let k = h.read(move |s, c| s.access_keys(&Owner::Root, c));
+        assert_eq!(k[0].owner, OWNER)
     }
 
     // Update: rename keeps attachments; password rule lives in credentials.
-    h.ok(Command::UpdateUser(
-        "alice".into(),
-        UserUpdate {
-            new_name: Some("alicia".into()),
-            remark: Some("ops lead".into()),
-            ..UserUpdate::default()
-        },
-    ));
+    h.ok(move |s, _, ch| {
+        s.update_user(
+            "alice",
+            UpdateUser {
+                new_name: Some("alicia".into()),
+                remark: Some("ops lead".into()),
+                ..UpdateUser::default()
+            },
+            ch,
+        )
+    });
     assert_eq!(h.allowed_user("alicia", "im:GetGroupInfo"), Ok(true));
     assert_eq!(
         h.allowed_user("alice", "im:GetGroupInfo"),
         Err("ResourceNotFound.UserNotExist".into())
     );
     assert_eq!(
-        code(h.err(Command::UpdateUser(
-            "bob".into(),
-            UserUpdate {
+        code(h.err(move |s, _, ch| s.update_user(
+            "bob",
+            UpdateUser {
                 new_name: Some("alicia".into()),
-                ..UserUpdate::default()
-            }
+                ..UpdateUser::default()
+            },
+            ch
         ))),
         "InvalidParameter.SubUserNameInUse"
     );
     // Uins are never reused.
     let dave = h.add_user("dave", &[]);
-    let uins: Vec<u64> = match h.ok(Command::Query(Query::ListUsers)) {
-        Reply::Users(u) => u.iter().map(|u| u.uin).collect(),
-        other => panic!("{other:?}"),
+    let uins: Vec<u64> = {
+        let u = h.read(|s, _| Ok(s.all_users()));
+        u.iter().map(|u| u.uin).collect()
     };
     assert!(
         uins.iter().all(|u| *u <= dave) && dave == camd::store::FIRST_UIN + 3,
@@ -378,26 +367,15 @@ fn restart_keeps_state_and_schema_is_checked() {
     let dir = temp_dir("store-restart");
     let h = open(&dir, Limits::default());
     h.add_user("alice", &["ChatOps"]);
-    h.ok(Command::CreateGroup {
-        name: "ops".into(),
-        remark: "r".into(),
-    });
-    h.ok(Command::AddUserToGroup {
-        group: "ops".into(),
-        user: "alice".into(),
-    });
+    h.ok(move |s, c, ch| s.create_group("ops", "r", c, ch));
+    h.ok(move |s, c, ch| s.add_user_to_group("ops", "alice", c, ch));
     let (k, secret) = h.new_key();
-    h.ok(Command::CreateAccessKey(
-        Owner::User("alice".into()),
-        k.clone(),
-    ));
+    let id = k.secret_id.clone();
+    h.ok(move |s, c, ch| s.create_access_key(&Owner::User("alice".into()), k, c, ch));
     let before = h.close().state().clone();
 
     let h = open(&dir, Limits::default());
-    assert_eq!(
-        h.allowed_key(&k.secret_id, &secret, "im:SendMessage"),
-        Ok(true)
-    );
+    assert_eq!(h.allowed_key(&id, &secret, "im:SendMessage"), Ok(true));
     let mut store = h.close();
     let after = store.state().clone();
     assert_eq!(format!("{:?}", before.users), format!("{:?}", after.users));
@@ -431,55 +409,38 @@ fn snapshot_authorizes_by_user_and_key() {
     let h = open(&dir, Limits::default());
     h.add_user("alice", &["QcloudChatReadOnlyAccess"]);
     let (k, secret) = h.new_key();
-    h.ok(Command::CreateAccessKey(
-        Owner::User("alice".into()),
-        k.clone(),
-    ));
+    let id = k.secret_id.clone();
+    h.ok(move |s, c, ch| s.create_access_key(&Owner::User("alice".into()), k, c, ch));
 
-    assert_eq!(
-        h.allowed_key(&k.secret_id, &secret, "im:GetGroupInfo"),
-        Ok(true)
-    );
-    assert_eq!(
-        h.allowed_key(&k.secret_id, &secret, "im:SendMessage"),
-        Ok(false)
-    );
+    assert_eq!(h.allowed_key(&id, &secret, "im:GetGroupInfo"), Ok(true));
+    assert_eq!(h.allowed_key(&id, &secret, "im:SendMessage"), Ok(false));
     let unauth = Err("AuthFailure.InvalidAuthorization".to_string());
     assert_eq!(
-        h.allowed_key(&k.secret_id, "wrong-secret", "im:GetGroupInfo"),
+        h.allowed_key(&id, "wrong-secret", "im:GetGroupInfo"),
         unauth
     );
     assert_eq!(
         h.allowed_key("AKIDunknown", &secret, "im:GetGroupInfo"),
         unauth
     );
-    h.ok(Command::UpdateAccessKey(
-        k.secret_id.clone(),
-        KeyStatus::Inactive,
-    ));
-    assert_eq!(
-        h.allowed_key(&k.secret_id, &secret, "im:GetGroupInfo"),
-        unauth
-    );
-    h.ok(Command::UpdateAccessKey(
-        k.secret_id.clone(),
-        KeyStatus::Active,
-    ));
-    assert_eq!(
-        h.allowed_key(&k.secret_id, &secret, "im:GetGroupInfo"),
-        Ok(true)
-    );
+    let off = id.clone();
+    h.ok(move |s, _, ch| s.update_access_key(&off, KeyStatus::Inactive, ch));
+    assert_eq!(h.allowed_key(&id, &secret, "im:GetGroupInfo"), unauth);
+    let on = id.clone();
+    h.ok(move |s, _, ch| s.update_access_key(&on, KeyStatus::Active, ch));
+    assert_eq!(h.allowed_key(&id, &secret, "im:GetGroupInfo"), Ok(true));
 
     // Last-used times are batched: taken from the snapshot, then recorded.
     let uses = h.authz.take_key_uses();
-    assert_eq!(uses, vec![(k.secret_id.clone(), 1_000)]);
+    assert_eq!(uses, vec![(id.clone(), 1_000)]);
     assert!(h.authz.take_key_uses().is_empty());
-    h.ok(Command::RecordKeyUse(uses));
-    match h.ok(Command::Query(Query::ListAccessKeys(Owner::User(
-        "alice".into(),
-    )))) {
-        Reply::Keys(keys) => assert_eq!(keys[0].last_used_ms, Some(1_000)),
-        other => panic!("{other:?}"),
+    h.ok(move |s, _, ch| {
+        s.record_key_use(&uses, ch);
+        Ok(())
+    });
+    {
+        let keys = h.read(move |s, c| s.access_keys(&Owner::User("alice".into()), c));
+        assert_eq!(keys[0].last_used_ms, Some(1_000))
     }
 
     // The root account is allowed everything; by uin too.
@@ -506,11 +467,9 @@ fn snapshot_authorizes_by_user_and_key() {
         .blocking_recv()
         .unwrap();
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(false));
-    match h.ok(Command::Query(Query::DanglingAttachments)) {
-        Reply::Dangling(d) => {
-            assert_eq!(d, vec![("user `bob`".to_string(), "ChatOps".to_string())])
-        }
-        other => panic!("{other:?}"),
+    {
+        let d = h.read(|s, c| Ok(s.dangling(c)));
+        assert_eq!(d, vec![("user `bob`".to_string(), "ChatOps".to_string())])
     }
     h.writer
         .reconfigure(Box::new(|p: &mut Publisher| {
@@ -532,9 +491,8 @@ fn concurrent_writes_share_commits() {
     let rxs: Vec<_> = (0..n)
         .map(|i| {
             h.writer
-                .submit(Command::CreateGroup {
-                    name: format!("g{i}"),
-                    remark: String::new(),
+                .change(note(), move |s, c, ch| {
+                    s.create_group(&format!("g{i}"), "", c, ch)
                 })
                 .unwrap()
         })
@@ -557,13 +515,14 @@ fn secrets_never_reach_the_database_in_clear() {
     for i in 0..5 {
         let password = generate_password(&rng).unwrap();
         let (k, secret) = h.new_key();
-        h.ok(Command::AddUser(NewUser {
+        let new = AddUser {
             name: format!("u{i}"),
             console_login: true,
             password: Some(PasswordHash::with_iterations(password.expose(), &rng, 1000).unwrap()),
             key: Some(k),
-            ..NewUser::default()
-        }));
+            ..AddUser::default()
+        };
+        h.ok(move |s, c, ch| s.add_user(new, c, ch));
         secrets.push(password.expose().to_string());
         secrets.push(secret);
     }
@@ -610,41 +569,27 @@ fn crash_workload(dir: &Path, seed: u64) {
         o.flush().unwrap();
     };
     let group = format!("g{seed}");
-    if h.writer
-        .call(Command::CreateGroup {
-            name: group.clone(),
-            remark: String::new(),
-        })
-        .unwrap()
-        .is_ok()
-    {
+    let g = group.clone();
+    if h.run(move |s, c, ch| s.create_group(&g, "", c, ch)).is_ok() {
         say(format!("ACK group {group}"));
     }
     for j in 0.. {
         let user = format!("u{seed}_{j}");
         h.add_user(&user, &["QcloudChatReadOnlyAccess"]);
         say(format!("ACK user {user}"));
-        h.ok(Command::AttachUserPolicy {
-            user: user.clone(),
-            policy: "ChatOps".into(),
-        });
+        let u = user.clone();
+        h.ok(move |s, c, ch| s.attach_user_policy(&u, "ChatOps", c, ch));
         say(format!("ACK attach {user} ChatOps"));
         let (k, _) = h.new_key();
-        h.ok(Command::CreateAccessKey(
-            Owner::User(user.clone()),
-            k.clone(),
-        ));
-        say(format!("ACK key {user} {}", k.secret_id));
-        h.ok(Command::AddUserToGroup {
-            group: group.clone(),
-            user: user.clone(),
-        });
+        let (owner, id) = (Owner::User(user.clone()), k.secret_id.clone());
+        h.ok(move |s, c, ch| s.create_access_key(&owner, k, c, ch));
+        say(format!("ACK key {user} {id}"));
+        let (g, u) = (group.clone(), user.clone());
+        h.ok(move |s, c, ch| s.add_user_to_group(&g, &u, c, ch));
         say(format!("ACK member {group} {user}"));
         if next() % 3 == 0 {
-            h.ok(Command::DeleteUser {
-                name: user.clone(),
-                force: true,
-            });
+            let u = user.clone();
+            h.ok(move |s, _, ch| s.delete_user(&u, true, ch));
             say(format!("ACK delete {user}"));
         }
     }

@@ -5,11 +5,11 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use crate::protocol::{
-    Authorize, Body, Decision, HELLO_LEN, KeyAuth, PROTOCOL_VERSION, Reply, decode_hello,
-    encode_hello, frame_len,
+    Authorize, Body, Decision, HELLO_LEN, KeyAuth, Op, PROTOCOL_VERSION, Ping, Reply, WireError,
+    decode_hello, encode_hello, frame_len,
 };
 
-use super::{ClientError, MAX_RESPONSE, decision, reply_from, request_frame};
+use super::{ClientError, MAX_RESPONSE, reply_from, request_frame, typed};
 
 /// A connection to camd.
 pub struct Client {
@@ -81,10 +81,7 @@ impl Client {
         Ok(id)
     }
 
-    fn receive(
-        &mut self,
-        id: u64,
-    ) -> Result<Result<Reply, crate::protocol::WireError>, ClientError> {
+    fn receive(&mut self, id: u64) -> Result<Result<Reply, WireError>, ClientError> {
         let mut header = [0u8; 4];
         self.reader
             .read_exact(&mut header)
@@ -96,8 +93,13 @@ impl Client {
         reply_from(&body, id)
     }
 
-    /// Sends one request and waits for its reply.
-    pub fn call(&mut self, body: Body) -> Result<Reply, ClientError> {
+    /// Sends one request and waits for its typed reply.
+    pub fn call<O: Op>(&mut self, op: O) -> Result<O::Reply, ClientError> {
+        typed::<O>(self.call_body(op.into_body())?)
+    }
+
+    /// Sends one request body, whatever it is, and waits for its reply.
+    pub fn call_body(&mut self, body: Body) -> Result<Reply, ClientError> {
         let id = self.send(body)?;
         self.writer.flush().map_err(|e| self.io(e))?;
         self.receive(id)?.map_err(ClientError::Remote)
@@ -109,7 +111,7 @@ impl Client {
     pub fn pipeline(
         &mut self,
         bodies: Vec<Body>,
-    ) -> Result<Vec<Result<Reply, crate::protocol::WireError>>, ClientError> {
+    ) -> Result<Vec<Result<Reply, WireError>>, ClientError> {
         self.writer.flush().map_err(|e| self.io(e))?;
         let mut frames = Vec::with_capacity(bodies.len());
         let mut ids = Vec::with_capacity(bodies.len());
@@ -138,25 +140,19 @@ impl Client {
 
     /// One decision.
     pub fn authorize(&mut self, a: Authorize) -> Result<Decision, ClientError> {
-        decision(self.call(Body::Authorize(a))?)
+        self.call(a)
     }
 
     /// Several decisions in one frame.
     pub fn authorize_batch(
         &mut self,
         items: Vec<Authorize>,
-    ) -> Result<Vec<Result<Decision, crate::protocol::WireError>>, ClientError> {
-        match self.call(Body::Batch(items))? {
-            Reply::Decisions(d) => Ok(d),
-            other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
-        }
+    ) -> Result<Vec<Result<Decision, WireError>>, ClientError> {
+        self.call(items)
     }
 
     /// Liveness; returns the server's protocol version.
     pub fn ping(&mut self) -> Result<u16, ClientError> {
-        match self.call(Body::Ping)? {
-            Reply::Pong(v) => Ok(v),
-            other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
-        }
+        self.call(Ping)
     }
 }

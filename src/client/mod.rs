@@ -10,7 +10,7 @@ pub use nonblocking::AsyncClient;
 use thiserror::Error;
 
 use crate::protocol::{
-    Authorize, Body, Decision, KeyAuth, Reply, Request, Response, UserRef, WireError,
+    Authorize, Body, KeyAuth, Op, Reply, ReplyShape, Request, Response, UserRef, WireError,
     decode_response, encode_request,
 };
 
@@ -39,12 +39,15 @@ fn reply_from(body: &[u8], id: u64) -> Result<Result<Reply, WireError>, ClientEr
     Ok(result)
 }
 
-/// The decision in a reply.
-fn decision(r: Reply) -> Result<Decision, ClientError> {
-    match r {
-        Reply::Decision(d) => Ok(d),
-        other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
-    }
+/// The typed reply of `O` in a wire reply (camd answers every request with
+/// its operation's reply shape; anything else is a protocol error).
+fn typed<O: Op>(r: Reply) -> Result<O::Reply, ClientError> {
+    O::Reply::from_reply(r).map_err(|other| {
+        ClientError::Protocol(format!(
+            "camd answered `{}` with a reply of another shape: {other:?}",
+            O::NAME
+        ))
+    })
 }
 
 fn pairs(context: &[(&str, &str)]) -> Vec<(String, String)> {

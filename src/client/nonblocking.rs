@@ -7,11 +7,11 @@ use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
 use crate::protocol::{
-    Authorize, Body, Decision, HELLO_LEN, KeyAuth, PROTOCOL_VERSION, Reply, WireError,
+    Authorize, Body, Decision, HELLO_LEN, KeyAuth, Op, PROTOCOL_VERSION, Reply, WireError,
     decode_hello, encode_hello, frame_len,
 };
 
-use super::{ClientError, MAX_RESPONSE, decision, reply_from, request_frame};
+use super::{ClientError, MAX_RESPONSE, reply_from, request_frame, typed};
 
 /// An async connection to camd.
 pub struct AsyncClient {
@@ -86,8 +86,13 @@ impl AsyncClient {
         read_reply(&mut self.reader, id).await
     }
 
-    /// Sends one request and waits for its reply.
-    pub async fn call(&mut self, body: Body) -> Result<Reply, ClientError> {
+    /// Sends one request and waits for its typed reply.
+    pub async fn call<O: Op>(&mut self, op: O) -> Result<O::Reply, ClientError> {
+        typed::<O>(self.call_body(op.into_body()).await?)
+    }
+
+    /// Sends one request body, whatever it is, and waits for its reply.
+    pub async fn call_body(&mut self, body: Body) -> Result<Reply, ClientError> {
         let id = self.send(body).await?;
         self.writer.flush().await.map_err(|e| self.io(e))?;
         self.receive(id).await?.map_err(ClientError::Remote)
@@ -134,7 +139,7 @@ impl AsyncClient {
 
     /// One decision.
     pub async fn authorize(&mut self, a: Authorize) -> Result<Decision, ClientError> {
-        decision(self.call(Body::Authorize(a)).await?)
+        self.call(a).await
     }
 }
 

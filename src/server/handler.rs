@@ -2,7 +2,7 @@
 //! operator or for a key whose user's policies allow the matching `cam:` action.
 
 use crate::authz::{Ask, AuthzError, Who};
-use crate::code::Code;
+use crate::code::{Code, Failure};
 use crate::policy::Decision as EngineDecision;
 use crate::protocol::{
     Authorize, Body, Decision, KeyAuth, PROTOCOL_VERSION, Reply, Request, Response, UserRef,
@@ -27,7 +27,12 @@ pub fn wire(code: Code, message: impl Into<String>) -> WireError {
     }
 }
 
-fn to_wire(d: &EngineDecision<'_>, uin: u64) -> Decision {
+/// A failure as it goes on the wire.
+pub fn to_wire(f: Failure) -> WireError {
+    wire(f.code, f.message)
+}
+
+fn decision(d: &EngineDecision<'_>, uin: u64) -> Decision {
     let st = d.statement();
     Decision {
         allowed: d.is_allowed(),
@@ -38,8 +43,8 @@ fn to_wire(d: &EngineDecision<'_>, uin: u64) -> Decision {
     }
 }
 
-fn authz_error(e: AuthzError) -> WireError {
-    wire(e.code(), e.to_string())
+fn authz_failure(e: AuthzError) -> Failure {
+    Failure::new(e.code(), e.to_string())
 }
 
 impl Daemon {
@@ -67,7 +72,7 @@ impl Daemon {
 
     /// Before verifying a key: refuses (and audits, at most once a second per
     /// uid) when the peer's failed authentications are throttled.
-    fn key_gate(&self, peer: Peer, key: &KeyAuth) -> Result<(), WireError> {
+    fn key_gate(&self, peer: Peer, key: &KeyAuth) -> Result<(), Failure> {
         let Gate::Throttled { audit } = self.throttle.check(peer.uid, &key.secret_id) else {
             return Ok(());
         };
@@ -85,7 +90,7 @@ impl Daemon {
                 outcome: Some(THROTTLED),
             });
         }
-        Err(wire(
+        Err(Failure::new(
             THROTTLED,
             format!(
                 "too many failed authentications from peer uid {} (or with access key `{}`); retry later",
@@ -102,8 +107,8 @@ impl Daemon {
         peer: Peer,
         key: &KeyAuth,
         ask: Ask<'_>,
-        f: impl FnOnce(Result<(u64, EngineDecision<'_>), AuthzError>) -> Result<R, WireError>,
-    ) -> Result<R, WireError> {
+        f: impl FnOnce(Result<(u64, EngineDecision<'_>), AuthzError>) -> Result<R, Failure>,
+    ) -> Result<R, Failure> {
         self.key_gate(peer, key)?;
         let mut failed = false;
         let r = self
@@ -149,7 +154,7 @@ impl Daemon {
             now_ms: now_ms(),
         };
         let answer = |r: Result<(u64, EngineDecision<'_>), AuthzError>| {
-            r.map(|(uin, d)| to_wire(&d, uin)).map_err(authz_error)
+            r.map(|(uin, d)| decision(&d, uin)).map_err(authz_failure)
         };
         let decided = match a {
             Authorize::ByKey { key, .. } => self.with_key(peer, key, ask, answer),
@@ -169,7 +174,7 @@ impl Daemon {
                 &self.counters.denies
             });
         }
-        decided
+        decided.map_err(to_wire)
     }
 
     /// Checks that `peer` (or the key it presents) may perform `action` on `resource`.
@@ -180,12 +185,12 @@ impl Daemon {
         action: &str,
         resource: &str,
         context: &[(&str, &str)],
-    ) -> Result<(), WireError> {
+    ) -> Result<(), Failure> {
         if peer.operator {
             return Ok(());
         }
         let Some(key) = auth else {
-            return Err(wire(
+            return Err(Failure::new(
                 Code::UnauthorizedOperation,
                 format!(
                     "peer uid {} is not the operator and presented no access key for `{action}`",
@@ -201,14 +206,14 @@ impl Daemon {
         };
         self.with_key(peer, key, ask, |r| match r {
             Ok((_, d)) if d.is_allowed() => Ok(()),
-            Ok((_, d)) => Err(wire(
+            Ok((_, d)) => Err(Failure::new(
                 Code::UnauthorizedOperation,
                 format!(
                     "access key `{}` is not allowed `{action}` on `{resource}`: {d}",
                     key.secret_id
                 ),
             )),
-            Err(e) => Err(authz_error(e)),
+            Err(e) => Err(authz_failure(e)),
         })
     }
 }

@@ -6,7 +6,6 @@ mod acceptor;
 mod admin;
 mod connection;
 mod daemon;
-mod effects;
 mod handler;
 mod listener;
 mod peer;
@@ -26,8 +25,6 @@ pub use listener::{ListenError, bind, gid_of};
 pub use peer::Peer;
 use per_uid::PerUid;
 pub use throttle::{Gate, Throttle};
-
-use crate::store::Command;
 
 /// How often last-used times of access keys are written back.
 const KEY_USE_FLUSH: Duration = Duration::from_secs(10);
@@ -118,8 +115,10 @@ async fn flush_key_uses_every(daemon: Arc<Daemon>, mut stop: watch::Receiver<boo
 async fn flush_key_uses(daemon: &Daemon) {
     let uses = daemon.authz.take_key_uses();
     if !uses.is_empty() {
-        if let Ok(Err(e)) = daemon.writer.call_async(Command::RecordKeyUse(uses)).await {
-            crate::log_error!("cannot record key use: {e}");
+        if let Ok(pending) = daemon.writer.record_key_use(uses) {
+            if let Ok(Err(e)) = pending.await {
+                crate::log_error!("cannot record key use: {e}");
+            }
         }
     }
 }

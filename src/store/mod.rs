@@ -8,8 +8,8 @@ mod command;
 mod error;
 mod limits;
 mod migrate;
-mod ops;
 mod records;
+mod rules;
 mod state;
 mod tables;
 mod writer;
@@ -19,14 +19,14 @@ use std::path::{Path, PathBuf};
 use redb::{Database, Durability, ReadableTableMetadata};
 
 pub use audit::{AuditEntry, AuditNote, AuditRetention};
-pub use command::{Command, NewKey, NewUser, Owner, Query, Reply, UserUpdate};
+pub use command::{AddUser, Counts, NewKey, Owner, UpdateUser};
 pub use error::{AdminError, OpenError};
 pub use limits::Limits;
-pub use ops::{FIRST_UIN, ROOT_NAME, check_name, check_user_name};
 pub use records::{Attachment, Group, Key, KeyStatus, User};
+pub use rules::{Ctx, FIRST_UIN, ROOT_NAME, check_name, check_user_name};
 pub use state::{Changes, State};
 pub use tables::SCHEMA_VERSION;
-pub use writer::{Publish, Writer, WriterError};
+pub use writer::{Job, Pending, Publish, Writer, WriterError};
 
 /// The database file and the in-memory state mirrored from it.
 pub struct Store {
@@ -49,8 +49,8 @@ impl std::fmt::Debug for Store {
 /// The outcome of one batch.
 #[derive(Debug)]
 pub struct BatchOutcome {
-    /// One result per command, in order.
-    pub results: Vec<Result<Reply, AdminError>>,
+    /// One result per job, in order.
+    pub results: Vec<Result<(), AdminError>>,
     /// What changed (empty when the commit failed).
     pub changes: Changes,
     /// True when the state was reloaded from disk (after a failed commit):
@@ -111,16 +111,17 @@ impl Store {
         &self.state
     }
 
-    /// Applies commands in order and commits what they changed in one durable,
-    /// two-phase transaction. If the commit fails, every command that had
-    /// succeeded reports the storage error instead and the state is reloaded.
+    /// Applies jobs in order and commits what they changed, with their
+    /// audit entries, in one durable, two-phase transaction. If the commit
+    /// fails, every job that had succeeded reports the storage error instead
+    /// and the state is reloaded.
     pub fn execute(
         &mut self,
-        cmds: Vec<(Command, Option<AuditNote>)>,
+        jobs: &mut [Box<dyn Job>],
         known_policy: &dyn Fn(&str) -> Option<String>,
         now_ms: i64,
     ) -> BatchOutcome {
-        let ctx = ops::Ctx {
+        let ctx = rules::Ctx {
             limits: &self.limits,
             now_ms,
             owner_uin: self.owner_uin,
@@ -128,15 +129,14 @@ impl Store {
         };
         let mut changes = Changes::default();
         let mut audit = Vec::new();
-        let mut results = Vec::with_capacity(cmds.len());
-        for (cmd, note) in cmds {
-            // Reads are not audited; audit-only commands always succeed.
-            let audited = !matches!(cmd, Command::Query(_) | Command::RecordKeyUse(_));
-            let result = self.state.apply(cmd, &ctx, &mut changes);
-            if let Some(note) = note.filter(|_| audited) {
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs.iter_mut() {
+            let note = job.take_note();
+            let result = job.apply(&mut self.state, &ctx, &mut changes);
+            if let Some(note) = note {
                 let outcome = match (&note.outcome, &result) {
                     (Some(o), _) => o.to_string(),
-                    (None, Ok(_)) => "ok".to_string(),
+                    (None, Ok(())) => "ok".to_string(),
                     (None, Err(e)) => e.code().to_string(),
                 };
                 audit.push((now_ms, note, outcome));

@@ -1,7 +1,8 @@
-//! The single writer: a thread that owns the store, takes commands from a
+//! The single writer: a thread that owns the store, takes jobs from a
 //! queue, applies everything that queued up while the last commit ran as one
-//! batch (group commit), and answers each command only after its batch is
-//! durable and the new state is published.
+//! batch (group commit), and answers each job only after its batch is
+//! durable and the new state is published. A change is queued with its
+//! audit entry as a value: there is no way to change the state without one.
 
 use std::sync::mpsc;
 use std::thread;
@@ -13,8 +14,8 @@ use crate::clock::now_ms;
 
 use super::Store;
 use super::audit::{AuditEntry, AuditNote};
-use super::command::{Command, Reply};
 use super::error::AdminError;
+use super::rules::Ctx;
 use super::state::{Changes, State};
 
 /// The most commands one commit takes.
@@ -34,12 +35,68 @@ pub type Reconfigure<P> = Box<dyn FnOnce(&mut P) + Send>;
 /// Audit entries read from the store, or why not.
 type AuditPage = Result<Vec<AuditEntry>, String>;
 
-enum Job<P> {
-    Command(
-        Box<Command>,
-        Option<AuditNote>,
-        oneshot::Sender<Result<Reply, AdminError>>,
-    ),
+/// A change or a read, queued for the writer; keeps its typed result until
+/// the batch it is in has committed.
+pub trait Job: Send {
+    /// Applies it to the state; on error the state is unchanged.
+    fn apply(
+        &mut self,
+        state: &mut State,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError>;
+    /// Its audit entry (taken once; reads and key-use records have none).
+    fn take_note(&mut self) -> Option<AuditNote>;
+    /// Sends the result, or `failure` when the batch did not commit.
+    fn finish(self: Box<Self>, failure: Option<AdminError>);
+}
+
+/// A job whose result is a `T`.
+struct Typed<T, F> {
+    f: Option<F>,
+    out: Option<T>,
+    note: Option<AuditNote>,
+    tx: oneshot::Sender<Result<T, AdminError>>,
+}
+
+impl<T, F> Job for Typed<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send,
+{
+    fn apply(
+        &mut self,
+        state: &mut State,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let f = self
+            .f
+            .take()
+            .ok_or_else(|| AdminError::Storage("a job was applied twice".into()))?;
+        self.out = Some(f(state, ctx, changes)?);
+        Ok(())
+    }
+
+    fn take_note(&mut self) -> Option<AuditNote> {
+        self.note.take()
+    }
+
+    fn finish(self: Box<Self>, failure: Option<AdminError>) {
+        let result = match (failure, self.out) {
+            (Some(e), _) => Err(e),
+            (None, Some(v)) => Ok(v),
+            (None, None) => Err(AdminError::Storage("a job gave no result".into())),
+        };
+        let _ = self.tx.send(result);
+    }
+}
+
+/// A result the writer will send once the job's batch has committed.
+pub type Pending<T> = oneshot::Receiver<Result<T, AdminError>>;
+
+enum Work<P> {
+    Job(Box<dyn Job>),
     ReadAudit(u64, usize, oneshot::Sender<AuditPage>),
     Reconfigure(Reconfigure<P>, oneshot::Sender<()>),
     Ping(oneshot::Sender<()>),
@@ -52,7 +109,7 @@ pub struct WriterError;
 
 /// A handle to the writer thread; cheap to clone.
 pub struct Writer<P> {
-    tx: mpsc::Sender<Job<P>>,
+    tx: mpsc::Sender<Work<P>>,
 }
 
 impl<P> Clone for Writer<P> {
@@ -71,52 +128,48 @@ impl<P: Publish> Writer<P> {
         mut publisher: P,
     ) -> std::io::Result<(Self, thread::JoinHandle<Store>)> {
         publisher.publish(store.state(), &Changes::default(), true);
-        let (tx, rx) = mpsc::channel::<Job<P>>();
+        let (tx, rx) = mpsc::channel::<Work<P>>();
         let handle = thread::Builder::new()
             .name("camd-writer".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
-                    let mut jobs = vec![first];
-                    while jobs.len() < MAX_BATCH {
+                    let mut work = vec![first];
+                    while work.len() < MAX_BATCH {
                         match rx.try_recv() {
-                            Ok(j) => jobs.push(j),
+                            Ok(w) => work.push(w),
                             Err(_) => break,
                         }
                     }
-                    let mut cmds = Vec::new();
-                    let mut replies = Vec::new();
-                    for job in jobs {
-                        match job {
-                            Job::Command(c, note, r) => {
-                                cmds.push((*c, note));
-                                replies.push(r);
-                            }
-                            Job::ReadAudit(since, limit, r) => {
+                    let mut jobs = Vec::new();
+                    for w in work {
+                        match w {
+                            Work::Job(j) => jobs.push(j),
+                            Work::ReadAudit(since, limit, r) => {
                                 let _ =
                                     r.send(store.audit(since, limit).map_err(|e| e.to_string()));
                             }
-                            Job::Reconfigure(f, done) => {
+                            Work::Reconfigure(f, done) => {
                                 f(&mut publisher);
                                 publisher.publish(store.state(), &Changes::default(), true);
                                 let _ = done.send(());
                             }
-                            Job::Ping(done) => {
+                            Work::Ping(done) => {
                                 let _ = done.send(());
                             }
                         }
                     }
-                    if cmds.is_empty() {
+                    if jobs.is_empty() {
                         continue;
                     }
                     let outcome = {
                         let p = &publisher;
-                        store.execute(cmds, &|n| p.known_policy(n), now_ms())
+                        store.execute(&mut jobs, &|n| p.known_policy(n), now_ms())
                     };
                     if outcome.reloaded || !outcome.changes.is_empty() {
                         publisher.publish(store.state(), &outcome.changes, outcome.reloaded);
                     }
-                    for (reply, result) in replies.into_iter().zip(outcome.results) {
-                        let _ = reply.send(result);
+                    for (job, result) in jobs.into_iter().zip(outcome.results) {
+                        job.finish(result.err());
                     }
                 }
                 store
@@ -124,52 +177,72 @@ impl<P: Publish> Writer<P> {
         Ok((Self { tx }, handle))
     }
 
-    /// Queues a command; the receiver resolves once it is durable (or failed).
-    pub fn submit(
-        &self,
-        cmd: Command,
-    ) -> Result<oneshot::Receiver<Result<Reply, AdminError>>, WriterError> {
-        self.submit_audited(cmd, None)
-    }
-
-    /// Queues a command whose audit entry (when it changes something, or is
-    /// `Command::Audit`) is committed with it.
-    pub fn submit_audited(
-        &self,
-        cmd: Command,
-        note: Option<AuditNote>,
-    ) -> Result<oneshot::Receiver<Result<Reply, AdminError>>, WriterError> {
+    fn queue<T, F>(&self, note: Option<AuditNote>, f: F) -> Result<Pending<T>, WriterError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
+        let job = Typed {
+            f: Some(f),
+            out: None,
+            note,
+            tx,
+        };
         self.tx
-            .send(Job::Command(Box::new(cmd), note, tx))
+            .send(Work::Job(Box::new(job)))
             .map_err(|_| WriterError)?;
         Ok(rx)
+    }
+
+    /// Queues a change with its audit entry (committed with it, whatever
+    /// the outcome); resolves once the change is durable (or failed).
+    pub fn change<T, F>(&self, note: AuditNote, f: F) -> Result<Pending<T>, WriterError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+    {
+        self.queue(Some(note), f)
+    }
+
+    /// Queues a read of the state as of the writes queued before it.
+    pub fn read<T, F>(&self, f: F) -> Result<Pending<T>, WriterError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&State, &Ctx<'_>) -> Result<T, AdminError> + Send + 'static,
+    {
+        self.queue(None, move |state, ctx, _| f(state, ctx))
+    }
+
+    /// Records an audit entry that changes nothing else (a failed
+    /// authentication, a refused operation), committed with the next batch.
+    pub fn audit(&self, note: AuditNote) -> Result<(), WriterError> {
+        self.queue(Some(note), |_, _, _| Ok(())).map(drop)
+    }
+
+    /// Records when access keys were last used (not audited: it is
+    /// bookkeeping of decisions, not an admin change).
+    pub fn record_key_use(&self, uses: Vec<(String, i64)>) -> Result<Pending<()>, WriterError> {
+        self.queue(None, move |state, _, changes| {
+            state.record_key_use(&uses, changes);
+            Ok(())
+        })
     }
 
     /// Reads up to `limit` audit entries from `since` on (between commits).
     pub async fn read_audit(&self, since: u64, limit: usize) -> Result<AuditPage, WriterError> {
         let (tx, rx) = oneshot::channel();
         self.tx
-            .send(Job::ReadAudit(since, limit, tx))
+            .send(Work::ReadAudit(since, limit, tx))
             .map_err(|_| WriterError)?;
         rx.await.map_err(|_| WriterError)
-    }
-
-    /// Runs a command and waits for it (not from an async runtime's thread).
-    pub fn call(&self, cmd: Command) -> Result<Result<Reply, AdminError>, WriterError> {
-        self.submit(cmd)?.blocking_recv().map_err(|_| WriterError)
-    }
-
-    /// Runs a command from async code.
-    pub async fn call_async(&self, cmd: Command) -> Result<Result<Reply, AdminError>, WriterError> {
-        self.submit(cmd)?.await.map_err(|_| WriterError)
     }
 
     /// Resolves once the writer has taken this from its queue: proof that it
     /// is alive and not stuck (the watchdog's health check).
     pub fn ping(&self) -> Result<oneshot::Receiver<()>, WriterError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(Job::Ping(tx)).map_err(|_| WriterError)?;
+        self.tx.send(Work::Ping(tx)).map_err(|_| WriterError)?;
         Ok(rx)
     }
 
@@ -178,7 +251,7 @@ impl<P: Publish> Writer<P> {
     pub fn reconfigure(&self, f: Reconfigure<P>) -> Result<oneshot::Receiver<()>, WriterError> {
         let (tx, rx) = oneshot::channel();
         self.tx
-            .send(Job::Reconfigure(f, tx))
+            .send(Work::Reconfigure(f, tx))
             .map_err(|_| WriterError)?;
         Ok(rx)
     }

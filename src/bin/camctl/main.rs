@@ -2,6 +2,8 @@
 //! `policy lint` and `policy simulate` work without a daemon.
 
 mod remote;
+mod secrets;
+mod show;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,0 +1,266 @@
+//! How camctl shows each reply: as text, or as one JSON value with CAM's
+//! field names (`--json`).
+
+use serde_json::{Value, json};
+
+use camd::policy::TimeText;
+use camd::protocol::{
+    AttachedInfo, AuditInfo, Credentials, Entities, GroupInfo, KeyInfo, PolicyInfo,
+    PolicyStatusInfo, ReloadInfo, StatusInfo, UserInfo,
+};
+
+/// A reply camctl can print.
+pub trait Show {
+    /// With CAM's field names.
+    fn json(&self) -> Value;
+    /// For a person.
+    fn text(&self) -> String;
+}
+
+impl<T: Show> Show for Vec<T> {
+    fn json(&self) -> Value {
+        Value::Array(self.iter().map(Show::json).collect())
+    }
+    fn text(&self) -> String {
+        self.iter().map(Show::text).collect::<Vec<_>>().join("\n")
+    }
+}
+
+macro_rules! show {
+    ($($t:ty => $json:ident, $text:ident;)*) => {$(
+        impl Show for $t {
+            fn json(&self) -> Value {
+                $json(self)
+            }
+            fn text(&self) -> String {
+                $text(self)
+            }
+        }
+    )*};
+}
+
+show! {
+    UserInfo => user_json, user_text;
+    Credentials => credentials_json, credentials_text;
+    GroupInfo => group_json, group_text;
+    PolicyInfo => policy_json, policy_text;
+    AttachedInfo => attached_json, attached_text;
+    KeyInfo => key_json, key_text;
+    StatusInfo => status_json, status_text;
+    ReloadInfo => reload_json, reload_text;
+    PolicyStatusInfo => policy_status_json, policy_status_text;
+    AuditInfo => audit_json, audit_text;
+    Entities => entities_json, entities_text;
+}
+
+/// One policy with its document (`policy get`).
+pub struct Document<'a>(pub &'a PolicyInfo);
+
+impl Show for Document<'_> {
+    fn json(&self) -> Value {
+        policy_json(self.0)
+    }
+    fn text(&self) -> String {
+        let p = self.0;
+        format!(
+            "{} ({})\n{}",
+            p.name,
+            p.kind,
+            p.document.clone().unwrap_or_default()
+        )
+    }
+}
+
+fn user_json(u: &UserInfo) -> Value {
+    json!({"Uin": u.uin, "Name": u.name, "Remark": u.remark, "ConsoleLogin": u.console_login,
+           "NeedResetPassword": u.need_reset_password, "Email": u.email, "PhoneNum": u.phone,
+           "CreateTime": u.created_ms, "Groups": u.groups})
+}
+
+fn user_text(u: &UserInfo) -> String {
+    format!(
+        "{}\t{}\t{}\tgroups: {}",
+        u.uin,
+        u.name,
+        u.remark,
+        u.groups.join(",")
+    )
+}
+
+fn credentials_json(c: &Credentials) -> Value {
+    json!({"Uin": c.uin, "Name": c.name, "LoginLink": c.login_link, "Password": c.password,
+           "SecretId": c.secret_id, "SecretKey": c.secret_key})
+}
+
+fn credentials_text(c: &Credentials) -> String {
+    let mut s = format!("Uin: {}\nUsername: {}\n", c.uin, c.name);
+    for (label, v) in [
+        ("LoginLink", &c.login_link),
+        ("Password", &c.password),
+        ("SecretId", &c.secret_id),
+        ("SecretKey", &c.secret_key),
+    ] {
+        if let Some(v) = v {
+            s.push_str(&format!("{label}: {v}\n"));
+        }
+    }
+    s.push_str("Store these now: the password and SecretKey are not shown again.");
+    s
+}
+
+fn group_json(g: &GroupInfo) -> Value {
+    json!({"GroupName": g.name, "Remark": g.remark, "CreateTime": g.created_ms, "UserCount": g.members})
+}
+
+fn group_text(g: &GroupInfo) -> String {
+    format!("{}\t{} members\t{}", g.name, g.members, g.remark)
+}
+
+fn policy_json(p: &PolicyInfo) -> Value {
+    json!({"PolicyName": p.name, "Type": p.kind, "Description": p.description, "PolicyDocument": p.document})
+}
+
+fn policy_text(p: &PolicyInfo) -> String {
+    format!("{}\t{}\t{}", p.name, p.kind, p.description)
+}
+
+fn attached_json(a: &AttachedInfo) -> Value {
+    json!({"PolicyName": a.policy, "GroupName": a.via_group, "AddTime": a.attached_ms})
+}
+
+fn attached_text(a: &AttachedInfo) -> String {
+    match &a.via_group {
+        Some(g) => format!("{}\t(via group `{g}`)", a.policy),
+        None => a.policy.clone(),
+    }
+}
+
+fn entities_json(e: &Entities) -> Value {
+    json!({"Users": e.users, "Groups": e.groups})
+}
+
+fn entities_text(e: &Entities) -> String {
+    format!(
+        "users: {}\ngroups: {}",
+        e.users.join(", "),
+        e.groups.join(", ")
+    )
+}
+
+fn key_json(k: &KeyInfo) -> Value {
+    json!({"SecretId": k.secret_id, "Uin": k.owner, "Status": k.status, "CreateTime": k.created_ms, "LastUsedTime": k.last_used_ms})
+}
+
+fn key_text(k: &KeyInfo) -> String {
+    format!("{}\t{}", k.secret_id, k.status)
+}
+
+fn status_json(s: &StatusInfo) -> Value {
+    json!({"Version": s.version, "OwnerUin": s.owner_uin, "Users": s.users, "Groups": s.groups, "AccessKeys": s.keys,
+           "Attachments": s.attachments, "CustomPolicies": s.custom_policies,
+           "DanglingAttachments": s.dangling.iter().map(|(e, p)| json!({"Entity": e, "PolicyName": p})).collect::<Vec<_>>(),
+           "Generation": s.generation, "UptimeSeconds": s.uptime_secs,
+           "Decisions": {"Allow": s.allows, "Deny": s.denies, "Unauthenticated": s.unauthenticated, "Throttled": s.throttled}})
+}
+
+fn status_text(s: &StatusInfo) -> String {
+    let mut t = format!(
+        "camd {} (owner uin {}), up {} s\nusers {}, groups {}, access keys {}, attachments {}, custom policies {}",
+        s.version,
+        s.owner_uin,
+        s.uptime_secs,
+        s.users,
+        s.groups,
+        s.keys,
+        s.attachments,
+        s.custom_policies
+    );
+    t.push_str(&format!(
+        "\ndecisions since start: {} allowed, {} denied; {} unauthenticated, {} throttled",
+        s.allows, s.denies, s.unauthenticated, s.throttled
+    ));
+    for (e, p) in &s.dangling {
+        t.push_str(&format!(
+            "\ndangling: {e} has policy `{p}`, which is not loaded"
+        ));
+    }
+    t
+}
+
+fn reload_json(r: &ReloadInfo) -> Value {
+    json!({"Result": if r.applied {"Applied"} else {"Rejected"}, "Added": r.added, "Changed": r.changed, "Removed": r.removed,
+           "Time": r.at_ms,
+           "Errors": r.errors.iter().map(|e| json!({"File": e.file, "Code": e.code, "Path": e.path, "Line": e.line, "Column": e.column, "Message": e.message})).collect::<Vec<_>>()})
+}
+
+fn reload_text(r: &ReloadInfo) -> String {
+    if r.applied {
+        return format!(
+            "applied: {} added, {} changed, {} removed",
+            r.added, r.changed, r.removed
+        );
+    }
+    let mut t = String::from("rejected; the last good set stays in use:");
+    for e in &r.errors {
+        let at = if e.path.is_empty() {
+            String::new()
+        } else {
+            format!(" at `{}`", e.path)
+        };
+        t.push_str(&format!(
+            "\n{}:{}:{}: {}{at}: {}",
+            e.file, e.line, e.column, e.code, e.message
+        ));
+    }
+    t
+}
+
+fn policy_status_json(s: &PolicyStatusInfo) -> Value {
+    json!({
+        "Policies": s.policies.iter().map(|p| json!({"PolicyName": p.name, "Type": p.kind, "Hash": p.hash, "LoadTime": p.loaded_ms})).collect::<Vec<_>>(),
+        "LastReload": s.last_reload.as_ref().map(reload_json),
+        "DanglingAttachments": s.dangling.iter().map(|(e, p)| json!({"Entity": e, "PolicyName": p})).collect::<Vec<_>>(),
+    })
+}
+
+fn policy_status_text(s: &PolicyStatusInfo) -> String {
+    let mut t: Vec<String> = s
+        .policies
+        .iter()
+        .map(|p| {
+            format!(
+                "{}\t{}\t{}\tloaded {}",
+                p.name,
+                p.kind,
+                p.hash.get(..12).unwrap_or(&p.hash),
+                p.loaded_ms
+            )
+        })
+        .collect();
+    match &s.last_reload {
+        Some(r) => t.push(format!("last reload: {}", reload_text(r))),
+        None => t.push("last reload: none since start".into()),
+    }
+    t.extend(
+        s.dangling
+            .iter()
+            .map(|(e, p)| format!("dangling: {e} has policy `{p}`, which is not loaded")),
+    );
+    t.join("\n")
+}
+
+fn audit_json(e: &AuditInfo) -> Value {
+    json!({"Seq": e.seq, "Time": e.at_ms, "Actor": e.actor, "Action": e.action, "Target": e.target, "Outcome": e.outcome})
+}
+
+fn audit_text(e: &AuditInfo) -> String {
+    format!(
+        "{:>8}  {}  {:<28} {:<24} {}  {}",
+        e.seq,
+        TimeText::new(e.at_ms).as_str(),
+        e.actor,
+        e.action,
+        e.outcome,
+        e.target
+    )
+}

@@ -1,0 +1,64 @@
+//! camd's own requests: Status (counts and health) and Audit (the audit
+//! trail, the operator's alone).
+
+use crate::code::{Code, Failure};
+use crate::protocol::{Audit, AuditInfo, Status, StatusInfo};
+
+use super::{Env, Exec, Resources, Right};
+
+impl Exec for Status {
+    fn rights(&self, _: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on("cam:ListUsers", "*".into())]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<StatusInfo, Failure> {
+        let (counts, dangling) = env.read(|s, cx| Ok((s.counts(), s.dangling(cx)))).await?;
+        let n = |x: usize| u64::try_from(x).unwrap_or(u64::MAX);
+        let live = env.live;
+        Ok(StatusInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            owner_uin: env.owner_uin,
+            users: n(counts.users),
+            groups: n(counts.groups),
+            keys: n(counts.keys),
+            attachments: n(counts.attachments),
+            custom_policies: n(env.policies.catalog.load().custom().count()),
+            dangling,
+            generation: env.authz.snapshot().generation,
+            uptime_secs: live.uptime_secs,
+            allows: live.allows,
+            denies: live.denies,
+            unauthenticated: live.unauthenticated,
+            throttled: live.throttled,
+        })
+    }
+}
+
+impl Exec for Audit {
+    const OPERATOR_ONLY: Option<&'static str> = Some("read the audit trail");
+
+    fn rights(&self, _: &Resources<'_>) -> Vec<Right> {
+        Vec::new()
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Vec<AuditInfo>, Failure> {
+        let limit = usize::try_from(self.limit.min(10_000)).unwrap_or(10_000);
+        let page = env
+            .writer
+            .read_audit(self.since, limit)
+            .await
+            .map_err(|e| Failure::new(Code::Store, e.to_string()))?
+            .map_err(|e| Failure::new(Code::Store, e))?;
+        Ok(page
+            .into_iter()
+            .map(|e| AuditInfo {
+                seq: e.seq,
+                at_ms: e.at_ms,
+                actor: e.actor,
+                action: e.action,
+                target: e.target,
+                outcome: e.outcome,
+            })
+            .collect())
+    }
+}

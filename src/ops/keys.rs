@@ -1,0 +1,118 @@
+//! Access keys: CreateAccessKey, UpdateAccessKey, DeleteAccessKey,
+//! ListAccessKeys. The root account's keys are the operator's alone (the
+//! executor refuses any right on the root account to a delegated key).
+
+use crate::code::{Code, Failure};
+use crate::credentials::{Secret, generate_secret_id, generate_secret_key};
+use crate::protocol::{
+    CreateAccessKey, Credentials, DeleteAccessKey, Done, KeyInfo, ListAccessKeys, UpdateAccessKey,
+};
+use crate::store::{self, KeyStatus, NewKey, Owner};
+
+use super::{Env, Exec, Resources, Right};
+
+/// A new key's id and hash, with its SecretKey (shown once).
+pub(super) fn new_key(env: &Env<'_>) -> Result<(NewKey, Secret), Failure> {
+    let random = |e: crate::credentials::CredentialError| Failure::new(Code::Random, e.to_string());
+    let id = generate_secret_id(env.rng).map_err(random)?;
+    let secret = generate_secret_key(env.rng).map_err(random)?;
+    Ok((
+        NewKey {
+            hash: env.hasher.hash(secret.expose()),
+            secret_id: id,
+        },
+        secret,
+    ))
+}
+
+/// A key as the wire shows it (never its hash).
+fn key_info(k: &store::Key) -> KeyInfo {
+    KeyInfo {
+        secret_id: k.secret_id.clone(),
+        owner: k.owner,
+        status: k.status.as_str().to_string(),
+        created_ms: k.created_ms,
+        last_used_ms: k.last_used_ms,
+    }
+}
+
+fn owner(user: Option<String>) -> Owner {
+    user.map_or(Owner::Root, Owner::User)
+}
+
+impl Exec for CreateAccessKey {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on(
+            "cam:CreateAccessKey",
+            res.key_of(self.user.as_deref()),
+        )]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Credentials, Failure> {
+        let (nk, secret) = new_key(env)?;
+        let name = self.user.clone().unwrap_or_else(|| "root".into());
+        let who = owner(self.user);
+        let k = env
+            .change(move |s, cx, ch| s.create_access_key(&who, nk, cx, ch))
+            .await?;
+        Ok(Credentials {
+            uin: k.owner,
+            name,
+            login_link: None,
+            password: None,
+            secret_id: Some(k.secret_id),
+            secret_key: Some(secret.expose().to_string()),
+        })
+    }
+}
+
+impl Exec for UpdateAccessKey {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on(
+            "cam:UpdateAccessKey",
+            res.key_by_id(&self.secret_id),
+        )]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<KeyInfo, Failure> {
+        let status = if self.active {
+            KeyStatus::Active
+        } else {
+            KeyStatus::Inactive
+        };
+        let k = env
+            .change(move |s, _, ch| s.update_access_key(&self.secret_id, status, ch))
+            .await?;
+        Ok(key_info(&k))
+    }
+}
+
+impl Exec for DeleteAccessKey {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on(
+            "cam:DeleteAccessKey",
+            res.key_by_id(&self.secret_id),
+        )]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
+        env.change(move |s, _, ch| s.delete_access_key(&self.secret_id, ch))
+            .await?;
+        Ok(Done)
+    }
+}
+
+impl Exec for ListAccessKeys {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on(
+            "cam:ListAccessKeys",
+            res.key_of(self.user.as_deref()),
+        )]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Vec<KeyInfo>, Failure> {
+        let who = owner(self.user);
+        env.read(move |s, cx| Ok(s.access_keys(&who, cx)?.iter().map(key_info).collect()))
+            .await
+    }
+}

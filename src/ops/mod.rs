@@ -1,0 +1,127 @@
+//! The admin operations, each defined once: its request and typed reply are
+//! the wire's (`protocol::ops`, one list entry each); here, per area, each
+//! says which `cam:` rights it needs (one per effect), and how it runs: the
+//! store rule it applies (with its audit entry) or what it reads. Every
+//! front door (the socket, camctl, later HTTP and the cluster writer)
+//! executes these.
+
+mod daemon;
+mod groups;
+mod keys;
+mod policies;
+mod rights;
+mod users;
+
+use std::future::Future;
+
+use ring::rand::SystemRandom;
+
+use crate::authz::{Authorizer, Publisher};
+use crate::code::{Code, Failure};
+use crate::credentials::KeyHasher;
+use crate::protocol::Op;
+use crate::reload::{Control, Reloader};
+use crate::store::{AdminError, AuditNote, Changes, Ctx, State, Writer};
+
+pub use rights::{KeyOwner, Resources, Right, canonical_policy};
+
+/// An admin operation camd can execute.
+pub trait Exec: Op + Send + 'static {
+    /// Only the operator may run it (no delegated key, whatever its
+    /// policies): what it does, for the refusal.
+    const OPERATOR_ONLY: Option<&'static str> = None;
+
+    /// The `cam:` rights the caller needs, one per effect; the first names
+    /// the operation in the audit trail. Checked all before it runs.
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right>;
+
+    /// Carries it out.
+    fn run(self, env: &Env<'_>) -> impl Future<Output = Result<Self::Reply, Failure>> + Send;
+}
+
+/// Counters since start, for `Status`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Live {
+    /// Seconds since start.
+    pub uptime_secs: u64,
+    /// Decisions that allowed.
+    pub allows: u64,
+    /// Decisions that denied.
+    pub denies: u64,
+    /// Unknown, wrong or disabled keys.
+    pub unauthenticated: u64,
+    /// Attempts refused by throttling.
+    pub throttled: u64,
+}
+
+/// What an operation runs against, and the audit entry of this execution:
+/// every change it makes is committed with that entry.
+pub struct Env<'a> {
+    /// The store's writer.
+    pub writer: &'a Writer<Publisher>,
+    /// The published snapshot.
+    pub authz: &'a Authorizer,
+    /// The policy set in use and its last reload.
+    pub policies: &'a Reloader,
+    /// Feeds the reload loop.
+    pub control: &'a tokio::sync::mpsc::UnboundedSender<Control>,
+    /// Hashes new SecretKeys.
+    pub hasher: &'a KeyHasher,
+    /// Generates credentials.
+    pub rng: &'a SystemRandom,
+    /// The root account's uin.
+    pub owner_uin: u64,
+    /// Host of the console login link.
+    pub console_host: &'a str,
+    /// Counters since start.
+    pub live: Live,
+    /// This execution's audit entry.
+    pub note: AuditNote,
+}
+
+fn store_failure(e: AdminError) -> Failure {
+    Failure::new(e.code(), e.to_string())
+}
+
+fn writer_gone() -> Failure {
+    Failure::new(Code::Store, "the store writer has stopped")
+}
+
+impl Env<'_> {
+    /// Applies a store rule, committed durably with this execution's audit
+    /// entry; the snapshot is published before this returns.
+    pub async fn change<T, F>(&self, f: F) -> Result<T, Failure>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+    {
+        let pending = self
+            .writer
+            .change(self.note.clone(), f)
+            .map_err(|_| writer_gone())?;
+        pending
+            .await
+            .map_err(|_| writer_gone())?
+            .map_err(store_failure)
+    }
+
+    /// Reads the store's state (as of the writes queued before it).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, Failure>
+    where
+        T: Send + 'static,
+        F: FnOnce(&State, &Ctx<'_>) -> Result<T, AdminError> + Send + 'static,
+    {
+        let pending = self.writer.read(f).map_err(|_| writer_gone())?;
+        pending
+            .await
+            .map_err(|_| writer_gone())?
+            .map_err(store_failure)
+    }
+}
+
+/// `Failure` from a store error.
+impl From<AdminError> for Failure {
+    fn from(e: AdminError) -> Self {
+        store_failure(e)
+    }
+}

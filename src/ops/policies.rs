@@ -1,0 +1,280 @@
+//! Policies and attachments: ListPolicies, GetPolicy, Attach/Detach to a
+//! user or group, ListAttachedUserPolicies (and ...AllPolicies),
+//! ListAttachedGroupPolicies, ListEntitiesForPolicy; and the policy folder:
+//! ReloadPolicies, PolicyStatus.
+
+use crate::code::{Code, Failure};
+use crate::policy::preset;
+use crate::protocol::{
+    AttachGroupPolicy, AttachUserPolicy, AttachedInfo, DetachGroupPolicy, DetachUserPolicy, Done,
+    Entities, GetPolicy, ListAttachedGroupPolicies, ListAttachedUserPolicies,
+    ListEntitiesForPolicy, ListPolicies, LoadedPolicy, PolicyInfo, PolicyStatus, PolicyStatusInfo,
+    ReloadInfo, ReloadPolicies, ReloadProblem,
+};
+use crate::reload::{Control, Report};
+use crate::store::AdminError;
+
+use super::{Env, Exec, Resources, Right};
+
+/// Presets and custom policies (only `only`, by name or alias, when given;
+/// then with their documents).
+fn policies(env: &Env<'_>, only: Option<&str>) -> Vec<PolicyInfo> {
+    let catalog = env.policies.catalog.load();
+    let wanted = |n: &str| only.is_none_or(|o| preset::canonical_name(o).unwrap_or(o) == n);
+    let mut out: Vec<PolicyInfo> = preset::PRESETS
+        .iter()
+        .filter(|p| wanted(p.name))
+        .map(|p| PolicyInfo {
+            name: p.name.to_string(),
+            kind: "Preset".into(),
+            description: p.description.to_string(),
+            document: only.map(|_| p.document.to_string()),
+        })
+        .collect();
+    out.extend(
+        catalog
+            .custom()
+            .filter(|p| wanted(&p.name))
+            .map(|p| PolicyInfo {
+                name: p.name.clone(),
+                kind: "Custom".into(),
+                description: String::new(),
+                document: only.and_then(|_| catalog.source(&p.name)),
+            }),
+    );
+    out
+}
+
+impl Exec for ListPolicies {
+    fn rights(&self, _: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on("cam:ListPolicies", "*".into())]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Vec<PolicyInfo>, Failure> {
+        Ok(policies(env, None))
+    }
+}
+
+impl Exec for GetPolicy {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on("cam:GetPolicy", res.policy(&self.policy))]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Vec<PolicyInfo>, Failure> {
+        let found = policies(env, Some(&self.policy));
+        if found.is_empty() {
+            return Err(AdminError::PolicyNotExist(self.policy).into());
+        }
+        Ok(found)
+    }
+}
+
+impl Exec for AttachUserPolicy {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        let on = res.user(&self.user);
+        vec![Right::with_policy("cam:AttachUserPolicy", on, &self.policy)]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
+        env.change(move |s, cx, ch| s.attach_user_policy(&self.user, &self.policy, cx, ch))
+            .await?;
+        Ok(Done)
+    }
+}
+
+impl Exec for DetachUserPolicy {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        let on = res.user(&self.user);
+        vec![Right::with_policy("cam:DetachUserPolicy", on, &self.policy)]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
+        env.change(move |s, cx, ch| s.detach_user_policy(&self.user, &self.policy, cx, ch))
+            .await?;
+        Ok(Done)
+    }
+}
+
+impl Exec for AttachGroupPolicy {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        let on = res.group(&self.group);
+        vec![Right::with_policy(
+            "cam:AttachGroupPolicy",
+            on,
+            &self.policy,
+        )]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
+        env.change(move |s, cx, ch| s.attach_group_policy(&self.group, &self.policy, cx, ch))
+            .await?;
+        Ok(Done)
+    }
+}
+
+impl Exec for DetachGroupPolicy {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        let on = res.group(&self.group);
+        vec![Right::with_policy(
+            "cam:DetachGroupPolicy",
+            on,
+            &self.policy,
+        )]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
+        env.change(move |s, cx, ch| s.detach_group_policy(&self.group, &self.policy, cx, ch))
+            .await?;
+        Ok(Done)
+    }
+}
+
+fn attached(list: Vec<(String, Option<String>, i64)>) -> Vec<AttachedInfo> {
+    list.into_iter()
+        .map(|(policy, via_group, attached_ms)| AttachedInfo {
+            policy,
+            via_group,
+            attached_ms,
+        })
+        .collect()
+}
+
+impl Exec for ListAttachedUserPolicies {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        let action = if self.all {
+            "cam:ListAttachedUserAllPolicies"
+        } else {
+            "cam:ListAttachedUserPolicies"
+        };
+        vec![Right::on(action, res.user(&self.user))]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Vec<AttachedInfo>, Failure> {
+        env.read(move |s, _| s.user_policies(&self.user, self.all).map(attached))
+            .await
+    }
+}
+
+impl Exec for ListAttachedGroupPolicies {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on(
+            "cam:ListAttachedGroupPolicies",
+            res.group(&self.group),
+        )]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Vec<AttachedInfo>, Failure> {
+        env.read(move |s, _| {
+            Ok(s.group_policies(&self.group)?
+                .into_iter()
+                .map(|a| AttachedInfo {
+                    policy: a.policy,
+                    via_group: None,
+                    attached_ms: a.attached_ms,
+                })
+                .collect())
+        })
+        .await
+    }
+}
+
+impl Exec for ListEntitiesForPolicy {
+    fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on(
+            "cam:ListEntitiesForPolicy",
+            res.policy(&self.policy),
+        )]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<Entities, Failure> {
+        env.read(move |s, cx| {
+            let (users, groups) = s.entities_for_policy(&self.policy, cx);
+            Ok(Entities { users, groups })
+        })
+        .await
+    }
+}
+
+/// A reload's outcome as the wire shows it.
+pub(super) fn reload_info(r: &Report) -> ReloadInfo {
+    let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+    ReloadInfo {
+        applied: r.applied,
+        added: n(r.diff.added),
+        changed: n(r.diff.changed),
+        removed: n(r.diff.removed),
+        errors: r
+            .errors
+            .iter()
+            .flat_map(|e| {
+                e.problems.iter().map(|p| ReloadProblem {
+                    file: e.path.display().to_string(),
+                    code: p.code.to_string(),
+                    path: p.json_path.clone(),
+                    line: p.line,
+                    column: p.column,
+                    message: p.message.clone(),
+                })
+            })
+            .collect(),
+        at_ms: r.at_ms,
+    }
+}
+
+impl Exec for ReloadPolicies {
+    fn rights(&self, _: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on("cam:ReloadPolicies", "*".into())]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<ReloadInfo, Failure> {
+        let stopped = || Failure::new(Code::Reload, "the reload loop has stopped");
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        env.control
+            .send(Control::Reload(Some(tx)))
+            .map_err(|_| stopped())?;
+        let report = rx.await.map_err(|_| stopped())?;
+        Ok(reload_info(&report))
+    }
+}
+
+fn hex_sha256(text: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Exec for PolicyStatus {
+    fn rights(&self, _: &Resources<'_>) -> Vec<Right> {
+        vec![Right::on("cam:ListPolicies", "*".into())]
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<PolicyStatusInfo, Failure> {
+        let catalog = env.policies.catalog.load_full();
+        let mut policies: Vec<LoadedPolicy> = preset::PRESETS
+            .iter()
+            .map(|p| LoadedPolicy {
+                name: p.name.to_string(),
+                kind: "Preset".into(),
+                hash: hex_sha256(p.document),
+                loaded_ms: 0,
+            })
+            .collect();
+        policies.extend(catalog.custom().map(|p| {
+            let meta = catalog.meta(&p.name);
+            LoadedPolicy {
+                name: p.name.clone(),
+                kind: "Custom".into(),
+                hash: meta.map(|m| m.hash.clone()).unwrap_or_default(),
+                loaded_ms: meta.map_or(0, |m| m.loaded_ms),
+            }
+        }));
+        let dangling = env.read(|s, cx| Ok(s.dangling(cx))).await?;
+        Ok(PolicyStatusInfo {
+            policies,
+            last_reload: env.policies.last.load_full().map(|r| reload_info(&r)),
+            dangling,
+        })
+    }
+}

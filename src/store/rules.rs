@@ -1,0 +1,665 @@
+//! The rules of every admin operation, as methods on the in-memory state:
+//! each checks everything before it changes anything, so a failed
+//! operation leaves the state (and the batch it shares a commit with)
+//! untouched. Reads answer from the same state.
+
+use super::command::{AddUser, Counts, NewKey, Owner, UpdateUser};
+use super::error::AdminError;
+use super::limits::Limits;
+use super::records::{Attachment, Group, Key, KeyStatus, User};
+use super::state::{Changes, State};
+
+/// What the operations need besides the state.
+pub struct Ctx<'a> {
+    /// The limits in force.
+    pub limits: &'a Limits,
+    /// The clock, for created/attached times.
+    pub now_ms: i64,
+    /// The root account's uin.
+    pub owner_uin: u64,
+    /// The canonical name of a policy the catalog knows (an alias resolves to its preset).
+    pub known_policy: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// The first uin handed to a sub-user of a new database.
+pub const FIRST_UIN: u64 = 200_000_000_001;
+
+const MAX_REMARK: usize = 255;
+const MAX_EMAIL: usize = 255;
+const MAX_PHONE: usize = 32;
+
+/// User and group names: 1-64 characters of `[A-Za-z0-9+=,.@_-]`.
+pub fn check_name(name: &str) -> Result<(), AdminError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::NameIllegal(name.to_string()))
+    }
+}
+
+/// The name the root account goes by: no sub-user may take it (in any
+/// case), so nothing shown or matched by name can mean both.
+pub const ROOT_NAME: &str = "root";
+
+/// A sub-user's name: a valid name that is not the root account's.
+pub fn check_user_name(name: &str) -> Result<(), AdminError> {
+    check_name(name)?;
+    if name.eq_ignore_ascii_case(ROOT_NAME) {
+        return Err(AdminError::NameReserved(name.to_string()));
+    }
+    Ok(())
+}
+
+fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), AdminError> {
+    if value.chars().count() > max {
+        Err(AdminError::TooLong { field, max })
+    } else {
+        Ok(())
+    }
+}
+
+impl State {
+    fn uin_of(&self, name: &str) -> Result<u64, AdminError> {
+        self.names
+            .get(name)
+            .copied()
+            .ok_or_else(|| AdminError::UserNotExist(name.to_string()))
+    }
+
+    fn group_exists(&self, name: &str) -> Result<(), AdminError> {
+        if self.groups.contains_key(name) {
+            Ok(())
+        } else {
+            Err(AdminError::GroupNotExist(name.to_string()))
+        }
+    }
+
+    fn owner_uin_of(&self, owner: &Owner, ctx: &Ctx<'_>) -> Result<(u64, String), AdminError> {
+        match owner {
+            Owner::Root => Ok((ctx.owner_uin, "the root account".to_string())),
+            Owner::User(name) => Ok((self.uin_of(name)?, format!("user `{name}`"))),
+        }
+    }
+
+    fn allocate_uin(&mut self, ctx: &Ctx<'_>, changes: &mut Changes) -> u64 {
+        let mut uin = self.next_uin.max(FIRST_UIN);
+        if uin == ctx.owner_uin {
+            uin += 1;
+        }
+        self.next_uin = uin + 1;
+        changes.meta = true;
+        uin
+    }
+
+    /// Deletes a user; with `force` also their keys.
+    pub fn delete_user(
+        &mut self,
+        name: &str,
+        force: bool,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let uin = self.uin_of(name)?;
+        let ids: Vec<String> = self
+            .keys_by_owner
+            .get(&uin)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        if !ids.is_empty() && !force {
+            return Err(AdminError::HaveKeys(name.to_string()));
+        }
+        for id in ids {
+            self.remove_key(&id);
+            changes.keys.insert(id);
+        }
+        self.remove_user(uin);
+        changes.users.insert(uin);
+        changes.affected.insert(uin);
+        Ok(())
+    }
+
+    /// Creates a group.
+    pub fn create_group(
+        &mut self,
+        name: &str,
+        remark: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        check_name(name)?;
+        check_len("remark", remark, MAX_REMARK)?;
+        if self.groups.contains_key(name) {
+            return Err(AdminError::GroupNameInUse(name.to_string()));
+        }
+        if self.groups.len() >= ctx.limits.groups {
+            return Err(AdminError::GroupFull(self.groups.len()));
+        }
+        let g = Group {
+            name: name.to_string(),
+            remark: remark.to_string(),
+            created_ms: ctx.now_ms,
+            policies: Vec::new(),
+        };
+        self.groups.insert(name.to_string(), g);
+        changes.groups.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Deletes a group, its memberships and attachments.
+    pub fn delete_group(&mut self, name: &str, changes: &mut Changes) -> Result<(), AdminError> {
+        self.group_exists(name)?;
+        for uin in self.members.remove(name).unwrap_or_default() {
+            if let Some(u) = self.users.get_mut(&uin) {
+                u.groups.retain(|g| g != name);
+                changes.users.insert(uin);
+                changes.affected.insert(uin);
+            }
+        }
+        self.groups.remove(name);
+        changes.groups.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Adds a user to a group (already a member: nothing to do).
+    pub fn add_user_to_group(
+        &mut self,
+        group: &str,
+        user: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        self.group_exists(group)?;
+        let uin = self.uin_of(user)?;
+        let members = self.members.get(group).map_or(0, |m| m.len());
+        let Some(u) = self.users.get_mut(&uin) else {
+            return Err(AdminError::UserNotExist(user.to_string()));
+        };
+        if u.groups.iter().any(|g| g == group) {
+            return Ok(());
+        }
+        if u.groups.len() >= ctx.limits.groups_per_user {
+            return Err(AdminError::UserGroupFull(user.to_string(), u.groups.len()));
+        }
+        if members >= ctx.limits.users_per_group {
+            return Err(AdminError::GroupUserFull(group.to_string(), members));
+        }
+        u.groups.push(group.to_string());
+        self.members
+            .entry(group.to_string())
+            .or_default()
+            .insert(uin);
+        changes.users.insert(uin);
+        changes.affected.insert(uin);
+        Ok(())
+    }
+
+    /// Removes a user from a group.
+    pub fn remove_user_from_group(
+        &mut self,
+        group: &str,
+        user: &str,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        self.group_exists(group)?;
+        let uin = self.uin_of(user)?;
+        let Some(u) = self.users.get_mut(&uin) else {
+            return Err(AdminError::UserNotExist(user.to_string()));
+        };
+        if !u.groups.iter().any(|g| g == group) {
+            return Err(AdminError::UserNotInGroup {
+                user: user.to_string(),
+                group: group.to_string(),
+            });
+        }
+        u.groups.retain(|g| g != group);
+        if let Some(m) = self.members.get_mut(group) {
+            m.remove(&uin);
+        }
+        changes.users.insert(uin);
+        changes.affected.insert(uin);
+        Ok(())
+    }
+
+    /// Attaches a policy the catalog has (by its canonical name) to a user.
+    pub fn attach_user_policy(
+        &mut self,
+        user: &str,
+        policy: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let uin = self.uin_of(user)?;
+        let name = (ctx.known_policy)(policy)
+            .ok_or_else(|| AdminError::PolicyNotExist(policy.to_string()))?;
+        let Some(u) = self.users.get_mut(&uin) else {
+            return Err(AdminError::UserNotExist(user.to_string()));
+        };
+        attach(&mut u.policies, name, ctx, || format!("user `{user}`"))?;
+        changes.users.insert(uin);
+        changes.affected.insert(uin);
+        Ok(())
+    }
+
+    /// Detaches a policy from a user.
+    pub fn detach_user_policy(
+        &mut self,
+        user: &str,
+        policy: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let uin = self.uin_of(user)?;
+        let name = (ctx.known_policy)(policy).unwrap_or_else(|| policy.to_string());
+        let Some(u) = self.users.get_mut(&uin) else {
+            return Err(AdminError::UserNotExist(user.to_string()));
+        };
+        detach(&mut u.policies, name, || format!("user `{user}`"))?;
+        changes.users.insert(uin);
+        changes.affected.insert(uin);
+        Ok(())
+    }
+
+    /// Attaches a policy the catalog has to a group.
+    pub fn attach_group_policy(
+        &mut self,
+        group: &str,
+        policy: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let name = (ctx.known_policy)(policy)
+            .ok_or_else(|| AdminError::PolicyNotExist(policy.to_string()));
+        let g = self
+            .groups
+            .get_mut(group)
+            .ok_or_else(|| AdminError::GroupNotExist(group.to_string()))?;
+        attach(&mut g.policies, name?, ctx, || format!("group `{group}`"))?;
+        self.group_changed(group, changes);
+        Ok(())
+    }
+
+    /// Detaches a policy from a group.
+    pub fn detach_group_policy(
+        &mut self,
+        group: &str,
+        policy: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let name = (ctx.known_policy)(policy).unwrap_or_else(|| policy.to_string());
+        let g = self
+            .groups
+            .get_mut(group)
+            .ok_or_else(|| AdminError::GroupNotExist(group.to_string()))?;
+        detach(&mut g.policies, name, || format!("group `{group}`"))?;
+        self.group_changed(group, changes);
+        Ok(())
+    }
+
+    /// Creates an access key for a user or the root account.
+    pub fn create_access_key(
+        &mut self,
+        owner: &Owner,
+        nk: NewKey,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<Key, AdminError> {
+        let (uin, label) = self.owner_uin_of(owner, ctx)?;
+        let have = self.keys_by_owner.get(&uin).map_or(0, |s| s.len());
+        if have >= ctx.limits.keys_per_user {
+            return Err(AdminError::AccessKeyOverLimit(label, have));
+        }
+        if self.keys.contains_key(&nk.secret_id) {
+            return Err(AdminError::Storage(format!(
+                "secret id `{}` collides; retry",
+                nk.secret_id
+            )));
+        }
+        let key = Key {
+            secret_id: nk.secret_id.clone(),
+            owner: uin,
+            hash: nk.hash,
+            status: KeyStatus::Active,
+            created_ms: ctx.now_ms,
+            last_used_ms: None,
+        };
+        self.insert_key(key.clone());
+        changes.keys.insert(nk.secret_id);
+        Ok(key)
+    }
+
+    /// Enables or disables an access key.
+    pub fn update_access_key(
+        &mut self,
+        id: &str,
+        status: KeyStatus,
+        changes: &mut Changes,
+    ) -> Result<Key, AdminError> {
+        let k = self
+            .keys
+            .get_mut(id)
+            .ok_or_else(|| AdminError::SecretNotExist(id.to_string()))?;
+        k.status = status;
+        let key = k.clone();
+        changes.keys.insert(id.to_string());
+        Ok(key)
+    }
+
+    /// Deletes an access key.
+    pub fn delete_access_key(&mut self, id: &str, changes: &mut Changes) -> Result<(), AdminError> {
+        self.remove_key(id)
+            .ok_or_else(|| AdminError::SecretNotExist(id.to_string()))?;
+        changes.keys.insert(id.to_string());
+        Ok(())
+    }
+
+    /// Records when keys were last used (batched from the decision path).
+    pub fn record_key_use(&mut self, uses: &[(String, i64)], changes: &mut Changes) {
+        for (id, at) in uses {
+            if let Some(k) = self.keys.get_mut(id) {
+                if k.last_used_ms.is_none_or(|t| t < *at) {
+                    k.last_used_ms = Some(*at);
+                    changes.keys.insert(id.clone());
+                }
+            }
+        }
+    }
+
+    fn group_changed(&self, group: &str, changes: &mut Changes) {
+        changes.groups.insert(group.to_string());
+        if let Some(m) = self.members.get(group) {
+            changes.affected.extend(m.iter().copied());
+        }
+    }
+
+    /// Creates a user, with its policies and key, in one step.
+    pub fn add_user(
+        &mut self,
+        nu: AddUser,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<User, AdminError> {
+        check_user_name(&nu.name)?;
+        check_len("remark", &nu.remark, MAX_REMARK)?;
+        check_len("email", &nu.email, MAX_EMAIL)?;
+        check_len("phone", &nu.phone, MAX_PHONE)?;
+        if self.names.contains_key(&nu.name) {
+            return Err(AdminError::SubUserNameInUse(nu.name));
+        }
+        if self.users.len() >= ctx.limits.users {
+            return Err(AdminError::SubUserFull(self.users.len()));
+        }
+        let mut policies: Vec<Attachment> = Vec::new();
+        for p in &nu.policies {
+            let name =
+                (ctx.known_policy)(p).ok_or_else(|| AdminError::PolicyNotExist(p.clone()))?;
+            if !policies.iter().any(|a| a.policy == name) {
+                policies.push(Attachment {
+                    policy: name,
+                    attached_ms: ctx.now_ms,
+                });
+            }
+        }
+        if policies.len() > ctx.limits.attachments {
+            return Err(AdminError::AttachmentFull(
+                format!("user `{}`", nu.name),
+                ctx.limits.attachments,
+            ));
+        }
+        if let Some(k) = &nu.key {
+            if self.keys.contains_key(&k.secret_id) || ctx.limits.keys_per_user == 0 {
+                return Err(AdminError::AccessKeyOverLimit(
+                    format!("user `{}`", nu.name),
+                    0,
+                ));
+            }
+        }
+        let uin = self.allocate_uin(ctx, changes);
+        let user = User {
+            uin,
+            name: nu.name,
+            remark: nu.remark,
+            console_login: nu.console_login,
+            password: nu.password,
+            need_reset_password: nu.need_reset_password,
+            email: nu.email,
+            phone: nu.phone,
+            created_ms: ctx.now_ms,
+            groups: Vec::new(),
+            policies,
+        };
+        if let Some(k) = nu.key {
+            self.insert_key(Key {
+                secret_id: k.secret_id.clone(),
+                owner: uin,
+                hash: k.hash,
+                status: KeyStatus::Active,
+                created_ms: ctx.now_ms,
+                last_used_ms: None,
+            });
+            changes.keys.insert(k.secret_id);
+        }
+        self.insert_user(user.clone());
+        changes.users.insert(uin);
+        changes.affected.insert(uin);
+        Ok(user)
+    }
+
+    /// Changes a user.
+    pub fn update_user(
+        &mut self,
+        name: &str,
+        upd: UpdateUser,
+        changes: &mut Changes,
+    ) -> Result<User, AdminError> {
+        let uin = self.uin_of(name)?;
+        if let Some(n) = upd.new_name.as_ref().filter(|n| *n != name) {
+            check_user_name(n)?;
+            if n != name && self.names.contains_key(n) {
+                return Err(AdminError::SubUserNameInUse(n.clone()));
+            }
+        }
+        for (field, v, max) in [
+            ("remark", &upd.remark, MAX_REMARK),
+            ("email", &upd.email, MAX_EMAIL),
+            ("phone", &upd.phone, MAX_PHONE),
+        ] {
+            if let Some(v) = v {
+                check_len(field, v, max)?;
+            }
+        }
+        let Some(mut u) = self.remove_user(uin) else {
+            return Err(AdminError::UserNotExist(name.to_string()));
+        };
+        if let Some(n) = upd.new_name {
+            u.name = n;
+        }
+        if let Some(v) = upd.remark {
+            u.remark = v;
+        }
+        if let Some(v) = upd.console_login {
+            u.console_login = v;
+        }
+        if let Some(v) = upd.password {
+            u.password = Some(v);
+        }
+        if let Some(v) = upd.need_reset_password {
+            u.need_reset_password = v;
+        }
+        if let Some(v) = upd.email {
+            u.email = v;
+        }
+        if let Some(v) = upd.phone {
+            u.phone = v;
+        }
+        self.insert_user(u.clone());
+        changes.users.insert(uin);
+        changes.affected.insert(uin);
+        Ok(u)
+    }
+
+    /// One user, by name.
+    pub fn user(&self, name: &str) -> Result<&User, AdminError> {
+        self.uin_of(name).and_then(|uin| {
+            self.users
+                .get(&uin)
+                .ok_or_else(|| AdminError::UserNotExist(name.to_string()))
+        })
+    }
+
+    /// Every user.
+    pub fn all_users(&self) -> Vec<User> {
+        self.users.values().cloned().collect()
+    }
+
+    /// Every group, each with its number of members.
+    pub fn all_groups(&self) -> Vec<(Group, usize)> {
+        self.groups
+            .values()
+            .map(|g| (g.clone(), self.members.get(&g.name).map_or(0, |m| m.len())))
+            .collect()
+    }
+
+    /// A group's members.
+    pub fn users_in_group(&self, group: &str) -> Result<Vec<User>, AdminError> {
+        self.group_exists(group)?;
+        let members = self.members.get(group).into_iter().flatten();
+        Ok(members
+            .filter_map(|uin| self.users.get(uin).cloned())
+            .collect())
+    }
+
+    /// Policies attached to a user: directly (`None`), or with `all` also
+    /// through its groups (`Some(group)`), with when each was attached.
+    pub fn user_policies(
+        &self,
+        name: &str,
+        all: bool,
+    ) -> Result<Vec<(String, Option<String>, i64)>, AdminError> {
+        let u = self.user(name)?;
+        let mut out: Vec<(String, Option<String>, i64)> = u
+            .policies
+            .iter()
+            .map(|a| (a.policy.clone(), None, a.attached_ms))
+            .collect();
+        if all {
+            for g in &u.groups {
+                for a in self
+                    .groups
+                    .get(g)
+                    .map(|g| g.policies.as_slice())
+                    .unwrap_or_default()
+                {
+                    out.push((a.policy.clone(), Some(g.clone()), a.attached_ms));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Policies attached to a group.
+    pub fn group_policies(&self, group: &str) -> Result<Vec<Attachment>, AdminError> {
+        let g = self
+            .groups
+            .get(group)
+            .ok_or_else(|| AdminError::GroupNotExist(group.to_string()))?;
+        Ok(g.policies.clone())
+    }
+
+    /// The users and groups a policy (or its alias) is attached to.
+    pub fn entities_for_policy(&self, policy: &str, ctx: &Ctx<'_>) -> (Vec<String>, Vec<String>) {
+        let name = (ctx.known_policy)(policy).unwrap_or_else(|| policy.to_string());
+        let users = self
+            .users
+            .values()
+            .filter(|u| u.policies.iter().any(|a| a.policy == name));
+        let groups = self
+            .groups
+            .values()
+            .filter(|g| g.policies.iter().any(|a| a.policy == name));
+        (
+            users.map(|u| u.name.clone()).collect(),
+            groups.map(|g| g.name.clone()).collect(),
+        )
+    }
+
+    /// A user's (or the root account's) access keys.
+    pub fn access_keys(&self, owner: &Owner, ctx: &Ctx<'_>) -> Result<Vec<Key>, AdminError> {
+        let (uin, _) = self.owner_uin_of(owner, ctx)?;
+        let ids = self.keys_by_owner.get(&uin).into_iter().flatten();
+        Ok(ids.filter_map(|id| self.keys.get(id).cloned()).collect())
+    }
+
+    /// Counts for status.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            users: self.users.len(),
+            groups: self.groups.len(),
+            keys: self.keys.len(),
+            attachments: self.users.values().map(|u| u.policies.len()).sum::<usize>()
+                + self
+                    .groups
+                    .values()
+                    .map(|g| g.policies.len())
+                    .sum::<usize>(),
+        }
+    }
+
+    /// Attachments whose policy the catalog does not have: (`user x` / `group y`, policy).
+    pub fn dangling(&self, ctx: &Ctx<'_>) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for u in self.users.values() {
+            for a in &u.policies {
+                if (ctx.known_policy)(&a.policy).is_none() {
+                    out.push((format!("user `{}`", u.name), a.policy.clone()));
+                }
+            }
+        }
+        for g in self.groups.values() {
+            for a in &g.policies {
+                if (ctx.known_policy)(&a.policy).is_none() {
+                    out.push((format!("group `{}`", g.name), a.policy.clone()));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn attach(
+    list: &mut Vec<Attachment>,
+    policy: String,
+    ctx: &Ctx<'_>,
+    who: impl Fn() -> String,
+) -> Result<(), AdminError> {
+    if list.iter().any(|a| a.policy == policy) {
+        return Ok(());
+    }
+    if list.len() >= ctx.limits.attachments {
+        return Err(AdminError::AttachmentFull(who(), list.len()));
+    }
+    list.push(Attachment {
+        policy,
+        attached_ms: ctx.now_ms,
+    });
+    Ok(())
+}
+
+fn detach(
+    list: &mut Vec<Attachment>,
+    policy: String,
+    who: impl Fn() -> String,
+) -> Result<(), AdminError> {
+    let before = list.len();
+    list.retain(|a| a.policy != policy);
+    if list.len() == before {
+        return Err(AdminError::AttachmentNotExist {
+            policy,
+            target: who(),
+        });
+    }
+    Ok(())
+}
