@@ -126,8 +126,6 @@ codes! {
     Hash = "InternalError.Hash",
     /// A request reached the admin path that is not an admin operation (a bug).
     Dispatch = "InternalError.Dispatch",
-    /// The store answered with a reply of another shape (a bug).
-    UnexpectedReply = "InternalError.UnexpectedReply",
 }
 
 impl fmt::Display for Code {
