@@ -7,8 +7,6 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use camd::client::{Client, by_user};
@@ -18,31 +16,8 @@ use camd::protocol::{
     KeyAuth, PROTOCOL_VERSION, RemoveUserFromGroup, Request, UpdateAccessKey, UpdateUser,
     encode_hello, encode_request,
 };
-use serde_json::Value;
 
-use crate::daemon::{APP, Camd, effective_uid};
-
-pub const NOBODY: u32 = 65534;
-
-/// This test binary, running `test` (an ignored child test) as uid 65534.
-pub fn hostile_child(test: &str, env: &[(&str, &str)], nofile: u32) -> Child {
-    let exe = std::env::current_exe().unwrap();
-    // `ulimit -n` so the child may hold many sockets.
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!(
-            "ulimit -n {nofile} && exec \"$0\" --exact {test} --ignored --nocapture --test-threads=1"
-        ))
-        .arg(exe)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .uid(NOBODY)
-        .gid(NOBODY);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.spawn().unwrap()
-}
+use crate::harness::{APP, Camd, NOBODY, effective_uid, hostile_child, json};
 
 /// Every admin operation, each aimed at something that exists.
 fn admin_bodies(user: &str, group: &str, key: &str) -> Vec<Body> {
@@ -154,10 +129,6 @@ fn abuse_admin_child() {
         }
     }
     println!("TRIED {tried} SUCCEEDED {succeeded}");
-}
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]

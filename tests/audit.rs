@@ -7,17 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::daemon::{APP, Camd, effective_uid};
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {} {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+use crate::harness::{APP, Camd, effective_uid, json};
 
 fn audit(d: &Camd, since: Option<u64>) -> Vec<Value> {
     let since = since.map(|s| s.to_string());

@@ -1,6 +1,6 @@
 //! camctl's local policy tools (`policy lint`, `policy simulate`), run as the real binary.
 
-use std::path::PathBuf;
+use crate::harness::temp_dir;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -10,14 +10,6 @@ pub fn camctl(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-/// A fresh temporary folder for one test.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("camd-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 const GOOD: &str = r#"{"version": "2.0", "statement": [

@@ -1,14 +1,13 @@
 //! The real `camd` binary on a temporary socket and state folder, driven
 //! through the client library and through `camctl`.
 
+use crate::harness::{APP, Camd, USER_ADMIN, effective_uid, json, stderr};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use camd::client::{Client, by_key, by_user};
+use camd::client::{by_key, by_user};
 use camd::protocol::{
     AddUser, AddUserToGroup, AttachGroupPolicy, AttachUserPolicy, Body, CreateAccessKey,
     CreateGroup, Credentials, DeleteAccessKey, DeleteGroup, DeleteUser, DetachGroupPolicy,
@@ -17,150 +16,6 @@ use camd::protocol::{
     RemoveUserFromGroup, Reply, Request, UpdateAccessKey, UpdateUser, encode_hello, encode_request,
 };
 use serde_json::Value;
-
-use crate::cli::temp_dir;
-
-pub const APP: &str = "qcs::im::uin/100000000001:sdkappid/1400000001";
-
-const USER_ADMIN: &str = r#"{"version":"2.0","statement":[
-  {"effect":"allow","action":["cam:AddUser","cam:GetUser","cam:ListUsers","cam:AttachUserPolicy","cam:CreateAccessKey"],"resource":"*"},
-  {"effect":"deny","action":"cam:AttachUserPolicy","resource":"*","condition":{"string_equal":{"cam:policy_name":"AdministratorAccess"}}}]}"#;
-
-/// A running camd with its own folder.
-pub struct Camd {
-    pub child: Child,
-    pub dir: PathBuf,
-    pub socket: PathBuf,
-}
-
-impl Camd {
-    pub fn start(name: &str) -> Self {
-        Self::start_with(name, "")
-    }
-
-    /// Starts with `extra` appended to the test config (TOML tables).
-    pub fn start_with(name: &str, extra: &str) -> Self {
-        Self::start_in(Self::prepare(name, extra))
-    }
-
-    /// A fresh folder with a policy and the test config (plus `extra`).
-    pub fn prepare(name: &str, extra: &str) -> PathBuf {
-        let dir = temp_dir(name);
-        std::fs::create_dir_all(dir.join("policies")).unwrap();
-        std::fs::write(dir.join("policies/UserAdmin.json"), USER_ADMIN).unwrap();
-        std::fs::write(
-            dir.join("camd.toml"),
-            format!(
-                "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\nsocket_mode = \"0666\"\nidle_timeout_secs = 5\nmax_frame_bytes = 65536\n{extra}",
-                d = dir.display()
-            ),
-        )
-        .unwrap();
-        dir
-    }
-
-    pub fn start_in(dir: PathBuf) -> Self {
-        let child = Self::spawn(&dir);
-        let socket = dir.join("camd.sock");
-        let c = Self { child, dir, socket };
-        c.wait_ready();
-        c
-    }
-
-    pub fn spawn(dir: &Path) -> Child {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("camd.log"))
-            .unwrap();
-        Command::new(env!("CARGO_BIN_EXE_camd"))
-            .args(["--config", dir.join("camd.toml").to_str().unwrap()])
-            .stderr(log)
-            .spawn()
-            .unwrap()
-    }
-
-    pub fn wait_ready(&self) {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if let Ok(mut c) = Client::connect(&self.socket) {
-                if c.ping().is_ok() {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("camd did not become ready: {}", self.log());
-    }
-
-    pub fn client(&self) -> Client {
-        Client::connect(&self.socket).unwrap()
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("camd.log")).unwrap_or_default()
-    }
-
-    /// `camctl check` on the test app; the exit code (0 Allow, 1 Deny).
-    pub fn check(&self, user: &str, action: &str) -> Option<i32> {
-        self.camctl(&[
-            "check",
-            "--user",
-            user,
-            "--action",
-            action,
-            "--resource",
-            APP,
-        ])
-        .status
-        .code()
-    }
-
-    pub fn camctl(&self, args: &[&str]) -> Output {
-        self.camctl_as(None, &[], args)
-    }
-
-    pub fn camctl_as(&self, uid: Option<u32>, env: &[(&str, &str)], args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_camctl"));
-        cmd.arg("--socket")
-            .arg(&self.socket)
-            .args(args)
-            .current_dir(&self.dir)
-            .stdin(Stdio::null());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        if let Some(u) = uid {
-            cmd.uid(u).gid(u);
-        }
-        cmd.output().unwrap()
-    }
-
-    /// SIGTERM, and the exit status.
-    pub fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let status = self.child.wait().unwrap();
-        std::mem::forget(self);
-        status
-    }
-}
-
-impl Drop for Camd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
 
 #[test]
 fn seed_workflows_through_camctl() {
@@ -713,20 +568,6 @@ fn delegated_administration_and_peer_credentials() {
         .unwrap(),
         Reply::User(_)
     ));
-}
-
-/// The effective uid, read from /proc (no unsafe, no libc).
-pub fn effective_uid() -> u32 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .unwrap()
-        .split_whitespace()
-        .nth(2)
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 #[test]

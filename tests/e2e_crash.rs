@@ -13,7 +13,7 @@ use camd::client::Client;
 use camd::protocol::{AddUser, AddUserToGroup, AttachUserPolicy, Body, CreateGroup, Reply};
 use camd::store::{Limits, Store};
 
-use crate::daemon::Camd;
+use crate::harness::Camd;
 
 /// A fact the daemon acknowledged.
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::abuse::NOBODY;
-use crate::daemon::{Camd, effective_uid};
+use crate::harness::NOBODY;
+use crate::harness::{Camd, effective_uid, json, stderr};
 
 /// A delegated administrator's policies, written before camd starts.
 const POLICIES: &[(&str, &str)] = &[
@@ -31,14 +31,6 @@ const POLICIES: &[(&str, &str)] = &[
           {"effect":"deny","action":["cam:GetPolicy","cam:ListEntitiesForPolicy"],"resource":"qcs::cam::uin/100000000001:policy/QcloudChatReadOnlyAccess"}]}"#,
     ),
 ];
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// camd with the policies above, a delegated user per policy (each with a
 /// key), and a way to run camctl as uid 65534 with one of those keys.
@@ -291,7 +283,7 @@ fn an_alias_is_governed_by_its_presets_rules() {
 /// by `camctl policy lint`, which still accepts it.
 #[test]
 fn lint_warns_about_escalation_paths() {
-    let dir = crate::cli::temp_dir("esc-lint");
+    let dir = crate::harness::temp_dir("esc-lint");
     let risky = dir.join("Risky.json");
     std::fs::write(
         &risky,

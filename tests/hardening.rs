@@ -17,19 +17,10 @@ use camd::client::{Client, by_key};
 use camd::protocol::{
     Authorize, Body, PROTOCOL_VERSION, Reply, Request, UserRef, encode_hello, encode_request,
 };
-use serde_json::Value;
 
-use crate::abuse::{NOBODY, hostile_child};
-use crate::daemon::{APP, Camd, effective_uid};
-use crate::soak::{fds, rss_kb, settled_fds};
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::harness::{APP, Camd, effective_uid};
+use crate::harness::{NOBODY, hostile_child, json, stderr};
+use crate::harness::{fds, rss_kb, settled_fds};
 
 fn users(d: &Camd) -> Vec<String> {
     json(&d.camctl(&["--json", "user", "list"]))

@@ -9,7 +9,7 @@ use camd::client::by_user;
 use camd::protocol::{AddUser, Body, Reply};
 use serde_json::Value;
 
-use crate::daemon::{APP, Camd};
+use crate::harness::{APP, Camd};
 
 fn allow(actions: &str) -> String {
     format!(

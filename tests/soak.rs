@@ -17,7 +17,7 @@ use camd::protocol::{
 };
 use serde_json::Value;
 
-use crate::daemon::{APP, Camd};
+use crate::harness::{APP, Camd, fd_targets, fds, rss_kb, settled_fds};
 
 const CLIENTS: usize = 64;
 /// Latency histogram: 10 µs buckets up to 100 ms (the last catches the rest).
@@ -199,49 +199,6 @@ fn soak_client() {
         "\nRESULT {requests} {decisions} {unexpected} {}",
         buckets.join(",")
     );
-}
-
-pub fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap()
-}
-
-pub fn fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .count()
-}
-
-/// What each descriptor points at (for the failure message).
-fn fd_targets(pid: u32) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| {
-            let link = std::fs::read_link(e.path()).unwrap_or_default();
-            format!("{} -> {}", e.file_name().to_string_lossy(), link.display())
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-/// The descriptor count once it has stopped moving: a camctl that just
-/// exited may still have its connection open in the daemon for a moment.
-pub fn settled_fds(pid: u32) -> usize {
-    let start = Instant::now();
-    let (mut last, mut same) = (fds(pid), 0);
-    while same < 5 && start.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(50));
-        let now = fds(pid);
-        same = if now == last { same + 1 } else { 0 };
-        last = now;
-    }
-    last
 }
 
 #[test]

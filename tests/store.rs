@@ -21,7 +21,7 @@ use camd::store::{
 };
 use ring::rand::SystemRandom;
 
-use crate::cli::temp_dir;
+use crate::harness::temp_dir;
 
 pub const OWNER: u64 = 100000000001;
 const APP: &str = "qcs::im::uin/100000000001:sdkappid/1400000001";

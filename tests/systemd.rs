@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use camd::client::{Client, by_user};
 
-use crate::cli::temp_dir;
-use crate::daemon::APP;
+use crate::harness::APP;
+use crate::harness::temp_dir;
 
 /// The tool's path, or `None` (after saying why) when it is missing and not required.
 fn tool(name: &str) -> Option<PathBuf> {

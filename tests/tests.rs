@@ -16,6 +16,7 @@ mod daemon;
 mod e2e_crash;
 mod escalation;
 mod hardening;
+mod harness;
 mod layers;
 mod no_alloc;
 mod properties;
