@@ -1,21 +1,23 @@
 //! The real `camd` binary on a temporary socket and state folder, driven
 //! through the client library and through `camctl`.
 
-use crate::harness::{APP, Camd, USER_ADMIN, effective_uid, json, stderr};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use camd::client::{by_key, by_user};
+use camd::client::{Client, ClientError, by_key, by_user};
 use camd::protocol::{
     AddUser, AddUserToGroup, AttachGroupPolicy, AttachUserPolicy, Body, CreateAccessKey,
     CreateGroup, Credentials, DeleteAccessKey, DeleteGroup, DeleteUser, DetachGroupPolicy,
     DetachUserPolicy, GetPolicy, GetUser, HELLO_LEN, ListAccessKeys, ListAttachedGroupPolicies,
-    ListAttachedUserPolicies, ListEntitiesForPolicy, ListGroupsForUser, ListUsersForGroup,
-    RemoveUserFromGroup, Reply, Request, UpdateAccessKey, UpdateUser, encode_hello, encode_request,
+    ListAttachedUserPolicies, ListEntitiesForPolicy, ListGroups, ListGroupsForUser, ListPolicies,
+    ListUsers, ListUsersForGroup, RemoveUserFromGroup, Reply, Request, Status, UpdateAccessKey,
+    UpdateUser, encode_hello, encode_request,
 };
 use serde_json::Value;
+
+use crate::harness::{APP, Camd, USER_ADMIN, effective_uid, json, stderr};
 
 #[test]
 fn seed_workflows_through_camctl() {
@@ -159,243 +161,241 @@ fn credentials(r: Reply) -> Credentials {
     }
 }
 
+/// The CAM code of a failed call.
+fn code<T: std::fmt::Debug>(r: Result<T, ClientError>) -> String {
+    r.unwrap_err().code().unwrap().to_string()
+}
+
+fn add_user(c: &mut Client, name: &str, use_api: bool) -> Credentials {
+    c.call(AddUser {
+        name: name.into(),
+        use_api,
+        ..AddUser::default()
+    })
+    .unwrap()
+}
+
 #[test]
-fn every_admin_operation_and_its_errors() {
-    let d = Camd::start("daemon-admin");
+fn user_operations_and_their_errors() {
+    let d = Camd::start("daemon-users");
     let mut c = d.client();
-    let code =
-        |r: Result<Reply, camd::client::ClientError>| r.unwrap_err().code().unwrap().to_string();
-
-    let alice = credentials(
-        c.call_body(Body::AddUser(AddUser {
-            name: "alice".into(),
-            use_api: true,
-            ..AddUser::default()
-        }))
-        .unwrap(),
-    );
+    let alice = add_user(&mut c, "alice", true);
     assert!(alice.secret_key.is_some() && alice.password.is_none());
-    assert_eq!(
-        code(c.call_body(Body::AddUser(AddUser {
+    let again = c.call(AddUser {
+        name: "alice".into(),
+        ..AddUser::default()
+    });
+    assert_eq!(code(again), "InvalidParameter.SubUserNameInUse");
+    let weak = c.call(AddUser {
+        name: "x".into(),
+        console_login: true,
+        password: Some("weak".into()),
+        ..AddUser::default()
+    });
+    assert_eq!(code(weak), "InvalidParameter.PasswordViolatedRules");
+    let got = c
+        .call(GetUser {
             name: "alice".into(),
-            ..AddUser::default()
-        }))),
-        "InvalidParameter.SubUserNameInUse"
-    );
-    assert_eq!(
-        code(c.call_body(Body::AddUser(AddUser {
-            name: "x".into(),
-            console_login: true,
-            password: Some("weak".into()),
-            ..AddUser::default()
-        }))),
-        "InvalidParameter.PasswordViolatedRules"
-    );
-    assert!(
-        matches!(c.call_body(Body::GetUser(GetUser { name: "alice".into() })).unwrap(), Reply::User(u) if u.name == "alice")
-    );
-    assert!(matches!(c.call_body(Body::ListUsers).unwrap(), Reply::Users(u) if u.len() == 1));
-    assert!(
-        matches!(c.call_body(Body::UpdateUser(UpdateUser { name: "alice".into(), remark: Some("lead".into()), password: Some("Str0ng-Pass".into()), ..UpdateUser::default() })).unwrap(), Reply::User(u) if u.remark == "lead")
-    );
-    assert_eq!(
-        code(c.call_body(Body::UpdateUser(UpdateUser {
-            name: "zed".into(),
+        })
+        .unwrap();
+    assert_eq!(got.name, "alice");
+    assert_eq!(c.call(ListUsers).unwrap().len(), 1);
+    let updated = c
+        .call(UpdateUser {
+            name: "alice".into(),
+            remark: Some("lead".into()),
+            password: Some("Str0ng-Pass".into()),
             ..UpdateUser::default()
-        }))),
-        "ResourceNotFound.UserNotExist"
+        })
+        .unwrap();
+    assert_eq!(updated.remark, "lead");
+    let missing = c.call(UpdateUser {
+        name: "zed".into(),
+        ..UpdateUser::default()
+    });
+    assert_eq!(code(missing), "ResourceNotFound.UserNotExist");
+    let status = c.call(Status).unwrap();
+    assert_eq!(
+        (status.users, status.keys, status.custom_policies),
+        (1, 1, 1)
     );
+}
 
-    c.call_body(Body::CreateGroup(CreateGroup {
+#[test]
+fn groups_attachments_and_their_effect_on_decisions() {
+    let d = Camd::start("daemon-groups");
+    let mut c = d.client();
+    add_user(&mut c, "alice", false);
+    let ops = || CreateGroup {
         name: "ops".into(),
         remark: String::new(),
-    }))
-    .unwrap();
-    assert_eq!(
-        code(c.call_body(Body::CreateGroup(CreateGroup {
-            name: "ops".into(),
-            remark: String::new()
-        }))),
-        "InvalidParameter.GroupNameInUse"
-    );
-    c.call_body(Body::AddUserToGroup(AddUserToGroup {
+    };
+    c.call(ops()).unwrap();
+    assert_eq!(code(c.call(ops())), "InvalidParameter.GroupNameInUse");
+    let member = || AddUserToGroup {
         group: "ops".into(),
         user: "alice".into(),
-    }))
-    .unwrap();
-    assert!(
-        matches!(c.call_body(Body::ListGroups).unwrap(), Reply::Groups(g) if g[0].members == 1)
-    );
-    assert!(
-        matches!(c.call_body(Body::ListUsersForGroup(ListUsersForGroup { group: "ops".into() })).unwrap(), Reply::Users(u) if u[0].name == "alice")
-    );
-    assert!(
-        matches!(c.call_body(Body::ListGroupsForUser(ListGroupsForUser { user: "alice".into() })).unwrap(), Reply::Names(n) if n == vec!["ops".to_string()])
-    );
-    c.call_body(Body::AttachGroupPolicy(AttachGroupPolicy {
+    };
+    c.call(member()).unwrap();
+    assert_eq!(c.call(ListGroups).unwrap()[0].members, 1);
+    let members = c
+        .call(ListUsersForGroup {
+            group: "ops".into(),
+        })
+        .unwrap();
+    assert_eq!(members[0].name, "alice");
+    let groups = c
+        .call(ListGroupsForUser {
+            user: "alice".into(),
+        })
+        .unwrap();
+    assert_eq!(groups, ["ops"]);
+    c.call(AttachGroupPolicy {
         group: "ops".into(),
         policy: "QcloudAVCFullAccess".into(),
-    }))
+    })
     .unwrap();
-    c.call_body(Body::AttachUserPolicy(AttachUserPolicy {
+    // An alias attaches its preset.
+    c.call(AttachUserPolicy {
         user: "alice".into(),
         policy: "QcloudIMReadOnlyAccess".into(),
-    }))
+    })
     .unwrap();
-    assert_eq!(
-        code(c.call_body(Body::AttachUserPolicy(AttachUserPolicy {
-            user: "alice".into(),
-            policy: "Nope".into()
-        }))),
-        "ResourceNotFound.PolicyIdNotFound"
-    );
-    match c
-        .call_body(Body::ListAttachedUserPolicies(ListAttachedUserPolicies {
+    let unknown = c.call(AttachUserPolicy {
+        user: "alice".into(),
+        policy: "Nope".into(),
+    });
+    assert_eq!(code(unknown), "ResourceNotFound.PolicyIdNotFound");
+    let all = c
+        .call(ListAttachedUserPolicies {
             user: "alice".into(),
             all: true,
-        }))
-        .unwrap()
-    {
-        Reply::Attached(a) => {
-            let names: Vec<_> = a
-                .iter()
-                .map(|x| (x.policy.as_str(), x.via_group.as_deref()))
-                .collect();
-            assert_eq!(
-                names,
-                vec![
-                    ("QcloudChatReadOnlyAccess", None),
-                    ("QcloudAVCFullAccess", Some("ops"))
-                ]
-            );
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(
-        matches!(c.call_body(Body::ListAttachedGroupPolicies(ListAttachedGroupPolicies { group: "ops".into() })).unwrap(), Reply::Attached(a) if a.len() == 1)
-    );
-    assert!(
-        matches!(c.call_body(Body::ListEntitiesForPolicy(ListEntitiesForPolicy { policy: "QcloudAVCFullAccess".into() })).unwrap(), Reply::Entities { groups, .. } if groups == vec!["ops".to_string()])
-    );
-    assert!(
-        matches!(c.call_body(Body::ListPolicies).unwrap(), Reply::Policies(p) if p.iter().any(|p| p.name == "UserAdmin" && p.kind == "Custom"))
-    );
-    assert!(
-        matches!(c.call_body(Body::GetPolicy(GetPolicy { policy: "UserAdmin".into() })).unwrap(), Reply::Policies(p) if p[0].document.as_deref() == Some(USER_ADMIN))
-    );
-    assert_eq!(
-        code(c.call_body(Body::GetPolicy(GetPolicy {
-            policy: "Nope".into()
-        }))),
-        "ResourceNotFound.PolicyIdNotFound"
-    );
-
-    let d1 = c
-        .authorize(by_user("alice", "im:SendMessage", APP, &[]))
+        })
         .unwrap();
+    let names: Vec<_> = all
+        .iter()
+        .map(|x| (x.policy.as_str(), x.via_group.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("QcloudChatReadOnlyAccess", None),
+            ("QcloudAVCFullAccess", Some("ops"))
+        ]
+    );
+    let on_group = c.call(ListAttachedGroupPolicies {
+        group: "ops".into(),
+    });
+    assert_eq!(on_group.unwrap().len(), 1);
+    let entities = c
+        .call(ListEntitiesForPolicy {
+            policy: "QcloudAVCFullAccess".into(),
+        })
+        .unwrap();
+    assert_eq!(entities.groups, ["ops"]);
+
+    let send = by_user("alice", "im:SendMessage", APP, &[]);
+    let d1 = c.authorize(send.clone()).unwrap();
     assert!(d1.allowed && d1.policy.as_deref() == Some("QcloudAVCFullAccess"));
-    c.call_body(Body::DetachGroupPolicy(DetachGroupPolicy {
+    c.call(DetachGroupPolicy {
         group: "ops".into(),
         policy: "QcloudAVCFullAccess".into(),
-    }))
+    })
     .unwrap();
-    assert!(
-        !c.authorize(by_user("alice", "im:SendMessage", APP, &[]))
-            .unwrap()
-            .allowed
-    );
-    c.call_body(Body::RemoveUserFromGroup(RemoveUserFromGroup {
+    assert!(!c.authorize(send).unwrap().allowed);
+    c.call(RemoveUserFromGroup {
         group: "ops".into(),
         user: "alice".into(),
-    }))
+    })
     .unwrap();
-    c.call_body(Body::DeleteGroup(DeleteGroup { name: "ops".into() }))
-        .unwrap();
-    assert_eq!(
-        code(c.call_body(Body::DeleteGroup(DeleteGroup { name: "ops".into() }))),
-        "ResourceNotFound.GroupNotExist"
-    );
-    c.call_body(Body::DetachUserPolicy(DetachUserPolicy {
+    c.call(DeleteGroup { name: "ops".into() }).unwrap();
+    let gone = c.call(DeleteGroup { name: "ops".into() });
+    assert_eq!(code(gone), "ResourceNotFound.GroupNotExist");
+    c.call(DetachUserPolicy {
         user: "alice".into(),
         policy: "QcloudChatReadOnlyAccess".into(),
-    }))
+    })
     .unwrap();
+}
 
-    // Keys.
-    let id = alice.secret_id.clone().unwrap();
-    let secret = alice.secret_key.clone().unwrap();
-    c.call_body(Body::AttachUserPolicy(AttachUserPolicy {
+#[test]
+fn policies_are_listed_and_shown_with_their_documents() {
+    let d = Camd::start("daemon-policies");
+    let mut c = d.client();
+    let all = c.call(ListPolicies).unwrap();
+    assert!(
+        all.iter()
+            .any(|p| p.name == "UserAdmin" && p.kind == "Custom")
+    );
+    let one = c
+        .call(GetPolicy {
+            policy: "UserAdmin".into(),
+        })
+        .unwrap();
+    assert_eq!(one[0].document.as_deref(), Some(USER_ADMIN));
+    let unknown = c.call(GetPolicy {
+        policy: "Nope".into(),
+    });
+    assert_eq!(code(unknown), "ResourceNotFound.PolicyIdNotFound");
+}
+
+#[test]
+fn access_keys_authenticate_until_disabled_or_deleted() {
+    let d = Camd::start("daemon-keys");
+    let mut c = d.client();
+    let alice = add_user(&mut c, "alice", true);
+    let (id, secret) = (alice.secret_id.unwrap(), alice.secret_key.unwrap());
+    c.call(AttachUserPolicy {
         user: "alice".into(),
         policy: "QcloudAVCFullAccess".into(),
-    }))
+    })
     .unwrap();
-    assert!(
-        c.authorize(by_key(&id, &secret, "im:SendMessage", APP, &[]))
-            .unwrap()
-            .allowed
-    );
-    credentials(
-        c.call_body(Body::CreateAccessKey(CreateAccessKey {
-            user: Some("alice".into()),
-        }))
-        .unwrap(),
-    );
+    let send = |secret: &str| by_key(&id, secret, "im:SendMessage", APP, &[]);
+    assert!(c.authorize(send(&secret)).unwrap().allowed);
+    let second = || CreateAccessKey {
+        user: Some("alice".into()),
+    };
+    c.call(second()).unwrap();
+    assert_eq!(code(c.call(second())), "OperationDenied.AccessKeyOverLimit");
+    let keys = c.call(ListAccessKeys {
+        user: Some("alice".into()),
+    });
+    assert_eq!(keys.unwrap().len(), 2);
+    let off = c
+        .call(UpdateAccessKey {
+            secret_id: id.clone(),
+            active: false,
+        })
+        .unwrap();
+    assert_eq!(off.status, "Inactive");
     assert_eq!(
-        code(c.call_body(Body::CreateAccessKey(CreateAccessKey {
-            user: Some("alice".into())
-        }))),
-        "OperationDenied.AccessKeyOverLimit"
-    );
-    assert!(
-        matches!(c.call_body(Body::ListAccessKeys(ListAccessKeys { user: Some("alice".into()) })).unwrap(), Reply::Keys(k) if k.len() == 2)
-    );
-    assert!(
-        matches!(c.call_body(Body::UpdateAccessKey(UpdateAccessKey { secret_id: id.clone(), active: false })).unwrap(), Reply::Key(k) if k.status == "Inactive")
-    );
-    assert_eq!(
-        code(c.call_body(Body::Authorize(by_key(
-            &id,
-            &secret,
-            "im:SendMessage",
-            APP,
-            &[]
-        )))),
+        code(c.authorize(send(&secret))),
         "AuthFailure.InvalidAuthorization"
     );
     assert_eq!(
-        code(c.call_body(Body::Authorize(by_key(
-            &id,
-            "wrong",
-            "im:SendMessage",
-            APP,
-            &[]
-        )))),
+        code(c.authorize(send("wrong"))),
         "AuthFailure.InvalidAuthorization"
     );
-    assert_eq!(
-        code(c.call_body(Body::DeleteUser(DeleteUser {
-            name: "alice".into(),
-            force: false
-        }))),
-        "OperationDenied.HaveKeys"
-    );
-    c.call_body(Body::DeleteAccessKey(DeleteAccessKey {
+    let keep = c.call(DeleteUser {
+        name: "alice".into(),
+        force: false,
+    });
+    assert_eq!(code(keep), "OperationDenied.HaveKeys");
+    c.call(DeleteAccessKey {
         secret_id: id.clone(),
-    }))
+    })
     .unwrap();
-    assert_eq!(
-        code(c.call_body(Body::DeleteAccessKey(DeleteAccessKey { secret_id: id }))),
-        "ResourceNotFound.SecretNotExist"
-    );
-    c.call_body(Body::DeleteUser(DeleteUser {
+    let gone = c.call(DeleteAccessKey {
+        secret_id: id.clone(),
+    });
+    assert_eq!(code(gone), "ResourceNotFound.SecretNotExist");
+    c.call(DeleteUser {
         name: "alice".into(),
         force: true,
-    }))
+    })
     .unwrap();
-    let root = credentials(
-        c.call_body(Body::CreateAccessKey(CreateAccessKey { user: None }))
-            .unwrap(),
-    );
+    // The root account's key decides as the root account.
+    let root = c.call(CreateAccessKey { user: None }).unwrap();
     let rd = c
         .authorize(by_key(
             root.secret_id.as_deref().unwrap(),
@@ -406,38 +406,20 @@ fn every_admin_operation_and_its_errors() {
         ))
         .unwrap();
     assert_eq!(rd.reason, "Root");
-    match c.call_body(Body::Status).unwrap() {
-        Reply::Status(s) => assert_eq!((s.users, s.keys, s.custom_policies), (0, 1, 1)),
-        other => panic!("{other:?}"),
-    }
-    // Bad requests are errors with codes, not crashes.
-    assert_eq!(
-        code(c.call_body(Body::Authorize(by_user(
-            "nobody",
-            "im:SendMessage",
-            APP,
-            &[]
-        )))),
-        "ResourceNotFound.UserNotExist"
-    );
-    c.call_body(Body::AddUser(AddUser {
-        name: "bob".into(),
-        ..AddUser::default()
-    }))
-    .unwrap();
-    assert_eq!(
-        code(c.call_body(Body::Authorize(by_user("bob", "SendMessage", APP, &[])))),
-        "InvalidParameter"
-    );
-    assert_eq!(
-        code(c.call_body(Body::Authorize(by_user(
-            "bob",
-            "im:SendMessage",
-            "app",
-            &[]
-        )))),
-        "InvalidParameter"
-    );
+}
+
+#[test]
+fn malformed_questions_are_errors_with_codes() {
+    let d = Camd::start("daemon-bad-questions");
+    let mut c = d.client();
+    let nobody = c.authorize(by_user("nobody", "im:SendMessage", APP, &[]));
+    assert_eq!(code(nobody), "ResourceNotFound.UserNotExist");
+    add_user(&mut c, "bob", false);
+    let no_service = c.authorize(by_user("bob", "SendMessage", APP, &[]));
+    assert_eq!(code(no_service), "InvalidParameter");
+    let bad_resource = c.authorize(by_user("bob", "im:SendMessage", "app", &[]));
+    assert_eq!(code(bad_resource), "InvalidParameter");
+    assert!(c.ping().is_ok());
 }
 
 #[test]

@@ -155,153 +155,137 @@ impl Harness {
     }
 }
 
-#[test]
-fn rules_limits_and_codes() {
-    let dir = temp_dir("store-rules");
-    let limits = Limits {
+/// Small limits, so each can be reached.
+fn small() -> Limits {
+    Limits {
         users: 3,
         groups: 2,
         groups_per_user: 1,
         users_per_group: 1,
         attachments: 2,
         keys_per_user: 2,
-    };
-    let h = open(&dir, limits);
-    let code = |e: AdminError| e.code().as_str();
+    }
+}
 
+fn code(e: AdminError) -> &'static str {
+    e.code().as_str()
+}
+
+/// The error adding user `name` with `policies` gives.
+fn add_error(h: &Harness, name: &str, policies: &[&str]) -> &'static str {
+    let new = AddUser {
+        name: name.into(),
+        policies: policies.iter().map(|p| p.to_string()).collect(),
+        ..AddUser::default()
+    };
+    code(h.err(move |s, c, ch| s.add_user(new, c, ch)))
+}
+
+#[test]
+fn user_rules_and_codes() {
+    let h = open(&temp_dir("store-rules-users"), small());
     h.add_user("alice", &["QcloudIMReadOnlyAccess"]);
     assert_eq!(
-        code(h.err(move |s, c, ch| s.add_user(
-            AddUser {
-                name: "alice".into(),
-                ..AddUser::default()
-            },
-            c,
-            ch
-        ))),
+        add_error(&h, "alice", &[]),
         "InvalidParameter.SubUserNameInUse"
     );
     assert_eq!(
-        code(h.err(move |s, c, ch| s.add_user(
-            AddUser {
-                name: "bad name".into(),
-                ..AddUser::default()
-            },
-            c,
-            ch
-        ))),
+        add_error(&h, "bad name", &[]),
         "InvalidParameter.NameIllegal"
     );
     assert_eq!(
-        code(h.err(move |s, c, ch| s.add_user(
-            AddUser {
-                name: "x".into(),
-                policies: vec!["Nope".into()],
-                ..AddUser::default()
-            },
-            c,
-            ch
-        ))),
+        add_error(&h, "x", &["Nope"]),
         "ResourceNotFound.PolicyIdNotFound"
     );
     h.add_user("bob", &[]);
     h.add_user("carol", &[]);
-    assert_eq!(
-        code(h.err(move |s, c, ch| s.add_user(
-            AddUser {
-                name: "dave".into(),
-                ..AddUser::default()
-            },
-            c,
-            ch
-        ))),
-        "LimitExceeded.SubUserFull"
-    );
+    assert_eq!(add_error(&h, "dave", &[]), "LimitExceeded.SubUserFull");
+}
 
-    // Attachments: alias resolves to the preset; attach is idempotent; limit; unknown policy.
-    {
-        let p = h.read(move |s, _| s.user_policies("alice", false));
-        assert_eq!(p[0].0, "QcloudChatReadOnlyAccess")
-    }
+#[test]
+fn attachment_rules_and_codes() {
+    let h = open(&temp_dir("store-rules-attach"), small());
+    h.add_user("alice", &["QcloudIMReadOnlyAccess"]);
+    h.add_user("bob", &[]);
+    // An alias resolves to the preset; attaching twice is one attachment.
+    let p = h.read(move |s, _| s.user_policies("alice", false));
+    assert_eq!(p[0].0, "QcloudChatReadOnlyAccess");
     h.ok(move |s, c, ch| s.attach_user_policy("alice", "ChatOps", c, ch));
     h.ok(move |s, c, ch| s.attach_user_policy("alice", "ChatOps", c, ch));
+    let attach = |user: &'static str, policy: &'static str| {
+        code(h.err(move |s, c, ch| s.attach_user_policy(user, policy, c, ch)))
+    };
     assert_eq!(
-        code(h.err(move |s, c, ch| s.attach_user_policy("alice", "AdministratorAccess", c, ch))),
+        attach("alice", "AdministratorAccess"),
         "InvalidParameter.AttachmentFull"
     );
-    assert_eq!(
-        code(h.err(move |s, c, ch| s.attach_user_policy("alice", "Nope", c, ch))),
-        "ResourceNotFound.PolicyIdNotFound"
-    );
-    assert_eq!(
-        code(h.err(move |s, c, ch| s.attach_user_policy("zed", "ChatOps", c, ch))),
-        "ResourceNotFound.UserNotExist"
-    );
+    assert_eq!(attach("alice", "Nope"), "ResourceNotFound.PolicyIdNotFound");
+    assert_eq!(attach("zed", "ChatOps"), "ResourceNotFound.UserNotExist");
     assert_eq!(
         code(h.err(move |s, c, ch| s.detach_user_policy("bob", "ChatOps", c, ch))),
         "ResourceNotFound.AttachmentNotExist"
     );
+}
 
-    // Groups.
-    h.ok(move |s, c, ch| s.create_group("ops", "", c, ch));
+#[test]
+fn group_rules_codes_and_group_policies() {
+    let h = open(&temp_dir("store-rules-groups"), small());
+    h.add_user("bob", &[]);
+    h.add_user("carol", &[]);
+    let create = |g: &'static str| h.run(move |s, c, ch| s.create_group(g, "", c, ch));
+    create("ops").unwrap();
     assert_eq!(
-        code(h.err(move |s, c, ch| s.create_group("ops", "", c, ch))),
+        code(create("ops").unwrap_err()),
         "InvalidParameter.GroupNameInUse"
     );
-    h.ok(move |s, c, ch| s.create_group("dev", "", c, ch));
+    create("dev").unwrap();
+    assert_eq!(code(create("qa").unwrap_err()), "LimitExceeded.GroupFull");
+    let join =
+        |g: &'static str, u: &'static str| h.run(move |s, c, ch| s.add_user_to_group(g, u, c, ch));
+    join("ops", "bob").unwrap();
     assert_eq!(
-        code(h.err(move |s, c, ch| s.create_group("qa", "", c, ch))),
-        "LimitExceeded.GroupFull"
-    );
-    h.ok(move |s, c, ch| s.add_user_to_group("ops", "bob", c, ch));
-    assert_eq!(
-        code(h.err(move |s, c, ch| s.add_user_to_group("dev", "bob", c, ch))),
+        code(join("dev", "bob").unwrap_err()),
         "LimitExceeded.UserGroupFull"
     );
     assert_eq!(
-        code(h.err(move |s, c, ch| s.add_user_to_group("ops", "carol", c, ch))),
+        code(join("ops", "carol").unwrap_err()),
         "LimitExceeded.GroupUserFull"
     );
     assert_eq!(
-        code(h.err(move |s, c, ch| s.add_user_to_group("nope", "carol", c, ch))),
+        code(join("nope", "carol").unwrap_err()),
         "ResourceNotFound.GroupNotExist"
     );
     assert_eq!(
         code(h.err(move |s, _, ch| s.remove_user_from_group("dev", "carol", ch))),
         "ResourceNotFound.UserNotInGroup"
     );
-
-    // Group policies reach members.
+    // A group's policies reach its members, until the group is gone.
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(false));
     h.ok(move |s, c, ch| s.attach_group_policy("ops", "QcloudAVCFullAccess", c, ch));
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(true));
-    {
-        let p = h.read(move |s, _| s.user_policies("bob", true));
-        assert_eq!(
-            p,
-            vec![("QcloudAVCFullAccess".into(), Some("ops".into()), p[0].2)]
-        )
-    }
+    let p = h.read(move |s, _| s.user_policies("bob", true));
+    assert_eq!(
+        p,
+        vec![("QcloudAVCFullAccess".into(), Some("ops".into()), p[0].2)]
+    );
     h.ok(move |s, _, ch| s.delete_group("ops", ch));
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(false));
-    {
-        let g = h.read(move |s, _| s.user("bob").map(|u| u.groups.clone()));
-        assert!(g.is_empty())
-    }
+    let g = h.read(move |s, _| s.user("bob").map(|u| u.groups.clone()));
+    assert!(g.is_empty());
+}
 
-    // Keys: limit, HaveKeys, force delete removes keys.
-    let (k1, _) = h.new_key();
-    let (k2, _) = h.new_key();
-    let (k3, _) = h.new_key();
-    h.ok(move |s, c, ch| s.create_access_key(&Owner::User("carol".into()), k1, c, ch));
-    h.ok(move |s, c, ch| s.create_access_key(&Owner::User("carol".into()), k2, c, ch));
-    assert_eq!(
-        code(h.err({
-            let k3 = k3.clone();
-            move |s, c, ch| s.create_access_key(&Owner::User("carol".into()), k3, c, ch)
-        })),
-        "OperationDenied.AccessKeyOverLimit"
-    );
+#[test]
+fn key_rules_and_codes() {
+    let h = open(&temp_dir("store-rules-keys"), small());
+    h.add_user("bob", &[]);
+    h.add_user("carol", &[]);
+    let carol = || Owner::User("carol".into());
+    let create =
+        |owner: Owner, k: NewKey| h.run(move |s, c, ch| s.create_access_key(&owner, k, c, ch));
+    create(carol(), h.new_key().0).unwrap();
+    create(carol(), h.new_key().0).unwrap();
+    let over = create(carol(), h.new_key().0).unwrap_err();
+    assert_eq!(code(over), "OperationDenied.AccessKeyOverLimit");
     assert_eq!(
         code(h.err(move |s, _, ch| s.delete_user("carol", false, ch))),
         "OperationDenied.HaveKeys"
@@ -310,55 +294,48 @@ fn rules_limits_and_codes() {
         code(h.err(move |s, _, ch| s.update_access_key("AKIDnope", KeyStatus::Inactive, ch))),
         "ResourceNotFound.SecretNotExist"
     );
+    // Deleting with force takes the keys along.
     h.ok(move |s, _, ch| s.delete_user("carol", true, ch));
-    {
-        let c = h.read(|s, _| Ok(s.counts()));
-        assert_eq!((c.users, c.keys), (2, 0))
-    }
+    let c = h.read(|s, _| Ok(s.counts()));
+    assert_eq!((c.users, c.keys), (1, 0));
     // The root account holds keys too.
-    h.ok(move |s, c, ch| s.create_access_key(&Owner::Root, k3, c, ch));
-    {
-        let k = h.read(move |s, c| s.access_keys(&Owner::Root, c));
-        assert_eq!(k[0].owner, OWNER)
-    }
+    create(Owner::Root, h.new_key().0).unwrap();
+    let k = h.read(move |s, c| s.access_keys(&Owner::Root, c));
+    assert_eq!(k[0].owner, OWNER);
+}
 
-    // Update: rename keeps attachments; password rule lives in credentials.
-    h.ok(move |s, _, ch| {
-        s.update_user(
-            "alice",
-            UpdateUser {
-                new_name: Some("alicia".into()),
-                remark: Some("ops lead".into()),
-                ..UpdateUser::default()
-            },
-            ch,
-        )
-    });
+#[test]
+fn renames_keep_attachments_and_uins_are_never_reused() {
+    let h = open(&temp_dir("store-rules-update"), small());
+    h.add_user("alice", &["QcloudIMReadOnlyAccess"]);
+    h.add_user("bob", &[]);
+    let rename = |from: &'static str, to: &'static str| {
+        let upd = UpdateUser {
+            new_name: Some(to.into()),
+            remark: Some("ops lead".into()),
+            ..UpdateUser::default()
+        };
+        h.run(move |s, _, ch| s.update_user(from, upd, ch))
+    };
+    rename("alice", "alicia").unwrap();
     assert_eq!(h.allowed_user("alicia", "im:GetGroupInfo"), Ok(true));
     assert_eq!(
         h.allowed_user("alice", "im:GetGroupInfo"),
         Err("ResourceNotFound.UserNotExist".into())
     );
-    assert_eq!(
-        code(h.err(move |s, _, ch| s.update_user(
-            "bob",
-            UpdateUser {
-                new_name: Some("alicia".into()),
-                ..UpdateUser::default()
-            },
-            ch
-        ))),
-        "InvalidParameter.SubUserNameInUse"
-    );
-    // Uins are never reused.
-    let dave = h.add_user("dave", &[]);
-    let uins: Vec<u64> = {
-        let u = h.read(|s, _| Ok(s.all_users()));
-        u.iter().map(|u| u.uin).collect()
-    };
+    let taken = rename("bob", "alicia").unwrap_err();
+    assert_eq!(code(taken), "InvalidParameter.SubUserNameInUse");
+    // A deleted user's uin is not handed out again.
+    h.ok(move |s, _, ch| s.delete_user("bob", false, ch));
+    let carol = h.add_user("carol", &[]);
+    let uins: Vec<u64> = h
+        .read(|s, _| Ok(s.all_users()))
+        .iter()
+        .map(|u| u.uin)
+        .collect();
     assert!(
-        uins.iter().all(|u| *u <= dave) && dave == camd::store::FIRST_UIN + 3,
-        "{uins:?} {dave}"
+        uins.iter().all(|u| *u <= carol) && carol == camd::store::FIRST_UIN + 2,
+        "{uins:?} {carol}"
     );
 }
 
