@@ -17,10 +17,10 @@ use camd::protocol::{
 };
 use serde_json::Value;
 
-use crate::harness::{APP, Camd, USER_ADMIN, effective_uid, json, stderr};
+use crate::harness::{APP, Camd, NOBODY, USER_ADMIN, effective_uid, json, stderr};
 
 #[test]
-fn seed_workflows_through_camctl() {
+fn seed_workflow_1_a_new_user_and_their_credentials() {
     let d = Camd::start("daemon-seed");
     // 1. Create a sub-user with Chat permissions and hand over the credentials.
     let out = d.camctl(&[
@@ -76,6 +76,25 @@ fn seed_workflows_through_camctl() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
+    // No secret reached the log or the database file.
+    assert_eq!(d.stop().code(), Some(0));
+    let log = std::fs::read_to_string(d_dir("daemon-seed").join("camd.log")).unwrap();
+    let db = std::fs::read(d_dir("daemon-seed").join("state/camd.redb")).unwrap();
+    for s in [
+        cred["SecretKey"].as_str().unwrap(),
+        cred["Password"].as_str().unwrap(),
+    ] {
+        assert!(!log.contains(s), "a secret is in the log");
+        assert!(
+            !db.windows(s.len()).any(|w| w == s.as_bytes()),
+            "a secret is in the database"
+        );
+    }
+}
+
+#[test]
+fn seed_workflows_2_and_3_grant_and_remove_chat_permissions() {
+    let d = Camd::start("daemon-seed-grant");
     // 2. Grant Chat read-only to an existing sub-user.
     assert_eq!(d.camctl(&["user", "add", "viewer"]).status.code(), Some(0));
     let check = |user: &str, action: &str| d.check(user, action);
@@ -109,6 +128,8 @@ fn seed_workflows_through_camctl() {
     );
     assert_eq!(check("viewer", "im:GetGroupInfo"), Some(1));
 
+    let out = d.camctl(&["user", "add", "chat-ops", "--policy", "QcloudAVCFullAccess"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = d.camctl(&[
         "--json",
         "check",
@@ -133,21 +154,6 @@ fn seed_workflows_through_camctl() {
         "{}",
         stderr(&out)
     );
-
-    // No secret reached the log or the database file.
-    assert_eq!(d.stop().code(), Some(0));
-    let log = std::fs::read_to_string(d_dir("daemon-seed").join("camd.log")).unwrap();
-    let db = std::fs::read(d_dir("daemon-seed").join("state/camd.redb")).unwrap();
-    for s in [
-        cred["SecretKey"].as_str().unwrap(),
-        cred["Password"].as_str().unwrap(),
-    ] {
-        assert!(!log.contains(s), "a secret is in the log");
-        assert!(
-            !db.windows(s.len()).any(|w| w == s.as_bytes()),
-            "a secret is in the database"
-        );
-    }
 }
 
 fn d_dir(name: &str) -> PathBuf {
@@ -422,33 +428,34 @@ fn malformed_questions_are_errors_with_codes() {
     assert!(c.ping().is_ok());
 }
 
-#[test]
-fn delegated_administration_and_peer_credentials() {
-    let d = Camd::start("daemon-delegated");
+/// A user with the UserAdmin policy and a key: (SecretId, SecretKey).
+fn user_admin(d: &Camd) -> (String, String) {
     let mut c = d.client();
-    credentials(
-        c.call_body(Body::AddUser(AddUser {
-            name: "admin1".into(),
-            policies: vec!["UserAdmin".into()],
-            ..AddUser::default()
-        }))
-        .unwrap(),
-    );
-    let key = credentials(
-        c.call_body(Body::CreateAccessKey(CreateAccessKey {
+    c.call(AddUser {
+        name: "admin1".into(),
+        policies: vec!["UserAdmin".into()],
+        ..AddUser::default()
+    })
+    .unwrap();
+    let key = c
+        .call(CreateAccessKey {
             user: Some("admin1".into()),
-        }))
-        .unwrap(),
-    );
-    let (id, secret) = (key.secret_id.unwrap(), key.secret_key.unwrap());
+        })
+        .unwrap();
+    (key.secret_id.unwrap(), key.secret_key.unwrap())
+}
 
-    // This process is the operator; the rules for everyone else are shown
-    // by running camctl as another uid, which needs root.
+/// This process is the operator; the rules for everyone else are shown by
+/// running camctl as another uid, which needs root.
+#[test]
+fn peers_without_a_key_may_only_ask_for_decisions() {
     if effective_uid() != 0 {
-        eprintln!("not root: skipping the other-uid half of this test");
+        eprintln!("SKIPPED: needs root to run camctl as another uid");
         return;
     }
-    let nobody = 65534;
+    let d = Camd::start("daemon-keyless");
+    let (id, _) = user_admin(&d);
+    let nobody = NOBODY;
     // Another uid may query...
     let out = d.camctl_as(
         Some(nobody),
@@ -472,6 +479,39 @@ fn delegated_administration_and_peer_credentials() {
         "{}",
         stderr(&out)
     );
+    // Every admin operation tried by a keyless non-operator fails.
+    for args in [
+        vec!["user", "list"],
+        vec!["user", "delete", "admin1", "--force"],
+        vec!["group", "create", "g"],
+        vec!["group", "list"],
+        vec![
+            "policy",
+            "attach",
+            "AdministratorAccess",
+            "--user",
+            "admin1",
+        ],
+        vec!["key", "create", "admin1"],
+        vec!["key", "list", "admin1"],
+        vec!["key", "disable", &id],
+        vec!["status"],
+        vec!["policy", "list"],
+    ] {
+        let out = d.camctl_as(Some(nobody), &[], &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?} succeeded");
+    }
+}
+
+#[test]
+fn delegated_keys_administer_what_their_policies_allow() {
+    if effective_uid() != 0 {
+        eprintln!("SKIPPED: needs root to run camctl as another uid");
+        return;
+    }
+    let d = Camd::start("daemon-delegated");
+    let (id, secret) = user_admin(&d);
+    let nobody = NOBODY;
     // With admin1's key: what UserAdmin allows, and nothing else.
     let env = [("CAMD_SECRET_KEY", secret.as_str())];
     let as_admin = |args: &[&str]| {
@@ -521,35 +561,10 @@ fn delegated_administration_and_peer_credentials() {
         "{}",
         stderr(&out)
     );
-    // Every admin operation tried by a keyless non-operator fails.
-    for args in [
-        vec!["user", "list"],
-        vec!["user", "delete", "admin1", "--force"],
-        vec!["group", "create", "g"],
-        vec!["group", "list"],
-        vec![
-            "policy",
-            "attach",
-            "AdministratorAccess",
-            "--user",
-            "admin1",
-        ],
-        vec!["key", "create", "admin1"],
-        vec!["key", "list", "admin1"],
-        vec!["key", "disable", &id],
-        vec!["status"],
-        vec!["policy", "list"],
-    ] {
-        let out = d.camctl_as(Some(nobody), &[], &args);
-        assert_eq!(out.status.code(), Some(2), "{args:?} succeeded");
-    }
-    assert!(matches!(
-        c.call_body(Body::GetUser(GetUser {
-            name: "newbie".into()
-        }))
-        .unwrap(),
-        Reply::User(_)
-    ));
+    let newbie = d.client().call(GetUser {
+        name: "newbie".into(),
+    });
+    assert_eq!(newbie.unwrap().name, "newbie");
 }
 
 #[test]
