@@ -67,7 +67,7 @@ fn lint_reports_codes_paths_and_positions() {
 }
 
 #[test]
-fn simulate_decides_and_explains() {
+fn simulate_decides_and_explains_with_a_custom_policy() {
     let dir = temp_dir("simulate");
     let good = dir.join("ChatOps.json");
     std::fs::write(&good, GOOD).unwrap();
@@ -133,6 +133,12 @@ fn simulate_decides_and_explains() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("could not be evaluated"));
+}
+
+#[test]
+fn simulate_presets_the_root_account_and_multi_valued_context() {
+    let dir = temp_dir("simulate-presets");
+    let app = "qcs::im::uin/100000000001:sdkappid/1400000001";
 
     // Presets by name (and the old alias); the root account.
     let out = camctl(&[
@@ -194,6 +200,15 @@ fn simulate_decides_and_explains() {
     };
     assert_eq!(run(&["qcs:tag/team=a", "qcs:tag/team=b"]), Some(0));
     assert_eq!(run(&["qcs:tag/team=a", "qcs:tag/team=c"]), Some(1));
+}
+
+#[test]
+fn simulate_errors_exit_2_and_name_the_bad_input() {
+    let dir = temp_dir("simulate-errors");
+    let good = dir.join("ChatOps.json");
+    std::fs::write(&good, GOOD).unwrap();
+    let g = good.to_str().unwrap();
+    let app = "qcs::im::uin/100000000001:sdkappid/1400000001";
 
     // Errors exit 2 and name the bad input.
     for (args, needle) in [

@@ -203,6 +203,27 @@ fn sigkill_during_acknowledged_writes_loses_nothing() {
     assert!(child.wait().unwrap().success());
 
     let facts = facts.lock().unwrap().clone();
+    let users = check_nothing_lost(&dir, &facts);
+    ready_times.sort();
+    let median = ready_times[ready_times.len() / 2];
+    let max = *ready_times.last().unwrap();
+    eprintln!(
+        "{kills} SIGKILLs, {} acknowledged writes ({} users), 0 lost; ready again: median {median:?}, max {max:?}",
+        facts.len(),
+        users
+    );
+    assert_eq!(errors, 0, "error replies to the load generator");
+    assert!(max < Duration::from_secs(2), "a restart took {max:?}");
+    assert!(
+        facts.len() > kills,
+        "too little progress: {} writes",
+        facts.len()
+    );
+}
+
+/// Opens the store the daemon left and checks that every acknowledged fact
+/// is in it and in the audit trail; returns how many users were created.
+fn check_nothing_lost(dir: &std::path::Path, facts: &[Fact]) -> usize {
     let mut store = Store::open(
         &dir.join("state/camd.redb"),
         Limits::default(),
@@ -211,7 +232,7 @@ fn sigkill_during_acknowledged_writes_loses_nothing() {
     .unwrap();
     assert!(store.check_integrity().unwrap(), "integrity check failed");
     let s = store.state();
-    for f in &facts {
+    for f in facts {
         match f {
             Fact::User(u) => assert!(s.names.contains_key(u), "lost user {u}"),
             Fact::Key(u, id) => assert_eq!(
@@ -252,19 +273,5 @@ fn sigkill_during_acknowledged_writes_loses_nothing() {
         "audit sequence has gaps"
     );
 
-    ready_times.sort();
-    let median = ready_times[ready_times.len() / 2];
-    let max = *ready_times.last().unwrap();
-    eprintln!(
-        "{kills} SIGKILLs, {} acknowledged writes ({} users), 0 lost; ready again: median {median:?}, max {max:?}",
-        facts.len(),
-        users.count()
-    );
-    assert_eq!(errors, 0, "error replies to the load generator");
-    assert!(max < Duration::from_secs(2), "a restart took {max:?}");
-    assert!(
-        facts.len() > kills,
-        "too little progress: {} writes",
-        facts.len()
-    );
+    users.count()
 }

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use camd::client::{Client, by_key, by_user};
 use camd::protocol::{
-    Authorize, Body, CreateGroup, DeleteGroup, KeyAuth, PROTOCOL_VERSION, Reply, decode_response,
-    encode_hello,
+    Authorize, CreateGroup, Decision, DeleteGroup, KeyAuth, PROTOCOL_VERSION, ReloadPolicies,
+    Status, decode_response, encode_hello,
 };
 use serde_json::Value;
 
@@ -63,128 +63,13 @@ fn soak_client() {
         return;
     };
     let secs: u64 = env("CAMD_SOAK_SECS").parse().unwrap();
-    let mut rng = Rng(env("CAMD_SOAK_SEED").parse::<u64>().unwrap() * 2_654_435_761 + 1);
-    let keys = [
-        (
-            KeyAuth {
-                secret_id: env("CAMD_SOAK_READER_ID"),
-                secret_key: env("CAMD_SOAK_READER_KEY"),
-            },
-            [("im:GetGroupInfo", true), ("im:SendMessage", false)],
-        ),
-        (
-            KeyAuth {
-                secret_id: env("CAMD_SOAK_WRITER_ID"),
-                secret_key: env("CAMD_SOAK_WRITER_KEY"),
-            },
-            [("im:GetGroupInfo", true), ("im:SendMessage", true)],
-        ),
-    ];
-    let mut c = Client::connect(&socket).unwrap();
-    // The raw connection carries only the 2 % malformed frames, so it can
-    // sit silent past the test config's 5 s idle timeout (camd then closes
-    // it, as it should): it is opened again after 4 s unused.
-    let open_raw = || {
-        let mut raw = UnixStream::connect(&socket).unwrap();
-        raw.write_all(&encode_hello(PROTOCOL_VERSION)).unwrap();
-        let mut hello = [0u8; 6];
-        raw.read_exact(&mut hello).unwrap();
-        raw
-    };
-    let mut raw = open_raw();
-    let mut raw_used = Instant::now();
-
+    let mut client = SoakClient::new(socket);
     let mut hist = vec![0u64; BUCKETS];
-    let (mut requests, mut decisions, mut unexpected) = (0u64, 0u64, 0u64);
-    let mut complain = |what: String| {
-        unexpected += 1;
-        if unexpected <= 5 {
-            eprintln!("UNEXPECTED {what}");
-        }
-    };
-    let pid = std::process::id();
+    let mut requests = 0u64;
     let end = Instant::now() + Duration::from_secs(secs);
-    let mut n = 0u64;
     while Instant::now() < end {
-        n += 1;
-        let roll = rng.below(100);
         let t = Instant::now();
-        match roll {
-            0..=34 => {
-                let (key, cases) = &keys[rng.below(2) as usize];
-                let (action, want) = cases[rng.below(2) as usize];
-                match c.authorize(by_key(&key.secret_id, &key.secret_key, action, APP, &[])) {
-                    Ok(d) if d.allowed == want => decisions += 1,
-                    other => complain(format!("by key {action}: {other:?}")),
-                }
-            }
-            35..=59 => {
-                let (user, action, want) = BY_USER[rng.below(6) as usize];
-                match c.authorize(by_user(user, action, APP, &[])) {
-                    Ok(d) if d.allowed == want => decisions += 1,
-                    other => complain(format!("by user {user} {action}: {other:?}")),
-                }
-            }
-            60..=74 => {
-                let picks: Vec<usize> = (0..50).map(|_| rng.below(6) as usize).collect();
-                let batch: Vec<Authorize> = picks
-                    .iter()
-                    .map(|&i| by_user(BY_USER[i].0, BY_USER[i].1, APP, &[]))
-                    .collect();
-                match c.authorize_batch(batch) {
-                    Ok(ds) if ds.len() == 50 => {
-                        for (d, &i) in ds.iter().zip(&picks) {
-                            match d {
-                                Ok(d) if d.allowed == BY_USER[i].2 => decisions += 1,
-                                other => complain(format!("batch item: {other:?}")),
-                            }
-                        }
-                    }
-                    other => complain(format!("batch: {other:?}")),
-                }
-            }
-            75..=75 => {
-                let g = format!("s{pid}x{n}");
-                let made = c.call_body(Body::CreateGroup(CreateGroup {
-                    name: g.clone(),
-                    remark: String::new(),
-                }));
-                let gone = c.call_body(Body::DeleteGroup(DeleteGroup { name: g }));
-                if !matches!((&made, &gone), (Ok(Reply::Done), Ok(Reply::Done))) {
-                    complain(format!("admin write: {made:?} {gone:?}"));
-                }
-            }
-            76..=76 if rng.below(4) == 0 => match c.call_body(Body::ReloadPolicies) {
-                Ok(Reply::Reload(r)) if r.applied => {}
-                other => complain(format!("reload: {other:?}")),
-            },
-            77..=78 => {
-                // A malformed but well-framed request: an error reply, and
-                // the connection goes on.
-                // id 1, no auth, body variant 200 (there is none), junk.
-                let mut body = vec![0x01, 0x00, 0xc8, 0x01];
-                body.extend((0..rng.below(40)).map(|_| rng.next() as u8));
-                let mut frame = (body.len() as u32).to_be_bytes().to_vec();
-                frame.extend(body);
-                if raw_used.elapsed() > Duration::from_secs(4) {
-                    raw = open_raw();
-                }
-                raw_used = Instant::now();
-                raw.write_all(&frame).unwrap();
-                let mut header = [0u8; 4];
-                raw.read_exact(&mut header).unwrap();
-                let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
-                raw.read_exact(&mut body).unwrap();
-                match decode_response(&body).map(|r| r.result) {
-                    Ok(Err(e)) if e.code == "InvalidParameter.MalformedRequest" => {}
-                    other => complain(format!("malformed frame: {other:?}")),
-                }
-            }
-            _ => match c.call_body(Body::Status) {
-                Ok(Reply::Status(_)) => {}
-                other => complain(format!("status: {other:?}")),
-            },
-        }
+        client.one_request();
         let us = t.elapsed().as_micros() as u64;
         hist[((us / BUCKET_US) as usize).min(BUCKETS - 1)] += 1;
         requests += 1;
@@ -196,9 +81,165 @@ fn soak_client() {
         .map(|(i, c)| format!("{i}:{c}"))
         .collect();
     println!(
-        "\nRESULT {requests} {decisions} {unexpected} {}",
+        "\nRESULT {requests} {} {} {}",
+        client.decisions,
+        client.unexpected,
         buckets.join(",")
     );
+}
+
+/// One soak client process: a random mix of decisions by key and by user,
+/// batches, admin writes, requested reloads, malformed frames and status,
+/// every answer checked.
+struct SoakClient {
+    socket: String,
+    rng: Rng,
+    /// The reader's and the writer's keys, each with what it may do.
+    keys: [(KeyAuth, [(&'static str, bool); 2]); 2],
+    c: Client,
+    /// Carries only the malformed frames.
+    raw: UnixStream,
+    raw_used: Instant,
+    n: u64,
+    decisions: u64,
+    unexpected: u64,
+}
+
+impl SoakClient {
+    fn new(socket: String) -> Self {
+        let key = |id: &str, secret: &str| KeyAuth {
+            secret_id: env(id),
+            secret_key: env(secret),
+        };
+        let keys = [
+            (
+                key("CAMD_SOAK_READER_ID", "CAMD_SOAK_READER_KEY"),
+                [("im:GetGroupInfo", true), ("im:SendMessage", false)],
+            ),
+            (
+                key("CAMD_SOAK_WRITER_ID", "CAMD_SOAK_WRITER_KEY"),
+                [("im:GetGroupInfo", true), ("im:SendMessage", true)],
+            ),
+        ];
+        Self {
+            rng: Rng(env("CAMD_SOAK_SEED").parse::<u64>().unwrap() * 2_654_435_761 + 1),
+            keys,
+            c: Client::connect(&socket).unwrap(),
+            raw: open_raw(&socket),
+            raw_used: Instant::now(),
+            socket,
+            n: 0,
+            decisions: 0,
+            unexpected: 0,
+        }
+    }
+
+    fn complain(&mut self, what: String) {
+        self.unexpected += 1;
+        if self.unexpected <= 5 {
+            eprintln!("UNEXPECTED {what}");
+        }
+    }
+
+    fn decided(&mut self, got: Result<Decision, String>, want: bool, what: String) {
+        match got {
+            Ok(d) if d.allowed == want => self.decisions += 1,
+            other => self.complain(format!("{what}: {other:?}")),
+        }
+    }
+
+    fn one_request(&mut self) {
+        self.n += 1;
+        match self.rng.below(100) {
+            0..=34 => self.by_key(),
+            35..=59 => {
+                let (user, action, want) = BY_USER[self.rng.below(6) as usize];
+                let got = self.c.authorize(by_user(user, action, APP, &[]));
+                let got = got.map_err(|e| e.to_string());
+                self.decided(got, want, format!("by user {user} {action}"));
+            }
+            60..=74 => self.batch(),
+            75..=75 => {
+                let g = format!("s{}x{}", std::process::id(), self.n);
+                let made = self.c.call(CreateGroup {
+                    name: g.clone(),
+                    remark: String::new(),
+                });
+                let gone = self.c.call(DeleteGroup { name: g });
+                if made.is_err() || gone.is_err() {
+                    self.complain(format!("admin write: {made:?} {gone:?}"));
+                }
+            }
+            76..=76 if self.rng.below(4) == 0 => match self.c.call(ReloadPolicies) {
+                Ok(r) if r.applied => {}
+                other => self.complain(format!("reload: {other:?}")),
+            },
+            77..=78 => self.malformed(),
+            _ => {
+                if let Err(e) = self.c.call(Status) {
+                    self.complain(format!("status: {e}"));
+                }
+            }
+        }
+    }
+
+    fn by_key(&mut self) {
+        let (key, cases) = &self.keys[self.rng.below(2) as usize];
+        let (action, want) = cases[self.rng.below(2) as usize];
+        let ask = by_key(&key.secret_id, &key.secret_key, action, APP, &[]);
+        let got = self.c.authorize(ask).map_err(|e| e.to_string());
+        self.decided(got, want, format!("by key {action}"));
+    }
+
+    fn batch(&mut self) {
+        let picks: Vec<usize> = (0..50).map(|_| self.rng.below(6) as usize).collect();
+        let batch: Vec<Authorize> = picks
+            .iter()
+            .map(|&i| by_user(BY_USER[i].0, BY_USER[i].1, APP, &[]))
+            .collect();
+        match self.c.authorize_batch(batch) {
+            Ok(ds) if ds.len() == 50 => {
+                for (d, &i) in ds.into_iter().zip(&picks) {
+                    let d = d.map_err(|e| format!("{e:?}"));
+                    self.decided(d, BY_USER[i].2, "batch item".into());
+                }
+            }
+            other => self.complain(format!("batch: {other:?}")),
+        }
+    }
+
+    /// A malformed but well-framed request (id 1, no auth, body variant 200,
+    /// which does not exist, junk): an error reply, and the connection goes on.
+    fn malformed(&mut self) {
+        let mut body = vec![0x01, 0x00, 0xc8, 0x01];
+        body.extend((0..self.rng.below(40)).map(|_| self.rng.next() as u8));
+        let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+        frame.extend(body);
+        // The raw connection can sit silent past the test config's 5 s idle
+        // timeout (camd then closes it, as it should): reopen after 4 s unused.
+        if self.raw_used.elapsed() > Duration::from_secs(4) {
+            self.raw = open_raw(&self.socket);
+        }
+        self.raw_used = Instant::now();
+        self.raw.write_all(&frame).unwrap();
+        let mut header = [0u8; 4];
+        self.raw.read_exact(&mut header).unwrap();
+        let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
+        self.raw.read_exact(&mut body).unwrap();
+        match decode_response(&body).map(|r| r.result) {
+            Ok(Err(e)) if e.code == "InvalidParameter.MalformedRequest" => {}
+            other => self.complain(format!("malformed frame: {other:?}")),
+        }
+    }
+}
+
+/// A binary connection, hello exchanged.
+fn open_raw(socket: &str) -> UnixStream {
+    let mut raw = UnixStream::connect(socket).unwrap();
+    raw.write_all(&encode_hello(PROTOCOL_VERSION)).unwrap();
+    let mut hello = [0u8; 6];
+    raw.read_exact(&mut hello).unwrap();
+    raw
 }
 
 #[test]
@@ -208,70 +249,13 @@ fn soak_64_client_processes() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
     let d = Camd::start_with("soak", "");
-    std::fs::write(d.dir.join("policies/Soak.json"), SOAK_POLICY).unwrap();
-    assert_eq!(d.camctl(&["policy", "reload"]).status.code(), Some(0));
-    let key = |args: &[&str]| {
-        let out = d.camctl(args);
-        assert_eq!(out.status.code(), Some(0));
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        (
-            v["SecretId"].as_str().unwrap().to_string(),
-            v["SecretKey"].as_str().unwrap().to_string(),
-        )
-    };
-    let reader = key(&[
-        "--json",
-        "user",
-        "add",
-        "reader",
-        "--api-key",
-        "--policy",
-        "QcloudChatReadOnlyAccess",
-    ]);
-    let writer = key(&[
-        "--json",
-        "user",
-        "add",
-        "writer",
-        "--api-key",
-        "--policy",
-        "QcloudAVCFullAccess",
-    ]);
-    assert_eq!(
-        d.camctl(&["user", "add", "custom", "--policy", "Soak"])
-            .status
-            .code(),
-        Some(0)
-    );
+    let (reader, writer) = soak_users(&d);
     let pid = d.child.id();
     let base_fds = settled_fds(pid);
     let base_targets = fd_targets(pid);
 
-    let exe = std::env::current_exe().unwrap();
     let start = Instant::now();
-    let children: Vec<_> = (0..CLIENTS)
-        .map(|i| {
-            Command::new(&exe)
-                .args([
-                    "--exact",
-                    "soak::soak_client",
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env("CAMD_SOAK_SOCKET", &d.socket)
-                .env("CAMD_SOAK_SECS", secs.to_string())
-                .env("CAMD_SOAK_SEED", (i + 1).to_string())
-                .env("CAMD_SOAK_READER_ID", &reader.0)
-                .env("CAMD_SOAK_READER_KEY", &reader.1)
-                .env("CAMD_SOAK_WRITER_ID", &writer.0)
-                .env("CAMD_SOAK_WRITER_KEY", &writer.1)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children = spawn_clients(&d, secs, &reader, &writer);
     // Policy edits by file while the clients run (same meaning each time),
     // and the RSS after warm-up (a quarter of the run). Each edit is written
     // beside the folder and renamed in, as a careful operator does: clients
@@ -295,33 +279,12 @@ fn soak_64_client_processes() {
         }
     }
     let end_rss = rss_kb(pid);
-    let mut hist = vec![0u64; BUCKETS];
-    let (mut requests, mut decisions, mut unexpected) = (0u64, 0u64, 0u64);
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("RESULT "))
-            .unwrap_or_else(|| {
-                panic!(
-                    "a client gave no result: {text} {}",
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            });
-        let f: Vec<&str> = line.split(' ').collect();
-        requests += f[1].parse::<u64>().unwrap();
-        decisions += f[2].parse::<u64>().unwrap();
-        let bad: u64 = f[3].parse().unwrap();
-        if bad > 0 {
-            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-        }
-        unexpected += bad;
-        for b in f.get(4).unwrap_or(&"").split(',').filter(|b| !b.is_empty()) {
-            let (i, c) = b.split_once(':').unwrap();
-            hist[i.parse::<usize>().unwrap()] += c.parse::<u64>().unwrap();
-        }
-    }
+    let Totals {
+        requests,
+        decisions,
+        unexpected,
+        hist,
+    } = collect(children);
     let elapsed = start.elapsed();
     let quantile = |q: f64| {
         let target = (requests as f64 * q).ceil() as u64;
@@ -363,4 +326,121 @@ fn soak_64_client_processes() {
         fd_targets(pid)
     );
     assert!(d.client().ping().is_ok());
+}
+
+/// The policy and the users the clients act as: (reader key, writer key).
+fn soak_users(d: &Camd) -> ((String, String), (String, String)) {
+    std::fs::write(d.dir.join("policies/Soak.json"), SOAK_POLICY).unwrap();
+    assert_eq!(d.camctl(&["policy", "reload"]).status.code(), Some(0));
+    let key = |args: &[&str]| {
+        let out = d.camctl(args);
+        assert_eq!(out.status.code(), Some(0));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            v["SecretId"].as_str().unwrap().to_string(),
+            v["SecretKey"].as_str().unwrap().to_string(),
+        )
+    };
+    let reader = key(&[
+        "--json",
+        "user",
+        "add",
+        "reader",
+        "--api-key",
+        "--policy",
+        "QcloudChatReadOnlyAccess",
+    ]);
+    let writer = key(&[
+        "--json",
+        "user",
+        "add",
+        "writer",
+        "--api-key",
+        "--policy",
+        "QcloudAVCFullAccess",
+    ]);
+    assert_eq!(
+        d.camctl(&["user", "add", "custom", "--policy", "Soak"])
+            .status
+            .code(),
+        Some(0)
+    );
+    (reader, writer)
+}
+
+/// Starts the client processes (this test binary re-run on `soak_client`).
+fn spawn_clients(
+    d: &Camd,
+    secs: u64,
+    reader: &(String, String),
+    writer: &(String, String),
+) -> Vec<std::process::Child> {
+    let exe = std::env::current_exe().unwrap();
+    (0..CLIENTS)
+        .map(|i| {
+            Command::new(&exe)
+                .args([
+                    "--exact",
+                    "soak::soak_client",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env("CAMD_SOAK_SOCKET", &d.socket)
+                .env("CAMD_SOAK_SECS", secs.to_string())
+                .env("CAMD_SOAK_SEED", (i + 1).to_string())
+                .env("CAMD_SOAK_READER_ID", &reader.0)
+                .env("CAMD_SOAK_READER_KEY", &reader.1)
+                .env("CAMD_SOAK_WRITER_ID", &writer.0)
+                .env("CAMD_SOAK_WRITER_KEY", &writer.1)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// What the clients reported, added up.
+struct Totals {
+    requests: u64,
+    decisions: u64,
+    unexpected: u64,
+    hist: Vec<u64>,
+}
+
+fn collect(children: Vec<std::process::Child>) -> Totals {
+    let mut hist = vec![0u64; BUCKETS];
+    let (mut requests, mut decisions, mut unexpected) = (0u64, 0u64, 0u64);
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("RESULT "))
+            .unwrap_or_else(|| {
+                panic!(
+                    "a client gave no result: {text} {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+        let f: Vec<&str> = line.split(' ').collect();
+        requests += f[1].parse::<u64>().unwrap();
+        decisions += f[2].parse::<u64>().unwrap();
+        let bad: u64 = f[3].parse().unwrap();
+        if bad > 0 {
+            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        }
+        unexpected += bad;
+        for b in f.get(4).unwrap_or(&"").split(',').filter(|b| !b.is_empty()) {
+            let (i, c) = b.split_once(':').unwrap();
+            hist[i.parse::<usize>().unwrap()] += c.parse::<u64>().unwrap();
+        }
+    }
+    Totals {
+        requests,
+        decisions,
+        unexpected,
+        hist,
+    }
 }

@@ -462,14 +462,28 @@ fn every_syscall_of_the_workload_is_allowed_by_the_unit() {
         .expect("camd under strace");
     reap.also.push(camd_pid);
 
-    // The workload: admin writes, keys, decisions by user, key and batch,
-    // JSON lines, policy reloads by file, request and SIGHUP, status.
+    workload(&dir, &mut c, &notify, camd_pid);
+    // Watchdog pings happened on the way.
+    std::thread::sleep(Duration::from_millis(500));
+    drop(c);
+    signal(camd_pid, "-TERM");
+    let status = wait_exit(&mut reap.child, Duration::from_secs(20));
+    assert!(status.success());
+    reap.also.clear();
+
+    check_trace(&trace_path, &analyze);
+}
+
+/// What camd does under strace: admin writes, keys, decisions by user, key
+/// and batch, policy reloads by file, request and SIGHUP, status.
+fn workload(dir: &Path, c: &mut Client, notify: &NotifySocket, camd_pid: u32) {
+    let socket = dir.join("camd.sock");
     let camctl = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_camctl"))
             .arg("--socket")
             .arg(&socket)
             .args(args)
-            .current_dir(&dir)
+            .current_dir(dir)
             .output()
             .unwrap();
         assert!(
@@ -551,15 +565,12 @@ fn every_syscall_of_the_workload_is_allowed_by_the_unit() {
     {
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Watchdog pings happened on the way.
-    std::thread::sleep(Duration::from_millis(500));
-    drop(c);
-    signal(camd_pid, "-TERM");
-    let status = wait_exit(&mut reap.child, Duration::from_secs(20));
-    assert!(status.success());
-    reap.also.clear();
+}
 
-    let trace = std::fs::read_to_string(&trace_path).unwrap();
+/// Every syscall camd made after its execve is allowed by the unit's
+/// filter, and it opened AF_UNIX sockets only.
+fn check_trace(trace_path: &Path, analyze: &Path) {
+    let trace = std::fs::read_to_string(trace_path).unwrap();
     let (used, families) = syscalls_after_exec(&trace, env!("CARGO_BIN_EXE_camd"));
     assert!(used.len() > 20, "too few syscalls seen: {used:?}");
     for must in ["accept4", "inotify_init1", "fdatasync", "sendto"] {
@@ -569,7 +580,7 @@ fn every_syscall_of_the_workload_is_allowed_by_the_unit() {
             "the workload never called {must}: {used:?}"
         );
     }
-    let allowed = unit_allowed_syscalls(&analyze);
+    let allowed = unit_allowed_syscalls(analyze);
     let refused: Vec<&String> = used.iter().filter(|s| !allowed.contains(*s)).collect();
     assert!(
         refused.is_empty(),
