@@ -223,6 +223,41 @@ impl State {
         Ok(())
     }
 
+    /// Runs `f` on a user's attachments, and records the user as changed.
+    fn user_policies_mut(
+        &mut self,
+        user: &str,
+        changes: &mut Changes,
+        f: impl FnOnce(&mut Vec<Attachment>) -> Result<(), AdminError>,
+    ) -> Result<(), AdminError> {
+        let uin = self.uin_of(user)?;
+        let u = self
+            .users
+            .get_mut(&uin)
+            .ok_or_else(|| AdminError::UserNotExist(user.to_string()))?;
+        f(&mut u.policies)?;
+        changes.users.insert(uin);
+        changes.affected.insert(uin);
+        Ok(())
+    }
+
+    /// Runs `f` on a group's attachments, and records the group (and so its
+    /// members) as changed.
+    fn group_policies_mut(
+        &mut self,
+        group: &str,
+        changes: &mut Changes,
+        f: impl FnOnce(&mut Vec<Attachment>) -> Result<(), AdminError>,
+    ) -> Result<(), AdminError> {
+        let g = self
+            .groups
+            .get_mut(group)
+            .ok_or_else(|| AdminError::GroupNotExist(group.to_string()))?;
+        f(&mut g.policies)?;
+        self.group_changed(group, changes);
+        Ok(())
+    }
+
     /// Attaches a policy the catalog has (by its canonical name) to a user.
     pub fn attach_user_policy(
         &mut self,
@@ -231,19 +266,12 @@ impl State {
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
-        let uin = self.uin_of(user)?;
-        let name = (ctx.known_policy)(policy)
-            .ok_or_else(|| AdminError::PolicyNotExist(policy.to_string()))?;
-        let Some(u) = self.users.get_mut(&uin) else {
-            return Err(AdminError::UserNotExist(user.to_string()));
-        };
-        attach(&mut u.policies, name, ctx, || format!("user `{user}`"))?;
-        changes.users.insert(uin);
-        changes.affected.insert(uin);
-        Ok(())
+        self.user_policies_mut(user, changes, |list| {
+            attach(list, known(ctx, policy)?, ctx, || format!("user `{user}`"))
+        })
     }
 
-    /// Detaches a policy from a user.
+    /// Detaches a policy (by its canonical name, or as given) from a user.
     pub fn detach_user_policy(
         &mut self,
         user: &str,
@@ -251,15 +279,9 @@ impl State {
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
-        let uin = self.uin_of(user)?;
-        let name = (ctx.known_policy)(policy).unwrap_or_else(|| policy.to_string());
-        let Some(u) = self.users.get_mut(&uin) else {
-            return Err(AdminError::UserNotExist(user.to_string()));
-        };
-        detach(&mut u.policies, name, || format!("user `{user}`"))?;
-        changes.users.insert(uin);
-        changes.affected.insert(uin);
-        Ok(())
+        self.user_policies_mut(user, changes, |list| {
+            detach(list, named(ctx, policy), || format!("user `{user}`"))
+        })
     }
 
     /// Attaches a policy the catalog has to a group.
@@ -270,15 +292,11 @@ impl State {
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
-        let name = (ctx.known_policy)(policy)
-            .ok_or_else(|| AdminError::PolicyNotExist(policy.to_string()));
-        let g = self
-            .groups
-            .get_mut(group)
-            .ok_or_else(|| AdminError::GroupNotExist(group.to_string()))?;
-        attach(&mut g.policies, name?, ctx, || format!("group `{group}`"))?;
-        self.group_changed(group, changes);
-        Ok(())
+        self.group_policies_mut(group, changes, |list| {
+            attach(list, known(ctx, policy)?, ctx, || {
+                format!("group `{group}`")
+            })
+        })
     }
 
     /// Detaches a policy from a group.
@@ -289,14 +307,9 @@ impl State {
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
-        let name = (ctx.known_policy)(policy).unwrap_or_else(|| policy.to_string());
-        let g = self
-            .groups
-            .get_mut(group)
-            .ok_or_else(|| AdminError::GroupNotExist(group.to_string()))?;
-        detach(&mut g.policies, name, || format!("group `{group}`"))?;
-        self.group_changed(group, changes);
-        Ok(())
+        self.group_policies_mut(group, changes, |list| {
+            detach(list, named(ctx, policy), || format!("group `{group}`"))
+        })
     }
 
     /// Creates an access key for a user or the root account.
@@ -394,8 +407,7 @@ impl State {
         }
         let mut policies: Vec<Attachment> = Vec::new();
         for p in &nu.policies {
-            let name =
-                (ctx.known_policy)(p).ok_or_else(|| AdminError::PolicyNotExist(p.clone()))?;
+            let name = known(ctx, p)?;
             if !policies.iter().any(|a| a.policy == name) {
                 policies.push(Attachment {
                     policy: name,
@@ -571,7 +583,7 @@ impl State {
 
     /// The users and groups a policy (or its alias) is attached to.
     pub fn entities_for_policy(&self, policy: &str, ctx: &Ctx<'_>) -> (Vec<String>, Vec<String>) {
-        let name = (ctx.known_policy)(policy).unwrap_or_else(|| policy.to_string());
+        let name = named(ctx, policy);
         let users = self
             .users
             .values()
@@ -627,6 +639,17 @@ impl State {
         }
         out
     }
+}
+
+/// The canonical name of a policy the catalog has.
+fn known(ctx: &Ctx<'_>, policy: &str) -> Result<String, AdminError> {
+    (ctx.known_policy)(policy).ok_or_else(|| AdminError::PolicyNotExist(policy.to_string()))
+}
+
+/// The canonical name of a policy, or the name as given when the catalog no
+/// longer has it (a dangling attachment can still be detached).
+fn named(ctx: &Ctx<'_>, policy: &str) -> String {
+    (ctx.known_policy)(policy).unwrap_or_else(|| policy.to_string())
 }
 
 fn attach(
