@@ -2,7 +2,6 @@
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::sync::Arc;
-use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use ring::rand::SystemRandom;
@@ -13,6 +12,7 @@ use crate::authz::{Authorizer, Publisher, Snapshot};
 use crate::catalog::{LoadError, load_dir};
 use crate::config::Config;
 use crate::credentials::{KeyHasher, Pepper, PepperError};
+use crate::metrics::Metrics;
 use crate::reload;
 use crate::reload::Reloader;
 use crate::server::{self, Daemon, ListenError};
@@ -114,7 +114,9 @@ pub async fn run(
         }
     };
     let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
-    let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin);
+    let metrics = Arc::new(Metrics::new());
+    let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin)
+        .with_metrics(metrics.clone());
     let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
 
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -125,6 +127,7 @@ pub async fn run(
         last: arc_swap::ArcSwapOption::empty(),
         writer: writer.clone(),
         authz: authz.clone(),
+        metrics: metrics.clone(),
     });
     let daemon = Arc::new(Daemon {
         control: control_tx.clone(),
@@ -133,9 +136,8 @@ pub async fn run(
         writer,
         hasher,
         rng: SystemRandom::new(),
-        started: Instant::now(),
         throttle: server::Throttle::new(config.throttle),
-        counters: server::Counters::default(),
+        metrics: metrics.clone(),
         config,
     });
     crate::log_info!(
@@ -157,6 +159,12 @@ pub async fn run(
         systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(daemon.clone(), every)));
 
     let reloader = tokio::spawn(reload::run(policies, control_tx.clone(), control_rx));
+    let textfile = daemon
+        .config
+        .metrics
+        .textfile
+        .clone()
+        .map(|path| tokio::spawn(write_textfile(daemon.clone(), path)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let signals = tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
@@ -183,6 +191,9 @@ pub async fn run(
     server::serve(daemon.clone(), listener, stop_rx).await;
     signals.abort();
     reloader.abort();
+    if let Some(t) = textfile {
+        t.abort();
+    }
     if let Some(w) = watchdog {
         w.abort();
     }
@@ -218,6 +229,7 @@ async fn watchdog(daemon: Arc<Daemon>, every: std::time::Duration) {
         };
         if healthy {
             systemd::watchdog();
+            daemon.metrics.watchdog(crate::clock::now_ms());
         } else {
             crate::log_error!(
                 "the store writer did not answer within {every:?}; not feeding the watchdog"
@@ -229,4 +241,54 @@ async fn watchdog(daemon: Arc<Daemon>, every: std::time::Duration) {
             systemd::status(&daemon.policies.status_line());
         }
     }
+}
+
+/// Rewrites `path` with the metrics every `textfile_interval_secs`, for
+/// node_exporter's textfile collector: written beside it and renamed over
+/// it, so a reader never sees half a file; the mode of a file already there
+/// is kept (0644 otherwise).
+async fn write_textfile(daemon: Arc<Daemon>, path: std::path::PathBuf) {
+    let every = std::time::Duration::from_secs(daemon.config.metrics.textfile_interval_secs);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let d = &daemon;
+        let text = match crate::ops::exposition(&d.writer, &d.policies, &d.metrics).await {
+            Ok(t) => t,
+            Err(e) => {
+                crate::log_warn!("cannot collect metrics for `{}`: {e}", path.display());
+                continue;
+            }
+        };
+        let target = path.clone();
+        let written = tokio::task::spawn_blocking(move || replace_file(&target, text.as_bytes()))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|r| r);
+        if let Err(e) = written {
+            crate::log_warn!("cannot write metrics to `{}`: {e}", path.display());
+        }
+    }
+}
+
+/// Replaces `path` with `bytes` in one rename, keeping its mode.
+fn replace_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)?;
+    // The umask may have narrowed the mode.
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
 }

@@ -77,6 +77,29 @@ pub struct Config {
     /// Throttling of failed authentications.
     #[serde(default)]
     pub throttle: ThrottleConfig,
+    /// Prometheus metrics.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// Prometheus metrics (`[metrics]` in the config).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// A file for node_exporter's textfile collector, rewritten atomically
+    /// (camd's unit allows AF_UNIX only, so it serves no HTTP itself).
+    pub textfile: Option<PathBuf>,
+    /// Seconds between rewrites of `textfile`.
+    pub textfile_interval_secs: u64,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            textfile: None,
+            textfile_interval_secs: 15,
+        }
+    }
 }
 
 fn default_mode() -> String {

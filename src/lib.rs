@@ -13,6 +13,8 @@ pub mod code;
 pub mod config;
 pub mod credentials;
 pub mod logging;
+pub mod manual;
+pub mod metrics;
 pub mod ops;
 pub mod policy;
 pub mod protocol;

@@ -61,6 +61,8 @@ pub struct Reloader {
     pub writer: Writer<Publisher>,
     /// For the status line's counts.
     pub authz: Authorizer,
+    /// Counts reloads.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Reloader {
@@ -256,6 +258,7 @@ pub async fn run(
         }
         let report = Arc::new(reload_once(&daemon).await);
         daemon.last.store(Some(report.clone()));
+        daemon.metrics.reload(report.applied, report.at_ms);
         if explicit {
             crate::systemd::ready(&daemon.status_line());
         } else {

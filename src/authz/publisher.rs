@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
 use crate::catalog::Catalog;
+use crate::metrics::Metrics;
 use crate::policy::PolicySet;
 use crate::store::{Changes, Key, KeyStatus, Publish, State, User};
 
@@ -21,6 +23,8 @@ pub struct Publisher {
     owner_uin: u64,
     /// Compiled sets by their sorted policy names, shared between users.
     cache: HashMap<Vec<String>, Arc<PolicySet>>,
+    /// Where commit times and batch sizes are recorded.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Publisher {
@@ -31,7 +35,14 @@ impl Publisher {
             catalog,
             owner_uin,
             cache: HashMap::new(),
+            metrics: None,
         }
+    }
+
+    /// Records each commit's time and batch size in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Installs a new catalog (the writer republishes everything after).
@@ -93,6 +104,12 @@ impl Publisher {
 impl Publish for Publisher {
     fn known_policy(&self, name: &str) -> Option<String> {
         self.catalog.canonical(name)
+    }
+
+    fn committed(&mut self, took: Duration, jobs: usize) {
+        if let Some(m) = &self.metrics {
+            m.commit(took, jobs);
+        }
     }
 
     fn publish(&mut self, state: &State, changes: &Changes, full: bool) {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use camd::config::Config;
 
@@ -30,6 +30,12 @@ struct Args {
     /// The root account's uin.
     #[arg(long)]
     owner_uin: Option<u64>,
+    /// Print the shell completion script for SHELL and exit.
+    #[arg(long, value_name = "SHELL")]
+    completions: Option<clap_complete::Shell>,
+    /// Write man pages into DIR and exit.
+    #[arg(long, value_name = "DIR")]
+    man: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -45,6 +51,15 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let args = Args::parse();
+    if let Some(shell) = args.completions {
+        camd::manual::completions(Args::command(), shell, &mut std::io::stdout());
+        return Ok(());
+    }
+    if let Some(dir) = &args.man {
+        camd::manual::man_pages(&Args::command(), dir)
+            .with_context(|| format!("cannot write man pages into `{}`", dir.display()))?;
+        return Ok(());
+    }
     let mut config = Config::load(args.config.as_deref())?;
     if let Some(s) = args.socket {
         config.socket = s;

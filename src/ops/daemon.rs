@@ -1,8 +1,14 @@
-//! camd's own requests: Status (counts and health) and Audit (the audit
-//! trail, the operator's alone).
+//! camd's own requests: Status (counts and health), Audit (the audit
+//! trail) and GetMetrics (Prometheus), the last two the operator's alone.
 
+use std::sync::Arc;
+
+use crate::authz::Publisher;
 use crate::code::{Code, Failure};
-use crate::protocol::{Audit, AuditInfo, Status, StatusInfo};
+use crate::metrics::Metrics;
+use crate::protocol::{Audit, AuditInfo, GetMetrics, Status, StatusInfo};
+use crate::reload::Reloader;
+use crate::store::Writer;
 
 use super::{Env, Exec, Resources, Right};
 
@@ -60,5 +66,37 @@ impl Exec for Audit {
                 outcome: e.outcome,
             })
             .collect())
+    }
+}
+
+/// The metrics as Prometheus text, with the snapshot's size read from the
+/// store first (counting attachments walks every user, so it is done here,
+/// at scrape time, and not at every commit).
+pub async fn exposition(
+    writer: &Writer<Publisher>,
+    policies: &Reloader,
+    metrics: &Arc<Metrics>,
+) -> Result<String, Failure> {
+    let read = writer
+        .read(|s, _| Ok(s.counts()))
+        .map_err(|e| Failure::new(Code::Store, e.to_string()))?;
+    let counts = read
+        .await
+        .map_err(|e| Failure::new(Code::Store, e.to_string()))?
+        .map_err(Failure::from)?;
+    let policies = crate::policy::preset::PRESETS.len() + policies.catalog.load().custom().count();
+    metrics.snapshot(counts.users, counts.keys, counts.attachments, policies);
+    Ok(metrics.encode())
+}
+
+impl Exec for GetMetrics {
+    const OPERATOR_ONLY: Option<&'static str> = Some("read the metrics");
+
+    fn rights(&self, _: &Resources<'_>) -> Vec<Right> {
+        Vec::new()
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<String, Failure> {
+        exposition(env.writer, env.policies, env.metrics).await
     }
 }

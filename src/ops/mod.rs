@@ -23,6 +23,7 @@ use crate::protocol::Op;
 use crate::reload::{Control, Reloader};
 use crate::store::{AdminError, AuditNote, Changes, Ctx, State, Writer};
 
+pub use daemon::exposition;
 pub use rights::{KeyOwner, Resources, Right, canonical_policy};
 
 /// An admin operation camd can execute.
@@ -75,6 +76,8 @@ pub struct Env<'a> {
     pub console_host: &'a str,
     /// Counters since start.
     pub live: Live,
+    /// Every number camd exports.
+    pub metrics: &'a std::sync::Arc<crate::metrics::Metrics>,
     /// This execution's audit entry.
     pub note: AuditNote,
 }

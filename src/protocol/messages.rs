@@ -290,6 +290,8 @@ pub enum Reply {
     PolicyStatus(PolicyStatusInfo),
     /// Audit entries.
     Audit(Vec<AuditInfo>),
+    /// The metrics in the Prometheus text exposition format.
+    Metrics(String),
 }
 
 /// One problem in a policy file.

@@ -72,6 +72,7 @@ shapes! {
     ReloadInfo => Reload,
     PolicyStatusInfo => PolicyStatus,
     Vec<AuditInfo> => Audit,
+    String => Metrics,
 }
 
 /// The operation was carried out; nothing to report.
@@ -281,6 +282,8 @@ requests! {
         PolicyStatus -> PolicyStatusInfo,
         /// Audit entries (operator only).
         Audit(Audit) -> Vec<AuditInfo>,
+        /// The metrics in the Prometheus text format (operator only).
+        GetMetrics -> String,
     }
 }
 
@@ -535,6 +538,10 @@ pub struct Audit {
     pub limit: u32,
 }
 
+/// The metrics in the Prometheus text format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GetMetrics;
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -585,6 +592,6 @@ mod tests {
         .unwrap();
         assert_eq!(json, r#"{"DeleteUser":{"name":"a","force":true}}"#);
         assert_eq!(ADMIN_OPS.first(), Some(&"AddUser"));
-        assert_eq!(ADMIN_OPS.len(), 29);
+        assert_eq!(ADMIN_OPS.len(), 30);
     }
 }

@@ -7,11 +7,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::code::{Code, Failure};
+use crate::metrics::Outcome;
 use crate::ops::{Env, Exec, KeyOwner, Live, Resources, Right};
 use crate::protocol::{Body, Handle, KeyAuth, Reply, ReplyShape, Visit, WireError};
 use crate::store::AuditNote;
-
-use std::sync::atomic::Ordering;
 
 use super::daemon::Daemon;
 use super::handler::to_wire;
@@ -54,11 +53,10 @@ impl<'a> Visit for Admin<'a> {
 impl<'a, O: Exec> Handle<O> for Admin<'a> {
     fn handle(self, op: O) -> Self::Out {
         Box::pin(async move {
-            self.daemon
-                .execute(self.peer, self.auth, op)
-                .await
-                .map(ReplyShape::into_reply)
-                .map_err(to_wire)
+            let result = self.daemon.execute(self.peer, self.auth, op).await;
+            let outcome = result.as_ref().map_or_else(|f| f.code.as_str(), |_| "ok");
+            self.daemon.metrics.admin(O::NAME, outcome);
+            result.map(ReplyShape::into_reply).map_err(to_wire)
         })
     }
 }
@@ -90,6 +88,20 @@ impl Daemon {
     pub fn audit_only(&self, note: AuditNote) {
         if self.writer.audit(note).is_err() {
             crate::log_error!("cannot record an audit entry: the store writer has stopped");
+        }
+    }
+
+    /// Counters since start, for `Status`.
+    fn live(&self) -> Live {
+        let m = &self.metrics;
+        Live {
+            uptime_secs: m.uptime_secs(),
+            allows: m.decisions(Outcome::Allow),
+            denies: m.decisions(Outcome::ExplicitDeny)
+                + m.decisions(Outcome::ImplicitDeny)
+                + m.decisions(Outcome::FailClosedDeny),
+            unauthenticated: m.decisions(Outcome::Unauthenticated),
+            throttled: m.decisions(Outcome::Throttled),
         }
     }
 
@@ -156,13 +168,8 @@ impl Daemon {
             rng: &self.rng,
             owner_uin: self.config.owner_uin,
             console_host: &self.config.console_host,
-            live: Live {
-                uptime_secs: self.started.elapsed().as_secs(),
-                allows: self.counters.allows.load(Ordering::Relaxed),
-                denies: self.counters.denies.load(Ordering::Relaxed),
-                unauthenticated: self.counters.unauthenticated.load(Ordering::Relaxed),
-                throttled: self.counters.throttled.load(Ordering::Relaxed),
-            },
+            live: self.live(),
+            metrics: &self.metrics,
             note,
         };
         op.run(&env).await

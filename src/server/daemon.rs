@@ -1,8 +1,6 @@
 //! The daemon's shared state: what every connection handler reads.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use ring::rand::SystemRandom;
 
@@ -27,32 +25,11 @@ pub struct Daemon {
     pub hasher: KeyHasher,
     /// Generates credentials.
     pub rng: SystemRandom,
-    /// When the daemon started.
-    pub started: Instant,
     /// Feeds the reload loop.
     pub control: tokio::sync::mpsc::UnboundedSender<crate::reload::Control>,
     /// Throttles failed authentications.
     pub throttle: super::Throttle,
-    /// Counts decisions and failed authentications.
-    pub counters: Counters,
-}
-
-/// Counts since start (shown by `camctl status`).
-#[derive(Debug, Default)]
-pub struct Counters {
-    /// Decisions that allowed.
-    pub allows: AtomicU64,
-    /// Decisions that denied.
-    pub denies: AtomicU64,
-    /// Unknown, wrong or disabled keys.
-    pub unauthenticated: AtomicU64,
-    /// Attempts refused by throttling.
-    pub throttled: AtomicU64,
-}
-
-impl Counters {
-    /// Adds one to `c`.
-    pub fn bump(c: &AtomicU64) {
-        c.fetch_add(1, Ordering::Relaxed);
-    }
+    /// Decisions, admin operations, reloads, commits and connections, for
+    /// `camctl status` and Prometheus.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -3,7 +3,8 @@
 
 use crate::authz::{Ask, AuthzError, Who};
 use crate::code::{Code, Failure};
-use crate::policy::Decision as EngineDecision;
+use crate::metrics::{Metrics, Outcome, Way};
+use crate::policy::{Decision as EngineDecision, Reason};
 use crate::protocol::{
     Authorize, Body, Decision, KeyAuth, PROTOCOL_VERSION, Reply, Request, Response, UserRef,
     WireError,
@@ -12,7 +13,7 @@ use crate::protocol::{
 use crate::store::AuditNote;
 
 use super::admin::shown_id;
-use super::daemon::{Counters, Daemon, now_ms};
+use super::daemon::{Daemon, now_ms};
 use super::peer::Peer;
 use super::throttle::Gate;
 
@@ -43,6 +44,15 @@ fn decision(d: &EngineDecision<'_>, uin: u64) -> Decision {
     }
 }
 
+fn outcome_of(d: &EngineDecision<'_>) -> Outcome {
+    match d.reason {
+        Reason::Root | Reason::Allowed(_) => Outcome::Allow,
+        Reason::ExplicitDeny(_) => Outcome::ExplicitDeny,
+        Reason::FailClosedDeny(_) => Outcome::FailClosedDeny,
+        Reason::ImplicitDeny => Outcome::ImplicitDeny,
+    }
+}
+
 fn authz_failure(e: AuthzError) -> Failure {
     Failure::new(e.code(), e.to_string())
 }
@@ -53,7 +63,7 @@ impl Daemon {
         let id = req.id;
         let result = match req.body {
             Body::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
-            Body::Authorize(a) => self.decide(peer, &a).map(Reply::Decision),
+            Body::Authorize(a) => self.decide(peer, &a, false).map(Reply::Decision),
             Body::Batch(items) if items.len() > self.config.max_batch_items => Err(wire(
                 Code::BatchSize,
                 format!(
@@ -63,7 +73,7 @@ impl Daemon {
                 ),
             )),
             Body::Batch(items) => Ok(Reply::Decisions(
-                items.iter().map(|a| self.decide(peer, a)).collect(),
+                items.iter().map(|a| self.decide(peer, a, true)).collect(),
             )),
             body => self.admin(peer, req.auth.as_ref(), body).await,
         };
@@ -72,11 +82,11 @@ impl Daemon {
 
     /// Before verifying a key: refuses (and audits, at most once a second per
     /// uid) when the peer's failed authentications are throttled.
-    fn key_gate(&self, peer: Peer, key: &KeyAuth) -> Result<(), Failure> {
+    fn key_gate(&self, peer: Peer, key: &KeyAuth, way: Way) -> Result<(), Failure> {
         let Gate::Throttled { audit } = self.throttle.check(peer.uid, &key.secret_id) else {
             return Ok(());
         };
-        Counters::bump(&self.counters.throttled);
+        self.metrics.decision(way, Outcome::Throttled, None);
         if let Some(more) = audit {
             let id = shown_id(&key.secret_id);
             self.audit_only(AuditNote {
@@ -107,9 +117,10 @@ impl Daemon {
         peer: Peer,
         key: &KeyAuth,
         ask: Ask<'_>,
+        way: Way,
         f: impl FnOnce(Result<(u64, EngineDecision<'_>), AuthzError>) -> Result<R, Failure>,
     ) -> Result<R, Failure> {
-        self.key_gate(peer, key)?;
+        self.key_gate(peer, key, way)?;
         let mut failed = false;
         let r = self
             .authz
@@ -118,7 +129,7 @@ impl Daemon {
                 f(r)
             });
         if failed {
-            Counters::bump(&self.counters.unauthenticated);
+            self.metrics.decision(way, Outcome::Unauthenticated, None);
             self.throttle.failed(peer.uid, &key.secret_id);
             self.audit_only(AuditNote {
                 actor: format!("uid {}", peer.uid),
@@ -130,7 +141,8 @@ impl Daemon {
         r
     }
 
-    fn decide(&self, peer: Peer, a: &Authorize) -> Result<Decision, WireError> {
+    fn decide(&self, peer: Peer, a: &Authorize, batch: bool) -> Result<Decision, WireError> {
+        let started = Metrics::start_decision();
         let (Authorize::ByKey {
             action,
             resource,
@@ -153,11 +165,21 @@ impl Daemon {
             context: &ctx,
             now_ms: now_ms(),
         };
+        let mut outcome = None;
         let answer = |r: Result<(u64, EngineDecision<'_>), AuthzError>| {
-            r.map(|(uin, d)| decision(&d, uin)).map_err(authz_failure)
+            r.map(|(uin, d)| {
+                outcome = Some(outcome_of(&d));
+                decision(&d, uin)
+            })
+            .map_err(authz_failure)
+        };
+        let way = match (batch, a) {
+            (true, _) => Way::Batch,
+            (false, Authorize::ByKey { .. }) => Way::ByKey,
+            (false, Authorize::ByUser { .. }) => Way::ByUser,
         };
         let decided = match a {
-            Authorize::ByKey { key, .. } => self.with_key(peer, key, ask, answer),
+            Authorize::ByKey { key, .. } => self.with_key(peer, key, ask, way, answer),
             Authorize::ByUser {
                 user: UserRef::Name(n),
                 ..
@@ -167,12 +189,8 @@ impl Daemon {
                 ..
             } => self.authz.by_user(Who::Uin(*u), ask, answer),
         };
-        if let Ok(d) = &decided {
-            Counters::bump(if d.allowed {
-                &self.counters.allows
-            } else {
-                &self.counters.denies
-            });
+        if let Some(o) = outcome {
+            self.metrics.decision(way, o, started);
         }
         decided.map_err(to_wire)
     }
@@ -204,7 +222,7 @@ impl Daemon {
             context,
             now_ms: now_ms(),
         };
-        self.with_key(peer, key, ask, |r| match r {
+        self.with_key(peer, key, ask, Way::ByKey, |r| match r {
             Ok((_, d)) if d.is_allowed() => Ok(()),
             Ok((_, d)) => Err(Failure::new(
                 Code::UnauthorizedOperation,

@@ -20,10 +20,10 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use acceptor::Acceptor;
-pub use daemon::{Counters, Daemon, now_ms};
+pub use daemon::{Daemon, now_ms};
 pub use listener::{ListenError, bind, gid_of};
 pub use peer::Peer;
-use per_uid::PerUid;
+use per_uid::{PerUid, Refused};
 pub use throttle::{Gate, Throttle};
 
 /// How often last-used times of access keys are written back.
@@ -42,7 +42,14 @@ pub async fn serve(
         daemon.config.max_connections_per_uid,
         daemon.config.new_connections_per_sec_per_uid,
     );
-    let admit = move |uid| per_uid.enter(uid);
+    let metrics = daemon.metrics.clone();
+    let admit = move |uid| match per_uid.enter(uid) {
+        Ok(slot) => Some(slot),
+        Err(why) => {
+            metrics.refused(why == Refused::Cap);
+            None
+        }
+    };
     let mut acceptor = match Acceptor::spawn(listener, permits.clone(), admit) {
         Ok(a) => a,
         Err(e) => {
@@ -78,7 +85,10 @@ pub async fn serve(
         let (slot, permit, peer) = (a.slot, a.permit, (a.uid, a.gid));
         conns.spawn(async move {
             let _held = (slot, permit);
-            if let connection::End::Dropped(why) = connection::serve(d, stream, peer, s).await {
+            d.metrics.connection(1);
+            let end = connection::serve(d.clone(), stream, peer, s).await;
+            d.metrics.connection(-1);
+            if let connection::End::Dropped(why) = end {
                 crate::log_debug!("connection dropped: {why}");
             }
         });

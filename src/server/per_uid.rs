@@ -28,6 +28,15 @@ pub struct PerUid {
     shares: Mutex<HashMap<u32, Share>>,
 }
 
+/// Why a connection was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The uid holds its most connections already.
+    Cap,
+    /// The uid opened too many connections too fast.
+    Rate,
+}
+
 /// One connection's place in [`PerUid`]; gives it back when dropped.
 #[derive(Debug)]
 pub struct Slot(Arc<PerUid>, u32);
@@ -46,13 +55,13 @@ impl PerUid {
         self.shares.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A place for a new connection from `uid`, or `None` when it holds its
-    /// most connections already or has opened too many too fast.
-    pub fn enter(self: &Arc<Self>, uid: u32) -> Option<Slot> {
+    /// A place for a new connection from `uid`, or why not: it holds its
+    /// most connections already, or has opened too many too fast.
+    pub fn enter(self: &Arc<Self>, uid: u32) -> Result<Slot, Refused> {
         self.enter_at(uid, Instant::now())
     }
 
-    fn enter_at(self: &Arc<Self>, uid: u32, now: Instant) -> Option<Slot> {
+    fn enter_at(self: &Arc<Self>, uid: u32, now: Instant) -> Result<Slot, Refused> {
         let mut shares = self.lock();
         if shares.len() >= MAX_REMEMBERED && !shares.contains_key(&uid) {
             let per_sec = self.per_sec;
@@ -65,12 +74,15 @@ impl PerUid {
         });
         share.tokens = (share.tokens + elapsed(share.at, now) * self.per_sec).min(self.per_sec);
         share.at = now;
-        if share.open >= self.max || share.tokens < 1.0 {
-            return None;
+        if share.open >= self.max {
+            return Err(Refused::Cap);
+        }
+        if share.tokens < 1.0 {
+            return Err(Refused::Rate);
         }
         share.open += 1;
         share.tokens -= 1.0;
-        Some(Slot(self.clone(), uid))
+        Ok(Slot(self.clone(), uid))
     }
 }
 
@@ -98,10 +110,14 @@ mod tests {
         let now = Instant::now();
         let a = p.enter_at(7, now).unwrap();
         let _b = p.enter_at(7, now).unwrap();
-        assert!(p.enter_at(7, now).is_none(), "a third from uid 7");
-        assert!(p.enter_at(8, now).is_some(), "another uid is not affected");
+        assert_eq!(
+            p.enter_at(7, now).err(),
+            Some(Refused::Cap),
+            "a third from uid 7"
+        );
+        assert!(p.enter_at(8, now).is_ok(), "another uid is not affected");
         drop(a);
-        assert!(p.enter_at(7, now).is_some(), "a closed one frees its place");
+        assert!(p.enter_at(7, now).is_ok(), "a closed one frees its place");
     }
 
     #[test]
@@ -109,16 +125,20 @@ mod tests {
         let p = PerUid::new(usize::MAX, 10);
         let now = Instant::now();
         for i in 0..10 {
-            assert!(p.enter_at(7, now).is_some(), "connection {i} of the burst");
+            assert!(p.enter_at(7, now).is_ok(), "connection {i} of the burst");
         }
-        assert!(p.enter_at(7, now).is_none(), "the 11th in the same instant");
-        assert!(p.enter_at(8, now).is_some(), "another uid is not affected");
+        assert_eq!(
+            p.enter_at(7, now).err(),
+            Some(Refused::Rate),
+            "the 11th in the same instant"
+        );
+        assert!(p.enter_at(8, now).is_ok(), "another uid is not affected");
         let later = now + Duration::from_millis(300);
-        let let_in = (0..10).filter(|_| p.enter_at(7, later).is_some()).count();
+        let let_in = (0..10).filter(|_| p.enter_at(7, later).is_ok()).count();
         assert_eq!(let_in, 3, "0.3 s refills 3");
         let much_later = now + Duration::from_secs(60);
         let let_in = (0..20)
-            .filter(|_| p.enter_at(7, much_later).is_some())
+            .filter(|_| p.enter_at(7, much_later).is_ok())
             .count();
         assert_eq!(let_in, 10, "the bucket holds one second's worth");
     }

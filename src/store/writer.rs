@@ -27,6 +27,9 @@ pub trait Publish: Send + 'static {
     fn known_policy(&self, name: &str) -> Option<String>;
     /// Called after every commit (and after a catalog change, with `full`).
     fn publish(&mut self, state: &State, changes: &Changes, full: bool);
+    /// Called after every batch: how long applying and committing took, and
+    /// how many jobs it held.
+    fn committed(&mut self, _took: std::time::Duration, _jobs: usize) {}
 }
 
 /// A change to the publisher's view that needs a full republish (e.g. a new policy catalog).
@@ -161,10 +164,12 @@ impl<P: Publish> Writer<P> {
                     if jobs.is_empty() {
                         continue;
                     }
+                    let began = std::time::Instant::now();
                     let outcome = {
                         let p = &publisher;
                         store.execute(&mut jobs, &|n| p.known_policy(n), now_ms())
                     };
+                    publisher.committed(began.elapsed(), jobs.len());
                     if outcome.reloaded || !outcome.changes.is_empty() {
                         publisher.publish(store.state(), &outcome.changes, outcome.reloaded);
                     }

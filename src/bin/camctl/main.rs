@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde_json::json;
 
 use camd::catalog::{PolicyFileError, read_policy_file};
@@ -69,6 +69,18 @@ enum Command {
         /// Keep printing new entries as they are recorded.
         #[arg(long)]
         follow: bool,
+    },
+    /// camd's metrics in the Prometheus text format (operator only).
+    Metrics,
+    /// Print the shell completion script (bash, zsh, fish, ...).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages for camctl and every subcommand into DIR.
+    Man {
+        /// Where to write them.
+        dir: PathBuf,
     },
     /// Ask camd whether a user may do an action; exit 0 for Allow, 1 for Deny.
     Check {
@@ -368,6 +380,15 @@ fn run() -> Result<u8> {
     match cli.command {
         Command::Policy(PolicyCommand::Lint { files }) => Ok(lint(&files)),
         Command::Policy(PolicyCommand::Simulate(args)) => run_simulate(args, cli.json),
+        Command::Completions { shell } => {
+            camd::manual::completions(Cli::command(), shell, &mut std::io::stdout());
+            Ok(EXIT_OK)
+        }
+        Command::Man { dir } => {
+            camd::manual::man_pages(&Cli::command(), &dir)
+                .with_context(|| format!("cannot write man pages into `{}`", dir.display()))?;
+            Ok(EXIT_OK)
+        }
         command => remote::run(command, cli.socket, cli.json, cli.as_key),
     }
 }

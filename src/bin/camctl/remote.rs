@@ -11,9 +11,9 @@ use camd::code::Code;
 use camd::protocol::{
     AddUser, AddUserToGroup, AttachGroupPolicy, AttachUserPolicy, Audit, AuditInfo,
     CreateAccessKey, CreateGroup, Decision, DeleteAccessKey, DeleteGroup, DeleteUser,
-    DetachGroupPolicy, DetachUserPolicy, Done, GetPolicy, GetUser, KeyAuth, ListAccessKeys,
-    ListAttachedGroupPolicies, ListAttachedUserPolicies, ListEntitiesForPolicy, ListGroups,
-    ListPolicies, ListUsers, ListUsersForGroup, Op, PolicyStatus, ReloadPolicies,
+    DetachGroupPolicy, DetachUserPolicy, Done, GetMetrics, GetPolicy, GetUser, KeyAuth,
+    ListAccessKeys, ListAttachedGroupPolicies, ListAttachedUserPolicies, ListEntitiesForPolicy,
+    ListGroups, ListPolicies, ListUsers, ListUsersForGroup, Op, PolicyStatus, ReloadPolicies,
     RemoveUserFromGroup, Status, UpdateAccessKey, UpdateUser,
 };
 
@@ -113,6 +113,8 @@ pub fn run(
         Command::Policy(cmd) => policy(c, &out, cmd),
         Command::Key(cmd) => key(c, &out, cmd),
         Command::Status => show(c, &out, Status),
+        Command::Metrics => show(c, &out, GetMetrics),
+        Command::Completions { .. } | Command::Man { .. } => Ok(EXIT_ERROR),
         Command::Audit { since, follow } => audit(c, &out, since, follow),
         Command::Check { user, ask } => decide(c, &out, &ask, |a, r, x| by_user(&user, a, r, x)),
         Command::Auth { secret_id, ask } => {

@@ -53,6 +53,16 @@ show! {
     Entities => entities_json, entities_text;
 }
 
+/// The metrics text, as is (`--json`: as one string).
+impl Show for String {
+    fn json(&self) -> Value {
+        Value::String(self.clone())
+    }
+    fn text(&self) -> String {
+        self.trim_end().to_string()
+    }
+}
+
 /// One policy with its document (`policy get`).
 pub struct Document<'a>(pub &'a PolicyInfo);
 
