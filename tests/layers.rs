@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 /// src/'s top-level modules, lowest layer first.
 const TOP: &[&[&str]] = &[
-    &["code", "clock", "logging"],
-    &["policy", "credentials", "protocol"],
+    &["code", "clock", "logging", "manual"],
+    &["policy", "credentials", "protocol", "metrics"],
     &["catalog", "store", "systemd", "client"],
     &["authz", "config", "simulate"],
     &["reload"],
