@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs camd on a systemd host (tested on Debian 12):
 #   cargo build --release && sudo systemd/install.sh
-# Installs the binaries, the units, the system user, the folders, the
-# configuration (kept if present), a fresh pepper (kept if present), then
-# enables and starts camd.socket (camd starts on the first connection).
+# Installs the binaries, their man pages and shell completions, the units,
+# the system user, the folders, the configuration (kept if present), a fresh
+# pepper (kept if present), the monitoring examples, then enables and starts
+# camd.socket (camd starts on the first connection).
 #
 # DESTDIR=/some/folder stages the files there instead, without creating
 # users or touching systemd (used by the tests and by packagers).
@@ -28,6 +29,22 @@ install -m 0755 "$BIN/camd" "$BIN/camctl" "$DESTDIR/usr/local/bin/"
 install -m 0644 systemd/camd.service systemd/camd.socket "$DESTDIR/etc/systemd/system/"
 install -m 0644 systemd/camd.sysusers "$DESTDIR/usr/lib/sysusers.d/camd.conf"
 install -m 0644 systemd/camd.tmpfiles "$DESTDIR/usr/lib/tmpfiles.d/camd.conf"
+# Man pages and completions, generated from the binaries' own definitions.
+man="$DESTDIR/usr/local/share/man/man1"
+install -d -m 0755 "$man" "$DESTDIR/usr/share/bash-completion/completions" \
+    "$DESTDIR/usr/share/zsh/vendor-completions" "$DESTDIR/usr/share/fish/vendor_completions.d" \
+    "$DESTDIR/usr/local/share/doc/camd/monitoring"
+"$BIN/camctl" man "$man"
+"$BIN/camd" --man "$man"
+chmod 0644 "$man"/*.1
+for b in camd camctl; do
+    if [[ "$b" == camd ]]; then gen=("$BIN/camd" --completions); else gen=("$BIN/camctl" completions); fi
+    "${gen[@]}" bash > "$DESTDIR/usr/share/bash-completion/completions/$b"
+    "${gen[@]}" zsh > "$DESTDIR/usr/share/zsh/vendor-completions/_$b"
+    "${gen[@]}" fish > "$DESTDIR/usr/share/fish/vendor_completions.d/$b.fish"
+done
+# The Grafana dashboard and Prometheus alert rules, to copy where they are used.
+install -m 0644 config/monitoring/* "$DESTDIR/usr/local/share/doc/camd/monitoring/"
 # The configuration and the pepper are the operator's: never overwritten.
 if [[ ! -e "$DESTDIR/etc/camd/camd.toml" ]]; then
     install -m 0644 config/installed.toml "$DESTDIR/etc/camd/camd.toml"

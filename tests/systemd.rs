@@ -622,6 +622,15 @@ fn install_script_stages_everything_and_keeps_operator_files() {
         "usr/lib/sysusers.d/camd.conf",
         "usr/lib/tmpfiles.d/camd.conf",
         "etc/camd/camd.toml",
+        "usr/local/share/man/man1/camd.1",
+        "usr/local/share/man/man1/camctl.1",
+        "usr/local/share/man/man1/camctl-user-add.1",
+        "usr/share/bash-completion/completions/camctl",
+        "usr/share/bash-completion/completions/camd",
+        "usr/share/zsh/vendor-completions/_camctl",
+        "usr/share/fish/vendor_completions.d/camctl.fish",
+        "usr/local/share/doc/camd/monitoring/camd-alerts.yml",
+        "usr/local/share/doc/camd/monitoring/camd-dashboard.json",
     ] {
         assert!(dest.join(f).is_file(), "{f} not installed");
     }

@@ -18,6 +18,7 @@ mod escalation;
 mod hardening;
 mod harness;
 mod layers;
+mod metrics;
 mod no_alloc;
 mod properties;
 mod reference;
