@@ -509,34 +509,25 @@ fn throttling_holds_under_secret_id_rotation() {
             .all(|c| c.contains("RequestLimitExceeded.AuthThrottled")),
         "{codes:?}"
     );
+    let auth = |uid: Option<u32>| {
+        d.camctl_as(
+            uid,
+            &[("CAMD_SECRET_KEY", secret.as_str())],
+            &[
+                "auth",
+                "--secret-id",
+                &id,
+                "--action",
+                "im:SendMessage",
+                "--resource",
+                APP,
+            ],
+        )
+    };
     // Even the right key is refused to the guessing uid now...
-    let out = d.camctl_as(
-        Some(NOBODY),
-        &[("CAMD_SECRET_KEY", secret.as_str())],
-        &[
-            "auth",
-            "--secret-id",
-            &id,
-            "--action",
-            "im:SendMessage",
-            "--resource",
-            APP,
-        ],
-    );
+    let out = auth(Some(NOBODY));
     assert!(stderr(&out).contains("RequestLimitExceeded.AuthThrottled"));
     // ...but not to its owner on another uid.
-    let out = d.camctl_as(
-        None,
-        &[("CAMD_SECRET_KEY", secret.as_str())],
-        &[
-            "auth",
-            "--secret-id",
-            &id,
-            "--action",
-            "im:SendMessage",
-            "--resource",
-            APP,
-        ],
-    );
+    let out = auth(None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }

@@ -249,3 +249,24 @@ pub fn settled_fds(pid: u32) -> usize {
     }
     last
 }
+
+/// A tool a test needs, on PATH; or `None`, after saying so, when it is
+/// missing and not required. With CAMD_REQUIRE_TOOLS set (as `.ci/run`
+/// does after installing them) a missing tool fails the test instead.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|f| f.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CAMD_REQUIRE_TOOLS").is_none(),
+            "`{name}` is required (.ci/run installs it from Debian's packages)"
+        );
+        eprintln!(
+            "SKIPPED: `{name}` is not installed (.ci/run installs it from Debian's packages)"
+        );
+    }
+    found
+}

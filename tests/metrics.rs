@@ -15,26 +15,7 @@ use camd::client::{by_key, by_user};
 use camd::protocol::{ADMIN_OPS, AddUser};
 use prometheus_parse::{Scrape, Value};
 
-use crate::harness::{APP, Camd, NOBODY, effective_uid, stderr, temp_dir, wait_for};
-
-/// A tool the test needs: found, or (with CAMD_REQUIRE_TOOLS, as CI sets)
-/// a failure; otherwise the check is skipped with a note.
-fn tool(name: &str) -> Option<String> {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CAMD_REQUIRE_TOOLS").is_none(),
-            "{name} is required (CAMD_REQUIRE_TOOLS is set)"
-        );
-        eprintln!("SKIPPED part: {name} is not installed");
-    }
-    found
-}
+use crate::harness::{APP, Camd, NOBODY, effective_uid, stderr, temp_dir, tool, wait_for};
 
 /// `promtool check metrics` on `text` (the Prometheus text format parser and linter).
 fn promtool_accepts(text: &str) {

@@ -16,25 +16,7 @@ use std::time::{Duration, Instant};
 
 use camd::client::{Client, by_user};
 
-use crate::harness::APP;
-use crate::harness::temp_dir;
-
-/// The tool's path, or `None` (after saying why) when it is missing and not required.
-fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(name))
-            .find(|f| f.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CAMD_REQUIRE_TOOLS").is_none(),
-            "`{name}` is required (apt-get install systemd strace)"
-        );
-        eprintln!("SKIPPED: `{name}` is not installed (apt-get install systemd strace)");
-    }
-    found
-}
+use crate::harness::{APP, temp_dir, tool};
 
 /// The notify socket systemd would hold: a thread reads `sd_notify`
 /// datagrams as they come (as systemd does) and keeps them, timestamped.
