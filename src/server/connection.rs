@@ -5,6 +5,7 @@
 //! broken, oversized or silent connection is closed, harming no other.
 
 use crate::code::Code;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -150,7 +151,9 @@ fn shrink(buf: &mut Vec<u8>) {
 /// Writes one reply, flushing when no more requests are buffered. Nothing
 /// is read while a reply waits, so a connection has at most one reply (its
 /// size bounded by `max_frame_bytes` and `max_batch_items`) plus the write
-/// buffer pending; a peer that stops reading is closed after `idle`.
+/// buffer pending; a peer that stops reading is closed after `idle`. Most
+/// replies go out at once (into the buffer or the socket): the deadline's
+/// timer is armed only for a write that has to wait.
 async fn send(
     writer: &mut BufWriter<tokio::net::unix::OwnedWriteHalf>,
     bytes: &[u8],
@@ -164,13 +167,24 @@ async fn send(
         }
         Ok::<(), std::io::Error>(())
     };
-    match tokio::time::timeout(idle, write).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(End::Dropped(format!("write failed: {e}"))),
-        Err(_) => Err(End::Dropped(
-            "the peer did not read its replies within the idle timeout".into(),
-        )),
-    }
+    let mut write = std::pin::pin!(write);
+    let first = {
+        let mut at_once = std::task::Context::from_waker(std::task::Waker::noop());
+        write.as_mut().poll(&mut at_once)
+    };
+    let written = match first {
+        std::task::Poll::Ready(r) => r,
+        // Polled again with the task's own waker, which replaces the no-op one.
+        std::task::Poll::Pending => match tokio::time::timeout(idle, write).await {
+            Ok(r) => r,
+            Err(_) => {
+                return Err(End::Dropped(
+                    "the peer did not read its replies within the idle timeout".into(),
+                ));
+            }
+        },
+    };
+    written.map_err(|e| End::Dropped(format!("write failed: {e}")))
 }
 
 async fn json_loop(
