@@ -78,6 +78,43 @@ pub fn encode_response(r: &Response) -> Result<Vec<u8>, FrameError> {
         .map_err(|e| FrameError::Malformed(e.to_string()))
 }
 
+/// Reads a postcard varint (LEB128) at the start of `b`.
+fn varint(b: &[u8]) -> Option<(u64, &[u8])> {
+    let mut v: u64 = 0;
+    for (i, byte) in b.iter().enumerate().take(10) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((v, b.get(i + 1..)?));
+        }
+    }
+    None
+}
+
+/// Skips a postcard string (varint length, bytes).
+fn skip_string(b: &[u8]) -> Option<&[u8]> {
+    let (len, rest) = varint(b)?;
+    rest.get(usize::try_from(len).ok()?..)
+}
+
+/// For a frame body holding a `Batch`, its id and how many decisions it
+/// announces, read without decoding them (so an oversized batch can be
+/// refused before it costs memory); `None` for any other request.
+pub fn peek_batch(body: &[u8]) -> Option<(u64, u64)> {
+    let (id, rest) = varint(body)?;
+    let rest = match rest.split_first()? {
+        (0, rest) => rest,
+        (1, rest) => skip_string(skip_string(rest)?)?,
+        _ => return None,
+    };
+    let (variant, rest) = varint(rest)?;
+    // `Body::Batch` is variant 2 (see `protocol::ops`).
+    if variant != 2 {
+        return None;
+    }
+    let (len, _) = varint(rest)?;
+    Some((id, len))
+}
+
 /// A request from a frame body.
 pub fn decode_request(body: &[u8]) -> Result<Request, FrameError> {
     postcard::from_bytes(body).map_err(|e| FrameError::Malformed(e.to_string()))
@@ -98,6 +135,46 @@ pub fn json_response(r: &Response) -> Vec<u8> {
     let mut v = serde_json::to_vec(r).unwrap_or_else(|_| b"{}".to_vec());
     v.push(b'\n');
     v
+}
+
+#[cfg(test)]
+mod peek_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::protocol::{Authorize, Body, KeyAuth, UserRef};
+
+    fn body(req: &Request) -> Vec<u8> {
+        encode_request(req).unwrap()[4..].to_vec()
+    }
+
+    #[test]
+    fn a_batch_announces_its_length_before_it_is_decoded() {
+        let one = Authorize::ByUser {
+            user: UserRef::Uin(1),
+            action: "im:X".into(),
+            resource: "*".into(),
+            context: Vec::new(),
+        };
+        for (auth, n, id) in [(None, 0usize, 1u64), (None, 300, 70_000), (Some(()), 5, u64::MAX)] {
+            let req = Request {
+                id,
+                auth: auth.map(|()| KeyAuth {
+                    secret_id: "AKIDx".into(),
+                    secret_key: "s".repeat(200),
+                }),
+                body: Body::Batch(vec![one.clone(); n]),
+            };
+            assert_eq!(peek_batch(&body(&req)), Some((id, n as u64)));
+        }
+        let ping = Request {
+            id: 3,
+            auth: None,
+            body: Body::Ping,
+        };
+        assert_eq!(peek_batch(&body(&ping)), None);
+        assert_eq!(peek_batch(&[0x80]), None);
+        assert_eq!(peek_batch(&[]), None);
+    }
 }
 
 #[cfg(test)]

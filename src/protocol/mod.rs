@@ -9,6 +9,7 @@ mod ops;
 pub use codec::{
     FrameError, HELLO_LEN, MAGIC, PROTOCOL_VERSION, decode_hello, decode_request, decode_response,
     encode_hello, encode_request, encode_response, frame_len, json_request, json_response,
+    peek_batch,
 };
 pub use messages::*;
 pub use ops::*;

@@ -15,11 +15,11 @@ use tokio::sync::watch;
 
 use crate::protocol::{
     FrameError, HELLO_LEN, PROTOCOL_VERSION, Response, decode_hello, decode_request, encode_hello,
-    encode_response, frame_len, json_request, json_response,
+    encode_response, frame_len, json_request, json_response, peek_batch,
 };
 
 use super::daemon::Daemon;
-use super::handler::wire;
+use super::handler::{batch_too_large, wire};
 use super::peer::Peer;
 
 /// Why a connection ended early.
@@ -118,11 +118,24 @@ pub async fn serve(
             Ok(Ok(_)) => {}
             _ => return End::Dropped("truncated frame".into()),
         }
-        let request = decode_request(&body);
-        shrink(&mut body);
-        let response = match request {
-            Ok(req) => daemon.handle(peer, req).await,
-            Err(e) => malformed(&e),
+        let max_batch = daemon.config.max_batch_items;
+        let response = match peek_batch(&body) {
+            // Refused before decoding: an oversized batch costs no memory.
+            Some((id, n)) if n > max_batch as u64 => {
+                shrink(&mut body);
+                Response {
+                    id,
+                    result: Err(batch_too_large(n, max_batch)),
+                }
+            }
+            _ => {
+                let request = decode_request(&body);
+                shrink(&mut body);
+                match request {
+                    Ok(req) => daemon.handle(peer, req).await,
+                    Err(e) => malformed(&e),
+                }
+            }
         };
         let frame = match encode_response(&response) {
             Ok(f) => f,

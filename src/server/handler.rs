@@ -28,6 +28,14 @@ pub fn wire(code: Code, message: impl Into<String>) -> WireError {
     }
 }
 
+/// The refusal of a batch of `len` decisions over `max` (refused whole).
+pub fn batch_too_large(len: u64, max: usize) -> WireError {
+    wire(
+        Code::BatchSize,
+        format!("a batch of {len} decisions exceeds the limit of {max} (max_batch_items)"),
+    )
+}
+
 /// A failure as it goes on the wire.
 pub fn to_wire(f: Failure) -> WireError {
     wire(f.code, f.message)
@@ -64,14 +72,9 @@ impl Daemon {
         let result = match req.body {
             Body::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
             Body::Authorize(a) => self.decide(peer, &a, false).map(Reply::Decision),
-            Body::Batch(items) if items.len() > self.config.max_batch_items => Err(wire(
-                Code::BatchSize,
-                format!(
-                    "a batch of {} decisions exceeds the limit of {} (max_batch_items)",
-                    items.len(),
-                    self.config.max_batch_items
-                ),
-            )),
+            Body::Batch(items) if items.len() > self.config.max_batch_items => Err(
+                batch_too_large(items.len() as u64, self.config.max_batch_items),
+            ),
             Body::Batch(items) => Ok(Reply::Decisions(
                 items.iter().map(|a| self.decide(peer, a, true)).collect(),
             )),
