@@ -155,7 +155,11 @@ mod peek_tests {
             resource: "*".into(),
             context: Vec::new(),
         };
-        for (auth, n, id) in [(None, 0usize, 1u64), (None, 300, 70_000), (Some(()), 5, u64::MAX)] {
+        for (auth, n, id) in [
+            (None, 0usize, 1u64),
+            (None, 300, 70_000),
+            (Some(()), 5, u64::MAX),
+        ] {
             let req = Request {
                 id,
                 auth: auth.map(|()| KeyAuth {
