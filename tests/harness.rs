@@ -159,6 +159,17 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }
 
+/// Asserts that camctl failed (exit 2) with the CAM code `code`.
+pub fn refused(out: &Output, code: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "succeeded: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(stderr(out).contains(code), "{}", stderr(out));
+}
+
 /// Waits up to `limit` for `cond`; true when it held.
 pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
