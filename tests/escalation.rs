@@ -316,3 +316,88 @@ fn lint_warns_about_escalation_paths() {
     assert!(warned[1].contains("statement[2]") && warned[1].contains("cam:CreateAccessKey"));
     assert!(text.contains("Bounded.json: ok"));
 }
+
+/// Hole 2, on upgrade: a sub-user called `root` made by an older camd (the
+/// rules now refuse the name, so it is written into the store directly, as
+/// that camd did) keeps working, is named in a warning at every start, and
+/// can be renamed away.
+#[test]
+fn a_legacy_sub_user_named_root_keeps_working_and_is_flagged() {
+    use camd::store::{AuditNote, Limits, Store, User, Writer};
+    let dir = Camd::prepare("esc-legacy-root", "");
+    std::fs::create_dir_all(dir.join("state")).unwrap();
+    let store = Store::open(
+        &dir.join("state/camd.redb"),
+        Limits::default(),
+        100000000001,
+    )
+    .unwrap();
+    let shared = std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(
+        camd::authz::Snapshot::default(),
+    ));
+    let catalog = std::sync::Arc::new(camd::catalog::Catalog::presets_only());
+    let publisher = camd::authz::Publisher::new(shared, catalog, 100000000001);
+    let (writer, thread) = Writer::spawn(store, publisher).unwrap();
+    let note = AuditNote {
+        actor: "an older camd".into(),
+        action: "cam:AddUser".into(),
+        target: String::new(),
+        outcome: None,
+    };
+    let legacy = move |s: &mut camd::store::State,
+                       _: &camd::store::Ctx<'_>,
+                       ch: &mut camd::store::Changes| {
+        s.insert_user(User {
+            uin: 200000000001,
+            name: "root".into(),
+            remark: String::new(),
+            console_login: false,
+            password: None,
+            need_reset_password: false,
+            email: String::new(),
+            phone: String::new(),
+            created_ms: 0,
+            groups: Vec::new(),
+            policies: vec![camd::store::Attachment {
+                policy: "QcloudChatReadOnlyAccess".into(),
+                attached_ms: 0,
+            }],
+        });
+        ch.users.insert(200000000001);
+        ch.affected.insert(200000000001);
+        Ok(())
+    };
+    writer
+        .change(note, legacy)
+        .unwrap()
+        .blocking_recv()
+        .unwrap()
+        .unwrap();
+    drop(writer);
+    thread.join().unwrap();
+
+    let d = Camd::start_in(dir);
+    assert!(
+        d.log()
+            .contains("sub-user `root` (uin 200000000001) predates"),
+        "{}",
+        d.log()
+    );
+    // It still decides by its name, and it is not the root account.
+    assert_eq!(d.check("root", "im:GetGroupInfo"), Some(0));
+    assert_eq!(d.check("root", "im:SendMessage"), Some(1));
+    let out = d.camctl(&["user", "update", "root", "--new-name", "legacy-root"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::harness::stderr(&out)
+    );
+    assert_eq!(d.check("legacy-root", "im:GetGroupInfo"), Some(0));
+    // Renamed: no warning at the next start.
+    let dir = d.dir.clone();
+    assert!(d.stop().success());
+    std::fs::remove_file(dir.join("camd.log")).unwrap();
+    let d = Camd::start_in(dir);
+    assert!(!d.log().contains("predates"), "{}", d.log());
+}
