@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{APP, Camd, effective_uid, json};
+use crate::harness::{Camd, effective_uid, json};
 
 fn audit(d: &Camd, since: Option<u64>) -> Vec<Value> {
     let since = since.map(|s| s.to_string());
@@ -18,22 +18,6 @@ fn audit(d: &Camd, since: Option<u64>) -> Vec<Value> {
     let out = d.camctl(&args);
     assert_eq!(out.status.code(), Some(0));
     json(&out).as_array().unwrap().clone()
-}
-
-fn auth(d: &Camd, uid: Option<u32>, id: &str, secret: &str) -> std::process::Output {
-    d.camctl_as(
-        uid,
-        &[("CAMD_SECRET_KEY", secret)],
-        &[
-            "auth",
-            "--secret-id",
-            id,
-            "--action",
-            "im:SendMessage",
-            "--resource",
-            APP,
-        ],
-    )
 }
 
 #[test]
@@ -68,8 +52,14 @@ fn admin_changes_and_failed_auth_are_audited_in_order_without_secrets() {
         Some(2)
     );
     // A failed authentication, with the real SecretId and a wrong key.
-    assert_eq!(auth(&d, None, &id, "wrong").status.code(), Some(2));
-    assert_eq!(auth(&d, None, &id, &secret).status.code(), Some(0));
+    assert_eq!(
+        d.auth(None, &id, "wrong", "im:SendMessage").status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        d.auth(None, &id, &secret, "im:SendMessage").status.code(),
+        Some(0)
+    );
 
     let entries = audit(&d, Some(0));
     let rows: Vec<(String, String, String)> = entries
@@ -227,12 +217,12 @@ fn failed_authentications_are_throttled_per_uid_without_slowing_others() {
     );
     let attacker = Some(65534);
     for _ in 0..3 {
-        let out = auth(&d, attacker, &id, "guess");
+        let out = d.auth(attacker, &id, "guess", "im:SendMessage");
         assert!(String::from_utf8_lossy(&out.stderr).contains("AuthFailure.InvalidAuthorization"));
     }
     // The attacker is now refused without its key being checked, even the right one...
     for _ in 0..5 {
-        let out = auth(&d, attacker, &id, &secret);
+        let out = d.auth(attacker, &id, &secret, "im:SendMessage");
         assert_eq!(out.status.code(), Some(2));
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("RequestLimitExceeded.AuthThrottled"),
@@ -241,7 +231,7 @@ fn failed_authentications_are_throttled_per_uid_without_slowing_others() {
         );
     }
     // ...while the key's owner, from another uid, is served at once.
-    let out = auth(&d, None, &id, &secret);
+    let out = d.auth(None, &id, &secret, "im:SendMessage");
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -250,7 +240,12 @@ fn failed_authentications_are_throttled_per_uid_without_slowing_others() {
     );
     // After refilling (2 s per token), the attacker may try again.
     std::thread::sleep(Duration::from_millis(2200));
-    assert_eq!(auth(&d, attacker, &id, &secret).status.code(), Some(0));
+    assert_eq!(
+        d.auth(attacker, &id, &secret, "im:SendMessage")
+            .status
+            .code(),
+        Some(0)
+    );
 
     let st = json(&d.camctl(&["--json", "status"]));
     assert_eq!(st["Decisions"]["Throttled"], 5);

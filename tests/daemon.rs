@@ -61,19 +61,7 @@ fn seed_workflow_1_a_new_user_and_their_credentials() {
         cred["SecretId"].as_str().unwrap(),
         cred["SecretKey"].as_str().unwrap(),
     );
-    let out = d.camctl_as(
-        None,
-        &[("CAMD_SECRET_KEY", secret)],
-        &[
-            "auth",
-            "--secret-id",
-            id,
-            "--action",
-            "im:SendMessage",
-            "--resource",
-            APP,
-        ],
-    );
+    let out = d.auth(None, id, secret, "im:SendMessage");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     // No secret reached the log or the database file.

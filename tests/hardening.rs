@@ -481,19 +481,7 @@ fn throttling_holds_under_secret_id_rotation() {
     let mut codes = Vec::new();
     for i in 0..8 {
         let made_up = format!("AKID{i:032}");
-        let out = d.camctl_as(
-            Some(NOBODY),
-            &[("CAMD_SECRET_KEY", "guess")],
-            &[
-                "auth",
-                "--secret-id",
-                &made_up,
-                "--action",
-                "im:SendMessage",
-                "--resource",
-                APP,
-            ],
-        );
+        let out = d.auth(Some(NOBODY), &made_up, "guess", "im:SendMessage");
         codes.push(stderr(&out));
     }
     let (failed, throttled) = codes.split_at(3);
@@ -509,21 +497,7 @@ fn throttling_holds_under_secret_id_rotation() {
             .all(|c| c.contains("RequestLimitExceeded.AuthThrottled")),
         "{codes:?}"
     );
-    let auth = |uid: Option<u32>| {
-        d.camctl_as(
-            uid,
-            &[("CAMD_SECRET_KEY", secret.as_str())],
-            &[
-                "auth",
-                "--secret-id",
-                &id,
-                "--action",
-                "im:SendMessage",
-                "--resource",
-                APP,
-            ],
-        )
-    };
+    let auth = |uid: Option<u32>| d.auth(uid, &id, &secret, "im:SendMessage");
     // Even the right key is refused to the guessing uid now...
     let out = auth(Some(NOBODY));
     assert!(stderr(&out).contains("RequestLimitExceeded.AuthThrottled"));

@@ -131,6 +131,24 @@ impl Camd {
         cmd.output().unwrap()
     }
 
+    /// `camctl auth` as `uid` (None: this process's): decides `action` on
+    /// the test app with access key `id`, its SecretKey in the environment.
+    pub fn auth(&self, uid: Option<u32>, id: &str, secret: &str, action: &str) -> Output {
+        self.camctl_as(
+            uid,
+            &[("CAMD_SECRET_KEY", secret)],
+            &[
+                "auth",
+                "--secret-id",
+                id,
+                "--action",
+                action,
+                "--resource",
+                APP,
+            ],
+        )
+    }
+
     /// SIGTERM, and the exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();

@@ -191,19 +191,7 @@ fn labels_are_bounded_and_carry_no_secret_or_name() {
     let cred: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let secret = cred["SecretKey"].as_str().unwrap();
     let id = cred["SecretId"].as_str().unwrap();
-    let auth = d.camctl_as(
-        None,
-        &[("CAMD_SECRET_KEY", secret)],
-        &[
-            "auth",
-            "--secret-id",
-            id,
-            "--action",
-            "im:GetGroupInfo",
-            "--resource",
-            APP,
-        ],
-    );
+    let auth = d.auth(None, id, secret, "im:GetGroupInfo");
     assert_eq!(auth.status.code(), Some(1));
     d.camctl(&["user", "get", "no-such-user-zz"]);
     let (text, _) = scrape(&d);
