@@ -22,7 +22,7 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use camd::authz::{Ask, Authorizer, Publisher, Snapshot, Who};
 use camd::catalog::Catalog;
-use camd::credentials::{KeyHasher, Pepper, generate_secret_id, generate_secret_key};
+use camd::credentials::{KeyHasher, Keyring, Pepper, generate_secret_id, generate_secret_key};
 use camd::policy::Policy;
 use camd::store::{AddUser, AuditNote, Limits, NewKey, Owner, Store, Writer};
 use ring::rand::SystemRandom;
@@ -68,7 +68,11 @@ fn open(path: &Path, catalog: Arc<Catalog>) -> Open {
     let hasher = KeyHasher::new(&Pepper::from_bytes([3; 32]));
     Open {
         writer,
-        authz: Authorizer::new(shared, hasher.clone()),
+        authz: Authorizer::new(
+            shared,
+            hasher.clone(),
+            Arc::new(Keyring::from_bytes([3; 32], None).unwrap()),
+        ),
         hasher,
         join,
     }
@@ -231,6 +235,7 @@ fn key_overhead(o: &Open, rounds: usize) -> (f64, f64) {
     let key = NewKey {
         secret_id: id.clone(),
         hash: o.hasher.hash(secret.expose()),
+        sealed: o.authz.keyring().seal(&id, secret.expose()).unwrap(),
     };
     o.writer
         .change(note(), move |s, c, ch| {

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use crate::authz::{Authorizer, Publisher, Snapshot};
 use crate::catalog::{LoadError, load_dir};
 use crate::config::Config;
-use crate::credentials::{KeyHasher, Pepper, PepperError};
+use crate::credentials::{KeyFileError, KeyHasher, Keyring, KeyringError, Pepper};
 use crate::metrics::Metrics;
 use crate::reload;
 use crate::reload::Reloader;
@@ -32,7 +32,10 @@ pub enum StartError {
     },
     /// The pepper is unusable.
     #[error(transparent)]
-    Pepper(#[from] PepperError),
+    Pepper(#[from] KeyFileError),
+    /// A sealing key is unusable.
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
     /// The database is unusable.
     #[error(transparent)]
     Store(#[from] OpenError),
@@ -71,6 +74,7 @@ pub async fn run(
     let pepper = Pepper::load_or_create(&config.pepper_path())?;
     let hasher = KeyHasher::new(&pepper);
     drop(pepper);
+    let keyring = Arc::new(Keyring::load(&config.state_dir)?);
     let (catalog, warnings) =
         load_dir(&config.policy_dir, None, server::now_ms()).map_err(StartError::Policies)?;
     for w in warnings {
@@ -120,7 +124,7 @@ pub async fn run(
     let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
 
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
-    let authz = Authorizer::new(shared, hasher.clone());
+    let authz = Authorizer::new(shared, hasher.clone(), keyring);
     let policies = Arc::new(Reloader {
         dir: config.policy_dir.clone(),
         catalog: Arc::new(ArcSwap::new(catalog)),

@@ -108,10 +108,30 @@ codes! {
     BatchSize = "LimitExceeded.BatchSize",
     /// An unknown, wrong or disabled access key.
     InvalidAuthorization = "AuthFailure.InvalidAuthorization",
+    /// A signed request's signature does not match it (TC3-HMAC-SHA256).
+    SignatureFailure = "AuthFailure.SignatureFailure",
+    /// A signed request's X-TC-Timestamp is outside the window around camd's clock.
+    SignatureExpire = "AuthFailure.SignatureExpire",
+    /// A signed request names an unknown or disabled SecretId.
+    SecretIdNotFound = "AuthFailure.SecretIdNotFound",
+    /// A signed request's SecretId is malformed, or its key predates sealed copies and cannot verify signatures (rotate it).
+    InvalidSecretId = "AuthFailure.InvalidSecretId",
     /// The caller may not do this: no access key, a key whose policies do not allow it, the root account's keys, or the audit trail (operator only).
     UnauthorizedOperation = "AuthFailure.UnauthorizedOperation",
     /// Too many failed authentications from this peer uid (or with this SecretId); retry later.
     AuthThrottled = "RequestLimitExceeded.AuthThrottled",
+    /// An HTTP API request names an action camd does not serve.
+    InvalidAction = "InvalidAction",
+    /// An HTTP API request names a version other than 2019-01-16.
+    NoSuchVersion = "NoSuchVersion",
+    /// An HTTP API request lacks a required parameter.
+    MissingParameter = "MissingParameter",
+    /// An HTTP API request's parameter has the wrong type or value.
+    InvalidParameterValue = "InvalidParameterValue",
+    /// An HTTP API request carries a parameter the action does not take.
+    UnknownParameter = "UnknownParameter",
+    /// A sealed SecretKey does not open: sealed under a sealing key camd does not hold, or altered.
+    SealingKey = "InternalError.SealingKey",
     /// The durable commit failed; nothing was changed.
     Storage = "InternalError.Storage",
     /// The store's writer thread has stopped (camd is shutting down or broken).

@@ -68,6 +68,10 @@ pub struct Config {
     /// Host of the console login link.
     #[serde(default = "default_console_host")]
     pub console_host: String,
+    /// Seconds a signed request's X-TC-Timestamp may be from camd's clock
+    /// (TC3's window is 300).
+    #[serde(default = "default_signature_window")]
+    pub signature_window_secs: u32,
     /// Account limits.
     #[serde(default)]
     pub limits: Limits,
@@ -102,6 +106,9 @@ impl Default for MetricsConfig {
     }
 }
 
+fn default_signature_window() -> u32 {
+    300
+}
 fn default_mode() -> String {
     "0660".into()
 }

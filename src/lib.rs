@@ -4,6 +4,7 @@
 //! - [`catalog`]: policies by name, presets and custom policy files.
 //! - [`simulate`]: evaluating one request against named policies, as `camctl policy simulate` does.
 
+pub mod api;
 pub mod app;
 pub mod authz;
 pub mod catalog;

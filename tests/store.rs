@@ -12,7 +12,8 @@ use arc_swap::ArcSwap;
 use camd::authz::{Ask, Authorizer, Publisher, Snapshot, Who};
 use camd::catalog::Catalog;
 use camd::credentials::{
-    KeyHasher, PasswordHash, Pepper, generate_password, generate_secret_id, generate_secret_key,
+    KeyHasher, Keyring, PasswordHash, Pepper, generate_password, generate_secret_id,
+    generate_secret_key,
 };
 use camd::policy::Policy;
 use camd::store::{
@@ -55,7 +56,11 @@ pub fn open(dir: &Path, limits: Limits) -> Harness {
     let hasher = KeyHasher::new(&Pepper::from_bytes([9; 32]));
     Harness {
         writer,
-        authz: Authorizer::new(shared, hasher.clone()),
+        authz: Authorizer::new(
+            shared,
+            hasher.clone(),
+            Arc::new(Keyring::from_bytes([9; 32], None).unwrap()),
+        ),
         hasher,
         join,
     }
@@ -119,6 +124,7 @@ impl Harness {
         let secret = generate_secret_key(&rng).unwrap();
         (
             NewKey {
+                sealed: self.authz.keyring().seal(&id, secret.expose()).unwrap(),
                 secret_id: id,
                 hash: self.hasher.hash(secret.expose()),
             },

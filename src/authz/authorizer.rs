@@ -8,7 +8,8 @@ use std::sync::atomic::Ordering;
 use arc_swap::ArcSwap;
 use thiserror::Error;
 
-use crate::credentials::KeyHasher;
+use crate::credentials::tc3::Tc3Error;
+use crate::credentials::{KeyHasher, Keyring};
 use crate::policy::{Decision, PolicySet, Principal, Request, RequestError};
 
 use super::snapshot::Snapshot;
@@ -34,6 +35,25 @@ pub enum AuthzError {
     /// The action or resource is malformed.
     #[error("{0}")]
     BadRequest(#[from] RequestError),
+    /// A signed request failed a TC3 check.
+    #[error("{0}")]
+    Signature(#[from] Tc3Error),
+    /// A signed request names an unknown or disabled SecretId.
+    #[error("access key `{0}` does not exist or is disabled")]
+    SecretIdNotFound(String),
+    /// A signed request's key has no sealed copy.
+    #[error(
+        "access key `{0}` was created before camd kept sealed copies and cannot verify signatures; rotate it (create a new key, switch the caller to it, delete this one)"
+    )]
+    NotSealed(String),
+    /// The key's sealed copy does not open.
+    #[error("access key `{id}`: {cause}")]
+    Sealing {
+        /// The key.
+        id: String,
+        /// Why.
+        cause: crate::credentials::SealError,
+    },
 }
 
 impl AuthzError {
@@ -43,15 +63,30 @@ impl AuthzError {
             AuthzError::UnknownUser(_) => Code::UserNotExist,
             AuthzError::Unauthenticated => Code::InvalidAuthorization,
             AuthzError::BadRequest(_) => Code::InvalidParameter,
+            AuthzError::Signature(e) => e.code(),
+            AuthzError::SecretIdNotFound(_) => Code::SecretIdNotFound,
+            AuthzError::NotSealed(_) => Code::InvalidSecretId,
+            AuthzError::Sealing { .. } => Code::SealingKey,
         }
+    }
+
+    /// Whether it is a failed authentication (counted by the throttle and audited).
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(
+            self,
+            AuthzError::Unauthenticated
+                | AuthzError::SecretIdNotFound(_)
+                | AuthzError::Signature(Tc3Error::Mismatch)
+        )
     }
 }
 
 /// Decides requests against the latest published snapshot.
 #[derive(Clone)]
 pub struct Authorizer {
-    snapshot: Arc<ArcSwap<Snapshot>>,
+    pub(super) snapshot: Arc<ArcSwap<Snapshot>>,
     hasher: KeyHasher,
+    pub(super) keyring: Arc<Keyring>,
 }
 
 /// Compared against when a SecretId is unknown, so that an unknown id costs
@@ -72,9 +107,19 @@ pub struct Ask<'a> {
 }
 
 impl Authorizer {
-    /// An authorizer over `snapshot`, verifying keys with `hasher`.
-    pub fn new(snapshot: Arc<ArcSwap<Snapshot>>, hasher: KeyHasher) -> Self {
-        Self { snapshot, hasher }
+    /// An authorizer over `snapshot`, verifying presented keys with
+    /// `hasher` and opening sealed ones (for signatures) with `keyring`.
+    pub fn new(snapshot: Arc<ArcSwap<Snapshot>>, hasher: KeyHasher, keyring: Arc<Keyring>) -> Self {
+        Self {
+            snapshot,
+            hasher,
+            keyring,
+        }
+    }
+
+    /// The sealing keys.
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        &self.keyring
     }
 
     /// The current snapshot.
@@ -143,7 +188,7 @@ impl Authorizer {
     }
 }
 
-fn decide<R>(
+pub(super) fn decide<R>(
     owner_uin: u64,
     uin: u64,
     set: &PolicySet,

@@ -5,8 +5,10 @@
 
 mod authorizer;
 mod publisher;
+mod signed;
 mod snapshot;
 
 pub use authorizer::{Ask, Authorizer, AuthzError, Who};
 pub use publisher::Publisher;
-pub use snapshot::{KeyEntry, Snapshot, UserEntry};
+pub use signed::{SignedAsk, Verified};
+pub use snapshot::{KeyEntry, SigningKey, Snapshot, UserEntry};

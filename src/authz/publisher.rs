@@ -97,6 +97,8 @@ impl Publisher {
             active: k.status == KeyStatus::Active,
             last_used_ms: AtomicI64::new(used),
             flushed_ms: AtomicI64::new(flushed),
+            sealed: k.sealed.clone(),
+            signing: std::sync::Mutex::new(Vec::new()),
         })
     }
 }

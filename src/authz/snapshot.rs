@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 
-use crate::credentials::KeyHash;
+use crate::credentials::{KeyHash, Sealed};
 use crate::policy::PolicySet;
 
 /// A sub-user as deciding needs them.
@@ -31,6 +31,30 @@ pub struct KeyEntry {
     pub last_used_ms: AtomicI64,
     /// The last-used time already handed to the store.
     pub flushed_ms: AtomicI64,
+    /// The sealed SecretKey (`None`: a key made before sealed copies).
+    pub sealed: Option<Sealed>,
+    /// TC3 signing keys derived from it, by (date, service); a new entry
+    /// (a changed key) starts empty.
+    pub signing: std::sync::Mutex<Vec<SigningKey>>,
+}
+
+/// A TC3 signing key derived for one date and service.
+#[derive(Clone)]
+pub struct SigningKey {
+    /// `YYYY-MM-DD`.
+    pub date: [u8; 10],
+    /// The service.
+    pub service: Arc<str>,
+    /// The derived key.
+    pub key: ring::hmac::Key,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("service", &self.service)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Everything deciding reads; immutable once published.

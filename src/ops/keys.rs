@@ -1,11 +1,13 @@
 //! Access keys: CreateAccessKey, UpdateAccessKey, DeleteAccessKey,
-//! ListAccessKeys. The root account's keys are the operator's alone (the
+//! ListAccessKeys, and KeyReseal (the operator's, after a sealing-key rotation). The root account's keys are the operator's alone (the
 //! executor refuses any right on the root account to a delegated key).
 
 use crate::code::{Code, Failure};
+use crate::credentials::hex_id;
 use crate::credentials::{Secret, generate_secret_id, generate_secret_key};
 use crate::protocol::{
-    CreateAccessKey, Credentials, DeleteAccessKey, Done, KeyInfo, ListAccessKeys, UpdateAccessKey,
+    CreateAccessKey, Credentials, DeleteAccessKey, Done, KeyInfo, KeyReseal, ListAccessKeys,
+    ResealInfo, UpdateAccessKey,
 };
 use crate::store::{self, KeyStatus, NewKey, Owner};
 
@@ -16,10 +18,16 @@ pub(super) fn new_key(env: &Env<'_>) -> Result<(NewKey, Secret), Failure> {
     let random = |e: crate::credentials::CredentialError| Failure::new(Code::Random, e.to_string());
     let id = generate_secret_id(env.rng).map_err(random)?;
     let secret = generate_secret_key(env.rng).map_err(random)?;
+    let sealed = env
+        .authz
+        .keyring()
+        .seal(&id, secret.expose())
+        .map_err(|e| Failure::new(Code::SealingKey, format!("cannot seal the new key: {e}")))?;
     Ok((
         NewKey {
             hash: env.hasher.hash(secret.expose()),
             secret_id: id,
+            sealed,
         },
         secret,
     ))
@@ -114,5 +122,27 @@ impl Exec for ListAccessKeys {
         let who = owner(self.user);
         env.read(move |s, cx| Ok(s.access_keys(&who, cx)?.iter().map(key_info).collect()))
             .await
+    }
+}
+
+impl Exec for KeyReseal {
+    const OPERATOR_ONLY: Option<&'static str> = Some("re-seal the access keys");
+
+    fn rights(&self, _: &Resources<'_>) -> Vec<Right> {
+        Vec::new()
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<ResealInfo, Failure> {
+        let keyring = env.authz.keyring().clone();
+        let sealing_key = hex_id(&keyring.current_id());
+        let done = env
+            .change(move |s, _, ch| s.reseal_keys(|id, sealed| keyring.reseal(id, sealed), ch))
+            .await?;
+        Ok(ResealInfo {
+            sealing_key,
+            resealed: done.resealed,
+            current: done.current,
+            unsealed: done.unsealed,
+        })
     }
 }

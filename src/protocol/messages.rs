@@ -58,6 +58,71 @@ pub enum Authorize {
     },
 }
 
+/// An HTTP request as received, for TC3 verification: nothing re-serialized.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedHttp {
+    /// `POST` or `GET`.
+    pub method: String,
+    /// The path (`/`).
+    pub path: String,
+    /// The query string, without `?` (empty for POST).
+    pub query: String,
+    /// The headers as received (at least Authorization, Content-Type, Host,
+    /// X-TC-Timestamp; X-TC-Action names the default action).
+    pub headers: Vec<(String, String)>,
+    /// The body, or its SHA-256.
+    pub payload: SignedPayload,
+}
+
+/// A signed request's body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignedPayload {
+    /// The bytes received.
+    Body(Vec<u8>),
+    /// Their SHA-256 in hex, for a caller that streams large bodies.
+    Sha256Hex(String),
+}
+
+/// Verify a signed request, then decide for its signer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizeSigned {
+    /// The request as received.
+    pub request: SignedHttp,
+    /// The resource.
+    pub resource: String,
+    /// Context pairs.
+    pub context: Vec<(String, String)>,
+    /// The action; `None`: `<scope's service>:<X-TC-Action>`.
+    pub action: Option<String>,
+}
+
+/// A CAM API 3.0 call as `camd-api` received it over HTTP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiCall {
+    /// The request as received (its payload must be the body).
+    pub request: SignedHttp,
+}
+
+/// A CAM API 3.0 answer: the JSON body, `{"Response": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiAnswer {
+    /// The body.
+    pub json: String,
+}
+
+/// What re-sealing did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResealInfo {
+    /// The id of the sealing key every sealed copy is now under (hex).
+    pub sealing_key: String,
+    /// Keys re-sealed by this call.
+    pub resealed: u64,
+    /// Keys that already were under it.
+    pub current: u64,
+    /// Keys without a sealed copy (made before camd kept them): rotate them.
+    pub unsealed: Vec<String>,
+}
+
 /// A request: an id echoed in the response, optional delegated-admin credentials, the body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
@@ -292,6 +357,10 @@ pub enum Reply {
     Audit(Vec<AuditInfo>),
     /// The metrics in the Prometheus text exposition format.
     Metrics(String),
+    /// A CAM API 3.0 answer.
+    Api(ApiAnswer),
+    /// What re-sealing did.
+    Resealed(ResealInfo),
 }
 
 /// One problem in a policy file.

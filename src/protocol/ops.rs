@@ -7,8 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::messages::{
-    AttachedInfo, AuditInfo, Authorize, Credentials, Decision, GroupInfo, KeyInfo, PolicyInfo,
-    PolicyStatusInfo, ReloadInfo, Reply, StatusInfo, UserInfo, WireError,
+    ApiAnswer, ApiCall, AttachedInfo, AuditInfo, Authorize, AuthorizeSigned, Credentials, Decision,
+    GroupInfo, KeyInfo, PolicyInfo, PolicyStatusInfo, ReloadInfo, Reply, ResealInfo, StatusInfo,
+    UserInfo, WireError,
 };
 
 /// A request with a typed reply.
@@ -73,6 +74,8 @@ shapes! {
     PolicyStatusInfo => PolicyStatus,
     Vec<AuditInfo> => Audit,
     String => Metrics,
+    ApiAnswer => Api,
+    ResealInfo => Resealed,
 }
 
 /// The operation was carried out; nothing to report.
@@ -172,20 +175,34 @@ macro_rules! op_impl {
     };
 }
 
+/// Splits the list into all entries (for `Body`, in list order) and the
+/// admin entries (for the visitor), then emits both.
 macro_rules! requests {
-    (
-        decisions { $( $(#[doc = $pd:literal])* $pv:ident $(($pt:ty))? -> $pr:ty, )* }
-        admin { $( $(#[doc = $ad:literal])* $av:ident $(($at:ty))? -> $ar:ty, )* }
+    (@split [$($all:tt)*] [$($adm:tt)*]) => {
+        requests!(@emit [$($all)*] [$($adm)*]);
+    };
+    (@split [$($all:tt)*] [$($adm:tt)*]
+        $(#[doc = $d:literal])* decision $v:ident $(($t:ty))? -> $r:ty, $($rest:tt)*) => {
+        requests!(@split [$($all)* {$(#[doc = $d])* $v $(($t))? -> $r}] [$($adm)*] $($rest)*);
+    };
+    (@split [$($all:tt)*] [$($adm:tt)*]
+        $(#[doc = $d:literal])* admin $v:ident $(($t:ty))? -> $r:ty, $($rest:tt)*) => {
+        requests!(@split
+            [$($all)* {$(#[doc = $d])* $v $(($t))? -> $r}]
+            [$($adm)* {$v $(($t))?}]
+            $($rest)*);
+    };
+    (@emit
+        [$({ $(#[doc = $d:literal])* $v:ident $(($t:ty))? -> $r:ty })*]
+        [$({ $av:ident $(($at:ty))? })*]
     ) => {
         /// What a request asks. The variants' order is the wire format.
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
         pub enum Body {
-            $( $(#[doc = $pd])* $pv $(($pt))?, )*
-            $( $(#[doc = $ad])* $av $(($at))?, )*
+            $( $(#[doc = $d])* $v $(($t))?, )*
         }
 
-        $( op_impl!($pv $(($pt))? -> $pr); )*
-        $( op_impl!($av $(($at))? -> $ar); )*
+        $( op_impl!($v $(($t))? -> $r); )*
 
         /// Handles every admin operation.
         pub trait Visitor: Visit $( + Handle<op_type!($av $(($at))?)> )* {}
@@ -212,79 +229,85 @@ macro_rules! requests {
             }
         }
     };
+    ($($list:tt)*) => {
+        requests!(@split [] [] $($list)*);
+    };
 }
 
 requests! {
-    decisions {
-        /// Liveness and version.
-        Ping -> u16,
-        /// One decision.
-        Authorize(Authorize) -> Decision,
-        /// Several decisions in one frame, answered in order.
-        Batch(Vec<Authorize>) -> Vec<Result<Decision, WireError>>,
-    }
-    admin {
-        /// Creates a sub-user; the reply carries its credentials once.
-        AddUser(AddUser) -> Credentials,
-        /// One user.
-        GetUser(GetUser) -> UserInfo,
-        /// Every user.
-        ListUsers -> Vec<UserInfo>,
-        /// Changes a user.
-        UpdateUser(UpdateUser) -> UserInfo,
-        /// Deletes a user (`force`: with their keys).
-        DeleteUser(DeleteUser) -> Done,
-        /// Creates a group.
-        CreateGroup(CreateGroup) -> Done,
-        /// Deletes a group, its memberships and attachments.
-        DeleteGroup(DeleteGroup) -> Done,
-        /// Every group.
-        ListGroups -> Vec<GroupInfo>,
-        /// Adds a user to a group.
-        AddUserToGroup(AddUserToGroup) -> Done,
-        /// Removes a user from a group.
-        RemoveUserFromGroup(RemoveUserFromGroup) -> Done,
-        /// A group's members.
-        ListUsersForGroup(ListUsersForGroup) -> Vec<UserInfo>,
-        /// A user's groups.
-        ListGroupsForUser(ListGroupsForUser) -> Vec<String>,
-        /// Presets and custom policies.
-        ListPolicies -> Vec<PolicyInfo>,
-        /// One policy with its document.
-        GetPolicy(GetPolicy) -> Vec<PolicyInfo>,
-        /// Attaches a policy to a user.
-        AttachUserPolicy(AttachUserPolicy) -> Done,
-        /// Detaches a policy from a user.
-        DetachUserPolicy(DetachUserPolicy) -> Done,
-        /// Attaches a policy to a group.
-        AttachGroupPolicy(AttachGroupPolicy) -> Done,
-        /// Detaches a policy from a group.
-        DetachGroupPolicy(DetachGroupPolicy) -> Done,
-        /// Policies attached to a user (`all`: also through groups).
-        ListAttachedUserPolicies(ListAttachedUserPolicies) -> Vec<AttachedInfo>,
-        /// Policies attached to a group.
-        ListAttachedGroupPolicies(ListAttachedGroupPolicies) -> Vec<AttachedInfo>,
-        /// Users and groups a policy is attached to.
-        ListEntitiesForPolicy(ListEntitiesForPolicy) -> Entities,
-        /// Creates an access key; the reply carries the SecretKey once.
-        CreateAccessKey(CreateAccessKey) -> Credentials,
-        /// Enables or disables an access key.
-        UpdateAccessKey(UpdateAccessKey) -> KeyInfo,
-        /// Deletes an access key.
-        DeleteAccessKey(DeleteAccessKey) -> Done,
-        /// A user's (or the root account's) access keys.
-        ListAccessKeys(ListAccessKeys) -> Vec<KeyInfo>,
-        /// Counts and health.
-        Status -> StatusInfo,
-        /// Reloads the custom policy folder and waits for the outcome.
-        ReloadPolicies -> ReloadInfo,
-        /// The loaded policies, the last reload, dangling attachments.
-        PolicyStatus -> PolicyStatusInfo,
-        /// Audit entries (operator only).
-        Audit(Audit) -> Vec<AuditInfo>,
-        /// The metrics in the Prometheus text format (operator only).
-        GetMetrics -> String,
-    }
+    /// Liveness and version.
+    decision Ping -> u16,
+    /// One decision.
+    decision Authorize(Authorize) -> Decision,
+    /// Several decisions in one frame, answered in order.
+    decision Batch(Vec<Authorize>) -> Vec<Result<Decision, WireError>>,
+    /// Creates a sub-user; the reply carries its credentials once.
+    admin AddUser(AddUser) -> Credentials,
+    /// One user.
+    admin GetUser(GetUser) -> UserInfo,
+    /// Every user.
+    admin ListUsers -> Vec<UserInfo>,
+    /// Changes a user.
+    admin UpdateUser(UpdateUser) -> UserInfo,
+    /// Deletes a user (`force`: with their keys).
+    admin DeleteUser(DeleteUser) -> Done,
+    /// Creates a group.
+    admin CreateGroup(CreateGroup) -> Done,
+    /// Deletes a group, its memberships and attachments.
+    admin DeleteGroup(DeleteGroup) -> Done,
+    /// Every group.
+    admin ListGroups -> Vec<GroupInfo>,
+    /// Adds a user to a group.
+    admin AddUserToGroup(AddUserToGroup) -> Done,
+    /// Removes a user from a group.
+    admin RemoveUserFromGroup(RemoveUserFromGroup) -> Done,
+    /// A group's members.
+    admin ListUsersForGroup(ListUsersForGroup) -> Vec<UserInfo>,
+    /// A user's groups.
+    admin ListGroupsForUser(ListGroupsForUser) -> Vec<String>,
+    /// Presets and custom policies.
+    admin ListPolicies -> Vec<PolicyInfo>,
+    /// One policy with its document.
+    admin GetPolicy(GetPolicy) -> Vec<PolicyInfo>,
+    /// Attaches a policy to a user.
+    admin AttachUserPolicy(AttachUserPolicy) -> Done,
+    /// Detaches a policy from a user.
+    admin DetachUserPolicy(DetachUserPolicy) -> Done,
+    /// Attaches a policy to a group.
+    admin AttachGroupPolicy(AttachGroupPolicy) -> Done,
+    /// Detaches a policy from a group.
+    admin DetachGroupPolicy(DetachGroupPolicy) -> Done,
+    /// Policies attached to a user (`all`: also through groups).
+    admin ListAttachedUserPolicies(ListAttachedUserPolicies) -> Vec<AttachedInfo>,
+    /// Policies attached to a group.
+    admin ListAttachedGroupPolicies(ListAttachedGroupPolicies) -> Vec<AttachedInfo>,
+    /// Users and groups a policy is attached to.
+    admin ListEntitiesForPolicy(ListEntitiesForPolicy) -> Entities,
+    /// Creates an access key; the reply carries the SecretKey once.
+    admin CreateAccessKey(CreateAccessKey) -> Credentials,
+    /// Enables or disables an access key.
+    admin UpdateAccessKey(UpdateAccessKey) -> KeyInfo,
+    /// Deletes an access key.
+    admin DeleteAccessKey(DeleteAccessKey) -> Done,
+    /// A user's (or the root account's) access keys.
+    admin ListAccessKeys(ListAccessKeys) -> Vec<KeyInfo>,
+    /// Counts and health.
+    admin Status -> StatusInfo,
+    /// Reloads the custom policy folder and waits for the outcome.
+    admin ReloadPolicies -> ReloadInfo,
+    /// The loaded policies, the last reload, dangling attachments.
+    admin PolicyStatus -> PolicyStatusInfo,
+    /// Audit entries (operator only).
+    admin Audit(Audit) -> Vec<AuditInfo>,
+    /// The metrics in the Prometheus text format (operator only).
+    admin GetMetrics -> String,
+    /// Verifies a TC3-signed request and decides for its signer.
+    decision AuthorizeSigned(AuthorizeSigned) -> Decision,
+    /// A TC3-signed CAM API 3.0 call (as `camd-api` receives it over HTTP),
+    /// verified, run as the signer, and answered in CAM's JSON.
+    decision CallApi(ApiCall) -> ApiAnswer,
+    /// Re-seals every SecretKey under the current sealing key (operator only).
+    admin KeyReseal -> ResealInfo,
 }
 
 /// Liveness and version.
@@ -542,6 +565,10 @@ pub struct Audit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GetMetrics;
 
+/// Re-seals every SecretKey under the current sealing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyReseal;
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -592,6 +619,7 @@ mod tests {
         .unwrap();
         assert_eq!(json, r#"{"DeleteUser":{"name":"a","force":true}}"#);
         assert_eq!(ADMIN_OPS.first(), Some(&"AddUser"));
-        assert_eq!(ADMIN_OPS.len(), 30);
+        assert_eq!(ADMIN_OPS.len(), 31);
+        assert_eq!(ADMIN_OPS.last(), Some(&"KeyReseal"));
     }
 }

@@ -9,17 +9,22 @@ use std::pin::Pin;
 use crate::code::{Code, Failure};
 use crate::metrics::Outcome;
 use crate::ops::{Env, Exec, KeyOwner, Live, Resources, Right};
-use crate::protocol::{Body, Handle, KeyAuth, Reply, ReplyShape, Visit, WireError};
+use crate::protocol::{Body, Handle, Reply, ReplyShape, Visit, WireError};
 use crate::store::AuditNote;
 
 use super::daemon::Daemon;
-use super::handler::to_wire;
+use super::handler::{Proof, to_wire};
 use super::peer::Peer;
 
 /// Who a peer is, for the audit trail (never a SecretKey).
-pub fn actor(peer: Peer, auth: Option<&KeyAuth>) -> String {
-    match auth {
-        Some(k) if !peer.operator => format!("uid {} key {}", peer.uid, shown_id(&k.secret_id)),
+pub fn actor(peer: Peer, proof: Proof<'_>) -> String {
+    match proof {
+        Proof::Key(k) if !peer.operator => {
+            format!("uid {} key {}", peer.uid, shown_id(&k.secret_id))
+        }
+        Proof::Signed { secret_id, .. } => {
+            format!("uid {} signed by {}", peer.uid, shown_id(secret_id))
+        }
         _ => format!("uid {}", peer.uid),
     }
 }
@@ -43,7 +48,7 @@ fn is_write(action: &str) -> bool {
 struct Admin<'a> {
     daemon: &'a Daemon,
     peer: Peer,
-    auth: Option<&'a KeyAuth>,
+    proof: Proof<'a>,
 }
 
 impl<'a> Visit for Admin<'a> {
@@ -53,7 +58,7 @@ impl<'a> Visit for Admin<'a> {
 impl<'a, O: Exec> Handle<O> for Admin<'a> {
     fn handle(self, op: O) -> Self::Out {
         Box::pin(async move {
-            let result = self.daemon.execute(self.peer, self.auth, op).await;
+            let result = self.daemon.execute(self.peer, self.proof, op).await;
             let outcome = result.as_ref().map_or_else(|f| f.code.as_str(), |_| "ok");
             self.daemon.metrics.admin(O::NAME, outcome);
             result.map(ReplyShape::into_reply).map_err(to_wire)
@@ -61,18 +66,54 @@ impl<'a, O: Exec> Handle<O> for Admin<'a> {
     }
 }
 
+/// Checks, without running it, that a caller may run an operation.
+struct Check<'a> {
+    daemon: &'a Daemon,
+    peer: Peer,
+    proof: Proof<'a>,
+}
+
+impl Visit for Check<'_> {
+    type Out = Result<(), Failure>;
+}
+
+impl<O: Exec> Handle<O> for Check<'_> {
+    fn handle(self, op: O) -> Self::Out {
+        self.daemon.operator_only::<O>(self.peer, self.proof)?;
+        let owner = |id: &str| self.daemon.key_owner(id);
+        let res = Resources {
+            owner_uin: self.daemon.config.owner_uin,
+            key_owner: &owner,
+        };
+        self.daemon
+            .permit_all(self.peer, self.proof, &op.rights(&res), &res)
+    }
+}
+
 impl Daemon {
+    /// Checks that the caller may run `body` (every right it needs), without
+    /// running it: a call of several operations checks all before any runs.
+    pub fn precheck(&self, peer: Peer, proof: Proof<'_>, body: Body) -> Result<(), Failure> {
+        let check = Check {
+            daemon: self,
+            peer,
+            proof,
+        };
+        body.visit(check)
+            .unwrap_or_else(|_| Err(Failure::new(Code::Dispatch, "not an admin operation")))
+    }
+
     /// Runs an admin request after checking the caller may.
     pub async fn admin(
         &self,
         peer: Peer,
-        auth: Option<&KeyAuth>,
+        proof: Proof<'_>,
         body: Body,
     ) -> Result<Reply, WireError> {
         let admin = Admin {
             daemon: self,
             peer,
-            auth,
+            proof,
         };
         match body.visit(admin) {
             Ok(running) => running.await,
@@ -122,18 +163,10 @@ impl Daemon {
     async fn execute<O: Exec>(
         &self,
         peer: Peer,
-        auth: Option<&KeyAuth>,
+        proof: Proof<'_>,
         op: O,
     ) -> Result<O::Reply, Failure> {
-        if let Some(what) = O::OPERATOR_ONLY.filter(|_| !peer.operator) {
-            return Err(Failure::new(
-                Code::UnauthorizedOperation,
-                format!(
-                    "only the operator may {what}; peer uid {} is not the operator",
-                    peer.uid
-                ),
-            ));
-        }
+        self.operator_only::<O>(peer, proof)?;
         let owner = |id: &str| self.key_owner(id);
         let res = Resources {
             owner_uin: self.config.owner_uin,
@@ -145,12 +178,12 @@ impl Daemon {
             |r| (r.action.to_string(), r.resource.clone()),
         );
         let note = AuditNote {
-            actor: actor(peer, auth),
+            actor: actor(peer, proof),
             action,
             target,
             outcome: None,
         };
-        if let Err(e) = self.permit_all(peer, auth, &rights, &res) {
+        if let Err(e) = self.permit_all(peer, proof, &rights, &res) {
             if is_write(&note.action) {
                 self.audit_only(AuditNote {
                     outcome: Some(e.code),
@@ -175,12 +208,28 @@ impl Daemon {
         op.run(&env).await
     }
 
+    /// Refuses an operator-only operation to anyone else (a signed request
+    /// never acts as the operator).
+    fn operator_only<O: Exec>(&self, peer: Peer, proof: Proof<'_>) -> Result<(), Failure> {
+        let operator = peer.operator && !matches!(proof, Proof::Signed { .. });
+        match O::OPERATOR_ONLY.filter(|_| !operator) {
+            Some(what) => Err(Failure::new(
+                Code::UnauthorizedOperation,
+                format!(
+                    "only the operator may {what}; peer uid {} is not the operator",
+                    peer.uid
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Checks that the caller may have every right; the root account's keys
     /// are the operator's alone, whatever a delegated key's policies say.
     fn permit_all(
         &self,
         peer: Peer,
-        auth: Option<&KeyAuth>,
+        proof: Proof<'_>,
         rights: &[Right],
         res: &Resources<'_>,
     ) -> Result<(), Failure> {
@@ -193,9 +242,10 @@ impl Daemon {
                 }
                 None => &[],
             };
-            self.permit(peer, auth, r.action, &r.resource, ctx)?;
+            self.permit(peer, proof, r.action, &r.resource, ctx)?;
         }
-        if !peer.operator && res.touches_root(rights) {
+        let operator = peer.operator && !matches!(proof, Proof::Signed { .. });
+        if !operator && res.touches_root(rights) {
             return Err(Failure::new(
                 Code::UnauthorizedOperation,
                 format!(

@@ -10,6 +10,24 @@ use crate::protocol::{
     WireError,
 };
 
+/// What proves a delegated admin request's caller.
+#[derive(Debug, Clone, Copy)]
+pub enum Proof<'a> {
+    /// Nothing: only the operator may.
+    None,
+    /// An access key presented with the request.
+    Key(&'a KeyAuth),
+    /// A TC3 signature camd verified: the key's id and its owner. Its
+    /// owner's policies decide, even when the peer is the operator (the
+    /// HTTP front runs as one).
+    Signed {
+        /// The key.
+        secret_id: &'a str,
+        /// Its owner's uin.
+        uin: u64,
+    },
+}
+
 use crate::store::AuditNote;
 
 use super::admin::shown_id;
@@ -41,7 +59,7 @@ pub fn to_wire(f: Failure) -> WireError {
     wire(f.code, f.message)
 }
 
-fn decision(d: &EngineDecision<'_>, uin: u64) -> Decision {
+pub(super) fn decision(d: &EngineDecision<'_>, uin: u64) -> Decision {
     let st = d.statement();
     Decision {
         allowed: d.is_allowed(),
@@ -52,7 +70,7 @@ fn decision(d: &EngineDecision<'_>, uin: u64) -> Decision {
     }
 }
 
-fn outcome_of(d: &EngineDecision<'_>) -> Outcome {
+pub(super) fn outcome_of(d: &EngineDecision<'_>) -> Outcome {
     match d.reason {
         Reason::Root | Reason::Allowed(_) => Outcome::Allow,
         Reason::ExplicitDeny(_) => Outcome::ExplicitDeny,
@@ -61,8 +79,28 @@ fn outcome_of(d: &EngineDecision<'_>) -> Outcome {
     }
 }
 
-fn authz_failure(e: AuthzError) -> Failure {
+pub(super) fn authz_failure(e: AuthzError) -> Failure {
     Failure::new(e.code(), e.to_string())
+}
+
+/// `Ok` when the key's owner is allowed; else why not.
+fn allowed(
+    r: Result<(u64, EngineDecision<'_>), AuthzError>,
+    id: &str,
+    action: &str,
+    resource: &str,
+) -> Result<(), Failure> {
+    match r {
+        Ok((_, d)) if d.is_allowed() => Ok(()),
+        Ok((_, d)) => Err(Failure::new(
+            Code::UnauthorizedOperation,
+            format!(
+                "access key `{}` is not allowed `{action}` on `{resource}`: {d}",
+                shown_id(id)
+            ),
+        )),
+        Err(e) => Err(authz_failure(e)),
+    }
 }
 
 impl Daemon {
@@ -78,20 +116,25 @@ impl Daemon {
             Body::Batch(items) => Ok(Reply::Decisions(
                 items.iter().map(|a| self.decide(peer, a, true)).collect(),
             )),
-            body => self.admin(peer, req.auth.as_ref(), body).await,
+            Body::AuthorizeSigned(a) => self.decide_signed(peer, &a).map(Reply::Decision),
+            Body::CallApi(call) => Ok(Reply::Api(self.call_api(peer, call).await)),
+            body => {
+                let proof = req.auth.as_ref().map_or(Proof::None, Proof::Key);
+                self.admin(peer, proof, body).await
+            }
         };
         Response { id, result }
     }
 
     /// Before verifying a key: refuses (and audits, at most once a second per
     /// uid) when the peer's failed authentications are throttled.
-    fn key_gate(&self, peer: Peer, key: &KeyAuth, way: Way) -> Result<(), Failure> {
-        let Gate::Throttled { audit } = self.throttle.check(peer.uid, &key.secret_id) else {
+    pub(super) fn key_gate(&self, peer: Peer, secret_id: &str, way: Way) -> Result<(), Failure> {
+        let Gate::Throttled { audit } = self.throttle.check(peer.uid, secret_id) else {
             return Ok(());
         };
         self.metrics.decision(way, Outcome::Throttled, None);
         if let Some(more) = audit {
-            let id = shown_id(&key.secret_id);
+            let id = shown_id(secret_id);
             self.audit_only(AuditNote {
                 actor: format!("uid {}", peer.uid),
                 action: "auth:Throttled".into(),
@@ -108,9 +151,21 @@ impl Daemon {
             format!(
                 "too many failed authentications from peer uid {} (or with access key `{}`); retry later",
                 peer.uid,
-                shown_id(&key.secret_id)
+                shown_id(secret_id)
             ),
         ))
+    }
+
+    /// Counts, throttles and audits a failed authentication with `secret_id`.
+    pub(super) fn auth_failed(&self, peer: Peer, secret_id: &str, way: Way, code: Code) {
+        self.metrics.decision(way, Outcome::Unauthenticated, None);
+        self.throttle.failed(peer.uid, secret_id);
+        self.audit_only(AuditNote {
+            actor: format!("uid {}", peer.uid),
+            action: "auth:Failure".into(),
+            target: shown_id(secret_id).to_string(),
+            outcome: Some(code),
+        });
     }
 
     /// Decides with an access key, through the throttle: a failed
@@ -123,7 +178,7 @@ impl Daemon {
         way: Way,
         f: impl FnOnce(Result<(u64, EngineDecision<'_>), AuthzError>) -> Result<R, Failure>,
     ) -> Result<R, Failure> {
-        self.key_gate(peer, key, way)?;
+        self.key_gate(peer, &key.secret_id, way)?;
         let mut failed = false;
         let r = self
             .authz
@@ -132,14 +187,12 @@ impl Daemon {
                 f(r)
             });
         if failed {
-            self.metrics.decision(way, Outcome::Unauthenticated, None);
-            self.throttle.failed(peer.uid, &key.secret_id);
-            self.audit_only(AuditNote {
-                actor: format!("uid {}", peer.uid),
-                action: "auth:Failure".into(),
-                target: shown_id(&key.secret_id).to_string(),
-                outcome: Some(AuthzError::Unauthenticated.code()),
-            });
+            self.auth_failed(
+                peer,
+                &key.secret_id,
+                way,
+                AuthzError::Unauthenticated.code(),
+            );
         }
         r
     }
@@ -198,43 +251,38 @@ impl Daemon {
         decided.map_err(to_wire)
     }
 
-    /// Checks that `peer` (or the key it presents) may perform `action` on `resource`.
+    /// Checks that `peer` (or the key it proves) may perform `action` on `resource`.
     pub fn permit(
         &self,
         peer: Peer,
-        auth: Option<&KeyAuth>,
+        proof: Proof<'_>,
         action: &str,
         resource: &str,
         context: &[(&str, &str)],
     ) -> Result<(), Failure> {
-        if peer.operator {
+        if peer.operator && !matches!(proof, Proof::Signed { .. }) {
             return Ok(());
         }
-        let Some(key) = auth else {
-            return Err(Failure::new(
-                Code::UnauthorizedOperation,
-                format!(
-                    "peer uid {} is not the operator and presented no access key for `{action}`",
-                    peer.uid
-                ),
-            ));
-        };
         let ask = Ask {
             action,
             resource,
             context,
             now_ms: now_ms(),
         };
-        self.with_key(peer, key, ask, Way::ByKey, |r| match r {
-            Ok((_, d)) if d.is_allowed() => Ok(()),
-            Ok((_, d)) => Err(Failure::new(
+        match proof {
+            Proof::None => Err(Failure::new(
                 Code::UnauthorizedOperation,
                 format!(
-                    "access key `{}` is not allowed `{action}` on `{resource}`: {d}",
-                    key.secret_id
+                    "peer uid {} is not the operator and presented no access key for `{action}`",
+                    peer.uid
                 ),
             )),
-            Err(e) => Err(authz_failure(e)),
-        })
+            Proof::Key(key) => self.with_key(peer, key, ask, Way::ByKey, |r| {
+                allowed(r, &key.secret_id, action, resource)
+            }),
+            Proof::Signed { secret_id, uin } => self.authz.by_user(Who::Uin(uin), ask, |r| {
+                allowed(r, secret_id, action, resource)
+            }),
+        }
     }
 }

@@ -4,12 +4,14 @@
 
 mod acceptor;
 mod admin;
+mod api;
 mod connection;
 mod daemon;
 mod handler;
 mod listener;
 mod peer;
 mod per_uid;
+mod signed;
 mod throttle;
 
 use std::sync::Arc;

@@ -1,16 +1,19 @@
 //! What the store's rules take besides names: a new user or key, already
-//! hashed (the store never sees a password or SecretKey in clear), and the
+//! hashed or sealed (the store never sees a password or SecretKey in
+//! clear), and the
 //! changes to a user.
 
-use crate::credentials::{KeyHash, PasswordHash};
+use crate::credentials::{KeyHash, PasswordHash, Sealed};
 
-/// A new access key's id and keyed hash.
+/// A new access key's id, keyed hash and sealed copy.
 #[derive(Debug, Clone)]
 pub struct NewKey {
     /// `AKID…`.
     pub secret_id: String,
     /// HMAC of the SecretKey under the pepper.
     pub hash: KeyHash,
+    /// The SecretKey sealed under the sealing key.
+    pub sealed: Sealed,
 }
 
 /// Who owns an access key.
@@ -76,4 +79,15 @@ pub struct Counts {
     pub keys: usize,
     /// User and group attachments.
     pub attachments: usize,
+}
+
+/// What re-sealing did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Keys re-sealed under the current sealing key.
+    pub resealed: u64,
+    /// Keys already under it.
+    pub current: u64,
+    /// Keys without a sealed copy (made before camd kept them), by SecretId.
+    pub unsealed: Vec<String>,
 }

@@ -79,6 +79,14 @@ pub enum AdminError {
     /// A password breaks the rule.
     #[error("a password needs 8-32 characters with upper case, lower case, digits and symbols")]
     PasswordViolatedRules,
+    /// A sealed SecretKey did not open; nothing was re-sealed.
+    #[error("access key `{id}`: {cause}; nothing was re-sealed")]
+    Sealing {
+        /// The key.
+        id: String,
+        /// Why.
+        cause: crate::credentials::SealError,
+    },
     /// The database failed; nothing in the batch was applied.
     #[error("storage failed, nothing was changed: {0}")]
     Storage(String),
@@ -107,6 +115,7 @@ impl AdminError {
             Self::AccessKeyOverLimit(..) => Code::AccessKeyOverLimit,
             Self::HaveKeys(_) => Code::HaveKeys,
             Self::PasswordViolatedRules => Code::PasswordViolatedRules,
+            Self::Sealing { .. } => Code::SealingKey,
             Self::Storage(_) => Code::Storage,
         }
     }

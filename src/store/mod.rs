@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use redb::{Database, Durability, ReadableTableMetadata};
 
 pub use audit::{AuditEntry, AuditNote, AuditRetention};
-pub use command::{AddUser, Counts, NewKey, Owner, UpdateUser};
+pub use command::{AddUser, Counts, NewKey, Owner, Resealed, UpdateUser};
 pub use error::{AdminError, OpenError};
 pub use limits::Limits;
 pub use records::{Attachment, Group, Key, KeyStatus, User};

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::{KeyHash, PasswordHash};
+use super::command::NewKey;
+
+use crate::credentials::{KeyHash, PasswordHash, Sealed};
 
 /// A policy attached to a user or group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +75,8 @@ impl KeyStatus {
     }
 }
 
-/// An access key. Only the keyed hash of the SecretKey is kept.
+/// An access key. Of the SecretKey only its keyed hash (for presented keys)
+/// and a sealed copy (for signed requests) are kept.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Key {
     /// `AKID…`.
@@ -88,6 +91,35 @@ pub struct Key {
     pub created_ms: i64,
     /// Last successful use (ms since the epoch), flushed in batches.
     pub last_used_ms: Option<i64>,
+    /// The SecretKey sealed under the sealing key; `None` for keys made
+    /// before camd kept sealed copies (they cannot verify signatures).
+    pub sealed: Option<Sealed>,
+}
+
+impl Key {
+    /// A new, active key of `owner`.
+    pub fn new(nk: NewKey, owner: u64, now_ms: i64) -> Self {
+        Self {
+            secret_id: nk.secret_id,
+            owner,
+            hash: nk.hash,
+            status: KeyStatus::Active,
+            created_ms: now_ms,
+            last_used_ms: None,
+            sealed: Some(nk.sealed),
+        }
+    }
+}
+
+/// A key as version 1 stored it (no sealed copy).
+#[derive(Serialize, Deserialize)]
+struct KeyV1 {
+    secret_id: String,
+    owner: u64,
+    hash: KeyHash,
+    status: KeyStatus,
+    created_ms: i64,
+    last_used_ms: Option<i64>,
 }
 
 impl std::fmt::Debug for Key {
@@ -96,6 +128,7 @@ impl std::fmt::Debug for Key {
             .field("secret_id", &self.secret_id)
             .field("owner", &self.owner)
             .field("status", &self.status)
+            .field("sealed", &self.sealed)
             .finish_non_exhaustive()
     }
 }
@@ -113,7 +146,8 @@ enum GroupRecord {
 
 #[derive(Serialize, Deserialize)]
 enum KeyRecord {
-    V1(Key),
+    V1(KeyV1),
+    V2(Key),
 }
 
 macro_rules! codec {
@@ -133,4 +167,45 @@ macro_rules! codec {
 
 codec!(User, UserRecord, encode_user, decode_user);
 codec!(Group, GroupRecord, encode_group, decode_group);
-codec!(Key, KeyRecord, encode_key, decode_key);
+
+/// Encodes a key with its version tag.
+pub fn encode_key(k: &Key) -> Result<Vec<u8>, postcard::Error> {
+    postcard::to_stdvec(&KeyRecord::V2(k.clone()))
+}
+
+/// Decodes a key of any known version.
+pub fn decode_key(bytes: &[u8]) -> Result<Key, postcard::Error> {
+    Ok(match postcard::from_bytes::<KeyRecord>(bytes)? {
+        KeyRecord::V1(k) => Key {
+            secret_id: k.secret_id,
+            owner: k.owner,
+            hash: k.hash,
+            status: k.status,
+            created_ms: k.created_ms,
+            last_used_ms: k.last_used_ms,
+            sealed: None,
+        },
+        KeyRecord::V2(k) => k,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_key_decodes_without_a_sealed_copy() {
+        let v1 = postcard::to_stdvec(&KeyRecord::V1(KeyV1 {
+            secret_id: "AKIDx".into(),
+            owner: 7,
+            hash: [1; 32],
+            status: KeyStatus::Active,
+            created_ms: 5,
+            last_used_ms: None,
+        }))
+        .unwrap();
+        let k = decode_key(&v1).unwrap();
+        assert_eq!((k.owner, &k.sealed), (7, &None));
+        assert_eq!(decode_key(&encode_key(&k).unwrap()).unwrap(), k);
+    }
+}

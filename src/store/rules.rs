@@ -3,11 +3,12 @@
 //! operation leaves the state (and the batch it shares a commit with)
 //! untouched. Reads answer from the same state.
 
-use super::command::{AddUser, Counts, NewKey, Owner, UpdateUser};
+use super::command::{AddUser, Counts, NewKey, Owner, Resealed, UpdateUser};
 use super::error::AdminError;
 use super::limits::Limits;
 use super::records::{Attachment, Group, Key, KeyStatus, User};
 use super::state::{Changes, State};
+use crate::credentials::{SealError, Sealed};
 
 /// What the operations need besides the state.
 pub struct Ctx<'a> {
@@ -331,16 +332,9 @@ impl State {
                 nk.secret_id
             )));
         }
-        let key = Key {
-            secret_id: nk.secret_id.clone(),
-            owner: uin,
-            hash: nk.hash,
-            status: KeyStatus::Active,
-            created_ms: ctx.now_ms,
-            last_used_ms: None,
-        };
+        let key = Key::new(nk, uin, ctx.now_ms);
         self.insert_key(key.clone());
-        changes.keys.insert(nk.secret_id);
+        changes.keys.insert(key.secret_id.clone());
         Ok(key)
     }
 
@@ -367,6 +361,42 @@ impl State {
             .ok_or_else(|| AdminError::SecretNotExist(id.to_string()))?;
         changes.keys.insert(id.to_string());
         Ok(())
+    }
+
+    /// Re-seals every sealed SecretKey with `reseal` (which gives `None`
+    /// for one already under the current sealing key), all or nothing.
+    pub fn reseal_keys(
+        &mut self,
+        reseal: impl Fn(&str, &Sealed) -> Result<Option<Sealed>, SealError>,
+        changes: &mut Changes,
+    ) -> Result<Resealed, AdminError> {
+        let mut done = Resealed::default();
+        let mut new = Vec::new();
+        for (id, k) in &self.keys {
+            let Some(sealed) = &k.sealed else {
+                done.unsealed.push(id.clone());
+                continue;
+            };
+            match reseal(id, sealed) {
+                Ok(Some(s)) => new.push((id.clone(), s)),
+                Ok(None) => done.current += 1,
+                Err(cause) => {
+                    return Err(AdminError::Sealing {
+                        id: id.clone(),
+                        cause,
+                    });
+                }
+            }
+        }
+        done.resealed = new.len() as u64;
+        for (id, s) in new {
+            if let Some(k) = self.keys.get_mut(&id) {
+                k.sealed = Some(s);
+                changes.keys.insert(id);
+            }
+        }
+        done.unsealed.sort();
+        Ok(done)
     }
 
     /// Records when keys were last used (batched from the decision path).
@@ -444,15 +474,9 @@ impl State {
             policies,
         };
         if let Some(k) = nu.key {
-            self.insert_key(Key {
-                secret_id: k.secret_id.clone(),
-                owner: uin,
-                hash: k.hash,
-                status: KeyStatus::Active,
-                created_ms: ctx.now_ms,
-                last_used_ms: None,
-            });
-            changes.keys.insert(k.secret_id);
+            let key = Key::new(k, uin, ctx.now_ms);
+            changes.keys.insert(key.secret_id.clone());
+            self.insert_key(key);
         }
         self.insert_user(user.clone());
         changes.users.insert(uin);

@@ -1,0 +1,80 @@
+//! CAM's own API (Tencent Cloud API 3.0, version 2019-01-16) over camd's
+//! operations: each action's parameters, with CAM's names and types,
+//! become the same admin requests the socket runs, and their replies
+//! become CAM's response fields. Pure translation: the server verifies the
+//! signature, executes the requests as the signer, and resolves ids
+//! through a [`Directory`].
+
+mod actions;
+mod ids;
+mod params;
+mod views;
+
+use serde_json::{Value, json};
+
+use crate::code::{Code, Failure};
+use crate::protocol::{Body, GroupInfo, Reply};
+
+pub use actions::{ACTIONS, plan};
+pub use ids::{group_id, policy_id};
+pub use params::{Paging, Params};
+pub use views::render;
+
+/// The API version camd serves.
+pub const VERSION: &str = "2019-01-16";
+/// The service in the credential scope of a CAM API call.
+pub const SERVICE: &str = "cam";
+
+/// What translating needs to know of camd's state: names behind CAM's ids.
+pub trait Directory {
+    /// The root account's uin.
+    fn owner_uin(&self) -> u64;
+    /// The uin of the key that signed the call.
+    fn signer_uin(&self) -> u64;
+    /// A sub-user's name.
+    fn user_name(&self, uin: u64) -> Option<String>;
+    /// A sub-user's uin.
+    fn user_uin(&self, name: &str) -> Option<u64>;
+    /// A group, by GroupId.
+    fn group_by_id(&self, id: u64) -> Option<GroupInfo>;
+    /// A group, by name.
+    fn group_by_name(&self, name: &str) -> Option<GroupInfo>;
+    /// A policy's name, by PolicyId.
+    fn policy_name(&self, id: u64) -> Option<String>;
+}
+
+/// The requests one call runs, in order, and how their replies are shown.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Admin requests, run in order; the first failure stops the call.
+    pub bodies: Vec<Body>,
+    /// How the replies become the response.
+    pub view: views::View,
+}
+
+/// The response to a call that succeeded: `fields` and the RequestId.
+pub fn answer(mut fields: Value, request_id: &str) -> String {
+    if let Value::Object(m) = &mut fields {
+        m.insert("RequestId".into(), Value::String(request_id.into()));
+    }
+    json!({ "Response": fields }).to_string()
+}
+
+/// The response to a call that failed.
+pub fn error(failure: &Failure, request_id: &str) -> String {
+    json!({
+        "Response": {
+            "Error": { "Code": failure.code.as_str(), "Message": failure.message },
+            "RequestId": request_id,
+        }
+    })
+    .to_string()
+}
+
+/// The failure of a reply that is not the shape an action expects (a bug).
+pub fn unexpected(reply: &Reply) -> Failure {
+    Failure::new(
+        Code::Dispatch,
+        format!("unexpected reply {:?}", std::mem::discriminant(reply)),
+    )
+}

@@ -1,0 +1,176 @@
+//! Answering `CallApi`: a CAM API 3.0 call that `camd-api` received over
+//! HTTP. The signature is verified here, where the sealed keys are; the
+//! action's parameters become admin requests (`api::plan`), whose rights
+//! are all checked for the signer before any runs; the replies become
+//! CAM's JSON (`api::render`).
+
+use std::sync::Arc;
+
+use ring::rand::SecureRandom;
+
+use crate::api::{self, Directory};
+use crate::authz::Snapshot;
+use crate::code::{Code, Failure};
+use crate::metrics::Way;
+use crate::protocol::{ApiAnswer, ApiCall, GroupInfo, SignedPayload, WireError};
+
+use super::daemon::Daemon;
+use super::handler::Proof;
+use super::peer::Peer;
+use super::signed::as_signed;
+
+/// Names behind CAM's ids, as of this call.
+struct Names {
+    snap: Arc<Snapshot>,
+    signer: u64,
+    groups: Vec<GroupInfo>,
+    policies: Vec<String>,
+}
+
+impl Directory for Names {
+    fn owner_uin(&self) -> u64 {
+        self.snap.owner_uin
+    }
+    fn signer_uin(&self) -> u64 {
+        self.signer
+    }
+    fn user_name(&self, uin: u64) -> Option<String> {
+        self.snap.users.get(&uin).map(|u| u.name.to_string())
+    }
+    fn user_uin(&self, name: &str) -> Option<u64> {
+        self.snap.names.get(name).map(|u| u.uin)
+    }
+    fn group_by_id(&self, id: u64) -> Option<GroupInfo> {
+        self.groups
+            .iter()
+            .find(|g| api::group_id(&g.name) == id)
+            .cloned()
+    }
+    fn group_by_name(&self, name: &str) -> Option<GroupInfo> {
+        self.groups.iter().find(|g| g.name == name).cloned()
+    }
+    fn policy_name(&self, id: u64) -> Option<String> {
+        self.policies
+            .iter()
+            .find(|p| api::policy_id(p) == id)
+            .cloned()
+    }
+}
+
+/// A failure from a wire error (the code camd put there).
+fn from_wire(e: WireError) -> Failure {
+    Failure::new(Code::parse(&e.code).unwrap_or(Code::Dispatch), e.message)
+}
+
+impl Daemon {
+    /// Answers a CAM API call; every outcome is a CAM JSON body.
+    pub(super) async fn call_api(&self, peer: Peer, call: ApiCall) -> ApiAnswer {
+        let request_id = self.request_id();
+        let json = match self.run_api(peer, &call).await {
+            Ok(fields) => api::answer(fields, &request_id),
+            Err(f) => api::error(&f, &request_id),
+        };
+        ApiAnswer { json }
+    }
+
+    async fn run_api(&self, peer: Peer, call: &ApiCall) -> Result<serde_json::Value, Failure> {
+        let SignedPayload::Body(body) = &call.request.payload else {
+            return Err(Failure::new(
+                Code::InvalidParameter,
+                "a CAM API call must carry its body, not the body's hash",
+            ));
+        };
+        let signed = as_signed(&call.request);
+        let s = self.signed_ask(signed, Some(api::SERVICE));
+        let (secret_id, uin) = self.verify_signed(peer, &s, None, Way::Signed, |v, _| {
+            (v.secret_id.to_string(), v.uin)
+        })?;
+        let header = |name: &str| {
+            signed
+                .header(name)
+                .ok()
+                .flatten()
+                .map(str::trim)
+                .ok_or_else(|| {
+                    Failure::new(
+                        Code::MissingParameter,
+                        format!("the request has no {name} header"),
+                    )
+                })
+        };
+        let version = header("x-tc-version")?;
+        if version != api::VERSION {
+            return Err(Failure::new(
+                Code::NoSuchVersion,
+                format!(
+                    "version `{}` is not served; camd serves CAM {}",
+                    version.chars().take(32).collect::<String>(),
+                    api::VERSION
+                ),
+            ));
+        }
+        let action = header("x-tc-action")?;
+        let names = self.names(uin).await?;
+        let plan = api::plan(action, body, &names)?;
+        let proof = Proof::Signed {
+            secret_id: &secret_id,
+            uin,
+        };
+        for b in &plan.bodies {
+            self.precheck(peer, proof, b.clone())?;
+        }
+        let mut replies = Vec::with_capacity(plan.bodies.len());
+        for b in plan.bodies {
+            replies.push(self.admin(peer, proof, b).await.map_err(from_wire)?);
+        }
+        api::render(&plan.view, replies, &names)
+    }
+
+    async fn names(&self, signer: u64) -> Result<Names, Failure> {
+        let groups = self
+            .writer
+            .read(|s, _| {
+                Ok(s.all_groups()
+                    .into_iter()
+                    .map(|(g, members)| GroupInfo {
+                        name: g.name,
+                        remark: g.remark,
+                        created_ms: g.created_ms,
+                        members: u32::try_from(members).unwrap_or(u32::MAX),
+                    })
+                    .collect())
+            })
+            .map_err(|_| Failure::new(Code::Store, "the store writer has stopped"))?
+            .await
+            .map_err(|_| Failure::new(Code::Store, "the store writer has stopped"))?
+            .map_err(Failure::from)?;
+        let catalog = self.policies.catalog.load();
+        let policies = crate::policy::preset::PRESETS
+            .iter()
+            .map(|p| p.name.to_string())
+            .chain(catalog.custom().map(|p| p.name.to_string()))
+            .collect();
+        Ok(Names {
+            snap: self.authz.snapshot(),
+            signer,
+            groups,
+            policies,
+        })
+    }
+
+    /// A random RequestId in the UUID form CAM uses.
+    fn request_id(&self) -> String {
+        let mut b = [0u8; 16];
+        let _ = self.rng.fill(&mut b);
+        let hex = crate::credentials::tc3::hex(&b);
+        let part = |r: std::ops::Range<usize>| hex.get(r).unwrap_or_default().to_string();
+        format!(
+            "{}-{}-{}-{}-{}",
+            part(0..8),
+            part(8..12),
+            part(12..16),
+            part(16..20),
+            part(20..32)
+        )
+    }
+}

@@ -1,0 +1,134 @@
+//! Answering `AuthorizeSigned`: a TC3-signed request verified (through the
+//! failed-authentication throttle, failures audited), then decided for the
+//! signer: one round trip for "is this signature valid, whose key is it,
+//! and may that user do this?".
+
+use crate::authz::{Ask, AuthzError, SignedAsk, Verified};
+use crate::code::{Code, Failure};
+use crate::credentials::tc3::{self, Payload, Signed};
+use crate::metrics::{Metrics, Way};
+use crate::policy::Decision as EngineDecision;
+use crate::protocol::{AuthorizeSigned, Decision, SignedHttp, SignedPayload, WireError};
+
+use super::daemon::{Daemon, now_ms};
+use super::handler::{authz_failure, decision, outcome_of, to_wire};
+use super::peer::Peer;
+
+/// The request as the TC3 verifier reads it.
+pub(super) fn as_signed(r: &SignedHttp) -> Signed<'_> {
+    Signed {
+        method: &r.method,
+        path: &r.path,
+        query: &r.query,
+        headers: &r.headers,
+        payload: match &r.payload {
+            SignedPayload::Body(b) => Payload::Bytes(b),
+            SignedPayload::Sha256Hex(h) => Payload::Sha256Hex(h),
+        },
+    }
+}
+
+/// The SecretId and service the Authorization header claims (not yet
+/// verified): what the throttle counts and the default action names.
+pub(super) fn claimed<'a>(call: &Signed<'a>) -> Option<tc3::Authorization<'a>> {
+    call.header("authorization")
+        .ok()
+        .flatten()
+        .and_then(|h| tc3::parse_authorization(h).ok())
+}
+
+impl Daemon {
+    /// Verifies a signed request: throttled per peer and claimed SecretId,
+    /// failures counted and audited; `ask` is decided for the signer.
+    pub(super) fn verify_signed<R>(
+        &self,
+        peer: Peer,
+        s: &SignedAsk<'_>,
+        ask: Option<Ask<'_>>,
+        way: Way,
+        f: impl FnOnce(Verified<'_>, Option<EngineDecision<'_>>) -> R,
+    ) -> Result<R, Failure> {
+        let id = claimed(&s.call).map(|a| a.secret_id);
+        if let Some(id) = id {
+            self.key_gate(peer, id, way)?;
+        }
+        let r = self.authz.by_signature(s, ask, |r| match r {
+            Ok((v, d)) => Ok(f(v, d)),
+            Err(e) => Err(e),
+        });
+        match r {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                if e.is_auth_failure() {
+                    self.auth_failed(peer, id.unwrap_or_default(), way, e.code());
+                }
+                Err(authz_failure(e))
+            }
+        }
+    }
+
+    /// The window and clock a signed request is checked against.
+    pub(super) fn signed_ask<'a>(
+        &self,
+        call: Signed<'a>,
+        service: Option<&'a str>,
+    ) -> SignedAsk<'a> {
+        SignedAsk {
+            call,
+            service,
+            now_secs: now_ms().div_euclid(1000),
+            window_secs: i64::from(self.config.signature_window_secs),
+        }
+    }
+
+    /// Answers `AuthorizeSigned`.
+    pub(super) fn decide_signed(
+        &self,
+        peer: Peer,
+        a: &AuthorizeSigned,
+    ) -> Result<Decision, WireError> {
+        let started = Metrics::start_decision();
+        let call = as_signed(&a.request);
+        let default_action;
+        let action = match &a.action {
+            Some(x) => x.as_str(),
+            None => {
+                let service = claimed(&call).map(|c| c.service);
+                let header = call.header("x-tc-action").ok().flatten();
+                let (Some(service), Some(name)) = (service, header) else {
+                    return Err(to_wire(Failure::new(
+                        Code::InvalidParameter,
+                        "no action: give one, or sign a request with x-tc-action and a credential scope",
+                    )));
+                };
+                default_action = format!("{service}:{}", name.trim());
+                default_action.as_str()
+            }
+        };
+        let ctx: Vec<(&str, &str)> = a
+            .context
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let ask = Ask {
+            action,
+            resource: &a.resource,
+            context: &ctx,
+            now_ms: now_ms(),
+        };
+        let s = self.signed_ask(call, None);
+        let mut outcome = None;
+        let decided = self
+            .verify_signed(peer, &s, Some(ask), Way::Signed, |v, d| {
+                d.map(|d| {
+                    outcome = Some(outcome_of(&d));
+                    decision(&d, v.uin)
+                })
+            })
+            .and_then(|d| d.ok_or_else(|| authz_failure(AuthzError::UnknownUser(String::new()))));
+        if let Some(o) = outcome {
+            self.metrics.decision(Way::Signed, o, started);
+        }
+        decided.map_err(to_wire)
+    }
+}
