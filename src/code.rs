@@ -122,6 +122,8 @@ codes! {
     AuthThrottled = "RequestLimitExceeded.AuthThrottled",
     /// An HTTP API request names an action camd does not serve.
     InvalidAction = "InvalidAction",
+    /// An HTTP API request uses a method other than POST.
+    UnsupportedProtocol = "UnsupportedProtocol",
     /// An HTTP API request names a version other than 2019-01-16.
     NoSuchVersion = "NoSuchVersion",
     /// An HTTP API request lacks a required parameter.

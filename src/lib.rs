@@ -13,6 +13,7 @@ pub mod clock;
 pub mod code;
 pub mod config;
 pub mod credentials;
+pub mod gateway;
 pub mod logging;
 pub mod manual;
 pub mod metrics;

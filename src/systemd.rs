@@ -29,6 +29,25 @@ pub fn take_activated_listener() -> std::io::Result<Option<UnixListener>> {
     }
 }
 
+/// Takes the TCP listening socket systemd passed (`camd-api.socket`), if
+/// any; like [`take_activated_listener`], before any thread starts.
+pub fn take_activated_tcp_listener() -> std::io::Result<Option<std::net::TcpListener>> {
+    let mut fds = listenfd::ListenFd::from_env();
+    match fds.len() {
+        0 => Ok(None),
+        1 => fds.take_tcp_listener(0).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("the socket systemd passed is not a TCP stream listener: {e}"),
+            )
+        }),
+        n => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("systemd passed {n} sockets; camd-api.socket must declare exactly one"),
+        )),
+    }
+}
+
 /// Notifications waiting for the notifier thread; beyond this they are dropped.
 const QUEUE: usize = 64;
 

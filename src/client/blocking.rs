@@ -5,8 +5,8 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use crate::protocol::{
-    Authorize, Body, Decision, HELLO_LEN, KeyAuth, Op, PROTOCOL_VERSION, Ping, Reply, WireError,
-    decode_hello, encode_hello, frame_len,
+    Authorize, AuthorizeSigned, Body, Decision, HELLO_LEN, KeyAuth, Op, PROTOCOL_VERSION, Ping,
+    Reply, WireError, decode_hello, encode_hello, frame_len,
 };
 
 use super::{ClientError, MAX_RESPONSE, reply_from, request_frame, typed};
@@ -140,6 +140,12 @@ impl Client {
 
     /// One decision.
     pub fn authorize(&mut self, a: Authorize) -> Result<Decision, ClientError> {
+        self.call(a)
+    }
+
+    /// Verifies a TC3-signed request in camd and decides for its signer:
+    /// one round trip (see [`crate::client::signed`]).
+    pub fn authorize_signed(&mut self, a: AuthorizeSigned) -> Result<Decision, ClientError> {
         self.call(a)
     }
 

@@ -10,8 +10,8 @@ pub use nonblocking::AsyncClient;
 use thiserror::Error;
 
 use crate::protocol::{
-    Authorize, Body, KeyAuth, Op, Reply, ReplyShape, Request, Response, UserRef, WireError,
-    decode_response, encode_request,
+    Authorize, AuthorizeSigned, Body, KeyAuth, Op, Reply, ReplyShape, Request, Response,
+    SignedHttp, SignedPayload, UserRef, WireError, decode_response, encode_request,
 };
 
 /// Responses larger than this are refused.
@@ -120,5 +120,38 @@ pub fn by_key(
         action: action.to_string(),
         resource: resource.to_string(),
         context: pairs(context),
+    }
+}
+
+/// An HTTP request as a server received it, for `signed`.
+pub fn http(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> SignedHttp {
+    SignedHttp {
+        method: method.to_string(),
+        path: path.to_string(),
+        query: query.to_string(),
+        headers: pairs(headers),
+        payload: SignedPayload::Body(body.to_vec()),
+    }
+}
+
+/// A signed-request question: the request as received, the resource and
+/// context; `action` `None` means `<scope's service>:<X-TC-Action>`.
+pub fn signed(
+    request: SignedHttp,
+    resource: &str,
+    action: Option<&str>,
+    context: &[(&str, &str)],
+) -> AuthorizeSigned {
+    AuthorizeSigned {
+        request,
+        resource: resource.to_string(),
+        context: pairs(context),
+        action: action.map(str::to_string),
     }
 }

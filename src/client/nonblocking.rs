@@ -7,8 +7,8 @@ use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
 use crate::protocol::{
-    Authorize, Body, Decision, HELLO_LEN, KeyAuth, Op, PROTOCOL_VERSION, Reply, WireError,
-    decode_hello, encode_hello, frame_len,
+    Authorize, AuthorizeSigned, Body, Decision, HELLO_LEN, KeyAuth, Op, PROTOCOL_VERSION, Reply,
+    WireError, decode_hello, encode_hello, frame_len,
 };
 
 use super::{ClientError, MAX_RESPONSE, reply_from, request_frame, typed};
@@ -139,6 +139,11 @@ impl AsyncClient {
 
     /// One decision.
     pub async fn authorize(&mut self, a: Authorize) -> Result<Decision, ClientError> {
+        self.call(a).await
+    }
+
+    /// Verifies a TC3-signed request in camd and decides for its signer.
+    pub async fn authorize_signed(&mut self, a: AuthorizeSigned) -> Result<Decision, ClientError> {
         self.call(a).await
     }
 }

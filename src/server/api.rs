@@ -162,6 +162,13 @@ impl Daemon {
     fn request_id(&self) -> String {
         let mut b = [0u8; 16];
         let _ = self.rng.fill(&mut b);
+        // Version 4, variant 1.
+        if let Some(x) = b.get_mut(6) {
+            *x = (*x & 0x0f) | 0x40;
+        }
+        if let Some(x) = b.get_mut(8) {
+            *x = (*x & 0x3f) | 0x80;
+        }
         let hex = crate::credentials::tc3::hex(&b);
         let part = |r: std::ops::Range<usize>| hex.get(r).unwrap_or_default().to_string();
         format!(

@@ -4,6 +4,7 @@
 mod remote;
 mod secrets;
 mod show;
+mod signing;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -90,6 +91,12 @@ enum Command {
         #[command(flatten)]
         ask: AskArgs,
     },
+    /// Print the Authorization and X-TC-* headers of a TC3-signed request
+    /// (SecretKey from $CAMD_SECRET_KEY or stdin), for testing an integration.
+    Sign(SignArgs),
+    /// Read a raw HTTP/1.1 request on stdin and ask camd to verify its TC3
+    /// signature and decide for the signer; exit 0 for Allow, 1 for Deny.
+    Verify(VerifyArgs),
     /// Ask camd with an access key (SecretKey from $CAMD_SECRET_KEY or stdin); exit 0 for Allow, 1 for Deny.
     Auth {
         /// The access key's SecretId.
@@ -98,6 +105,50 @@ enum Command {
         #[command(flatten)]
         ask: AskArgs,
     },
+}
+
+#[derive(Args)]
+struct SignArgs {
+    /// The access key's SecretId.
+    #[arg(long)]
+    secret_id: String,
+    /// The service of the credential scope, e.g. `cam` or `im`.
+    #[arg(long)]
+    service: String,
+    /// X-TC-Action, e.g. `ListUsers` or `SendMessage`.
+    #[arg(long)]
+    action: String,
+    /// The Host header.
+    #[arg(long, default_value = "cam.tencentcloudapi.com")]
+    host: String,
+    /// X-TC-Version.
+    #[arg(long, default_value = "2019-01-16")]
+    version: String,
+    /// X-TC-Region (omitted when empty).
+    #[arg(long, default_value = "")]
+    region: String,
+    /// X-TC-Timestamp, seconds since the epoch (default: now).
+    #[arg(long)]
+    timestamp: Option<i64>,
+    /// The JSON body.
+    #[arg(long, default_value = "{}", conflicts_with = "body_file")]
+    body: String,
+    /// Read the body from this file.
+    #[arg(long)]
+    body_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The resource, e.g. `qcs::im::uin/100000000001:sdkappid/1400000001`.
+    #[arg(long)]
+    resource: String,
+    /// The action (default: `<scope's service>:<X-TC-Action>`).
+    #[arg(long)]
+    action: Option<String>,
+    /// Request context `KEY=VALUE`; give a key twice for several values.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
 }
 
 #[derive(Args)]
@@ -338,6 +389,10 @@ enum KeyCommand {
         /// The SecretId.
         id: String,
     },
+    /// Re-seal every SecretKey under the current sealing key (operator
+    /// only), after a rotation: `mv sealing-key sealing-key-old`, restart
+    /// camd (it makes a new key and reads both), run this, delete the old one.
+    Reseal,
 }
 
 #[derive(Args)]
@@ -380,6 +435,7 @@ fn run() -> Result<u8> {
     match cli.command {
         Command::Policy(PolicyCommand::Lint { files }) => Ok(lint(&files)),
         Command::Policy(PolicyCommand::Simulate(args)) => run_simulate(args, cli.json),
+        Command::Sign(args) => signing::sign(&args, cli.json),
         Command::Completions { shell } => {
             camd::manual::completions(Cli::command(), shell, &mut std::io::stdout());
             Ok(EXIT_OK)

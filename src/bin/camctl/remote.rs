@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use serde_json::json;
 
-use camd::client::{Client, ClientError, by_key, by_user};
+use camd::client::{Client, ClientError, by_key, by_user, signed};
 use camd::code::Code;
 use camd::protocol::{
     AddUser, AddUserToGroup, AttachGroupPolicy, AttachUserPolicy, Audit, AuditInfo,
     CreateAccessKey, CreateGroup, Decision, DeleteAccessKey, DeleteGroup, DeleteUser,
-    DetachGroupPolicy, DetachUserPolicy, Done, GetMetrics, GetPolicy, GetUser, KeyAuth,
+    DetachGroupPolicy, DetachUserPolicy, Done, GetMetrics, GetPolicy, GetUser, KeyAuth, KeyReseal,
     ListAccessKeys, ListAttachedGroupPolicies, ListAttachedUserPolicies, ListEntitiesForPolicy,
     ListGroups, ListPolicies, ListUsers, ListUsersForGroup, Op, PolicyStatus, ReloadPolicies,
     RemoveUserFromGroup, Status, UpdateAccessKey, UpdateUser,
@@ -21,7 +21,7 @@ use super::secrets::{CsvFile, chosen_password, secret_from_env_or_stdin};
 use super::show::{Document, Show};
 use super::{
     AskArgs, Command, EXIT_DENY, EXIT_ERROR, EXIT_OK, GroupCommand, KeyCommand, PolicyCommand,
-    Target, UserCommand, parse_context,
+    Target, UserCommand, VerifyArgs, parse_context,
 };
 
 /// Where the systemd units put camd's socket.
@@ -116,6 +116,8 @@ pub fn run(
         Command::Metrics => show(c, &out, GetMetrics),
         Command::Completions { .. } | Command::Man { .. } => Ok(EXIT_ERROR),
         Command::Audit { since, follow } => audit(c, &out, since, follow),
+        Command::Verify(args) => verify(c, &out, args),
+        Command::Sign(_) => Ok(EXIT_ERROR),
         Command::Check { user, ask } => decide(c, &out, &ask, |a, r, x| by_user(&user, a, r, x)),
         Command::Auth { secret_id, ask } => {
             let secret = secret_from_env_or_stdin()?;
@@ -137,6 +139,11 @@ fn decide(
     let d: Decision = client
         .authorize(build(&ask.action, &ask.resource, &pairs))
         .map_err(remote)?;
+    Ok(verdict(out, &d))
+}
+
+/// Prints a decision; its exit code.
+fn verdict(out: &Out, d: &Decision) -> u8 {
     let text = || {
         let verdict = if d.allowed { "Allow" } else { "Deny" };
         let why = match (d.reason.as_str(), &d.policy, d.statement) {
@@ -156,7 +163,23 @@ fn decide(
     } else {
         println!("{}", text());
     }
-    Ok(if d.allowed { EXIT_OK } else { EXIT_DENY })
+    if d.allowed { EXIT_OK } else { EXIT_DENY }
+}
+
+/// `camctl verify`: a raw HTTP request from stdin, verified and decided by camd.
+fn verify(client: &mut Client, out: &Out, args: VerifyArgs) -> Result<u8> {
+    let request = super::signing::read_http(&mut std::io::stdin().lock())?;
+    let ctx = parse_context(&args.context)?;
+    let pairs: Vec<(&str, &str)> = ctx.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let d = client
+        .authorize_signed(signed(
+            request,
+            &args.resource,
+            args.action.as_deref(),
+            &pairs,
+        ))
+        .map_err(remote)?;
+    Ok(verdict(out, &d))
 }
 
 fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
@@ -358,6 +381,7 @@ fn key(client: &mut Client, out: &Out, c: KeyCommand) -> Result<u8> {
             let what = format!("deleted access key `{id}`");
             done(client, out, DeleteAccessKey { secret_id: id }, what)
         }
+        KeyCommand::Reseal => show(client, out, KeyReseal),
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use camd::policy::TimeText;
 use camd::protocol::{
     AttachedInfo, AuditInfo, Credentials, Entities, GroupInfo, KeyInfo, PolicyInfo,
-    PolicyStatusInfo, ReloadInfo, StatusInfo, UserInfo,
+    PolicyStatusInfo, ReloadInfo, ResealInfo, StatusInfo, UserInfo,
 };
 
 /// A reply camctl can print.
@@ -51,6 +51,7 @@ show! {
     PolicyStatusInfo => policy_status_json, policy_status_text;
     AuditInfo => audit_json, audit_text;
     Entities => entities_json, entities_text;
+    ResealInfo => reseal_json, reseal_text;
 }
 
 /// The metrics text, as is (`--json`: as one string).
@@ -273,4 +274,24 @@ fn audit_text(e: &AuditInfo) -> String {
         e.outcome,
         e.target
     )
+}
+
+fn reseal_json(r: &ResealInfo) -> Value {
+    json!({"SealingKey": r.sealing_key, "Resealed": r.resealed, "AlreadyCurrent": r.current,
+           "Unsealed": r.unsealed})
+}
+
+fn reseal_text(r: &ResealInfo) -> String {
+    let mut s = format!(
+        "re-sealed {} access keys under sealing key {} ({} already were)",
+        r.resealed, r.sealing_key, r.current
+    );
+    if !r.unsealed.is_empty() {
+        s.push_str(&format!(
+            "\n{} keys predate sealed copies and cannot verify signed requests; rotate them: {}",
+            r.unsealed.len(),
+            r.unsealed.join(", ")
+        ));
+    }
+    s
 }

@@ -1,0 +1,134 @@
+//! `camd-api`: CAM's HTTP API (Tencent Cloud API 3.0, TC3-signed) in front
+//! of camd, so Tencent's SDKs and tccli drive camd unchanged. Arguments
+//! here; the front is `camd::gateway`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use camd::gateway;
+
+#[derive(Parser)]
+#[command(
+    name = "camd-api",
+    version,
+    about = "CAM's API over HTTP(S) in front of camd: verification and decisions stay in camd"
+)]
+struct Args {
+    /// camd's socket (default: state/camd.sock, else /run/camd/camd.sock).
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// Where to listen (ignored when systemd passes a socket).
+    #[arg(long, default_value = "127.0.0.1:9443")]
+    listen: SocketAddr,
+    /// Serve HTTPS with this certificate chain (PEM); without it, plain HTTP on loopback only.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Write a self-signed certificate and key for these names to --tls-cert
+    /// and --tls-key (never overwriting), then exit.
+    #[arg(long, value_name = "NAME", num_args = 1.., requires = "tls_cert")]
+    self_signed: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    camd::logging::init();
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            camd::log_error!("{e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn socket(flag: Option<PathBuf>) -> PathBuf {
+    flag.unwrap_or_else(|| {
+        let local = PathBuf::from("state/camd.sock");
+        let installed = PathBuf::from("/run/camd/camd.sock");
+        if !local.exists() && installed.exists() {
+            installed
+        } else {
+            local
+        }
+    })
+}
+
+fn write_new(path: &std::path::Path, text: &str, mode: u32) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .with_context(|| format!("cannot create `{}`", path.display()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+fn run() -> Result<()> {
+    let activated = camd::systemd::take_activated_tcp_listener()?;
+    let args = Args::parse();
+    if let (false, Some(cert), Some(key)) =
+        (args.self_signed.is_empty(), &args.tls_cert, &args.tls_key)
+    {
+        let (cert_pem, key_pem) = gateway::self_signed(&args.self_signed)?;
+        write_new(key, &key_pem, 0o600)?;
+        write_new(cert, &cert_pem, 0o644)?;
+        println!("wrote `{}` and `{}`", cert.display(), key.display());
+        return Ok(());
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(gateway::tls_acceptor(c, k)?),
+        _ => None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        let listener = match activated {
+            Some(l) => {
+                l.set_nonblocking(true)?;
+                tokio::net::TcpListener::from_std(l)?
+            }
+            None => tokio::net::TcpListener::bind(args.listen)
+                .await
+                .with_context(|| format!("cannot listen on `{}`", args.listen))?,
+        };
+        let addr = listener.local_addr()?;
+        gateway::check_plain(addr, tls.is_some())?;
+        let socket = socket(args.socket);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        camd::log_info!(
+            "serving CAM's API on {scheme}://{addr}/ for camd at `{}`",
+            socket.display()
+        );
+        camd::systemd::ready(&format!("serving {scheme}://{addr}/"));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            if let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = int.recv() => {},
+                }
+            }
+            camd::systemd::stopping();
+            let _ = stop_tx.send(true);
+        });
+        gateway::serve(listener, tls, socket, stop_rx).await;
+        anyhow::Ok(())
+    })
+}
