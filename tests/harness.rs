@@ -116,19 +116,41 @@ impl Camd {
     }
 
     pub fn camctl_as(&self, uid: Option<u32>, env: &[(&str, &str)], args: &[&str]) -> Output {
+        self.camctl_fed(uid, env, args, None)
+    }
+
+    /// camctl as `uid` with `input` on its stdin (None: no stdin).
+    pub fn camctl_fed(
+        &self,
+        uid: Option<u32>,
+        env: &[(&str, &str)],
+        args: &[&str],
+        input: Option<&[u8]>,
+    ) -> Output {
+        use std::io::Write;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_camctl"));
         cmd.arg("--socket")
             .arg(&self.socket)
             .args(args)
             .current_dir(&self.dir)
-            .stdin(Stdio::null());
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
         if let Some(u) = uid {
             cmd.uid(u).gid(u);
         }
-        cmd.output().unwrap()
+        let mut child = cmd.spawn().unwrap();
+        if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
+            stdin.write_all(bytes).unwrap();
+        }
+        child.wait_with_output().unwrap()
     }
 
     /// `camctl auth` as `uid` (None: this process's): decides `action` on

@@ -23,6 +23,8 @@ mod no_alloc;
 mod properties;
 mod reference;
 mod reload;
+mod sdk;
+mod signed;
 mod soak;
 mod store;
 mod systemd;

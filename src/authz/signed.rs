@@ -129,3 +129,115 @@ impl Authorizer {
         Ok(derived)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicI64;
+
+    use arc_swap::ArcSwap;
+
+    use super::*;
+    use crate::authz::{KeyEntry, Snapshot};
+    use crate::code::Code;
+    use crate::credentials::tc3::{Payload, ToSign};
+    use crate::credentials::{KeyHasher, Keyring, Pepper, Sealed};
+    use crate::policy::PolicySet;
+
+    const ID: &str = "AKIDaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const OWNER: u64 = 100_000_000_001;
+
+    fn authorizer(sealed: Option<Sealed>, active: bool, ring: [u8; 32]) -> Authorizer {
+        let mut snap = Snapshot {
+            owner_uin: OWNER,
+            root_policies: Arc::new(PolicySet::new(std::iter::empty())),
+            ..Snapshot::default()
+        };
+        snap.keys.insert(
+            ID.into(),
+            Arc::new(KeyEntry {
+                owner: OWNER,
+                hash: [0; 32],
+                active,
+                last_used_ms: AtomicI64::new(0),
+                flushed_ms: AtomicI64::new(0),
+                sealed,
+                signing: std::sync::Mutex::new(Vec::new()),
+            }),
+        );
+        Authorizer::new(
+            Arc::new(ArcSwap::from_pointee(snap)),
+            KeyHasher::new(&Pepper::from_bytes([1; 32])),
+            Arc::new(Keyring::from_bytes(ring, None).unwrap()),
+        )
+    }
+
+    fn code(a: &Authorizer, key: &str) -> Result<u64, Code> {
+        let ts = 1_795_000_000;
+        let mut h = vec![
+            ("content-type".to_string(), "application/json".to_string()),
+            ("host".to_string(), "h".to_string()),
+            ("x-tc-timestamp".to_string(), ts.to_string()),
+        ];
+        fn call(h: &[(String, String)]) -> Signed<'_> {
+            Signed {
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: h,
+                payload: Payload::Bytes(b"{}"),
+            }
+        }
+        let auth = tc3::sign(
+            key,
+            &ToSign {
+                secret_id: ID,
+                service: "im",
+                timestamp: ts,
+                request: call(&h),
+                signed: &["content-type", "host"],
+            },
+        )
+        .unwrap();
+        h.push(("authorization".into(), auth));
+        let s = SignedAsk {
+            call: call(&h),
+            service: None,
+            now_secs: ts,
+            window_secs: 300,
+        };
+        a.by_signature(&s, None, |r| r.map(|(v, _)| v.uin).map_err(|e| e.code()))
+    }
+
+    #[test]
+    fn the_keys_state_and_sealed_copy_decide_what_a_good_signature_gets() {
+        let ring = Keyring::from_bytes([7; 32], None).unwrap();
+        let sealed = ring.seal(ID, "the-secret").unwrap();
+        assert_eq!(
+            code(
+                &authorizer(Some(sealed.clone()), true, [7; 32]),
+                "the-secret"
+            ),
+            Ok(OWNER)
+        );
+        assert_eq!(
+            code(&authorizer(Some(sealed.clone()), true, [7; 32]), "not-it"),
+            Err(Code::SignatureFailure)
+        );
+        assert_eq!(
+            code(
+                &authorizer(Some(sealed.clone()), false, [7; 32]),
+                "the-secret"
+            ),
+            Err(Code::SecretIdNotFound)
+        );
+        assert_eq!(
+            code(&authorizer(None, true, [7; 32]), "the-secret"),
+            Err(Code::InvalidSecretId)
+        );
+        assert_eq!(
+            code(&authorizer(Some(sealed), true, [8; 32]), "the-secret"),
+            Err(Code::SealingKey)
+        );
+    }
+}

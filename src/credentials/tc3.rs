@@ -535,4 +535,116 @@ mod tests {
             Code::InvalidAuthorization
         );
     }
+
+    mod tampering {
+        use super::*;
+        use proptest::prelude::*;
+
+        const ID: &str = "AKIDaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+        struct Parts {
+            method: String,
+            path: String,
+            query: String,
+            host: String,
+            action: String,
+            timestamp: i64,
+            body: Vec<u8>,
+            service: String,
+        }
+
+        fn headers(p: &Parts, auth: &str) -> Vec<(String, String)> {
+            vec![
+                ("Authorization".into(), auth.into()),
+                ("Content-Type".into(), "application/json".into()),
+                ("Host".into(), p.host.clone()),
+                ("X-TC-Action".into(), p.action.clone()),
+                ("X-TC-Timestamp".into(), p.timestamp.to_string()),
+            ]
+        }
+
+        fn request<'a>(p: &'a Parts, h: &'a [(String, String)]) -> Signed<'a> {
+            Signed {
+                method: &p.method,
+                path: &p.path,
+                query: &p.query,
+                headers: h,
+                payload: Payload::Bytes(&p.body),
+            }
+        }
+
+        /// Signs `p` with key `k`, applies `change` (to the parts or the
+        /// Authorization header), and verifies.
+        fn verify_after(p: &mut Parts, k: &str, change: usize) -> Result<(), Tc3Error> {
+            let h = headers(p, "");
+            let mut auth = sign(
+                k,
+                &ToSign {
+                    secret_id: ID,
+                    service: &p.service,
+                    timestamp: p.timestamp,
+                    request: request(p, &h),
+                    signed: &["content-type", "host", "x-tc-action"],
+                },
+            )?;
+            let now = p.timestamp;
+            match change {
+                0 => p.method = "PUT".into(),
+                1 => p.path.push('x'),
+                2 => p.query.push_str("&a=1"),
+                3 => p.host.push('x'),
+                4 => p.action.push('x'),
+                5 => match p.body.first_mut() {
+                    Some(b) => *b ^= 1,
+                    None => p.body.push(b'x'),
+                },
+                6 => p.timestamp += 1,
+                7 => auth = auth.replacen("/tc3_request", "x/tc3_request", 1),
+                8 => {
+                    let at = auth.len() - 1;
+                    let last = if auth.ends_with('0') { "1" } else { "0" };
+                    auth.replace_range(at.., last);
+                }
+                9 => {
+                    // The date: the next day (the timestamp moves with it,
+                    // so only the scope's date and what it signs change).
+                    p.timestamp += 86_400;
+                }
+                _ => {}
+            }
+            let h = headers(p, &auth);
+            let checked = check(&request(p, &h), None, now, 100_000)?;
+            let a = &checked.auth;
+            verify(&checked, &signing_key(k, a.date, a.service))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+            #[test]
+            fn any_change_to_a_signed_byte_is_refused(
+                path in "/[a-z/]{0,12}",
+                query in "([a-z]{1,5}=[a-z0-9]{0,5})?",
+                host in "[a-z]{1,10}\\.example(:[0-9]{2,5})?",
+                action in "[A-Z][a-zA-Z]{1,20}",
+                timestamp in 1_500_000_000i64..2_000_000_000,
+                body in proptest::collection::vec(any::<u8>(), 0..512),
+                service in "[a-z]{2,8}",
+                key in "[A-Za-z0-9]{32}",
+                change in 0usize..10,
+            ) {
+                let make = || Parts {
+                    method: "POST".into(),
+                    path: path.clone(),
+                    query: query.clone(),
+                    host: host.clone(),
+                    action: action.clone(),
+                    timestamp,
+                    body: body.clone(),
+                    service: service.clone(),
+                };
+                prop_assert_eq!(verify_after(&mut make(), &key, usize::MAX), Ok(()));
+                prop_assert!(verify_after(&mut make(), &key, change).is_err(), "change {} verified", change);
+            }
+        }
+    }
 }

@@ -89,6 +89,7 @@ impl Daemon {
     ) -> Result<Decision, WireError> {
         let started = Metrics::start_decision();
         let call = as_signed(&a.request);
+        let s = self.signed_ask(call, None);
         let default_action;
         let action = match &a.action {
             Some(x) => x.as_str(),
@@ -96,6 +97,9 @@ impl Daemon {
                 let service = claimed(&call).map(|c| c.service);
                 let header = call.header("x-tc-action").ok().flatten();
                 let (Some(service), Some(name)) = (service, header) else {
+                    // What is wrong with the request itself comes first.
+                    self.verify_signed(peer, &s, None, Way::Signed, |_, _| ())
+                        .map_err(to_wire)?;
                     return Err(to_wire(Failure::new(
                         Code::InvalidParameter,
                         "no action: give one, or sign a request with x-tc-action and a credential scope",
@@ -116,7 +120,6 @@ impl Daemon {
             context: &ctx,
             now_ms: now_ms(),
         };
-        let s = self.signed_ask(call, None);
         let mut outcome = None;
         let decided = self
             .verify_signed(peer, &s, Some(ask), Way::Signed, |v, d| {

@@ -1,0 +1,194 @@
+//! Clients no one here wrote: Tencent's official Python SDK
+//! (`tencentcloud-sdk-python-cam` from PyPI, in a virtualenv this test
+//! makes) drives the real `camd-api` in front of the real camd, over plain
+//! HTTP on loopback and over HTTPS with a test CA.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
+
+use crate::harness::{Camd, json, stderr, temp_dir, wait_for};
+
+/// A virtualenv with the SDK, made once per target folder; `None` (skip)
+/// when Python or PyPI is out of reach and CI does not require it.
+fn sdk_python() -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tencentcloud-sdk");
+    let python = venv.join("bin/python");
+    let ready = venv.join("installed");
+    if ready.exists() {
+        return Some(python);
+    }
+    let run = |cmd: &mut Command| cmd.output().map(|o| (o.status.success(), stderr(&o)));
+    let made =
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv)).and_then(|(ok, err)| {
+            if !ok {
+                return Ok((ok, err));
+            }
+            run(Command::new(venv.join("bin/pip")).args([
+                "install",
+                "--quiet",
+                "tencentcloud-sdk-python-common",
+                "tencentcloud-sdk-python-cam",
+            ]))
+        });
+    match made {
+        Ok((true, _)) => {
+            std::fs::write(&ready, b"").unwrap();
+            Some(python)
+        }
+        other => {
+            assert!(
+                std::env::var_os("CAMD_REQUIRE_TOOLS").is_none(),
+                "cannot install Tencent's Python SDK into a virtualenv: {other:?}"
+            );
+            eprintln!("SKIPPED: cannot install Tencent's Python SDK: {other:?}");
+            None
+        }
+    }
+}
+
+/// A test CA and a certificate it signs for localhost: (ca.pem, cert.pem, key.pem).
+fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "camd test CA");
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, leaf.pem()).unwrap();
+    std::fs::write(&paths.2, leaf_key.serialize_pem()).unwrap();
+    (paths.0, paths.1, paths.2)
+}
+
+/// camd-api on a free loopback port: the child and its port.
+fn camd_api(d: &Camd, tls: Option<(&Path, &Path)>) -> (Child, u16) {
+    let log = d.dir.join(format!("api-{}.log", tls.is_some()));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_camd-api"));
+    cmd.args([
+        "--socket",
+        d.socket.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .stderr(std::fs::File::create(&log).unwrap())
+    .stdout(Stdio::null());
+    if let Some((cert, key)) = tls {
+        cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+    }
+    let child = cmd.spawn().unwrap();
+    let mut port = None;
+    let found = wait_for(Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        port = text
+            .split("://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok());
+        port.is_some()
+    });
+    assert!(
+        found,
+        "camd-api did not start: {:?}",
+        std::fs::read_to_string(&log)
+    );
+    (child, port.unwrap_or_default())
+}
+
+fn user_with_key(d: &Camd, name: &str, policy: &str) -> (String, String) {
+    let out = d.camctl(&[
+        "--json",
+        "user",
+        "add",
+        name,
+        "--api-key",
+        "--policy",
+        policy,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    (
+        v["SecretId"].as_str().unwrap().into(),
+        v["SecretKey"].as_str().unwrap().into(),
+    )
+}
+
+#[test]
+fn tencents_own_sdk_drives_camd_over_http_and_https() {
+    let Some(python) = sdk_python() else {
+        return;
+    };
+    let d = Camd::start("sdk");
+    let admin = user_with_key(&d, "ops", "AdministratorAccess");
+    let weak = user_with_key(&d, "reader", "QcloudChatReadOnlyAccess");
+    let (ca, cert, key) = test_ca(&d.dir);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/cam_calls.py");
+    for tls in [false, true] {
+        let (mut api, port) = camd_api(&d, tls.then_some((cert.as_path(), key.as_path())));
+        let (host, protocol) = if tls {
+            ("localhost", "https")
+        } else {
+            ("127.0.0.1", "http")
+        };
+        let out = Command::new(&python)
+            .arg(&script)
+            .args([&format!("{host}:{port}"), protocol, ca.to_str().unwrap()])
+            .args([&admin.0, &admin.1, &weak.0, &weak.1])
+            .output()
+            .unwrap();
+        let _ = api.kill();
+        let _ = api.wait();
+        assert!(out.status.success(), "{protocol}: {}", stderr(&out));
+        let v = json(&out);
+        let name = format!("sdk-{protocol}");
+        assert_eq!(v["added"]["Name"], name.as_str(), "{v}");
+        assert_eq!(v["added"]["HasKey"], true);
+        assert_eq!(
+            v["attached"],
+            serde_json::json!(["QcloudChatReadOnlyAccess"])
+        );
+        assert_eq!(v["after_detach"], serde_json::json!([]));
+        assert_eq!(v["keys"], serde_json::json!(["Active"]));
+        assert_eq!(v["users"], serde_json::json!(["ops", "reader", name]));
+        assert_eq!(v["after_delete"], serde_json::json!(["ops", "reader"]));
+        assert_eq!(v["weak_create_group"], "AuthFailure.UnauthorizedOperation");
+        assert_eq!(v["weak_list_users"], "AuthFailure.UnauthorizedOperation");
+        assert_eq!(v["wrong_key"], "AuthFailure.SignatureFailure");
+        assert_eq!(v["unknown_action"], "InvalidAction");
+        assert_eq!(v["bad_parameter"], "InvalidParameterValue");
+        assert_eq!(v["missing_parameter"], "MissingParameter");
+        assert_eq!(v["no_such_user"], "ResourceNotFound.UserNotExist");
+    }
+    // Every change the SDK made is in the audit trail, signed by the admin's key.
+    let audit = String::from_utf8(d.camctl(&["audit", "--since", "0"]).stdout).unwrap();
+    assert!(audit.contains(&format!("signed by {}", admin.0)), "{audit}");
+}
+
+#[test]
+fn plain_http_is_served_on_loopback_only() {
+    let dir = temp_dir("api-plain");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_camd-api"))
+        .args([
+            "--socket",
+            dir.join("camd.sock").to_str().unwrap(),
+            "--listen",
+            "0.0.0.0:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("loopback only"), "{}", stderr(&out));
+}

@@ -1,0 +1,97 @@
+"""Drives camd-api with Tencent's official Python SDK (tencentcloud-sdk-python-cam),
+exactly as a customer's code would, and prints what happened as one JSON object."""
+import json
+import sys
+
+from tencentcloud.cam.v20190116 import cam_client, models
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+
+endpoint, protocol, ca, admin_id, admin_key, weak_id, weak_key = sys.argv[1:8]
+
+
+def client(secret_id, secret_key):
+    if protocol == "http":
+        profile = HttpProfile(protocol="http", endpoint=endpoint)
+    else:
+        profile = HttpProfile(endpoint=endpoint, certification=ca)
+    return cam_client.CamClient(
+        credential.Credential(secret_id, secret_key), "ap-guangzhou", ClientProfile(httpProfile=profile)
+    )
+
+
+def refused(call):
+    try:
+        call()
+    except TencentCloudSDKException as e:
+        return e.get_code()
+    return None
+
+
+admin = client(admin_id, admin_key)
+out = {}
+
+req = models.AddUserRequest()
+req.Name = "sdk-" + protocol
+req.UseApi = 1
+req.ConsoleLogin = 0
+req.Remark = "made by the official SDK"
+made = admin.AddUser(req)
+out["added"] = {"Uin": made.Uin, "Name": made.Name, "HasKey": bool(made.SecretId and made.SecretKey)}
+
+req = models.ListPoliciesRequest()
+req.Scope = "QCS"
+req.Keyword = "ReadOnly"
+policies = admin.ListPolicies(req)
+policy_id = [p.PolicyId for p in policies.List if p.PolicyName == "QcloudChatReadOnlyAccess"][0]
+
+req = models.AttachUserPolicyRequest()
+req.PolicyId = policy_id
+req.AttachUin = made.Uin
+admin.AttachUserPolicy(req)
+
+
+def attached():
+    req = models.ListAttachedUserPoliciesRequest()
+    req.TargetUin = made.Uin
+    return [p.PolicyName for p in admin.ListAttachedUserPolicies(req).List]
+
+
+out["attached"] = attached()
+
+req = models.DetachUserPolicyRequest()
+req.PolicyId = policy_id
+req.DetachUin = made.Uin
+admin.DetachUserPolicy(req)
+out["after_detach"] = attached()
+
+req = models.ListAccessKeysRequest()
+req.TargetUin = made.Uin
+out["keys"] = [k.Status for k in admin.ListAccessKeys(req).AccessKeys]
+
+out["users"] = sorted(u.Name for u in admin.ListUsers(models.ListUsersRequest()).Data)
+
+req = models.DeleteUserRequest()
+req.Name = made.Name
+req.Force = 1
+admin.DeleteUser(req)
+out["after_delete"] = sorted(u.Name for u in admin.ListUsers(models.ListUsersRequest()).Data)
+
+# A key whose user has no cam: rights is refused with CAM's code, though
+# camd-api itself runs as the operator.
+weak = client(weak_id, weak_key)
+req = models.CreateGroupRequest()
+req.GroupName = "not-allowed"
+out["weak_create_group"] = refused(lambda: weak.CreateGroup(req))
+out["weak_list_users"] = refused(lambda: weak.ListUsers(models.ListUsersRequest()))
+# A wrong SecretKey, an unknown action, a bad parameter.
+wrong = client(admin_id, "x" * 32)
+out["wrong_key"] = refused(lambda: wrong.ListUsers(models.ListUsersRequest()))
+out["unknown_action"] = refused(lambda: admin.call_json("NoSuchAction", {}))
+out["bad_parameter"] = refused(lambda: admin.call_json("GetUser", {"Name": 7}))
+out["missing_parameter"] = refused(lambda: admin.call_json("GetUser", {}))
+out["no_such_user"] = refused(lambda: admin.call_json("GetUser", {"Name": "nobody-here"}))
+
+print(json.dumps(out))
