@@ -20,9 +20,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use camd::client::{Client, by_user};
+use camd::client::{Client, by_key, by_user, http, signed};
+use camd::credentials::tc3;
 use camd::protocol::{
-    AddUser, Body, HELLO_LEN, PROTOCOL_VERSION, Request, encode_hello, encode_request,
+    AddUser, Body, Credentials, HELLO_LEN, PROTOCOL_VERSION, Request, encode_hello, encode_request,
 };
 
 const APP: &str = "qcs::im::uin/100000000001:sdkappid/1400000001";
@@ -185,6 +186,55 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The frames of one decision by alice's access key, and of the same
+/// decision as a TC3-signed request with a 1 KiB body.
+fn key_frames(c: &Credentials) -> (Vec<u8>, Vec<u8>) {
+    let (id, secret) = (c.secret_id.clone().unwrap(), c.secret_key.clone().unwrap());
+    let by_key = encode_request(&Request {
+        id: 1,
+        auth: None,
+        body: Body::Authorize(by_key(&id, &secret, "im:SendMessage", APP, &[])),
+    })
+    .unwrap();
+    let body = vec![b'x'; 1024];
+    let now = camd::clock::now_ms() / 1000;
+    let mut headers = vec![
+        ("Content-Type".to_string(), "application/json".to_string()),
+        ("Host".to_string(), "chat.example".to_string()),
+        ("X-TC-Action".to_string(), "SendMessage".to_string()),
+        ("X-TC-Timestamp".to_string(), now.to_string()),
+    ];
+    let auth = tc3::sign(
+        &secret,
+        &tc3::ToSign {
+            secret_id: &id,
+            service: "im",
+            timestamp: now,
+            request: tc3::Signed {
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: &headers,
+                payload: tc3::Payload::Bytes(&body),
+            },
+            signed: &["content-type", "host", "x-tc-action"],
+        },
+    )
+    .unwrap();
+    headers.push(("Authorization".to_string(), auth));
+    let pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let signed_frame = encode_request(&Request {
+        id: 1,
+        auth: None,
+        body: Body::AuthorizeSigned(signed(http("POST", "/", "", &pairs, &body), APP, None, &[])),
+    })
+    .unwrap();
+    (by_key, signed_frame)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--echo-server") {
@@ -201,13 +251,15 @@ fn main() {
     let camd = start_camd(&dir);
     let camd_sock = dir.join("camd.sock");
     let mut admin = Client::connect(&camd_sock).unwrap();
-    admin
-        .call_body(Body::AddUser(AddUser {
+    let alice = admin
+        .call(AddUser {
             name: "alice".into(),
             policies: vec!["QcloudAVCFullAccess".into()],
+            use_api: true,
             ..AddUser::default()
-        }))
+        })
         .unwrap();
+    let (key_frame, signed_frame) = key_frames(&alice);
     let echo_sock = dir.join("echo.sock");
     let echo = Server(
         Command::new(std::env::current_exe().unwrap())
@@ -247,6 +299,14 @@ fn main() {
     })
     .unwrap();
     let (p50, _) = latency(&camd_sock, &ping, n);
+
+    // By key and by a signed request (1 KiB body), alternating round by round.
+    let (mut k50, mut s50) = (vec![], vec![]);
+    for _ in 0..rounds {
+        k50.push(latency(&camd_sock, &key_frame, n).0);
+        s50.push(latency(&camd_sock, &signed_frame, n).0);
+    }
+    let (k50, s50) = (median(k50), median(s50));
 
     // Pipelined (one request per frame) and batched (1,000 decisions per frame) on one connection.
     let total = if quick { 20_000 } else { 200_000 };
@@ -292,6 +352,14 @@ fn main() {
     println!(
         "| one in flight, p99 | {e99:.1} µs | {c99:.1} µs | {:.2}x (target <= 2x) |",
         c99 / e99
+    );
+    println!(
+        "| one in flight, by access key, p50 | | {k50:.1} µs | {:.2}x |",
+        k50 / e50
+    );
+    println!(
+        "| one in flight, signed (TC3, 1 KiB body), p50 | | {s50:.1} µs | {:.2}x by key (target <= 1.3x) |",
+        s50 / k50
     );
     println!(
         "| 4 clients, throughput | {et:.0}/s | {ct:.0}/s | {:.2}x |",

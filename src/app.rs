@@ -158,6 +158,7 @@ pub async fn run(
             );
         }
     }
+    warn_about_sealing(&daemon.authz);
     systemd::ready(&daemon.policies.status_line());
     let watchdog =
         systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(daemon.clone(), every)));
@@ -295,4 +296,37 @@ fn replace_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
+}
+
+/// Names, at every start, the access keys that cannot verify signed
+/// requests: made before sealed copies, or sealed under a sealing key camd
+/// does not hold (a rotation not finished, or the wrong key file).
+fn warn_about_sealing(authz: &Authorizer) {
+    let ring = authz.keyring();
+    let held = [Some(ring.current_id()), ring.previous_id()];
+    let (mut unsealed, mut foreign) = (0usize, 0usize);
+    for k in authz.snapshot().keys.values() {
+        match &k.sealed {
+            None => unsealed += 1,
+            Some(s) if !held.contains(&Some(s.key_id)) => foreign += 1,
+            Some(_) => {}
+        }
+    }
+    if unsealed > 0 {
+        crate::log_warn!(
+            "{unsealed} access keys predate sealed copies: they work when presented, but signed (TC3) requests with them are refused; rotate them"
+        );
+    }
+    if foreign > 0 {
+        crate::log_warn!(
+            "{foreign} access keys are sealed under a sealing key camd does not hold (current {}): signed requests with them fail with {}; restore the key as sealing-key-old and run `camctl key reseal`",
+            crate::credentials::hex_id(&ring.current_id()),
+            crate::code::Code::SealingKey
+        );
+    }
+    if ring.previous_id().is_some() {
+        crate::log_info!(
+            "a previous sealing key is loaded: run `camctl key reseal`, then remove sealing-key-old"
+        );
+    }
 }

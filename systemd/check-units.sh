@@ -15,23 +15,26 @@ DESTDIR="$stage" systemd/install.sh >/dev/null
 mkdir -p "$stage/usr/lib/systemd"
 cp -r /lib/systemd/system "$stage/usr/lib/systemd/"
 
-echo "== systemd-analyze verify --man=no camd.service camd.socket"
+echo "== systemd-analyze verify --man=no camd.service camd.socket camd-api.service camd-api.socket"
 out=$(systemd-analyze verify --man=no --root="$stage" \
-    /etc/systemd/system/camd.service /etc/systemd/system/camd.socket 2>&1) || {
+    /etc/systemd/system/camd.service /etc/systemd/system/camd.socket \
+    /etc/systemd/system/camd-api.service /etc/systemd/system/camd-api.socket 2>&1) || {
     echo "$out"; echo "check-units: verify failed" >&2; exit 1; }
 if [[ -n "$out" ]]; then
     echo "$out"; echo "check-units: verify printed warnings" >&2; exit 1
 fi
 echo "clean"
 
-echo "== systemd-analyze security --offline=true camd.service"
-report=$(systemd-analyze security --offline=true systemd/camd.service 2>&1)
-exposure=$(sed -n 's/.*Overall exposure level for camd.service: \([0-9.]*\).*/\1/p' <<<"$report")
-if [[ -z "$exposure" ]]; then
-    echo "$report"; echo "check-units: no exposure level in the report" >&2; exit 1
-fi
-grep '✗' <<<"$report" || true
-echo "exposure $exposure (at most $MAX_EXPOSURE)"
-if ! awk -v e="$exposure" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e <= m) }'; then
-    echo "check-units: exposure $exposure is above $MAX_EXPOSURE" >&2; exit 1
-fi
+for unit in camd.service camd-api.service; do
+    echo "== systemd-analyze security --offline=true $unit"
+    report=$(systemd-analyze security --offline=true "systemd/$unit" 2>&1)
+    exposure=$(sed -n "s/.*Overall exposure level for $unit: \([0-9.]*\).*/\1/p" <<<"$report")
+    if [[ -z "$exposure" ]]; then
+        echo "$report"; echo "check-units: no exposure level in the report for $unit" >&2; exit 1
+    fi
+    grep '✗' <<<"$report" || true
+    echo "$unit: exposure $exposure (at most $MAX_EXPOSURE)"
+    if ! awk -v e="$exposure" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e <= m) }'; then
+        echo "check-units: $unit exposure $exposure is above $MAX_EXPOSURE" >&2; exit 1
+    fi
+done

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 const TOP: &[&[&str]] = &[
     &["code", "clock", "logging", "manual"],
     &["policy", "credentials", "protocol", "metrics"],
-    &["catalog", "store", "systemd", "client"],
-    &["authz", "config", "simulate"],
+    &["catalog", "store", "systemd", "client", "api"],
+    &["authz", "config", "simulate", "gateway"],
     &["reload"],
     &["ops"],
     &["server"],

@@ -191,6 +191,12 @@ fn rotating_the_sealing_key_reseals_every_key_in_one_step() {
     let d = Camd::start_in(dir);
     let r = verify(&d, None, &signed_request(&d, &id, &key, body, &[]), &[]);
     refused_with(r, "InternalError.SealingKey");
+    assert!(
+        d.log()
+            .contains("sealed under a sealing key camd does not hold"),
+        "{}",
+        d.log()
+    );
     // Presented keys do not need the sealed copy.
     assert_eq!(
         d.auth(None, &id, &key, "im:GetGroupInfo").status.code(),

@@ -4,8 +4,6 @@
 //! SecretKey, and the constant-time check of the signature. Pure: no clock,
 //! no store; the caller passes the time and the key.
 
-use std::fmt::Write as _;
-
 use ring::{digest, hmac};
 use thiserror::Error;
 
@@ -156,13 +154,33 @@ fn unhex(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The hex digit of the low four bits.
+fn nibble(n: u8) -> u8 {
+    HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0')
+}
+
 /// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(char::from(nibble(b >> 4)));
+        s.push(char::from(nibble(*b)));
     }
     s
+}
+
+/// A 32-byte digest in lowercase hex, on the stack.
+fn hex_array(bytes: &[u8]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        if let [hi, lo] = pair {
+            *hi = nibble(b >> 4);
+            *lo = nibble(*b);
+        }
+    }
+    out
 }
 
 /// SHA-256 in lowercase hex.
@@ -286,12 +304,12 @@ pub fn check<'a>(
             window,
         });
     }
-    let canonical = canonical_request(req, &names)?;
+    let canonical = canonical_hex(req, &names)?;
     let string_to_sign = format!(
         "{ALGORITHM}\n{timestamp}\n{}/{}/{TERMINATOR}\n{}",
         auth.date,
         auth.service,
-        sha256_hex(canonical.as_bytes())
+        std::str::from_utf8(&canonical).unwrap_or_default()
     );
     Ok(Checked {
         auth,
@@ -302,7 +320,35 @@ pub fn check<'a>(
 
 /// The canonical request over the headers `names` (lowercase, as signed).
 fn canonical_request(req: &Signed<'_>, names: &[&str]) -> Result<String, Tc3Error> {
-    let mut headers = String::new();
+    let mut out = Vec::new();
+    canonical_into(req, names, &mut |b| out.extend_from_slice(b))?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// SHA-256 of the canonical request, in hex, hashed as it is produced.
+fn canonical_hex(req: &Signed<'_>, names: &[&str]) -> Result<[u8; 64], Tc3Error> {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    canonical_into(req, names, &mut |b| ctx.update(b))?;
+    Ok(hex_array(ctx.finish().as_ref()))
+}
+
+/// The canonical request over the headers `names` (lowercase, as signed),
+/// fed to `out` piece by piece.
+fn canonical_into(
+    req: &Signed<'_>,
+    names: &[&str],
+    out: &mut dyn FnMut(&[u8]),
+) -> Result<(), Tc3Error> {
+    let payload = match req.payload {
+        Payload::Bytes(b) => hex_array(digest::digest(&digest::SHA256, b).as_ref()),
+        Payload::Sha256Hex(h) => match unhex(h) {
+            Some(bytes) => hex_array(&bytes),
+            None => return Err(malformed("the payload hash must be 64 hex digits")),
+        },
+    };
+    for part in [req.method, "\n", req.path, "\n", req.query, "\n"] {
+        out(part.as_bytes());
+    }
     for name in names {
         if name.is_empty() || name.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(Tc3Error::Headers(
@@ -315,25 +361,26 @@ fn canonical_request(req: &Signed<'_>, names: &[&str]) -> Result<String, Tc3Erro
                 name.chars().take(64).collect::<String>()
             ))
         })?;
-        headers.push_str(name);
-        headers.push(':');
-        headers.push_str(&value.trim().to_ascii_lowercase());
-        headers.push('\n');
-    }
-    let payload = match req.payload {
-        Payload::Bytes(b) => sha256_hex(b),
-        Payload::Sha256Hex(h) if unhex(h).is_some() => h.to_ascii_lowercase(),
-        Payload::Sha256Hex(_) => {
-            return Err(malformed("the payload hash must be 64 hex digits"));
+        out(name.as_bytes());
+        out(b":");
+        let value = value.trim();
+        if value.bytes().any(|b| b.is_ascii_uppercase()) {
+            out(value.to_ascii_lowercase().as_bytes());
+        } else {
+            out(value.as_bytes());
         }
-    };
-    Ok(format!(
-        "{}\n{}\n{}\n{headers}\n{}\n{payload}",
-        req.method,
-        req.path,
-        req.query,
-        names.join(";")
-    ))
+        out(b"\n");
+    }
+    out(b"\n");
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            out(b";");
+        }
+        out(name.as_bytes());
+    }
+    out(b"\n");
+    out(&payload);
+    Ok(())
 }
 
 /// The signing key a SecretKey gives for one date and service.

@@ -77,8 +77,8 @@ pub struct SignedHttp {
 /// A signed request's body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SignedPayload {
-    /// The bytes received.
-    Body(Vec<u8>),
+    /// The bytes received (one length and the bytes on the wire).
+    Body(#[serde(with = "serde_bytes")] Vec<u8>),
     /// Their SHA-256 in hex, for a caller that streams large bodies.
     Sha256Hex(String),
 }
