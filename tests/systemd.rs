@@ -599,8 +599,13 @@ fn install_script_stages_everything_and_keeps_operator_files() {
     for f in [
         "usr/local/bin/camd",
         "usr/local/bin/camctl",
+        "usr/local/bin/camd-api",
         "etc/systemd/system/camd.service",
         "etc/systemd/system/camd.socket",
+        "etc/systemd/system/camd-api.service",
+        "etc/systemd/system/camd-api.socket",
+        "etc/camd/api/tls.crt",
+        "etc/camd/api/tls.key",
         "usr/lib/sysusers.d/camd.conf",
         "usr/lib/tmpfiles.d/camd.conf",
         "etc/camd/camd.toml",
@@ -622,6 +627,19 @@ fn install_script_stages_everything_and_keeps_operator_files() {
     let meta = std::fs::metadata(&pepper).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     assert_eq!(meta.len(), 32);
+    let sealing = dest.join("etc/camd/sealing-key");
+    let meta = std::fs::metadata(&sealing).unwrap();
+    assert_eq!((meta.permissions().mode() & 0o777, meta.len()), (0o600, 32));
+    assert_ne!(
+        std::fs::read(&sealing).unwrap(),
+        std::fs::read(&pepper).unwrap()
+    );
+    let tls_key = dest.join("etc/camd/api/tls.key");
+    assert_eq!(
+        std::fs::metadata(&tls_key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    camd::gateway::tls_acceptor(&dest.join("etc/camd/api/tls.crt"), &tls_key).unwrap();
 
     // The installed config is valid and agrees with the units' folders.
     let config = camd::config::Config::load(Some(&dest.join("etc/camd/camd.toml"))).unwrap();
@@ -634,6 +652,7 @@ fn install_script_stages_everything_and_keeps_operator_files() {
         "ConfigurationDirectory=camd",
         "RuntimeDirectory=camd",
         "LoadCredential=pepper:/etc/camd/pepper",
+        "LoadCredential=sealing-key:/etc/camd/sealing-key",
         "ExecStart=/usr/local/bin/camd --config /etc/camd/camd.toml",
         "Type=notify",
         "UMask=0077",
@@ -644,13 +663,126 @@ fn install_script_stages_everything_and_keeps_operator_files() {
     let socket = std::fs::read_to_string(dest.join("etc/systemd/system/camd.socket")).unwrap();
     assert!(socket.contains("ListenStream=/run/camd/camd.sock"));
 
-    // A second run keeps the operator's config and pepper.
+    // A second run keeps the operator's config, pepper, sealing key and certificate.
     std::fs::write(dest.join("etc/camd/camd.toml"), "# edited\n").unwrap();
     let before = std::fs::read(&pepper).unwrap();
+    let kept = [sealing.clone(), tls_key.clone()].map(|f| std::fs::read(f).unwrap());
     install();
+    assert_eq!([sealing, tls_key].map(|f| std::fs::read(f).unwrap()), kept);
     assert_eq!(
         std::fs::read_to_string(dest.join("etc/camd/camd.toml")).unwrap(),
         "# edited\n"
     );
     assert_eq!(std::fs::read(&pepper).unwrap(), before);
+}
+
+/// camd-api under `systemd-socket-activate` on a TCP port: it serves the
+/// connection that started it on the passed socket, and a TC3-signed call
+/// reaches camd and comes back as CAM's JSON.
+#[test]
+fn camd_api_serves_the_socket_systemd_passes() {
+    let Some(activate) = tool("systemd-socket-activate") else {
+        return;
+    };
+    let d = crate::harness::Camd::start("systemd-api");
+    let out = d.camctl(&[
+        "--json",
+        "user",
+        "add",
+        "ops",
+        "--api-key",
+        "--policy",
+        "AdministratorAccess",
+    ]);
+    let v = crate::harness::json(&out);
+    let (id, key) = (
+        v["SecretId"].as_str().unwrap(),
+        v["SecretKey"].as_str().unwrap(),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(activate)
+        .arg("-l")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(env!("CARGO_BIN_EXE_camd-api"))
+        .args([
+            "--socket",
+            d.socket.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(d.dir.join("api.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let _reap = Reap {
+        child,
+        also: Vec::new(),
+    };
+    let body = "{}";
+    let now = camd::clock::now_ms() / 1000;
+    let host = format!("127.0.0.1:{port}");
+    let mut headers = vec![
+        ("Content-Type".to_string(), "application/json".to_string()),
+        ("Host".to_string(), host.clone()),
+        ("X-TC-Action".to_string(), "ListUsers".to_string()),
+        ("X-TC-Timestamp".to_string(), now.to_string()),
+        ("X-TC-Version".to_string(), "2019-01-16".to_string()),
+    ];
+    let auth = camd::credentials::tc3::sign(
+        key,
+        &camd::credentials::tc3::ToSign {
+            secret_id: id,
+            service: "cam",
+            timestamp: now,
+            request: camd::credentials::tc3::Signed {
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: &headers,
+                payload: camd::credentials::tc3::Payload::Bytes(body.as_bytes()),
+            },
+            signed: &["content-type", "host"],
+        },
+    )
+    .unwrap();
+    headers.push(("Authorization".to_string(), auth));
+    let mut request = String::from("POST / HTTP/1.1\r\n");
+    for (k, v) in &headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    let mut stream = None;
+    crate::harness::wait_for(Duration::from_secs(10), || {
+        stream = std::net::TcpStream::connect(&host).ok();
+        stream.is_some()
+    });
+    let mut stream = stream.expect("systemd-socket-activate never listened");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("content-type: application/json\r\n"),
+        "{response}"
+    );
+    let json = response.split("\r\n\r\n").nth(1).unwrap();
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(v["Response"]["Data"][0]["Name"], "ops", "{v}");
+    assert!(
+        v["Response"]["RequestId"]
+            .as_str()
+            .is_some_and(|r| r.len() == 36)
+    );
 }
