@@ -141,6 +141,7 @@ pub async fn run(
         hasher,
         rng: SystemRandom::new(),
         throttle: server::Throttle::new(config.throttle),
+        replays: server::Replays::new(100_000),
         metrics: metrics.clone(),
         config,
     });

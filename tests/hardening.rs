@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -168,28 +168,6 @@ fn clients_that_never_read_are_bounded_and_closed() {
     assert!(d.client().ping().is_ok());
 }
 
-/// camctl with `stdin` piped in.
-fn camctl_stdin(d: &Camd, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_camctl"));
-    cmd.arg("--socket")
-        .arg(&d.socket)
-        .args(args)
-        .current_dir(&d.dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
 
 /// Hole 5: `--password P` put the password in /proc/*/cmdline.
 #[test]
@@ -214,8 +192,8 @@ fn passwords_never_travel_on_the_command_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!users(&d).contains(&"cmdline".to_string()));
     // From stdin, and from the environment: the chosen password is the one set.
-    let out = camctl_stdin(
-        &d,
+    let out = d.camctl_fed(
+        None,
         &[],
         &[
             "--json",
@@ -225,7 +203,7 @@ fn passwords_never_travel_on_the_command_line() {
             "--console-login",
             "--password-stdin",
         ],
-        &format!("{pw}\n"),
+        Some(format!("{pw}\n").as_bytes()),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&out)["Password"], pw);
@@ -243,11 +221,11 @@ fn passwords_never_travel_on_the_command_line() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&out)["Password"], pw);
-    let out = camctl_stdin(
-        &d,
+    let out = d.camctl_fed(
+        None,
         &[],
         &["user", "update", "piped", "--password-stdin"],
-        "weak\n",
+        Some(b"weak\n"),
     );
     assert!(
         stderr(&out).contains("InvalidParameter.PasswordViolatedRules"),

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
 
-use crate::harness::{Camd, json, stderr, temp_dir, wait_for};
+use std::os::unix::process::CommandExt;
+
+use crate::harness::{Camd, NOBODY, effective_uid, json, stderr, temp_dir, wait_for};
 
 /// A virtualenv with the SDK, made once per target folder; `None` (skip)
 /// when Python or PyPI is out of reach and CI does not require it.
@@ -88,6 +90,9 @@ fn camd_api(d: &Camd, tls: Option<(&Path, &Path)>) -> (Child, u16) {
     if let Some((cert, key)) = tls {
         cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
     }
+    if tls.is_some() && effective_uid() == 0 {
+        cmd.uid(NOBODY).gid(NOBODY);
+    }
     let child = cmd.spawn().unwrap();
     let mut port = None;
     let found = wait_for(Duration::from_secs(10), || {
@@ -135,6 +140,9 @@ fn tencents_own_sdk_drives_camd_over_http_and_https() {
     let weak = user_with_key(&d, "reader", "QcloudChatReadOnlyAccess");
     let (ca, cert, key) = test_ca(&d.dir);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/cam_calls.py");
+    // Over HTTP camd-api runs as this test's uid (root in CI: camd's
+    // operator, which a signed call must never borrow); over HTTPS as uid
+    // 65534, an ordinary peer, as its unit runs it.
     for tls in [false, true] {
         let (mut api, port) = camd_api(&d, tls.then_some((cert.as_path(), key.as_path())));
         let (host, protocol) = if tls {
@@ -167,9 +175,13 @@ fn tencents_own_sdk_drives_camd_over_http_and_https() {
         assert_eq!(v["weak_list_users"], "AuthFailure.UnauthorizedOperation");
         assert_eq!(v["wrong_key"], "AuthFailure.SignatureFailure");
         assert_eq!(v["unknown_action"], "InvalidAction");
-        assert_eq!(v["bad_parameter"], "InvalidParameterValue");
+        assert_eq!(v["bad_parameter"], "InvalidParameter");
+        assert_eq!(v["bad_value"], "InvalidParameterValue");
+        assert_eq!(v["replayed"], "AuthFailure.SignatureFailure");
         assert_eq!(v["missing_parameter"], "MissingParameter");
         assert_eq!(v["no_such_user"], "ResourceNotFound.UserNotExist");
+        assert_eq!(v["captured_once"], "reader");
+        assert_eq!(v["reader_still_there"], true);
     }
     // Every change the SDK made is in the audit trail, signed by the admin's key.
     let audit = String::from_utf8(d.camctl(&["audit", "--since", "0"]).stdout).unwrap();

@@ -10,7 +10,7 @@ use crate::protocol::{
     UpdateAccessKey, UpdateUser,
 };
 
-use super::params::Params;
+use super::params::{Params, bad_value as value};
 use super::views::View;
 use super::{Directory, Plan};
 
@@ -360,12 +360,6 @@ pub fn plan(action: &str, body: &[u8], dir: &dyn Directory) -> Result<Plan, Fail
     })
 }
 
-fn value(name: &str, want: &str) -> Failure {
-    Failure::new(
-        Code::InvalidParameterValue,
-        format!("parameter `{name}` must be {want}"),
-    )
-}
 
 /// ListPolicies' Scope: `None` for All, `Some(true)` for QCS (presets),
 /// `Some(false)` for Local (custom).

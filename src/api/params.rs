@@ -1,6 +1,7 @@
 //! A CAM API call's JSON parameters, read by name with CAM's types: a
-//! missing one is `MissingParameter`, a wrong type `InvalidParameterValue`,
-//! one the action does not take `UnknownParameter`.
+//! missing one is `MissingParameter`, a wrong type `InvalidParameter`, a
+//! value out of range `InvalidParameterValue`, one the action does not take
+//! `UnknownParameter` (Tencent Cloud API 3.0's common codes).
 
 use serde_json::{Map, Value};
 
@@ -18,7 +19,16 @@ fn missing(name: &str) -> Failure {
     )
 }
 
+/// A parameter of the wrong type.
 fn wrong(name: &str, want: &str) -> Failure {
+    Failure::new(
+        Code::InvalidParameter,
+        format!("parameter `{name}` must be {want}"),
+    )
+}
+
+/// A parameter whose value is out of range.
+pub fn bad_value(name: &str, want: &str) -> Failure {
     Failure::new(
         Code::InvalidParameterValue,
         format!("parameter `{name}` must be {want}"),
@@ -97,7 +107,7 @@ impl Params {
             None => Ok(None),
             Some(0) => Ok(Some(false)),
             Some(1) => Ok(Some(true)),
-            Some(_) => Err(wrong(name, "0 or 1")),
+            Some(_) => Err(bad_value(name, "0 or 1")),
         }
     }
 
@@ -123,10 +133,10 @@ impl Params {
         let page = self.opt_u64("Page")?.unwrap_or(1);
         let rp = self.opt_u64("Rp")?.unwrap_or(20);
         if page == 0 {
-            return Err(wrong("Page", "at least 1"));
+            return Err(bad_value("Page", "at least 1"));
         }
         if !(1..=200).contains(&rp) {
-            return Err(wrong("Rp", "between 1 and 200"));
+            return Err(bad_value("Rp", "between 1 and 200"));
         }
         Ok(Paging { page, rp })
     }
@@ -170,7 +180,11 @@ mod tests {
         .unwrap();
         assert_eq!(p.str("Name").unwrap(), "a");
         assert_eq!(p.opt_flag("ConsoleLogin").unwrap(), Some(true));
-        assert_eq!(p.u64("Name").unwrap_err().code, Code::InvalidParameterValue);
+        assert_eq!(p.u64("Name").unwrap_err().code, Code::InvalidParameter);
+        assert_eq!(
+            Params::parse(br#"{"Rp":500}"#, &["Rp"]).unwrap().paging().unwrap_err().code,
+            Code::InvalidParameterValue
+        );
         assert_eq!(p.str("Remark").unwrap_err().code, Code::MissingParameter);
         assert_eq!(
             Params::parse(br#"{"Nope":1}"#, &["Name"])

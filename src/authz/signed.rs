@@ -36,6 +36,10 @@ pub struct Verified<'a> {
     pub uin: u64,
     /// The scope's service.
     pub service: &'a str,
+    /// The signature (a CAM API call may use it once).
+    pub signature: [u8; 32],
+    /// X-TC-Timestamp.
+    pub timestamp: i64,
 }
 
 impl Authorizer {
@@ -70,6 +74,8 @@ impl Authorizer {
             secret_id: id,
             uin: key.owner,
             service: checked.auth.service,
+            signature: checked.auth.signature,
+            timestamp: checked.timestamp,
         };
         let Some(ask) = ask else {
             return f(Ok((verified, None)));

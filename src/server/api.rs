@@ -17,6 +17,7 @@ use crate::protocol::{ApiAnswer, ApiCall, GroupInfo, SignedPayload, WireError};
 use super::daemon::Daemon;
 use super::handler::Proof;
 use super::peer::Peer;
+use super::replay::Refused;
 use super::signed::as_signed;
 
 /// Names behind CAM's ids, as of this call.
@@ -82,9 +83,10 @@ impl Daemon {
         };
         let signed = as_signed(&call.request);
         let s = self.signed_ask(signed, Some(api::SERVICE));
-        let (secret_id, uin) = self.verify_signed(peer, &s, None, Way::Signed, |v, _| {
-            (v.secret_id.to_string(), v.uin)
-        })?;
+        let (secret_id, uin, signature, timestamp) =
+            self.verify_signed(peer, &s, None, Way::Signed, |v, _| {
+                (v.secret_id.to_string(), v.uin, v.signature, v.timestamp)
+            })?;
         let header = |name: &str| {
             signed
                 .header(name)
@@ -112,6 +114,7 @@ impl Daemon {
         let action = header("x-tc-action")?;
         let names = self.names(uin).await?;
         let plan = api::plan(action, body, &names)?;
+        self.bind_signature(peer, &secret_id, signature, action, timestamp, &s)?;
         let proof = Proof::Signed {
             secret_id: &secret_id,
             uin,
@@ -124,6 +127,40 @@ impl Daemon {
             replies.push(self.admin(peer, proof, b).await.map_err(from_wire)?);
         }
         api::render(&plan.view, replies, &names)
+    }
+
+    /// Binds the signature to the action of its first call (see `replay.rs`).
+    fn bind_signature(
+        &self,
+        peer: Peer,
+        secret_id: &str,
+        signature: [u8; 32],
+        action: &str,
+        timestamp: i64,
+        s: &crate::authz::SignedAsk<'_>,
+    ) -> Result<(), Failure> {
+        let expires = timestamp.saturating_add(s.window_secs);
+        let is_change = |a: &str| {
+            crate::policy::actions::lookup_action(&format!("cam:{a}"))
+                .is_none_or(|x| x.access == crate::policy::actions::Access::Write)
+        };
+        match self.replays.bind(signature, action, expires, s.now_secs, is_change) {
+            Ok(()) => Ok(()),
+            Err(Refused::Rebound) => {
+                self.auth_failed(peer, secret_id, Way::Signed, Code::SignatureFailure);
+                Err(Failure::new(
+                    Code::SignatureFailure,
+                    format!(
+                        "this signature was first used for another action, and `{}` or that one makes a change: sign x-tc-action, or sign again a second later",
+                        action.chars().take(64).collect::<String>()
+                    ),
+                ))
+            }
+            Err(Refused::Full) => Err(Failure::new(
+                Code::AuthThrottled,
+                "too many signed calls in the timestamp window; retry later",
+            )),
+        }
     }
 
     async fn names(&self, signer: u64) -> Result<Names, Failure> {

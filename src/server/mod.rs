@@ -11,6 +11,7 @@ mod handler;
 mod listener;
 mod peer;
 mod per_uid;
+mod replay;
 mod signed;
 mod throttle;
 
@@ -25,6 +26,7 @@ use acceptor::Acceptor;
 pub use daemon::{Daemon, now_ms};
 pub use listener::{ListenError, bind, gid_of};
 pub use peer::Peer;
+pub use replay::Replays;
 use per_uid::{PerUid, Refused};
 pub use throttle::{Gate, Throttle};
 
