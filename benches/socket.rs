@@ -20,8 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use camd::client::{Client, by_key, by_user, http, signed};
-use camd::credentials::tc3;
+use camd::client::{Call, Client, by_key, by_user, sign_post, signed};
 use camd::protocol::{
     AddUser, Body, Credentials, HELLO_LEN, PROTOCOL_VERSION, Request, encode_hello, encode_request,
 };
@@ -197,39 +196,22 @@ fn key_frames(c: &Credentials) -> (Vec<u8>, Vec<u8>) {
     })
     .unwrap();
     let body = vec![b'x'; 1024];
-    let now = camd::clock::now_ms() / 1000;
-    let mut headers = vec![
-        ("Content-Type".to_string(), "application/json".to_string()),
-        ("Host".to_string(), "chat.example".to_string()),
-        ("X-TC-Action".to_string(), "SendMessage".to_string()),
-        ("X-TC-Timestamp".to_string(), now.to_string()),
-    ];
-    let auth = tc3::sign(
-        &secret,
-        &tc3::ToSign {
-            secret_id: &id,
-            service: "im",
-            timestamp: now,
-            request: tc3::Signed {
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: &headers,
-                payload: tc3::Payload::Bytes(&body),
-            },
-            signed: &["content-type", "host", "x-tc-action"],
-        },
-    )
+    let request = sign_post(&Call {
+        secret_id: &id,
+        secret_key: &secret,
+        service: "im",
+        action: "SendMessage",
+        host: "chat.example",
+        version: "2019-01-16",
+        region: "",
+        timestamp: camd::clock::now_ms() / 1000,
+        body: &body,
+    })
     .unwrap();
-    headers.push(("Authorization".to_string(), auth));
-    let pairs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let signed_frame = encode_request(&Request {
         id: 1,
         auth: None,
-        body: Body::AuthorizeSigned(signed(http("POST", "/", "", &pairs, &body), APP, None, &[])),
+        body: Body::AuthorizeSigned(signed(request, APP, None, &[])),
     })
     .unwrap();
     (by_key, signed_frame)

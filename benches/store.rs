@@ -22,6 +22,7 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use camd::authz::{Ask, Authorizer, Publisher, SignedAsk, Snapshot, Who};
 use camd::catalog::Catalog;
+use camd::client::{Call, sign_post};
 use camd::credentials::{KeyHasher, Keyring, Pepper, generate_secret_id, generate_secret_key, tc3};
 use camd::policy::Policy;
 use camd::store::{AddUser, AuditNote, Limits, NewKey, Owner, Store, Writer};
@@ -266,24 +267,19 @@ fn key_overhead(o: &Open, rounds: usize) -> (f64, f64, f64) {
     };
     let body = vec![b'x'; 1024];
     let now = camd::clock::now_ms() / 1000;
-    let mut headers = vec![
-        ("Content-Type".to_string(), "application/json".to_string()),
-        ("Host".to_string(), "chat.example".to_string()),
-        ("X-TC-Action".to_string(), "SendMessage".to_string()),
-        ("X-TC-Timestamp".to_string(), now.to_string()),
-    ];
-    let auth = tc3::sign(
-        secret.expose(),
-        &tc3::ToSign {
-            secret_id: &id,
-            service: "im",
-            timestamp: now,
-            request: signed_call(&headers, &body),
-            signed: &["content-type", "host", "x-tc-action"],
-        },
-    )
+    let request = sign_post(&Call {
+        secret_id: &id,
+        secret_key: secret.expose(),
+        service: "im",
+        action: "SendMessage",
+        host: "chat.example",
+        version: "2019-01-16",
+        region: "",
+        timestamp: now,
+        body: &body,
+    })
     .unwrap();
-    headers.push(("Authorization".to_string(), auth));
+    let headers = request.headers;
     let (mut by_key, mut by_user, mut signed) = (Vec::new(), Vec::new(), Vec::new());
     let iters = 200_000;
     for _ in 0..rounds {

@@ -217,6 +217,18 @@ macro_rules! log_debug {
     ($($arg:tt)*) => { $crate::logging::write($crate::logging::Level::Debug, module_path!(), format_args!($($arg)*)) };
 }
 
+/// A binary's exit: success, or the error (with its causes) logged and
+/// status 1.
+pub fn exit<E: std::fmt::Display>(result: Result<(), E>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            crate::log_error!("{e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,43 +9,40 @@ use std::time::Duration;
 
 use sd_notify::NotifyState;
 
-/// Takes the Unix listening socket systemd passed, if any. Must run before
-/// any thread starts: it clears `LISTEN_FDS`/`LISTEN_PID` from the
-/// environment so children do not inherit them.
-pub fn take_activated_listener() -> std::io::Result<Option<UnixListener>> {
+/// The one socket systemd passed, taken with `take` (`what` names its
+/// kind, `unit` the socket unit, for the errors).
+fn take_one<T>(
+    what: &str,
+    unit: &str,
+    take: impl FnOnce(&mut listenfd::ListenFd) -> std::io::Result<Option<T>>,
+) -> std::io::Result<Option<T>> {
     let mut fds = listenfd::ListenFd::from_env();
     match fds.len() {
         0 => Ok(None),
-        1 => fds.take_unix_listener(0).map_err(|e| {
+        1 => take(&mut fds).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
-                format!("the socket systemd passed is not a Unix stream listener: {e}"),
+                format!("the socket systemd passed is not a {what} stream listener: {e}"),
             )
         }),
         n => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            format!("systemd passed {n} sockets; camd.socket must declare exactly one"),
+            format!("systemd passed {n} sockets; {unit} must declare exactly one"),
         )),
     }
+}
+
+/// Takes the Unix listening socket systemd passed, if any. Must run before
+/// any thread starts: it clears `LISTEN_FDS`/`LISTEN_PID` from the
+/// environment so children do not inherit them.
+pub fn take_activated_listener() -> std::io::Result<Option<UnixListener>> {
+    take_one("Unix", "camd.socket", |fds| fds.take_unix_listener(0))
 }
 
 /// Takes the TCP listening socket systemd passed (`camd-api.socket`), if
 /// any; like [`take_activated_listener`], before any thread starts.
 pub fn take_activated_tcp_listener() -> std::io::Result<Option<std::net::TcpListener>> {
-    let mut fds = listenfd::ListenFd::from_env();
-    match fds.len() {
-        0 => Ok(None),
-        1 => fds.take_tcp_listener(0).map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("the socket systemd passed is not a TCP stream listener: {e}"),
-            )
-        }),
-        n => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("systemd passed {n} sockets; camd-api.socket must declare exactly one"),
-        )),
-    }
+    take_one("TCP", "camd-api.socket", |fds| fds.take_tcp_listener(0))
 }
 
 /// Notifications waiting for the notifier thread; beyond this they are dropped.

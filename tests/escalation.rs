@@ -57,22 +57,8 @@ impl Scene {
             ("keyadmin", "KeyAdmin"),
             ("attacher", "NoReadOnlyAttach"),
         ] {
-            let out = d.camctl(&[
-                "--json",
-                "user",
-                "add",
-                user,
-                "--api-key",
-                "--policy",
-                policy,
-            ]);
-            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-            let v = json(&out);
-            keys.push((
-                user.to_string(),
-                v["SecretId"].as_str().unwrap().to_string(),
-                v["SecretKey"].as_str().unwrap().to_string(),
-            ));
+            let (id, key) = d.user_with_key(user, policy);
+            keys.push((user.to_string(), id, key));
         }
         Some(Self { d, keys })
     }

@@ -168,7 +168,6 @@ fn clients_that_never_read_are_bounded_and_closed() {
     assert!(d.client().ping().is_ok());
 }
 
-
 /// Hole 5: `--password P` put the password in /proc/*/cmdline.
 #[test]
 fn passwords_never_travel_on_the_command_line() {
@@ -427,20 +426,7 @@ fn one_app_user(d: &Camd, name: &str) -> (String, String) {
         std::fs::write(d.dir.join("policies/OneApp.json"), ONE_APP).unwrap();
         assert_eq!(d.camctl(&["policy", "reload"]).status.code(), Some(0));
     }
-    let out = d.camctl(&[
-        "--json",
-        "user",
-        "add",
-        name,
-        "--api-key",
-        "--policy",
-        "OneApp",
-    ]);
-    let v = json(&out);
-    (
-        v["SecretId"].as_str().unwrap().to_string(),
-        v["SecretKey"].as_str().unwrap().to_string(),
-    )
+    d.user_with_key(name, "OneApp")
 }
 
 /// A guesser that rotates made-up SecretIds is throttled all the same, and

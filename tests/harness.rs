@@ -96,6 +96,24 @@ impl Camd {
         std::fs::read_to_string(self.dir.join("camd.log")).unwrap_or_default()
     }
 
+    /// A sub-user with `policy` attached and an access key, made with
+    /// `camctl user add --api-key`: (SecretId, SecretKey).
+    pub fn user_with_key(&self, name: &str, policy: &str) -> (String, String) {
+        let out = self.camctl(&[
+            "--json",
+            "user",
+            "add",
+            name,
+            "--api-key",
+            "--policy",
+            policy,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let v = json(&out);
+        let field = |f: &str| v[f].as_str().unwrap().to_string();
+        (field("SecretId"), field("SecretKey"))
+    }
+
     /// `camctl check` on the test app; the exit code (0 Allow, 1 Deny).
     pub fn check(&self, user: &str, action: &str) -> Option<i32> {
         self.camctl(&[

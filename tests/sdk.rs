@@ -112,32 +112,14 @@ fn camd_api(d: &Camd, tls: Option<(&Path, &Path)>) -> (Child, u16) {
     (child, port.unwrap_or_default())
 }
 
-fn user_with_key(d: &Camd, name: &str, policy: &str) -> (String, String) {
-    let out = d.camctl(&[
-        "--json",
-        "user",
-        "add",
-        name,
-        "--api-key",
-        "--policy",
-        policy,
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v = json(&out);
-    (
-        v["SecretId"].as_str().unwrap().into(),
-        v["SecretKey"].as_str().unwrap().into(),
-    )
-}
-
 #[test]
 fn tencents_own_sdk_drives_camd_over_http_and_https() {
     let Some(python) = sdk_python() else {
         return;
     };
     let d = Camd::start("sdk");
-    let admin = user_with_key(&d, "ops", "AdministratorAccess");
-    let weak = user_with_key(&d, "reader", "QcloudChatReadOnlyAccess");
+    let admin = d.user_with_key("ops", "AdministratorAccess");
+    let weak = d.user_with_key("reader", "QcloudChatReadOnlyAccess");
     let (ca, cert, key) = test_ca(&d.dir);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/cam_calls.py");
     // Over HTTP camd-api runs as this test's uid (root in CI: camd's

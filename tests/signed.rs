@@ -8,21 +8,7 @@ use crate::harness::{APP, Camd, NOBODY, effective_uid, json, stderr};
 
 /// A sub-user with Chat's read-only preset and a key: (SecretId, SecretKey).
 fn chat_service(d: &Camd) -> (String, String) {
-    let out = d.camctl(&[
-        "--json",
-        "user",
-        "add",
-        "chatsvc",
-        "--api-key",
-        "--policy",
-        "QcloudChatReadOnlyAccess",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v = json(&out);
-    (
-        v["SecretId"].as_str().unwrap().to_string(),
-        v["SecretKey"].as_str().unwrap().to_string(),
-    )
+    d.user_with_key("chatsvc", "QcloudChatReadOnlyAccess")
 }
 
 /// A raw HTTP request signed by `camctl sign` (`extra`: more sign flags).

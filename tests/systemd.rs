@@ -723,33 +723,20 @@ fn camd_api_serves_the_socket_systemd_passes() {
         also: Vec::new(),
     };
     let body = "{}";
-    let now = camd::clock::now_ms() / 1000;
     let host = format!("127.0.0.1:{port}");
-    let mut headers = vec![
-        ("Content-Type".to_string(), "application/json".to_string()),
-        ("Host".to_string(), host.clone()),
-        ("X-TC-Action".to_string(), "ListUsers".to_string()),
-        ("X-TC-Timestamp".to_string(), now.to_string()),
-        ("X-TC-Version".to_string(), "2019-01-16".to_string()),
-    ];
-    let auth = camd::credentials::tc3::sign(
-        key,
-        &camd::credentials::tc3::ToSign {
-            secret_id: id,
-            service: "cam",
-            timestamp: now,
-            request: camd::credentials::tc3::Signed {
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: &headers,
-                payload: camd::credentials::tc3::Payload::Bytes(body.as_bytes()),
-            },
-            signed: &["content-type", "host"],
-        },
-    )
+    let signed = camd::client::sign_post(&camd::client::Call {
+        secret_id: id,
+        secret_key: key,
+        service: "cam",
+        action: "ListUsers",
+        host: &host,
+        version: "2019-01-16",
+        region: "",
+        timestamp: camd::clock::now_ms() / 1000,
+        body: body.as_bytes(),
+    })
     .unwrap();
-    headers.push(("Authorization".to_string(), auth));
+    let headers = signed.headers;
     let mut request = String::from("POST / HTTP/1.1\r\n");
     for (k, v) in &headers {
         request.push_str(&format!("{k}: {v}\r\n"));

@@ -360,7 +360,6 @@ pub fn plan(action: &str, body: &[u8], dir: &dyn Directory) -> Result<Plan, Fail
     })
 }
 
-
 /// ListPolicies' Scope: `None` for All, `Some(true)` for QCS (presets),
 /// `Some(false)` for Local (custom).
 fn scope(s: Option<String>) -> Result<Option<bool>, Failure> {

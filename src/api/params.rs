@@ -182,7 +182,11 @@ mod tests {
         assert_eq!(p.opt_flag("ConsoleLogin").unwrap(), Some(true));
         assert_eq!(p.u64("Name").unwrap_err().code, Code::InvalidParameter);
         assert_eq!(
-            Params::parse(br#"{"Rp":500}"#, &["Rp"]).unwrap().paging().unwrap_err().code,
+            Params::parse(br#"{"Rp":500}"#, &["Rp"])
+                .unwrap()
+                .paging()
+                .unwrap_err()
+                .code,
             Code::InvalidParameterValue
         );
         assert_eq!(p.str("Remark").unwrap_err().code, Code::MissingParameter);

@@ -18,7 +18,7 @@ use camd::gateway;
     about = "CAM's API over HTTP(S) in front of camd: verification and decisions stay in camd"
 )]
 struct Args {
-    /// camd's socket (default: state/camd.sock, else /run/camd/camd.sock).
+    /// camd's socket (else $CAMD_SOCKET, else state/camd.sock, else /run/camd/camd.sock).
     #[arg(long)]
     socket: Option<PathBuf>,
     /// Where to listen (ignored when systemd passes a socket).
@@ -38,25 +38,7 @@ struct Args {
 
 fn main() -> ExitCode {
     camd::logging::init();
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            camd::log_error!("{e:#}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-fn socket(flag: Option<PathBuf>) -> PathBuf {
-    flag.unwrap_or_else(|| {
-        let local = PathBuf::from("state/camd.sock");
-        let installed = PathBuf::from("/run/camd/camd.sock");
-        if !local.exists() && installed.exists() {
-            installed
-        } else {
-            local
-        }
-    })
+    camd::logging::exit(run())
 }
 
 fn write_new(path: &std::path::Path, text: &str, mode: u32) -> Result<()> {
@@ -106,7 +88,7 @@ fn run() -> Result<()> {
         };
         let addr = listener.local_addr()?;
         gateway::check_plain(addr, tls.is_some())?;
-        let socket = socket(args.socket);
+        let socket = args.socket.unwrap_or_else(camd::client::default_socket);
         let scheme = if tls.is_some() { "https" } else { "http" };
         camd::log_info!(
             "serving CAM's API on {scheme}://{addr}/ for camd at `{}`",

@@ -40,13 +40,7 @@ struct Args {
 
 fn main() -> ExitCode {
     camd::logging::init();
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            camd::log_error!("{e:#}");
-            ExitCode::from(1)
-        }
-    }
+    camd::logging::exit(run())
 }
 
 fn run() -> Result<()> {

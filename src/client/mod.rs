@@ -3,9 +3,11 @@
 
 mod blocking;
 mod nonblocking;
+mod signing;
 
 pub use blocking::Client;
 pub use nonblocking::AsyncClient;
+pub use signing::{Call, sign_post};
 
 use thiserror::Error;
 
@@ -13,6 +15,26 @@ use crate::protocol::{
     Authorize, AuthorizeSigned, Body, KeyAuth, Op, Reply, ReplyShape, Request, Response,
     SignedHttp, SignedPayload, UserRef, WireError, decode_response, encode_request,
 };
+
+/// Where the systemd units put camd's socket.
+pub const INSTALLED_SOCKET: &str = "/run/camd/camd.sock";
+
+/// camd's socket when none is given: `$CAMD_SOCKET`, else the embedded
+/// default's `state/camd.sock`, or the installed one when only it exists.
+pub fn default_socket() -> std::path::PathBuf {
+    use std::path::PathBuf;
+    std::env::var_os("CAMD_SOCKET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let local = PathBuf::from("state/camd.sock");
+            let installed = PathBuf::from(INSTALLED_SOCKET);
+            if !local.exists() && installed.exists() {
+                installed
+            } else {
+                local
+            }
+        })
+}
 
 /// Responses larger than this are refused.
 const MAX_RESPONSE: usize = 64 << 20;

@@ -6,6 +6,7 @@ use crate::protocol::{
     AddUserToGroup, CreateGroup, DeleteGroup, Done, GroupInfo, ListGroups, ListGroupsForUser,
     ListUsersForGroup, RemoveUserFromGroup, UserInfo,
 };
+use crate::store::State;
 
 use super::users::user_info;
 use super::{Env, Exec, Resources, Right};
@@ -40,19 +41,21 @@ impl Exec for ListGroups {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Vec<GroupInfo>, Failure> {
-        env.read(|s, _| {
-            Ok(s.all_groups()
-                .into_iter()
-                .map(|(g, members)| GroupInfo {
-                    name: g.name,
-                    remark: g.remark,
-                    created_ms: g.created_ms,
-                    members: u32::try_from(members).unwrap_or(u32::MAX),
-                })
-                .collect())
-        })
-        .await
+        env.read(|s, _| Ok(group_infos(s))).await
     }
+}
+
+/// Every group as the wire lists it.
+pub fn group_infos(s: &State) -> Vec<GroupInfo> {
+    s.all_groups()
+        .into_iter()
+        .map(|(g, members)| GroupInfo {
+            name: g.name,
+            remark: g.remark,
+            created_ms: g.created_ms,
+            members: u32::try_from(members).unwrap_or(u32::MAX),
+        })
+        .collect()
 }
 
 impl Exec for AddUserToGroup {

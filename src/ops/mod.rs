@@ -24,6 +24,7 @@ use crate::reload::{Control, Reloader};
 use crate::store::{AdminError, AuditNote, Changes, Ctx, State, Writer};
 
 pub use daemon::exposition;
+pub use groups::group_infos;
 pub use rights::{KeyOwner, Resources, Right, canonical_policy};
 
 /// An admin operation camd can execute.

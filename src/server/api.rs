@@ -144,7 +144,10 @@ impl Daemon {
             crate::policy::actions::lookup_action(&format!("cam:{a}"))
                 .is_none_or(|x| x.access == crate::policy::actions::Access::Write)
         };
-        match self.replays.bind(signature, action, expires, s.now_secs, is_change) {
+        match self
+            .replays
+            .bind(signature, action, expires, s.now_secs, is_change)
+        {
             Ok(()) => Ok(()),
             Err(Refused::Rebound) => {
                 self.auth_failed(peer, secret_id, Way::Signed, Code::SignatureFailure);
@@ -166,17 +169,7 @@ impl Daemon {
     async fn names(&self, signer: u64) -> Result<Names, Failure> {
         let groups = self
             .writer
-            .read(|s, _| {
-                Ok(s.all_groups()
-                    .into_iter()
-                    .map(|(g, members)| GroupInfo {
-                        name: g.name,
-                        remark: g.remark,
-                        created_ms: g.created_ms,
-                        members: u32::try_from(members).unwrap_or(u32::MAX),
-                    })
-                    .collect())
-            })
+            .read(|s, _| Ok(crate::ops::group_infos(s)))
             .map_err(|_| Failure::new(Code::Store, "the store writer has stopped"))?
             .await
             .map_err(|_| Failure::new(Code::Store, "the store writer has stopped"))?

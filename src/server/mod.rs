@@ -26,8 +26,8 @@ use acceptor::Acceptor;
 pub use daemon::{Daemon, now_ms};
 pub use listener::{ListenError, bind, gid_of};
 pub use peer::Peer;
-pub use replay::Replays;
 use per_uid::{PerUid, Refused};
+pub use replay::Replays;
 pub use throttle::{Gate, Throttle};
 
 /// How often last-used times of access keys are written back.

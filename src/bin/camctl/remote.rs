@@ -24,23 +24,9 @@ use super::{
     Target, UserCommand, VerifyArgs, parse_context,
 };
 
-/// Where the systemd units put camd's socket.
-const INSTALLED_SOCKET: &str = "/run/camd/camd.sock";
-
-/// The socket: the flag, else $CAMD_SOCKET, else the embedded default's
-/// (or the installed one, when only that exists).
+/// The socket: the flag, else the default (`client::default_socket`).
 fn socket(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| std::env::var_os("CAMD_SOCKET").map(PathBuf::from))
-        .unwrap_or_else(|| {
-            // The embedded default's socket, or the installed one when only it exists.
-            let local = PathBuf::from("state/camd.sock");
-            let installed = PathBuf::from(INSTALLED_SOCKET);
-            if !local.exists() && installed.exists() {
-                installed
-            } else {
-                local
-            }
-        })
+    flag.unwrap_or_else(camd::client::default_socket)
 }
 
 struct Out {

@@ -6,8 +6,8 @@ use std::io::Read;
 use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::json;
 
+use camd::client::{Call, sign_post};
 use camd::code::Code;
-use camd::credentials::tc3::{Payload, Signed, ToSign, sign as tc3_sign};
 use camd::protocol::{SignedHttp, SignedPayload};
 
 use super::secrets::secret_from_env_or_stdin;
@@ -24,35 +24,19 @@ pub fn sign(a: &SignArgs, json: bool) -> Result<u8> {
     };
     let secret = secret_from_env_or_stdin()?;
     let timestamp = a.timestamp.unwrap_or_else(|| camd::clock::now_ms() / 1000);
-    let content_type = "application/json; charset=utf-8";
-    let mut headers = vec![
-        ("Content-Type".to_string(), content_type.to_string()),
-        ("Host".to_string(), a.host.clone()),
-        ("X-TC-Action".to_string(), a.action.clone()),
-        ("X-TC-Timestamp".to_string(), timestamp.to_string()),
-        ("X-TC-Version".to_string(), a.version.clone()),
-    ];
-    if !a.region.is_empty() {
-        headers.push(("X-TC-Region".to_string(), a.region.clone()));
-    }
-    let authorization = tc3_sign(
-        &secret,
-        &ToSign {
-            secret_id: &a.secret_id,
-            service: &a.service,
-            timestamp,
-            request: Signed {
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: &headers,
-                payload: Payload::Bytes(&body),
-            },
-            signed: &["content-type", "host", "x-tc-action"],
-        },
-    )
+    let request = sign_post(&Call {
+        secret_id: &a.secret_id,
+        secret_key: &secret,
+        service: &a.service,
+        action: &a.action,
+        host: &a.host,
+        version: &a.version,
+        region: &a.region,
+        timestamp,
+        body: &body,
+    })
     .map_err(|e| anyhow!("{}: {e}", e.code()))?;
-    headers.insert(0, ("Authorization".to_string(), authorization));
+    let headers = request.headers;
     if json {
         let m: serde_json::Map<String, serde_json::Value> =
             headers.into_iter().map(|(k, v)| (k, json!(v))).collect();
