@@ -228,6 +228,60 @@ fn decision_ns(o: &Open, users: usize, rounds: usize) -> f64 {
     median(out)
 }
 
+/// Publishing one write at `n` users (in memory: the commit's fsync is not
+/// counted) while a reader holds the previous snapshot: median µs of one
+/// write's publication, and of publishing everyone.
+fn publication_us(n: usize, rounds: usize) -> (f64, f64) {
+    use camd::store::{Changes, Ctx, FIRST_UIN, Publish, State};
+    let limits = Limits {
+        users: n + 1,
+        ..limits()
+    };
+    let known = |p: &str| camd::policy::preset::canonical_name(p).map(str::to_string);
+    let ctx = Ctx {
+        limits: &limits,
+        now_ms: 0,
+        owner_uin: OWNER,
+        known_policy: &known,
+    };
+    let mut state = State {
+        next_uin: FIRST_UIN,
+        ..State::default()
+    };
+    let mut everyone = Changes::default();
+    for i in 0..n {
+        let user = AddUser {
+            name: format!("user{i}"),
+            policies: vec!["QcloudChatReadOnlyAccess".into()],
+            ..AddUser::default()
+        };
+        state.add_user(user, &ctx, &mut everyone).unwrap();
+    }
+    let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
+    let mut p = Publisher::new(shared.clone(), Arc::new(Catalog::presets_only()), OWNER);
+    let t = Instant::now();
+    p.publish(&state, &everyone, true);
+    let full = t.elapsed().as_secs_f64() * 1e6;
+    let mut one = Vec::new();
+    for r in 0..rounds * 100 {
+        let name = format!("user{}", r % n);
+        let mut ch = Changes::default();
+        let policy = if r % 2 == 0 {
+            "QcloudAVCFullAccess"
+        } else {
+            "AdministratorAccess"
+        };
+        state
+            .attach_user_policy(&name, policy, &ctx, &mut ch)
+            .unwrap();
+        let _reader = shared.load_full();
+        let t = Instant::now();
+        p.publish(&state, &ch, false);
+        one.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    (median(one), full)
+}
+
 /// A signed POST of `body` with `headers`.
 fn signed_call<'a>(headers: &'a [(String, String)], body: &'a [u8]) -> tc3::Signed<'a> {
     tc3::Signed {
@@ -410,6 +464,8 @@ fn main() {
     let (small_ns, big_ns) = (median(small_v), median(big_v));
     o.close();
     small.close();
+    let (publish_small, _) = publication_us(1000, rounds);
+    let (publish_big, publish_all) = publication_us(big, rounds);
 
     rows.push((
         format!("populate {big} users x 10 attachments"),
@@ -437,6 +493,20 @@ fn main() {
         format!(
             "{:.2}x the 1,000-user case (target <= 1.2x)",
             big_ns / small_ns
+        ),
+    ));
+    rows.push((
+        "publish one write, 1,000 users (no fsync)".into(),
+        format!("{publish_small:.1} µs"),
+        String::new(),
+    ));
+    rows.push((
+        format!("publish one write, {big} users (no fsync)"),
+        format!("{publish_big:.1} µs"),
+        format!(
+            "{:.2}x the 1,000-user case; publishing all {big}: {:.0} µs (target <= 50 µs)",
+            publish_big / publish_small,
+            publish_all
         ),
     ));
     rows.push((

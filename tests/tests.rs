@@ -21,6 +21,7 @@ mod layers;
 mod metrics;
 mod no_alloc;
 mod properties;
+mod publication;
 mod reference;
 mod reload;
 mod sdk;

@@ -178,7 +178,7 @@ impl Authorizer {
     pub fn take_key_uses(&self) -> Vec<(String, i64)> {
         let snap = self.snapshot.load();
         let mut out = Vec::new();
-        for (id, k) in &snap.keys {
+        for (id, k) in snap.keys.iter() {
             let used = k.last_used_ms.load(Ordering::Relaxed);
             if used > k.flushed_ms.fetch_max(used, Ordering::Relaxed) {
                 out.push((id.to_string(), used));

@@ -5,10 +5,12 @@
 
 mod authorizer;
 mod publisher;
+mod shards;
 mod signed;
 mod snapshot;
 
 pub use authorizer::{Ask, Authorizer, AuthzError, Who};
 pub use publisher::Publisher;
+pub use shards::{SHARDS, ShardKey, Sharded};
 pub use signed::{SignedAsk, Verified};
 pub use snapshot::{KeyEntry, SigningKey, Snapshot, UserEntry};

@@ -1,11 +1,12 @@
 //! The snapshot the decision path reads.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 
 use crate::credentials::{KeyHash, Sealed};
 use crate::policy::PolicySet;
+
+use super::shards::Sharded;
 
 /// A sub-user as deciding needs them.
 #[derive(Debug)]
@@ -57,17 +58,18 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-/// Everything deciding reads; immutable once published.
+/// Everything deciding reads; immutable once published. Its maps are
+/// sharded, so a publication copies only the shards a commit touched.
 #[derive(Debug, Default, Clone)]
 pub struct Snapshot {
     /// The root account's uin.
     pub owner_uin: u64,
     /// Sub-users by uin.
-    pub users: HashMap<u64, Arc<UserEntry>>,
+    pub users: Sharded<u64, Arc<UserEntry>>,
     /// Sub-users by name (the same entries as `users`).
-    pub names: HashMap<Arc<str>, Arc<UserEntry>>,
+    pub names: Sharded<Arc<str>, Arc<UserEntry>>,
     /// Keys by SecretId.
-    pub keys: HashMap<Arc<str>, Arc<KeyEntry>>,
+    pub keys: Sharded<Arc<str>, Arc<KeyEntry>>,
     /// The root account's policy set (empty: the root is never evaluated).
     pub root_policies: Arc<PolicySet>,
     /// Counts up with every publication.
