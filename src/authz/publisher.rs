@@ -2,7 +2,7 @@
 //! the affected users and keys are rebuilt; users with the same policies share
 //! one compiled set.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -16,13 +16,22 @@ use crate::store::{Changes, Key, KeyStatus, Publish, State, User};
 
 use super::snapshot::{KeyEntry, Snapshot, UserEntry};
 
+/// A compiled set and the users who have it.
+type Shared = (Arc<PolicySet>, BTreeSet<u64>);
+
 /// Owns the catalog and the compiled-set cache; publishes into `shared`.
 pub struct Publisher {
     shared: Arc<ArcSwap<Snapshot>>,
     catalog: Arc<Catalog>,
     owner_uin: u64,
-    /// Compiled sets by their sorted policy names, shared between users.
-    cache: HashMap<Vec<String>, Arc<PolicySet>>,
+    /// Compiled sets by their sorted policy names, shared between users,
+    /// with the users that have each.
+    cache: HashMap<Arc<[String]>, Shared>,
+    /// Each published user's set, by its names (the key into `cache`).
+    set_of: HashMap<u64, Arc<[String]>>,
+    /// Policies a new catalog changed, until the next publication rebuilds
+    /// the users they are in (`None`: rebuild everyone).
+    changed: Option<BTreeSet<String>>,
     /// Where commit times and batch sizes are recorded.
     metrics: Option<Arc<Metrics>>,
 }
@@ -35,6 +44,8 @@ impl Publisher {
             catalog,
             owner_uin,
             cache: HashMap::new(),
+            set_of: HashMap::new(),
+            changed: None,
             metrics: None,
         }
     }
@@ -45,10 +56,11 @@ impl Publisher {
         self
     }
 
-    /// Installs a new catalog (the writer republishes everything after).
+    /// Installs a new catalog; the republication that follows rebuilds only
+    /// the users whose sets name a policy it added, changed or removed.
     pub fn set_catalog(&mut self, catalog: Arc<Catalog>) {
+        self.changed = Some(self.catalog.changed_names(&catalog));
         self.catalog = catalog;
-        self.cache.clear();
     }
 
     /// The catalog in use.
@@ -65,14 +77,56 @@ impl Publisher {
         }
         names.sort();
         names.dedup();
-        if let Some(set) = self.cache.get(&names) {
-            return set.clone();
+        self.forget(u.uin);
+        let known = self
+            .cache
+            .get_key_value(names.as_slice())
+            .map(|(k, (set, _))| (k.clone(), set.clone()));
+        if let Some((key, set)) = known {
+            if let Some((_, users)) = self.cache.get_mut(&key) {
+                users.insert(u.uin);
+            }
+            self.set_of.insert(u.uin, key);
+            return set;
         }
         let set = Arc::new(PolicySet::new(
             names.iter().filter_map(|n| self.catalog.get(n)),
         ));
-        self.cache.insert(names, set.clone());
+        let key: Arc<[String]> = names.into();
+        self.cache
+            .insert(key.clone(), (set.clone(), BTreeSet::from([u.uin])));
+        self.set_of.insert(u.uin, key);
         set
+    }
+
+    /// Drops `uin` from the users of its set (a set no one has goes).
+    fn forget(&mut self, uin: u64) {
+        let Some(key) = self.set_of.remove(&uin) else {
+            return;
+        };
+        if let Some((_, users)) = self.cache.get_mut(&key) {
+            users.remove(&uin);
+            if users.is_empty() {
+                self.cache.remove(&key);
+            }
+        }
+    }
+
+    /// The users whose sets name one of `changed`; those sets leave the cache.
+    fn users_of(&mut self, changed: &BTreeSet<String>) -> BTreeSet<u64> {
+        let stale: Vec<Arc<[String]>> = self
+            .cache
+            .keys()
+            .filter(|k| k.iter().any(|n| changed.contains(n)))
+            .cloned()
+            .collect();
+        let mut users = BTreeSet::new();
+        for k in stale {
+            if let Some((_, us)) = self.cache.remove(&k) {
+                users.extend(us);
+            }
+        }
+        users
     }
 
     fn user_entry(&mut self, state: &State, u: &User) -> Arc<UserEntry> {
@@ -114,10 +168,25 @@ impl Publish for Publisher {
         }
     }
 
+    fn republish(&mut self, state: &State) {
+        match self.changed.take() {
+            Some(changed) => {
+                let affected = self.users_of(&changed);
+                let changes = Changes {
+                    affected,
+                    ..Changes::default()
+                };
+                self.publish(state, &changes, false);
+            }
+            None => self.publish(state, &Changes::default(), true),
+        }
+    }
+
     fn publish(&mut self, state: &State, changes: &Changes, full: bool) {
         let old = self.shared.load_full();
         let mut next = if full {
             self.cache.clear();
+            self.set_of.clear();
             let mut s = Snapshot {
                 owner_uin: self.owner_uin,
                 ..Snapshot::default()
@@ -139,6 +208,7 @@ impl Publish for Publisher {
             for uin in &changes.affected {
                 if let Some(prev) = s.users.remove(uin) {
                     s.names.remove(&prev.name);
+                    self.forget(*uin);
                 }
                 if let Some(u) = state.users.get(uin) {
                     let e = self.user_entry(state, u);

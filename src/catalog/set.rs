@@ -90,15 +90,8 @@ impl Catalog {
         for (name, p) in &next.custom {
             match self.custom.get(name) {
                 None => d.added += 1,
-                Some(old) => {
-                    let same = match (self.meta.get(name), next.meta.get(name)) {
-                        (Some(a), Some(b)) => a.hash == b.hash,
-                        _ => old == p,
-                    };
-                    if !same {
-                        d.changed += 1;
-                    }
-                }
+                Some(old) if !self.same(next, name, old, p) => d.changed += 1,
+                Some(_) => {}
             }
         }
         d.removed = self
@@ -107,5 +100,35 @@ impl Catalog {
             .filter(|n| !next.custom.contains_key(*n))
             .count();
         d
+    }
+
+    /// Whether `name` means the same policy in this catalog and in `next`.
+    fn same(&self, next: &Catalog, name: &str, old: &Arc<Policy>, new: &Arc<Policy>) -> bool {
+        Arc::ptr_eq(old, new)
+            || match (self.meta.get(name), next.meta.get(name)) {
+                (Some(a), Some(b)) => a.hash == b.hash,
+                _ => old == new,
+            }
+    }
+
+    /// The custom policies added, changed or removed in `next`: the names
+    /// whose users' compiled sets must be rebuilt.
+    pub fn changed_names(&self, next: &Catalog) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for (name, p) in &next.custom {
+            match self.custom.get(name) {
+                Some(old) if self.same(next, name, old, p) => {}
+                _ => {
+                    out.insert(name.clone());
+                }
+            }
+        }
+        out.extend(
+            self.custom
+                .keys()
+                .filter(|n| !next.custom.contains_key(*n))
+                .cloned(),
+        );
+        out
     }
 }

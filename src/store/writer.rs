@@ -30,6 +30,11 @@ pub trait Publish: Send + 'static {
     /// Called after every batch: how long applying and committing took, and
     /// how many jobs it held.
     fn committed(&mut self, _took: std::time::Duration, _jobs: usize) {}
+    /// Called after a reconfiguration (a new catalog): republishes what it
+    /// changed (by default, everything).
+    fn republish(&mut self, state: &State) {
+        self.publish(state, &Changes::default(), true);
+    }
 }
 
 /// A change to the publisher's view that needs a full republish (e.g. a new policy catalog).
@@ -153,7 +158,7 @@ impl<P: Publish> Writer<P> {
                             }
                             Work::Reconfigure(f, done) => {
                                 f(&mut publisher);
-                                publisher.publish(store.state(), &Changes::default(), true);
+                                publisher.republish(store.state());
                                 let _ = done.send(());
                             }
                             Work::Ping(done) => {
