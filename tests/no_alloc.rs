@@ -61,3 +61,60 @@ fn deciding_allocates_nothing() {
         "sanity: the requests exercise allows and denies"
     );
 }
+
+/// Through the published snapshot too: by user name and by uin, the lookup
+/// (sharded maps), the request and the evaluation allocate nothing.
+#[test]
+fn deciding_by_user_through_the_snapshot_allocates_nothing() {
+    use arc_swap::ArcSwap;
+    use camd::authz::{Ask, Authorizer, Snapshot, UserEntry, Who};
+    use camd::credentials::{KeyHasher, Keyring, Pepper};
+
+    let mut snap = Snapshot {
+        owner_uin: 1,
+        ..Snapshot::default()
+    };
+    let set = Arc::new(PolicySet::new([
+        preset::preset("QcloudChatReadOnlyAccess").unwrap()
+    ]));
+    for uin in 2..1002u64 {
+        let e = Arc::new(UserEntry {
+            uin,
+            name: Arc::from(format!("user{uin}").as_str()),
+            policies: set.clone(),
+        });
+        snap.names.insert(e.name.clone(), e.clone());
+        snap.users.insert(uin, e);
+    }
+    let authz = Authorizer::new(
+        Arc::new(ArcSwap::from_pointee(snap)),
+        KeyHasher::new(&Pepper::from_bytes([1; 32])),
+        Arc::new(Keyring::from_bytes([2; 32], None).unwrap()),
+    );
+    let ctx = [("qcs:ip", "10.1.2.3")];
+    let ask = |action| Ask {
+        action,
+        resource: "qcs::im::uin/1:sdkappid/1400000001",
+        context: &ctx,
+        now_ms: 1_800_000_000_000,
+    };
+    let mut allowed = 0;
+    let mut run = || {
+        for (who, action) in [
+            (Who::Name("user500"), "im:GetGroupInfo"),
+            (Who::Uin(7), "im:SendMessage"),
+            (Who::Name("user999"), "im:DescribeGroup"),
+        ] {
+            allowed += authz.by_user(who, ask(action), |r| {
+                usize::from(r.is_ok_and(|(_, d)| d.is_allowed()))
+            });
+        }
+    };
+    run();
+    let info = allocation_counter::measure(&mut run);
+    assert_eq!(
+        info.count_total, 0,
+        "deciding by user through the snapshot allocated"
+    );
+    assert_eq!(allowed, 4, "sanity: two of three allowed, twice");
+}
