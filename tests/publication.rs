@@ -50,6 +50,16 @@ fn limits() -> Limits {
     }
 }
 
+/// The rules' context: no clock, `known` policies.
+fn ctx(limits: &Limits) -> Ctx<'_> {
+    Ctx {
+        limits,
+        now_ms: 0,
+        owner_uin: OWNER,
+        known_policy: &known,
+    }
+}
+
 fn catalog(ten: &str) -> Arc<Catalog> {
     let doc = format!(
         r#"{{"version":"2.0","statement":[{{"effect":"allow","action":"{ten}","resource":"*"}}]}}"#
@@ -62,12 +72,7 @@ fn catalog(ten: &str) -> Arc<Catalog> {
 #[test]
 fn one_write_at_100000_users_publishes_without_copying_the_population() {
     let limits = limits();
-    let ctx = Ctx {
-        limits: &limits,
-        now_ms: 0,
-        owner_uin: OWNER,
-        known_policy: &known,
-    };
+    let ctx = ctx(&limits);
     let (mut state, everyone) = population(&ctx, 0);
     let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
     let mut publisher = Publisher::new(shared.clone(), Arc::new(Catalog::presets_only()), OWNER);
@@ -112,12 +117,7 @@ fn one_write_at_100000_users_publishes_without_copying_the_population() {
 #[test]
 fn a_reload_rebuilds_only_the_users_of_the_changed_policy() {
     let limits = limits();
-    let ctx = Ctx {
-        limits: &limits,
-        now_ms: 0,
-        owner_uin: OWNER,
-        known_policy: &known,
-    };
+    let ctx = ctx(&limits);
     let (state, everyone) = population(&ctx, 10);
     let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
     let mut publisher = Publisher::new(shared.clone(), catalog("im:SendMessage"), OWNER);
