@@ -186,3 +186,47 @@ fn plain_http_is_served_on_loopback_only() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("loopback only"), "{}", stderr(&out));
 }
+
+/// A client that starts a request and never finishes its headers is cut
+/// off after the header timeout, and does not hold the front.
+#[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use std::io::{Read, Write};
+    let d = Camd::start("api-slow");
+    let log = d.dir.join("api.log");
+    let mut api = Command::new(env!("CARGO_BIN_EXE_camd-api"))
+        .args([
+            "--socket",
+            d.socket.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--header-timeout-secs", "1"])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut port = None;
+    wait_for(Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        port = text
+            .split("://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse::<u16>().ok());
+        port.is_some()
+    });
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port.unwrap())).unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let closed = s.read_to_end(&mut rest).is_ok();
+    let _ = api.kill();
+    let _ = api.wait();
+    assert!(closed, "the connection was still open after 8 s");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "closed after {:?}",
+        started.elapsed()
+    );
+}

@@ -52,6 +52,28 @@ pub struct Plan {
     pub view: views::View,
 }
 
+/// A random RequestId in the UUID (version 4) form CAM uses.
+pub fn request_id(rng: &dyn ring::rand::SecureRandom) -> String {
+    let mut b = [0u8; 16];
+    let _ = rng.fill(&mut b);
+    if let Some(x) = b.get_mut(6) {
+        *x = (*x & 0x0f) | 0x40;
+    }
+    if let Some(x) = b.get_mut(8) {
+        *x = (*x & 0x3f) | 0x80;
+    }
+    let hex = crate::credentials::tc3::hex(&b);
+    let part = |r: std::ops::Range<usize>| hex.get(r).unwrap_or_default();
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
+    )
+}
+
 /// The response to a call that succeeded: `fields` and the RequestId.
 pub fn answer(mut fields: Value, request_id: &str) -> String {
     if let Value::Object(m) = &mut fields {

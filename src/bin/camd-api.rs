@@ -30,6 +30,13 @@ struct Args {
     /// The certificate's private key (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Seconds a client may take to send a request's headers, to start the
+    /// next request, or to finish a TLS handshake.
+    #[arg(long, default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Most HTTP connections served at once (more wait in the backlog).
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
     /// Write a self-signed certificate and key for these names to --tls-cert
     /// and --tls-key (never overwriting), then exit.
     #[arg(long, value_name = "NAME", num_args = 1.., requires = "tls_cert")]
@@ -110,7 +117,11 @@ fn run() -> Result<()> {
             camd::systemd::stopping();
             let _ = stop_tx.send(true);
         });
-        gateway::serve(listener, tls, socket, stop_rx).await;
+        let limits = gateway::Limits {
+            max_connections: args.max_connections,
+            header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
+        };
+        gateway::serve(listener, tls, socket, limits, stop_rx).await;
         anyhow::Ok(())
     })
 }

@@ -32,7 +32,7 @@ fn respond(status: StatusCode, json: String) -> Response<Full<Bytes>> {
 
 /// A failure answered by the front itself (camd never saw the request).
 fn failed(code: Code, message: String) -> Response<Full<Bytes>> {
-    let id = format!("camd-api-{}", crate::clock::now_ms());
+    let id = api::request_id(&ring::rand::SystemRandom::new());
     respond(
         StatusCode::OK,
         api::error(&Failure::new(code, message), &id),

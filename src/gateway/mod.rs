@@ -10,6 +10,7 @@ mod tls;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -43,16 +44,45 @@ pub fn check_plain(addr: SocketAddr, tls: bool) -> Result<(), GatewayError> {
     }
 }
 
+/// How the front treats its clients.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most HTTP connections served at once; past it, new ones wait in the
+    /// kernel's backlog.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers (and,
+    /// between requests, to start the next one), or a TLS handshake.
+    pub header_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Serves until `stop` turns true; open connections finish their request.
 pub async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     socket: PathBuf,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) {
     let socket = Arc::new(socket);
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let mut connections = tokio::task::JoinSet::new();
     loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p,
+            _ = stop.changed() => break,
+        };
+        let Ok(permit) = permit else {
+            break;
+        };
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = stop.changed() => break,
@@ -68,12 +98,17 @@ pub async fn serve(
         let tls = tls.clone();
         let socket = socket.clone();
         connections.spawn(async move {
+            let _permit = permit;
             match tls {
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(s) => connection(TokioIo::new(s), socket).await,
-                    Err(e) => crate::log_debug!("tls handshake with {peer} failed: {e}"),
-                },
-                None => connection(TokioIo::new(stream), socket).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(s)) => connection(TokioIo::new(s), socket, limits).await,
+                        Ok(Err(e)) => crate::log_debug!("tls handshake with {peer} failed: {e}"),
+                        Err(_) => crate::log_debug!("tls handshake with {peer} timed out"),
+                    }
+                }
+                None => connection(TokioIo::new(stream), socket, limits).await,
             }
         });
         while connections.try_join_next().is_some() {}
@@ -82,7 +117,7 @@ pub async fn serve(
 }
 
 /// One HTTP/1.1 connection; its requests share one camd connection.
-async fn connection<I>(io: I, socket: Arc<PathBuf>)
+async fn connection<I>(io: I, socket: Arc<PathBuf>, limits: Limits)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -93,6 +128,8 @@ where
         async move { forward::answer(req, &socket, &camd).await }
     });
     if let Err(e) = http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
         .max_buf_size(forward::MAX_BODY * 2)
         .serve_connection(io, service)
         .await

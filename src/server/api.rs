@@ -6,8 +6,6 @@
 
 use std::sync::Arc;
 
-use ring::rand::SecureRandom;
-
 use crate::api::{self, Directory};
 use crate::authz::Snapshot;
 use crate::code::{Code, Failure};
@@ -66,7 +64,7 @@ fn from_wire(e: WireError) -> Failure {
 impl Daemon {
     /// Answers a CAM API call; every outcome is a CAM JSON body.
     pub(super) async fn call_api(&self, peer: Peer, call: ApiCall) -> ApiAnswer {
-        let request_id = self.request_id();
+        let request_id = api::request_id(&self.rng);
         let json = match self.run_api(peer, &call).await {
             Ok(fields) => api::answer(fields, &request_id),
             Err(f) => api::error(&f, &request_id),
@@ -186,28 +184,5 @@ impl Daemon {
             groups,
             policies,
         })
-    }
-
-    /// A random RequestId in the UUID form CAM uses.
-    fn request_id(&self) -> String {
-        let mut b = [0u8; 16];
-        let _ = self.rng.fill(&mut b);
-        // Version 4, variant 1.
-        if let Some(x) = b.get_mut(6) {
-            *x = (*x & 0x0f) | 0x40;
-        }
-        if let Some(x) = b.get_mut(8) {
-            *x = (*x & 0x3f) | 0x80;
-        }
-        let hex = crate::credentials::tc3::hex(&b);
-        let part = |r: std::ops::Range<usize>| hex.get(r).unwrap_or_default().to_string();
-        format!(
-            "{}-{}-{}-{}-{}",
-            part(0..8),
-            part(8..12),
-            part(12..16),
-            part(16..20),
-            part(20..32)
-        )
     }
 }
