@@ -1,11 +1,13 @@
 //! Fuzz target: a connection's byte stream through the binary frame decoder,
 //! as the server reads it (hello, then length-prefixed postcard frames).
-//! Every frame that decodes must encode and decode back to itself, and the
-//! batch length read before decoding must agree with the decoder.
+//! Every frame that decodes must encode and decode back to itself, the
+//! batch length read before decoding must agree with the decoder, and a
+//! decision read in place must be the owned decoder's request.
 #![no_main]
 
 use camd::protocol::{
-    Body, HELLO_LEN, decode_hello, decode_request, encode_request, frame_len, peek_batch,
+    AskRef, Body, DecisionBody, HELLO_LEN, decode_decision, decode_hello, decode_request,
+    encode_request, frame_len, peek_batch,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -24,6 +26,18 @@ fuzz_target!(|data: &[u8]| {
             return;
         };
         let peeked = peek_batch(body);
+        if let Some(borrowed) = decode_decision(body) {
+            let owned = decode_request(body).expect("a decision read in place decodes owned");
+            assert_eq!(owned.id, borrowed.id);
+            match (&owned.body, &borrowed.body) {
+                (Body::Ping, DecisionBody::Ping) => {}
+                (Body::Authorize(a), DecisionBody::Authorize(b)) => assert_eq!(&AskRef::of(a), b),
+                (Body::Batch(a), DecisionBody::Batch(b)) => {
+                    assert!(a.iter().map(AskRef::of).eq(b.iter().cloned()));
+                }
+                other => panic!("read in place as another request: {other:?}"),
+            }
+        }
         if let Ok(req) = decode_request(body) {
             if let Body::Batch(items) = &req.body {
                 assert_eq!(peeked, Some((req.id, items.len() as u64)));

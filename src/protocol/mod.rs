@@ -2,10 +2,12 @@
 //! the only one that knows the byte layout (see docs/protocol.md); the rest of
 //! camd converts to and from these types explicitly.
 
+mod borrowed;
 mod codec;
 mod messages;
 mod ops;
 
+pub use borrowed::{AskRef, DecisionBody, DecisionRequest, KeyRef, UserRefRef, decode_decision};
 pub use codec::{
     FrameError, HELLO_LEN, MAGIC, PROTOCOL_VERSION, decode_hello, decode_request, decode_response,
     encode_hello, encode_request, encode_response, frame_len, json_request, json_response,

@@ -14,8 +14,9 @@ use tokio::net::UnixStream;
 use tokio::sync::watch;
 
 use crate::protocol::{
-    FrameError, HELLO_LEN, PROTOCOL_VERSION, Response, decode_hello, decode_request, encode_hello,
-    encode_response, frame_len, json_request, json_response, peek_batch,
+    FrameError, HELLO_LEN, PROTOCOL_VERSION, Response, decode_decision, decode_hello,
+    decode_request, encode_hello, encode_response, frame_len, json_request, json_response,
+    peek_batch,
 };
 
 use super::daemon::Daemon;
@@ -128,14 +129,23 @@ pub async fn serve(
                     result: Err(batch_too_large(n, max_batch)),
                 }
             }
-            _ => {
-                let request = decode_request(&body);
-                shrink(&mut body);
-                match request {
-                    Ok(req) => daemon.handle(peer, req).await,
-                    Err(e) => malformed(&e),
+            _ => match decode_decision(&body) {
+                // Decisions read in place: no allocation per string.
+                Some(req) => {
+                    let response = daemon.handle_decision(peer, &req);
+                    drop(req);
+                    shrink(&mut body);
+                    response
                 }
-            }
+                None => {
+                    let request = decode_request(&body);
+                    shrink(&mut body);
+                    match request {
+                        Ok(req) => daemon.handle(peer, req).await,
+                        Err(e) => malformed(&e),
+                    }
+                }
+            },
         };
         let frame = match encode_response(&response) {
             Ok(f) => f,

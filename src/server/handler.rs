@@ -6,8 +6,8 @@ use crate::code::{Code, Failure};
 use crate::metrics::{Metrics, Outcome, Way};
 use crate::policy::{Decision as EngineDecision, Reason};
 use crate::protocol::{
-    Authorize, Body, Decision, KeyAuth, PROTOCOL_VERSION, Reply, Request, Response, UserRef,
-    WireError,
+    AskRef, Body, Decision, DecisionBody, DecisionRequest, KeyAuth, PROTOCOL_VERSION, Reply,
+    Request, Response, UserRefRef, WireError,
 };
 
 /// What proves a delegated admin request's caller.
@@ -109,13 +109,12 @@ impl Daemon {
         let id = req.id;
         let result = match req.body {
             Body::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
-            Body::Authorize(a) => self.decide(peer, &a, false).map(Reply::Decision),
-            Body::Batch(items) if items.len() > self.config.max_batch_items => Err(
-                batch_too_large(items.len() as u64, self.config.max_batch_items),
-            ),
-            Body::Batch(items) => Ok(Reply::Decisions(
-                items.iter().map(|a| self.decide(peer, a, true)).collect(),
-            )),
+            Body::Authorize(a) => self
+                .decide(peer, &AskRef::of(&a), false)
+                .map(Reply::Decision),
+            Body::Batch(items) => {
+                self.batch(peer, &items.iter().map(AskRef::of).collect::<Vec<_>>())
+            }
             Body::AuthorizeSigned(a) => self.decide_signed(peer, &a).map(Reply::Decision),
             Body::CallApi(call) => Ok(Reply::Api(self.call_api(peer, call).await)),
             body => {
@@ -173,52 +172,31 @@ impl Daemon {
     fn with_key<R>(
         &self,
         peer: Peer,
-        key: &KeyAuth,
+        secret_id: &str,
+        secret_key: &str,
         ask: Ask<'_>,
         way: Way,
         f: impl FnOnce(Result<(u64, EngineDecision<'_>), AuthzError>) -> Result<R, Failure>,
     ) -> Result<R, Failure> {
-        self.key_gate(peer, &key.secret_id, way)?;
+        self.key_gate(peer, secret_id, way)?;
         let mut failed = false;
-        let r = self
-            .authz
-            .by_key(&key.secret_id, &key.secret_key, ask, |r| {
-                failed = matches!(r, Err(AuthzError::Unauthenticated));
-                f(r)
-            });
+        let r = self.authz.by_key(secret_id, secret_key, ask, |r| {
+            failed = matches!(r, Err(AuthzError::Unauthenticated));
+            f(r)
+        });
         if failed {
-            self.auth_failed(
-                peer,
-                &key.secret_id,
-                way,
-                AuthzError::Unauthenticated.code(),
-            );
+            self.auth_failed(peer, secret_id, way, AuthzError::Unauthenticated.code());
         }
         r
     }
 
-    fn decide(&self, peer: Peer, a: &Authorize, batch: bool) -> Result<Decision, WireError> {
+    fn decide(&self, peer: Peer, a: &AskRef<'_>, batch: bool) -> Result<Decision, WireError> {
         let started = Metrics::start_decision();
-        let (Authorize::ByKey {
-            action,
-            resource,
-            context,
-            ..
-        }
-        | Authorize::ByUser {
-            action,
-            resource,
-            context,
-            ..
-        }) = a;
-        let ctx: Vec<(&str, &str)> = context
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let (action, resource, context) = a.parts();
         let ask = Ask {
             action,
             resource,
-            context: &ctx,
+            context,
             now_ms: now_ms(),
         };
         let mut outcome = None;
@@ -231,17 +209,19 @@ impl Daemon {
         };
         let way = match (batch, a) {
             (true, _) => Way::Batch,
-            (false, Authorize::ByKey { .. }) => Way::ByKey,
-            (false, Authorize::ByUser { .. }) => Way::ByUser,
+            (false, AskRef::ByKey { .. }) => Way::ByKey,
+            (false, AskRef::ByUser { .. }) => Way::ByUser,
         };
         let decided = match a {
-            Authorize::ByKey { key, .. } => self.with_key(peer, key, ask, way, answer),
-            Authorize::ByUser {
-                user: UserRef::Name(n),
+            AskRef::ByKey { key, .. } => {
+                self.with_key(peer, key.secret_id, key.secret_key, ask, way, answer)
+            }
+            AskRef::ByUser {
+                user: UserRefRef::Name(n),
                 ..
             } => self.authz.by_user(Who::Name(n), ask, answer),
-            Authorize::ByUser {
-                user: UserRef::Uin(u),
+            AskRef::ByUser {
+                user: UserRefRef::Uin(u),
                 ..
             } => self.authz.by_user(Who::Uin(*u), ask, answer),
         };
@@ -249,6 +229,30 @@ impl Daemon {
             self.metrics.decision(way, o, started);
         }
         decided.map_err(to_wire)
+    }
+
+    /// Answers a batch of decisions, or refuses it whole when it is over
+    /// `max_batch_items`.
+    fn batch<'a>(&self, peer: Peer, items: &[AskRef<'a>]) -> Result<Reply, WireError> {
+        if items.len() > self.config.max_batch_items {
+            return Err(batch_too_large(
+                items.len() as u64,
+                self.config.max_batch_items,
+            ));
+        }
+        Ok(Reply::Decisions(
+            items.iter().map(|a| self.decide(peer, a, true)).collect(),
+        ))
+    }
+
+    /// Answers a decision request read in place from its frame.
+    pub fn handle_decision(&self, peer: Peer, req: &DecisionRequest<'_>) -> Response {
+        let result = match &req.body {
+            DecisionBody::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
+            DecisionBody::Authorize(a) => self.decide(peer, a, false).map(Reply::Decision),
+            DecisionBody::Batch(items) => self.batch(peer, items),
+        };
+        Response { id: req.id, result }
     }
 
     /// Checks that `peer` (or the key it proves) may perform `action` on `resource`.
@@ -277,9 +281,14 @@ impl Daemon {
                     peer.uid
                 ),
             )),
-            Proof::Key(key) => self.with_key(peer, key, ask, Way::ByKey, |r| {
-                allowed(r, &key.secret_id, action, resource)
-            }),
+            Proof::Key(key) => self.with_key(
+                peer,
+                &key.secret_id,
+                &key.secret_key,
+                ask,
+                Way::ByKey,
+                |r| allowed(r, &key.secret_id, action, resource),
+            ),
             Proof::Signed { secret_id, uin } => self.authz.by_user(Who::Uin(uin), ask, |r| {
                 allowed(r, secret_id, action, resource)
             }),
