@@ -19,8 +19,9 @@ use crate::catalog::{Catalog, Diff, LoadError, load_dir};
 use crate::clock::now_ms;
 use crate::store::Writer;
 
-/// Quiet time after a file event before reloading, so a burst is one reload.
-const DEBOUNCE: Duration = Duration::from_millis(50);
+/// Quiet time after a file event (or an explicit reload) before reloading,
+/// so a burst is one reload.
+pub const DEBOUNCE: Duration = Duration::from_millis(50);
 /// How often a missing or broken watcher is tried again.
 const REWATCH: Duration = Duration::from_secs(2);
 
