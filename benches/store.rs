@@ -419,6 +419,7 @@ fn key_overhead(o: &Open, rounds: usize) -> (f64, f64, f64) {
         by_user.push(t.elapsed().as_nanos() as f64 / iters as f64);
         let s = SignedAsk {
             call: signed_call(&headers, &body),
+            auth: None,
             service: None,
             now_secs: now,
             window_secs: 300,
@@ -435,6 +436,7 @@ fn key_overhead(o: &Open, rounds: usize) -> (f64, f64, f64) {
     assert!(o.authz.by_signature(
         &SignedAsk {
             call: signed_call(&headers, &body),
+            auth: None,
             service: None,
             now_secs: now,
             window_secs: 300

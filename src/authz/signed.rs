@@ -19,6 +19,9 @@ const CACHED: usize = 4;
 pub struct SignedAsk<'a> {
     /// The request as received.
     pub call: Signed<'a>,
+    /// Its Authorization header, when it parsed (else it is parsed, and
+    /// its error given, by the checks).
+    pub auth: Option<tc3::Authorization<'a>>,
     /// The service the scope must name (`cam` for the HTTP API; `None`: any).
     pub service: Option<&'a str>,
     /// camd's clock, seconds since the epoch.
@@ -51,7 +54,10 @@ impl Authorizer {
         ask: Option<Ask<'_>>,
         f: impl FnOnce(Result<(Verified<'a>, Option<Decision<'_>>), AuthzError>) -> R,
     ) -> R {
-        let checked = match tc3::check(&s.call, s.service, s.now_secs, s.window_secs) {
+        let auth = s.auth.map_or_else(|| tc3::authorization(&s.call), Ok);
+        let checked = match auth
+            .and_then(|a| tc3::check_parsed(&s.call, a, s.service, s.now_secs, s.window_secs))
+        {
             Ok(c) => c,
             Err(e) => return f(Err(e.into())),
         };
@@ -208,6 +214,7 @@ mod tests {
         h.push(("authorization".into(), auth));
         let s = SignedAsk {
             call: call(&h),
+            auth: None,
             service: None,
             now_secs: ts,
             window_secs: 300,

@@ -111,7 +111,7 @@ impl<'a> Signed<'a> {
 }
 
 /// The parsed Authorization header.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Authorization<'a> {
     /// The SecretId.
     pub secret_id: &'a str,
@@ -146,10 +146,18 @@ fn unhex(s: &str) -> Option<[u8; 32]> {
     if b.len() != 64 {
         return None;
     }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
     let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        let pair = std::str::from_utf8(b.get(2 * i..2 * i + 2)?).ok()?;
-        *o = u8::from_str_radix(pair, 16).ok()?;
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let [hi, lo] = pair else {
+            return None;
+        };
+        *o = digit(*hi)? << 4 | digit(*lo)?;
     }
     Some(out)
 }
@@ -266,10 +274,25 @@ pub fn check<'a>(
     now: i64,
     window: i64,
 ) -> Result<Checked<'a>, Tc3Error> {
+    check_parsed(req, authorization(req)?, service, now, window)
+}
+
+/// The request's Authorization header, parsed.
+pub fn authorization<'a>(req: &Signed<'a>) -> Result<Authorization<'a>, Tc3Error> {
     let header = req
         .header("authorization")?
         .ok_or_else(|| malformed("the request has no authorization header"))?;
-    let auth = parse_authorization(header)?;
+    parse_authorization(header)
+}
+
+/// [`check`] with the Authorization header already parsed.
+pub fn check_parsed<'a>(
+    req: &Signed<'a>,
+    auth: Authorization<'a>,
+    service: Option<&str>,
+    now: i64,
+    window: i64,
+) -> Result<Checked<'a>, Tc3Error> {
     let timestamp = req
         .header("x-tc-timestamp")?
         .and_then(|t| t.trim().parse::<i64>().ok())

@@ -28,15 +28,6 @@ pub(super) fn as_signed(r: &SignedHttp) -> Signed<'_> {
     }
 }
 
-/// The SecretId and service the Authorization header claims (not yet
-/// verified): what the throttle counts and the default action names.
-pub(super) fn claimed<'a>(call: &Signed<'a>) -> Option<tc3::Authorization<'a>> {
-    call.header("authorization")
-        .ok()
-        .flatten()
-        .and_then(|h| tc3::parse_authorization(h).ok())
-}
-
 impl Daemon {
     /// Verifies a signed request: throttled per peer and claimed SecretId,
     /// failures counted and audited; `ask` is decided for the signer.
@@ -48,7 +39,9 @@ impl Daemon {
         way: Way,
         f: impl FnOnce(Verified<'_>, Option<EngineDecision<'_>>) -> R,
     ) -> Result<R, Failure> {
-        let id = claimed(&s.call).map(|a| a.secret_id);
+        // The SecretId the header claims (not yet verified) is what the
+        // throttle counts.
+        let id = s.auth.as_ref().map(|a| a.secret_id);
         if let Some(id) = id {
             self.key_gate(peer, id, way)?;
         }
@@ -75,6 +68,7 @@ impl Daemon {
     ) -> SignedAsk<'a> {
         SignedAsk {
             call,
+            auth: tc3::authorization(&call).ok(),
             service,
             now_secs: now_ms().div_euclid(1000),
             window_secs: i64::from(self.config.signature_window_secs),
@@ -94,7 +88,7 @@ impl Daemon {
         let action = match &a.action {
             Some(x) => x.as_str(),
             None => {
-                let service = claimed(&call).map(|c| c.service);
+                let service = s.auth.as_ref().map(|c| c.service);
                 let header = call.header("x-tc-action").ok().flatten();
                 let (Some(service), Some(name)) = (service, header) else {
                     // What is wrong with the request itself comes first.
