@@ -153,37 +153,8 @@ fn main() {
     } else {
         (1000, 11, 50_000)
     };
-    let dir = std::env::temp_dir().join(format!("camd-bench-reload-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("policies")).unwrap();
-    write_policies(&dir.join("policies"), files, 0);
-    std::fs::write(
-        dir.join("camd.toml"),
-        format!(
-            "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\n",
-            d = dir.display()
-        ),
-    )
-    .unwrap();
-    let _daemon = Daemon(
-        Command::new(env!("CARGO_BIN_EXE_camd"))
-            .args(["--config", dir.join("camd.toml").to_str().unwrap()])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (_daemon, mut c, dir) = start("reload", files, 1000);
     let socket = dir.join("camd.sock");
-    let start = Instant::now();
-    let mut c = loop {
-        if let Ok(c) = Client::connect(&socket) {
-            break c;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "camd did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
     for u in 0..100 {
         let policies = (0..10)
             .map(|k| format!("P{}", (u * 10 + k) % files))

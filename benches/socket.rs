@@ -135,36 +135,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// (p50, p99) in µs of one-in-flight round trips.
-fn latency(path: &Path, frame: &[u8], n: usize) -> (f64, f64) {
-    let mut c = Raw::connect(path);
-    for _ in 0..1000 {
-        c.round_trip(frame);
-    }
-    let mut v: Vec<f64> = (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            c.round_trip(frame);
-            t.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (percentile(&v, 0.5), percentile(&v, 0.99))
-}
-
-/// (p50, p99) in µs of one-in-flight round trips of a JSON line.
-fn json_latency(path: &Path, line: &[u8], n: usize) -> (f64, f64) {
-    use std::io::BufRead;
-    let s = UnixStream::connect(path).unwrap();
-    let mut w = s.try_clone().unwrap();
-    let mut r = std::io::BufReader::new(s);
-    let mut reply = Vec::new();
-    let mut round_trip = || {
-        w.write_all(line).unwrap();
-        reply.clear();
-        r.read_until(b'\n', &mut reply).unwrap();
-        assert!(reply.starts_with(b"{\"id\":1,\"result\":{\"Ok\""));
-    };
+/// (p50, p99) in µs of `n` calls of `round_trip`, after 1,000 to warm up.
+fn timed(n: usize, mut round_trip: impl FnMut()) -> (f64, f64) {
     for _ in 0..1000 {
         round_trip();
     }
@@ -177,6 +149,27 @@ fn json_latency(path: &Path, line: &[u8], n: usize) -> (f64, f64) {
         .collect();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     (percentile(&v, 0.5), percentile(&v, 0.99))
+}
+
+/// (p50, p99) in µs of one-in-flight round trips.
+fn latency(path: &Path, frame: &[u8], n: usize) -> (f64, f64) {
+    let mut c = Raw::connect(path);
+    timed(n, || c.round_trip(frame))
+}
+
+/// (p50, p99) in µs of one-in-flight round trips of a JSON line.
+fn json_latency(path: &Path, line: &[u8], n: usize) -> (f64, f64) {
+    use std::io::BufRead;
+    let s = UnixStream::connect(path).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let mut r = std::io::BufReader::new(s);
+    let mut reply = Vec::new();
+    timed(n, || {
+        w.write_all(line).unwrap();
+        reply.clear();
+        r.read_until(b'\n', &mut reply).unwrap();
+        assert!(reply.starts_with(b"{\"id\":1,\"result\":{\"Ok\""));
+    })
 }
 
 /// Aggregate requests/s and p99 µs over `clients` threads.
