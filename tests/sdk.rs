@@ -168,6 +168,12 @@ fn tencents_own_sdk_drives_camd_over_http_and_https() {
     // Every change the SDK made is in the audit trail, signed by the admin's key.
     let audit = String::from_utf8(d.camctl(&["audit", "--since", "0"]).stdout).unwrap();
     assert!(audit.contains(&format!("signed by {}", admin.0)), "{audit}");
+    // Signing counts as using the key: its last use is kept (flushed at stop).
+    let dir = d.dir.clone();
+    assert!(d.stop().success());
+    let d = Camd::start_in(dir);
+    let keys = json(&d.camctl(&["--json", "key", "list", "ops"]));
+    assert!(keys[0]["LastUsedTime"].as_i64().is_some(), "{keys}");
 }
 
 #[test]

@@ -83,10 +83,12 @@ impl Authorizer {
             signature: checked.auth.signature,
             timestamp: checked.timestamp,
         };
+        // Used, whether a decision follows (AuthorizeSigned) or not (CallApi).
+        key.last_used_ms
+            .fetch_max(s.now_secs.saturating_mul(1000), Ordering::Relaxed);
         let Some(ask) = ask else {
             return f(Ok((verified, None)));
         };
-        key.last_used_ms.fetch_max(ask.now_ms, Ordering::Relaxed);
         let set = match snap.users.get(&key.owner) {
             Some(u) => &u.policies,
             None => &snap.root_policies,
