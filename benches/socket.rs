@@ -271,7 +271,7 @@ fn main() {
     );
     wait_for(&echo_sock);
 
-    let frame = encode_request(&Request {
+    let request = Request {
         id: 1,
         auth: None,
         body: Body::Authorize(by_user(
@@ -280,20 +280,9 @@ fn main() {
             APP,
             &[("qcs:ip", "10.1.2.3")],
         )),
-    })
-    .unwrap();
-
-    let mut line = serde_json::to_vec(&Request {
-        id: 1,
-        auth: None,
-        body: Body::Authorize(by_user(
-            "alice",
-            "im:SendMessage",
-            APP,
-            &[("qcs:ip", "10.1.2.3")],
-        )),
-    })
-    .unwrap();
+    };
+    let frame = encode_request(&request).unwrap();
+    let mut line = serde_json::to_vec(&request).unwrap();
     line.push(b'\n');
 
     // One in flight, alternating servers (and encodings) round by round.

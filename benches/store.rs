@@ -199,11 +199,16 @@ fn group_commit(rounds: usize, n: usize) -> (f64, f64) {
     (median(seq), median(conc))
 }
 
+/// The 1,024 users both decision measurements ask about, spread over `users`.
+fn sampled_names(users: usize) -> Vec<String> {
+    (0..1024)
+        .map(|i| format!("user{}", (i * 7919) % users))
+        .collect()
+}
+
 /// Median ns per decision by user, over `users` users.
 fn decision_ns(o: &Open, users: usize, rounds: usize) -> f64 {
-    let names: Vec<String> = (0..1024)
-        .map(|i| format!("user{}", (i * 7919) % users))
-        .collect();
+    let names = sampled_names(users);
     let ctx = [("qcs:ip", "10.1.2.3")];
     let mut out = Vec::new();
     for _ in 0..rounds {
@@ -233,12 +238,10 @@ fn decision_ns(o: &Open, users: usize, rounds: usize) -> f64 {
 /// and `evaluate` only (median ns).
 fn engine_ns(o: &Open, users: usize, rounds: usize) -> f64 {
     let snap = o.authz.snapshot();
-    let sets: Vec<(u64, Arc<camd::policy::PolicySet>)> = (0..1024)
-        .map(|i| {
-            let e = snap
-                .names
-                .get(format!("user{}", (i * 7919) % users).as_str())
-                .unwrap();
+    let sets: Vec<(u64, Arc<camd::policy::PolicySet>)> = sampled_names(users)
+        .iter()
+        .map(|n| {
+            let e = snap.names.get(n.as_str()).unwrap();
             (e.uin, e.policies.clone())
         })
         .collect();
