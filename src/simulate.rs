@@ -104,7 +104,7 @@ pub fn simulate(sim: &Simulation) -> Result<Outcome, SimulateError> {
     Ok(Outcome {
         allowed: d.is_allowed(),
         reason: d.reason_code(),
-        policy_name: st.map(|s| s.policy.to_string()),
+        policy_name: d.policy().map(str::to_string),
         statement_index: st.map(|s| s.statement),
         message: d.to_string(),
         warnings,

@@ -39,7 +39,20 @@ fn policy_set(case: &Value, failures: &mut Vec<String>, name: &str) -> Option<Po
         let pname = p.as_str().unwrap();
         policies.push(preset::preset(pname).unwrap_or_else(|| panic!("{name}: no preset {pname}")));
     }
-    Some(PolicySet::new(policies))
+    let boundary = match case.get("boundary").and_then(Value::as_object) {
+        Some(map) => {
+            let (bname, doc) = map.iter().next()?;
+            match Policy::parse(bname, &doc.to_string()) {
+                Ok(c) => Some(Arc::new(PolicySet::new([Arc::new(c.policy)]))),
+                Err(e) => {
+                    failures.push(format!("{name}: boundary {bname} does not compile: {e}"));
+                    return None;
+                }
+            }
+        }
+        None => None,
+    };
+    Some(PolicySet::new(policies).bounded(boundary))
 }
 
 fn run_check(set: &PolicySet, check: &Value, name: &str) -> Result<(), String> {
@@ -94,6 +107,19 @@ fn run_check(set: &PolicySet, check: &Value, name: &str) -> Result<(), String> {
                 "{name}: {action}: expected {by}, got {}#{}",
                 st.policy, st.statement
             ));
+        }
+    }
+    if let Some(want) = str_of(check, "policy") {
+        if d.policy() != Some(want) {
+            return Err(format!(
+                "{name}: {action}: expected policy {want}, got {:?} ({d})",
+                d.policy()
+            ));
+        }
+    }
+    if let Some(want) = str_of(check, "message") {
+        if !d.to_string().contains(want) {
+            return Err(format!("{name}: {action}: `{d}` does not say `{want}`"));
         }
     }
     if let Some(by) = str_of(check, "unevaluable") {

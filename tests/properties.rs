@@ -192,12 +192,15 @@ fn decide(set: &PolicySet, r: &Req) -> RefDecision {
     let d = set.evaluate(&req);
     match d.reason_code() {
         "Root" | "Allow" => RefDecision::Allow,
-        "ExplicitDeny" | "FailClosedDeny" => RefDecision::ExplicitDeny,
+        "ExplicitDeny" | "FailClosedDeny" | "BoundaryDeny" | "BoundaryFailClosedDeny" => {
+            RefDecision::ExplicitDeny
+        }
         _ => RefDecision::ImplicitDeny,
     }
 }
 
-/// Requests per random policy set: 10,000 sets x 10 = 100,000 pairs.
+/// Requests per random policy set: 10,000 sets x 10 = 100,000 pairs (about
+/// half of the sets with a permissions boundary).
 const REQUESTS_PER_SET: usize = 10;
 
 proptest! {
@@ -206,11 +209,12 @@ proptest! {
     #[test]
     fn compiled_matches_reference(
         docs in prop::collection::vec(document(), 0..4),
+        boundary in prop::option::of(document()),
         reqs in prop::collection::vec(request(), REQUESTS_PER_SET),
     ) {
-        let set = compile(&docs);
+        let set = compile(&docs).bounded(boundary.as_ref().map(|b| Arc::new(compile(std::slice::from_ref(b)))));
         for r in &reqs {
-            prop_assert_eq!(decide(&set, r), reference::evaluate(&docs, r), "request {:?}\npolicies {}", r, serde_json::to_string(&docs).unwrap());
+            prop_assert_eq!(decide(&set, r), reference::evaluate_bounded(&docs, boundary.as_ref(), r), "request {:?}\npolicies {}\nboundary {:?}", r, serde_json::to_string(&docs).unwrap(), boundary);
         }
     }
 }

@@ -270,3 +270,20 @@ pub fn evaluate(docs: &[Value], r: &Req) -> RefDecision {
         RefDecision::ImplicitDeny
     }
 }
+
+/// Evaluates documents bounded by a permissions boundary: a deny in either
+/// wins; an allow needs both the documents and the boundary.
+pub fn evaluate_bounded(docs: &[Value], boundary: Option<&Value>, r: &Req) -> RefDecision {
+    let own = evaluate(docs, r);
+    let Some(b) = boundary else {
+        return own;
+    };
+    if r.uin == r.owner_uin || own == RefDecision::ExplicitDeny {
+        return own;
+    }
+    match (own, evaluate(std::slice::from_ref(b), r)) {
+        (_, RefDecision::ExplicitDeny) => RefDecision::ExplicitDeny,
+        (RefDecision::Allow, RefDecision::Allow) => RefDecision::Allow,
+        _ => RefDecision::ImplicitDeny,
+    }
+}

@@ -25,6 +25,19 @@ pub enum Reason<'s> {
     FailClosedDeny(StatementRef<'s>),
     /// Nothing allowed the request.
     ImplicitDeny,
+    /// A deny statement of the permissions boundary matched.
+    BoundaryDeny(StatementRef<'s>),
+    /// A deny statement of the permissions boundary matched action and
+    /// resource but its condition could not be evaluated (fail closed).
+    BoundaryFailClosedDeny(StatementRef<'s>),
+    /// The policies allowed it (`allowed`), but the permissions boundary
+    /// (`boundary`, a policy name) does not.
+    OutsideBoundary {
+        /// The statement that allowed it.
+        allowed: StatementRef<'s>,
+        /// The boundary policy's name.
+        boundary: &'s str,
+    },
 }
 
 /// A decision with its reason.
@@ -46,12 +59,37 @@ impl Decision<'_> {
     /// The deciding statement, if one decided.
     pub fn statement(&self) -> Option<StatementRef<'_>> {
         match self.reason {
-            Reason::Allowed(s) | Reason::ExplicitDeny(s) | Reason::FailClosedDeny(s) => Some(s),
-            Reason::Root | Reason::ImplicitDeny => None,
+            Reason::Allowed(s)
+            | Reason::ExplicitDeny(s)
+            | Reason::FailClosedDeny(s)
+            | Reason::BoundaryDeny(s)
+            | Reason::BoundaryFailClosedDeny(s) => Some(s),
+            Reason::Root | Reason::ImplicitDeny | Reason::OutsideBoundary { .. } => None,
         }
     }
 
-    /// A short name for the reason: `Root`, `Allow`, `ExplicitDeny`, `FailClosedDeny`, `ImplicitDeny`.
+    /// The deciding policy: the deciding statement's, or the boundary that
+    /// does not allow what the policies allow.
+    pub fn policy(&self) -> Option<&str> {
+        match self.reason {
+            Reason::OutsideBoundary { boundary, .. } => Some(boundary),
+            _ => self.statement().map(|s| s.policy),
+        }
+    }
+
+    /// True when the permissions boundary is what denied.
+    pub fn by_boundary(&self) -> bool {
+        matches!(
+            self.reason,
+            Reason::BoundaryDeny(_)
+                | Reason::BoundaryFailClosedDeny(_)
+                | Reason::OutsideBoundary { .. }
+        )
+    }
+
+    /// A short name for the reason: `Root`, `Allow`, `ExplicitDeny`,
+    /// `FailClosedDeny`, `ImplicitDeny`, `BoundaryDeny`,
+    /// `BoundaryFailClosedDeny`, `OutsideBoundary`.
     pub fn reason_code(&self) -> &'static str {
         match self.reason {
             Reason::Root => "Root",
@@ -59,6 +97,9 @@ impl Decision<'_> {
             Reason::ExplicitDeny(_) => "ExplicitDeny",
             Reason::FailClosedDeny(_) => "FailClosedDeny",
             Reason::ImplicitDeny => "ImplicitDeny",
+            Reason::BoundaryDeny(_) => "BoundaryDeny",
+            Reason::BoundaryFailClosedDeny(_) => "BoundaryFailClosedDeny",
+            Reason::OutsideBoundary { .. } => "OutsideBoundary",
         }
     }
 }
@@ -81,6 +122,21 @@ impl fmt::Display for Decision<'_> {
                 f,
                 "Deny: policy `{}` statement[{}] denies it (its condition could not be evaluated; camd fails closed)",
                 s.policy, s.statement
+            ),
+            Reason::BoundaryDeny(s) => write!(
+                f,
+                "Deny: the permissions boundary `{}` statement[{}] denies it",
+                s.policy, s.statement
+            ),
+            Reason::BoundaryFailClosedDeny(s) => write!(
+                f,
+                "Deny: the permissions boundary `{}` statement[{}] denies it (its condition could not be evaluated; camd fails closed)",
+                s.policy, s.statement
+            ),
+            Reason::OutsideBoundary { allowed, boundary } => write!(
+                f,
+                "Deny: policy `{}` statement[{}] allows it, but the permissions boundary `{boundary}` does not",
+                allowed.policy, allowed.statement
             ),
             Reason::ImplicitDeny => {
                 f.write_str("Deny: no statement allows it (implicit deny)")?;

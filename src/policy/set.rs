@@ -31,6 +31,9 @@ pub struct PolicySet {
     /// Every statement, deny statements first, so that reaching an allow
     /// entry means no deny applied.
     entries: Box<[Entry]>,
+    /// The permissions boundary: what it does not allow is denied, whatever
+    /// the policies allow (`None`: unbounded).
+    boundary: Option<Arc<PolicySet>>,
 }
 
 /// How a statement relates to a request.
@@ -66,7 +69,19 @@ impl PolicySet {
         Self {
             policies: unique,
             entries: entries.into_boxed_slice(),
+            boundary: None,
         }
+    }
+
+    /// The same policies bounded by `boundary` (its own boundary is ignored).
+    pub fn bounded(mut self, boundary: Option<Arc<PolicySet>>) -> Self {
+        self.boundary = boundary;
+        self
+    }
+
+    /// The permissions boundary, if the set is bounded.
+    pub fn boundary(&self) -> Option<&PolicySet> {
+        self.boundary.as_deref()
     }
 
     /// The policies in the set.
@@ -84,7 +99,9 @@ impl PolicySet {
         self.policies.is_empty()
     }
 
-    /// Decides the request.
+    /// Decides the request: the root account is never evaluated; otherwise
+    /// the policies decide, and a boundary can only take an allow away (a
+    /// deny in either wins).
     pub fn evaluate(&self, req: &Request<'_>) -> Decision<'_> {
         if req.principal.is_root() {
             return Decision {
@@ -92,6 +109,35 @@ impl PolicySet {
                 unevaluable_allow: None,
             };
         }
+        let own = self.evaluate_statements(req);
+        let Some(boundary) = self.boundary.as_deref() else {
+            return own;
+        };
+        if matches!(
+            own.reason,
+            Reason::ExplicitDeny(_) | Reason::FailClosedDeny(_)
+        ) {
+            return own;
+        }
+        let bound = boundary.evaluate_statements(req);
+        match (bound.reason, own.reason) {
+            (Reason::ExplicitDeny(at), _) => deny(Reason::BoundaryDeny(at)),
+            (Reason::FailClosedDeny(at), _) => deny(Reason::BoundaryFailClosedDeny(at)),
+            (Reason::ImplicitDeny, Reason::Allowed(at)) => deny(Reason::OutsideBoundary {
+                allowed: at,
+                boundary: boundary.name(),
+            }),
+            _ => own,
+        }
+    }
+
+    /// The name of the set's first policy (a boundary has one).
+    fn name(&self) -> &str {
+        self.policies.first().map_or("", |p| p.name.as_str())
+    }
+
+    /// The statements' verdict, without the root rule or the boundary.
+    fn evaluate_statements(&self, req: &Request<'_>) -> Decision<'_> {
         let mut ctx = Eval {
             req,
             vars: Vars {

@@ -64,7 +64,7 @@ pub(super) fn decision(d: &EngineDecision<'_>, uin: u64) -> Decision {
     Decision {
         allowed: d.is_allowed(),
         reason: d.reason_code().to_string(),
-        policy: st.map(|s| s.policy.to_string()),
+        policy: d.policy().map(str::to_string),
         statement: st.map(|s| u32::try_from(s.statement).unwrap_or(u32::MAX)),
         uin,
     }
@@ -73,9 +73,9 @@ pub(super) fn decision(d: &EngineDecision<'_>, uin: u64) -> Decision {
 pub(super) fn outcome_of(d: &EngineDecision<'_>) -> Outcome {
     match d.reason {
         Reason::Root | Reason::Allowed(_) => Outcome::Allow,
-        Reason::ExplicitDeny(_) => Outcome::ExplicitDeny,
-        Reason::FailClosedDeny(_) => Outcome::FailClosedDeny,
-        Reason::ImplicitDeny => Outcome::ImplicitDeny,
+        Reason::ExplicitDeny(_) | Reason::BoundaryDeny(_) => Outcome::ExplicitDeny,
+        Reason::FailClosedDeny(_) | Reason::BoundaryFailClosedDeny(_) => Outcome::FailClosedDeny,
+        Reason::ImplicitDeny | Reason::OutsideBoundary { .. } => Outcome::ImplicitDeny,
     }
 }
 
