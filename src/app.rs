@@ -117,6 +117,13 @@ pub async fn run(
             return Err(e.into());
         }
     };
+    let clashes = reload::clashes(&catalog, store.state(), &config.policy_dir);
+    if !clashes.is_empty() {
+        if owns_socket {
+            let _ = std::fs::remove_file(&config.socket);
+        }
+        return Err(StartError::Policies(clashes));
+    }
     let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
     let metrics = Arc::new(Metrics::new());
     let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin)

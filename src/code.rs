@@ -62,8 +62,22 @@ codes! {
     PolicyDocumentLengthOverLimit = "InvalidParameter.PolicyDocumentLengthOverLimit",
     /// A policy file's name is not a valid policy name (1-128 of `A-Za-z0-9+=,.@_-`).
     PolicyNameError = "InvalidParameter.PolicyNameError",
-    /// A policy file takes the name of a preset policy.
+    /// A policy file takes the name of a preset policy or of an API-managed policy.
     PolicyNameInUse = "InvalidParameter.PolicyNameInUse",
+    /// Creating a policy through the API with a name a preset, a policy file or another API-managed policy has.
+    PolicyNameTaken = "FailedOperation.PolicyNameInUse",
+    /// The account already has 1,500 API-managed policies.
+    PolicyFull = "LimitExceeded.PolicyFull",
+    /// A policy already has 5 versions; delete one first.
+    PolicyVersionFull = "LimitExceeded.PolicyVersionFull",
+    /// Deleting a policy's default version (make another the default first).
+    PolicyVersionAlreadyDefault = "FailedOperation.PolicyVersionAlreadyDefault",
+    /// The policy has no version with that id.
+    PolicyVersionNotExist = "ResourceNotFound.PolicyVersionNotExist",
+    /// Changing a preset or a file-managed policy through the API (edit the file instead).
+    PolicyNotApiManaged = "OperationDenied.PolicyNotApiManaged",
+    /// Deleting a policy that is still attached or used as a permissions boundary.
+    PolicyInUse = "FailedOperation.PolicyInUse",
     /// The named sub-user does not exist.
     UserNotExist = "ResourceNotFound.UserNotExist",
     /// The named group does not exist.

@@ -17,7 +17,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use crate::authz::{Authorizer, Publisher};
 use crate::catalog::{Catalog, Diff, LoadError, load_dir};
 use crate::clock::now_ms;
-use crate::store::Writer;
+use crate::store::{State, Writer};
 
 /// Quiet time after a file event (or an explicit reload) before reloading,
 /// so a burst is one reload.
@@ -115,6 +115,28 @@ fn watch(
     Ok(w)
 }
 
+/// Policy files whose names API-managed policies have (a name cannot be
+/// both): one error per file.
+pub fn clashes(catalog: &Catalog, state: &State, dir: &Path) -> Vec<LoadError> {
+    catalog
+        .custom()
+        .filter(|p| state.policies.contains_key(&p.name))
+        .map(|p| LoadError {
+            path: dir.join(format!("{}.json", p.name)),
+            problems: vec![crate::catalog::Problem {
+                code: crate::code::Code::PolicyNameInUse,
+                json_path: String::new(),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "policy `{}` is managed through the API; a file cannot take its name",
+                    p.name
+                ),
+            }],
+        })
+        .collect()
+}
+
 /// Loads the folder and applies it if it is valid.
 pub async fn reload_once(daemon: &Reloader) -> Report {
     let previous = daemon.catalog.load_full();
@@ -138,20 +160,40 @@ pub async fn reload_once(daemon: &Reloader) -> Report {
             }
             let catalog = Arc::new(catalog);
             let for_writer = catalog.clone();
-            let applied = match daemon
-                .writer
-                .reconfigure(Box::new(move |p: &mut Publisher| p.set_catalog(for_writer)))
-            {
-                Ok(done) => done.await.is_ok(),
-                Err(_) => false,
+            let dir = daemon.dir.clone();
+            let outcome = match daemon.writer.reconfigure(Box::new(
+                move |p: &mut Publisher, state: &State| {
+                    let clashes = clashes(&for_writer, state, &dir);
+                    if !clashes.is_empty() {
+                        let all: Vec<String> = clashes.iter().map(ToString::to_string).collect();
+                        return Err(all.join("\n"));
+                    }
+                    p.set_catalog(for_writer);
+                    Ok(())
+                },
+            )) {
+                Ok(done) => done.await.unwrap_or_else(|_| Err("the writer stopped".into())),
+                Err(_) => Err("the writer stopped".into()),
             };
+            let applied = outcome.is_ok();
             if applied {
                 daemon.catalog.store(catalog);
             }
             Report {
                 applied,
                 diff,
-                errors: Vec::new(),
+                errors: outcome.err().map_or_else(Vec::new, |why| {
+                    vec![LoadError {
+                        path: daemon.dir.clone(),
+                        problems: vec![crate::catalog::Problem {
+                            code: crate::code::Code::PolicyNameInUse,
+                            json_path: String::new(),
+                            line: 0,
+                            column: 0,
+                            message: why,
+                        }],
+                    }]
+                }),
                 at_ms: now_ms(),
             }
         }

@@ -11,24 +11,57 @@ use arc_swap::ArcSwap;
 
 use crate::catalog::Catalog;
 use crate::metrics::Metrics;
-use crate::policy::PolicySet;
-use crate::store::{Changes, Key, KeyStatus, Publish, State, User};
+use crate::policy::{Policy, PolicySet};
+use crate::store::{Changes, Key, KeyStatus, Publish, State, StoredPolicy, User};
 
 use super::snapshot::{KeyEntry, Snapshot, UserEntry};
 
 /// A compiled set and the users who have it.
 type Shared = (Arc<PolicySet>, BTreeSet<u64>);
 
+/// What a compiled set is made of: sorted policy names and the boundary.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SetKey {
+    names: Box<[String]>,
+    boundary: Option<String>,
+}
+
+impl SetKey {
+    fn names_any(&self, changed: &BTreeSet<String>) -> bool {
+        self.names.iter().any(|n| changed.contains(n))
+            || self.boundary.as_ref().is_some_and(|b| changed.contains(b))
+    }
+}
+
+/// The default version of an API-managed policy, compiled (`None` when it
+/// no longer compiles: it then grants nothing).
+fn compile_stored(p: &StoredPolicy) -> Option<Arc<Policy>> {
+    let doc = p.default_document()?;
+    match Policy::parse(&p.name, &doc.document) {
+        Ok(c) => Some(Arc::new(c.policy)),
+        Err(e) => {
+            crate::log_error!(
+                "policy `{}` version {} does not compile and grants nothing: {e}",
+                p.name,
+                doc.id
+            );
+            None
+        }
+    }
+}
+
 /// Owns the catalog and the compiled-set cache; publishes into `shared`.
 pub struct Publisher {
     shared: Arc<ArcSwap<Snapshot>>,
     catalog: Arc<Catalog>,
     owner_uin: u64,
-    /// Compiled sets by their sorted policy names, shared between users,
-    /// with the users that have each.
-    cache: HashMap<Arc<[String]>, Shared>,
+    /// API-managed policies' default versions, compiled.
+    stored: HashMap<String, Arc<Policy>>,
+    /// Compiled sets by their sorted policy names and boundary, shared
+    /// between users, with the users that have each.
+    cache: HashMap<Arc<SetKey>, Shared>,
     /// Each published user's set, by its names (the key into `cache`).
-    set_of: HashMap<u64, Arc<[String]>>,
+    set_of: HashMap<u64, Arc<SetKey>>,
     /// Policies a new catalog changed, until the next publication rebuilds
     /// the users they are in (`None`: rebuild everyone).
     changed: Option<BTreeSet<String>>,
@@ -43,6 +76,7 @@ impl Publisher {
             shared,
             catalog,
             owner_uin,
+            stored: HashMap::new(),
             cache: HashMap::new(),
             set_of: HashMap::new(),
             changed: None,
@@ -68,6 +102,13 @@ impl Publisher {
         &self.catalog
     }
 
+    /// A policy by name: a preset, a file or an API-managed one.
+    fn lookup(&self, name: &str) -> Option<Arc<Policy>> {
+        self.catalog
+            .get(name)
+            .or_else(|| self.stored.get(name).cloned())
+    }
+
     fn policy_set(&mut self, state: &State, u: &User) -> Arc<PolicySet> {
         let mut names: Vec<String> = u.policies.iter().map(|a| a.policy.clone()).collect();
         for g in &u.groups {
@@ -78,9 +119,13 @@ impl Publisher {
         names.sort();
         names.dedup();
         self.forget(u.uin);
+        let wanted = SetKey {
+            names: names.into_boxed_slice(),
+            boundary: u.boundary.clone(),
+        };
         let known = self
             .cache
-            .get_key_value(names.as_slice())
+            .get_key_value(&wanted)
             .map(|(k, (set, _))| (k.clone(), set.clone()));
         if let Some((key, set)) = known {
             if let Some((_, users)) = self.cache.get_mut(&key) {
@@ -89,10 +134,15 @@ impl Publisher {
             self.set_of.insert(u.uin, key);
             return set;
         }
-        let set = Arc::new(PolicySet::new(
-            names.iter().filter_map(|n| self.catalog.get(n)),
-        ));
-        let key: Arc<[String]> = names.into();
+        // A boundary whose policy is gone bounds to nothing (fail closed).
+        let boundary = wanted
+            .boundary
+            .as_deref()
+            .map(|b| Arc::new(PolicySet::new(self.lookup(b))));
+        let set = Arc::new(
+            PolicySet::new(wanted.names.iter().filter_map(|n| self.lookup(n))).bounded(boundary),
+        );
+        let key = Arc::new(wanted);
         self.cache
             .insert(key.clone(), (set.clone(), BTreeSet::from([u.uin])));
         self.set_of.insert(u.uin, key);
@@ -114,10 +164,10 @@ impl Publisher {
 
     /// The users whose sets name one of `changed`; those sets leave the cache.
     fn users_of(&mut self, changed: &BTreeSet<String>) -> BTreeSet<u64> {
-        let stale: Vec<Arc<[String]>> = self
+        let stale: Vec<Arc<SetKey>> = self
             .cache
             .keys()
-            .filter(|k| k.iter().any(|n| changed.contains(n)))
+            .filter(|k| k.names_any(changed))
             .cloned()
             .collect();
         let mut users = BTreeSet::new();
@@ -187,6 +237,11 @@ impl Publish for Publisher {
         let mut next = if full {
             self.cache.clear();
             self.set_of.clear();
+            self.stored = state
+                .policies
+                .values()
+                .filter_map(|p| compile_stored(p).map(|c| (p.name.clone(), c)))
+                .collect();
             let mut s = Snapshot {
                 owner_uin: self.owner_uin,
                 ..Snapshot::default()
@@ -205,7 +260,15 @@ impl Publish for Publisher {
             s
         } else {
             let mut s = (*old).clone();
-            for uin in &changes.affected {
+            let mut affected = self.users_of(&changes.policies);
+            for name in &changes.policies {
+                match state.policies.get(name).and_then(compile_stored) {
+                    Some(c) => self.stored.insert(name.clone(), c),
+                    None => self.stored.remove(name),
+                };
+            }
+            affected.extend(changes.affected.iter().copied());
+            for uin in &affected {
                 if let Some(prev) = s.users.remove(uin) {
                     s.names.remove(&prev.name);
                     self.forget(*uin);

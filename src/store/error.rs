@@ -87,6 +87,27 @@ pub enum AdminError {
         /// Why.
         cause: crate::credentials::SealError,
     },
+    /// A policy name a preset, a file or an API-managed policy already has.
+    #[error("policy name `{0}` is in use")]
+    PolicyNameTaken(String),
+    /// Too many API-managed policies.
+    #[error("the account has {0} API-managed policies, the limit")]
+    PolicyFull(usize),
+    /// Too many versions of one policy.
+    #[error("policy `{0}` already has {1} versions, the limit; delete one first")]
+    PolicyVersionFull(String, usize),
+    /// The default version cannot be deleted.
+    #[error("version {1} is the default version of policy `{0}`; make another version the default first")]
+    DefaultVersion(String, u32),
+    /// No such version.
+    #[error("policy `{0}` has no version {1}")]
+    PolicyVersionNotExist(String, u32),
+    /// A preset or file-managed policy cannot be changed through the API.
+    #[error("policy `{0}` is {1}; it cannot be changed through the API")]
+    PolicyNotApiManaged(String, &'static str),
+    /// The policy is still in use.
+    #[error("policy `{0}` is still {1}; detach it first")]
+    PolicyInUse(String, String),
     /// The database failed; nothing in the batch was applied.
     #[error("storage failed, nothing was changed: {0}")]
     Storage(String),
@@ -116,6 +137,13 @@ impl AdminError {
             Self::HaveKeys(_) => Code::HaveKeys,
             Self::PasswordViolatedRules => Code::PasswordViolatedRules,
             Self::Sealing { .. } => Code::SealingKey,
+            Self::PolicyNameTaken(_) => Code::PolicyNameTaken,
+            Self::PolicyFull(_) => Code::PolicyFull,
+            Self::PolicyVersionFull(..) => Code::PolicyVersionFull,
+            Self::DefaultVersion(..) => Code::PolicyVersionAlreadyDefault,
+            Self::PolicyVersionNotExist(..) => Code::PolicyVersionNotExist,
+            Self::PolicyNotApiManaged(..) => Code::PolicyNotApiManaged,
+            Self::PolicyInUse(..) => Code::PolicyInUse,
             Self::Storage(_) => Code::Storage,
         }
     }

@@ -5,6 +5,7 @@
 
 mod audit;
 mod command;
+mod custom;
 mod error;
 mod limits;
 mod migrate;
@@ -20,9 +21,10 @@ use redb::{Database, Durability, ReadableTableMetadata};
 
 pub use audit::{AuditEntry, AuditNote, AuditRetention};
 pub use command::{AddUser, Counts, NewKey, Owner, Resealed, UpdateUser};
+pub use custom::{MAX_POLICIES, MAX_VERSIONS, PolicyKind};
 pub use error::{AdminError, OpenError};
 pub use limits::Limits;
-pub use records::{Attachment, Group, Key, KeyStatus, User};
+pub use records::{Attachment, Group, Key, KeyStatus, PolicyVersion, StoredPolicy, User};
 pub use rules::{Ctx, FIRST_UIN, ROOT_NAME, check_name, check_user_name};
 pub use state::{Changes, State};
 pub use tables::SCHEMA_VERSION;

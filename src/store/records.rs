@@ -41,6 +41,66 @@ pub struct User {
     pub groups: Vec<String>,
     /// Policies attached directly.
     pub policies: Vec<Attachment>,
+    /// The permissions boundary (a policy name), if any.
+    pub boundary: Option<String>,
+}
+
+/// A sub-user as version 1 stored it (no permissions boundary).
+#[derive(Serialize, Deserialize)]
+struct UserV1 {
+    uin: u64,
+    name: String,
+    remark: String,
+    console_login: bool,
+    password: Option<PasswordHash>,
+    need_reset_password: bool,
+    email: String,
+    phone: String,
+    created_ms: i64,
+    groups: Vec<String>,
+    policies: Vec<Attachment>,
+}
+
+/// One version of an API-managed policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    /// 1, 2, ...: never reused within the policy.
+    pub id: u32,
+    /// The document as written (validated by the engine when it was stored).
+    pub document: String,
+    /// Created (ms since the epoch).
+    pub created_ms: i64,
+}
+
+/// A custom policy managed through the API (not a file), with its versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPolicy {
+    /// Unique among all policies (presets, files and these).
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Created (ms since the epoch).
+    pub created_ms: i64,
+    /// Last changed (ms since the epoch).
+    pub updated_ms: i64,
+    /// The version decisions use.
+    pub default_version: u32,
+    /// The id the next version gets.
+    pub next_version: u32,
+    /// At most five, oldest first.
+    pub versions: Vec<PolicyVersion>,
+}
+
+impl StoredPolicy {
+    /// The version decisions use.
+    pub fn default_document(&self) -> Option<&PolicyVersion> {
+        self.version(self.default_version)
+    }
+
+    /// Version `id`.
+    pub fn version(&self, id: u32) -> Option<&PolicyVersion> {
+        self.versions.iter().find(|v| v.id == id)
+    }
 }
 
 /// A user group.
@@ -136,7 +196,13 @@ impl std::fmt::Debug for Key {
 /// Versioned envelopes: the variant is the record version.
 #[derive(Serialize, Deserialize)]
 enum UserRecord {
-    V1(User),
+    V1(UserV1),
+    V2(User),
+}
+
+#[derive(Serialize, Deserialize)]
+enum PolicyRecord {
+    V1(StoredPolicy),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -165,8 +231,34 @@ macro_rules! codec {
     };
 }
 
-codec!(User, UserRecord, encode_user, decode_user);
 codec!(Group, GroupRecord, encode_group, decode_group);
+codec!(StoredPolicy, PolicyRecord, encode_policy, decode_policy);
+
+/// Encodes a user with its version tag.
+pub fn encode_user(u: &User) -> Result<Vec<u8>, postcard::Error> {
+    postcard::to_stdvec(&UserRecord::V2(u.clone()))
+}
+
+/// Decodes a user of any known version.
+pub fn decode_user(bytes: &[u8]) -> Result<User, postcard::Error> {
+    Ok(match postcard::from_bytes::<UserRecord>(bytes)? {
+        UserRecord::V1(u) => User {
+            uin: u.uin,
+            name: u.name,
+            remark: u.remark,
+            console_login: u.console_login,
+            password: u.password,
+            need_reset_password: u.need_reset_password,
+            email: u.email,
+            phone: u.phone,
+            created_ms: u.created_ms,
+            groups: u.groups,
+            policies: u.policies,
+            boundary: None,
+        },
+        UserRecord::V2(u) => u,
+    })
+}
 
 /// Encodes a key with its version tag.
 pub fn encode_key(k: &Key) -> Result<Vec<u8>, postcard::Error> {
@@ -192,6 +284,28 @@ pub fn decode_key(bytes: &[u8]) -> Result<Key, postcard::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_1_user_decodes_without_a_boundary() {
+        let v1 = postcard::to_stdvec(&UserRecord::V1(UserV1 {
+            uin: 9,
+            name: "u".into(),
+            remark: String::new(),
+            console_login: false,
+            password: None,
+            need_reset_password: false,
+            email: String::new(),
+            phone: String::new(),
+            created_ms: 1,
+            groups: vec!["g".into()],
+            policies: Vec::new(),
+        }))
+        .unwrap();
+        let mut u = decode_user(&v1).unwrap();
+        assert_eq!((u.uin, &u.groups, &u.boundary), (9, &vec!["g".to_string()], &None));
+        u.boundary = Some("B".into());
+        assert_eq!(decode_user(&encode_user(&u).unwrap()).unwrap(), u);
+    }
 
     #[test]
     fn a_version_1_key_decodes_without_a_sealed_copy() {

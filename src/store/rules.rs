@@ -267,8 +267,9 @@ impl State {
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
+        let known = self.known(ctx, policy)?;
         self.user_policies_mut(user, changes, |list| {
-            attach(list, known(ctx, policy)?, ctx, || format!("user `{user}`"))
+            attach(list, known, ctx, || format!("user `{user}`"))
         })
     }
 
@@ -293,8 +294,9 @@ impl State {
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
+        let known = self.known(ctx, policy)?;
         self.group_policies_mut(group, changes, |list| {
-            attach(list, known(ctx, policy)?, ctx, || {
+            attach(list, known, ctx, || {
                 format!("group `{group}`")
             })
         })
@@ -411,6 +413,12 @@ impl State {
         }
     }
 
+    /// The canonical name of a policy any source has.
+    fn known(&self, ctx: &Ctx<'_>, policy: &str) -> Result<String, AdminError> {
+        self.policy_named(policy, ctx)
+            .ok_or_else(|| AdminError::PolicyNotExist(policy.to_string()))
+    }
+
     fn group_changed(&self, group: &str, changes: &mut Changes) {
         changes.groups.insert(group.to_string());
         if let Some(m) = self.members.get(group) {
@@ -437,7 +445,7 @@ impl State {
         }
         let mut policies: Vec<Attachment> = Vec::new();
         for p in &nu.policies {
-            let name = known(ctx, p)?;
+            let name = self.known(ctx, p)?;
             if !policies.iter().any(|a| a.policy == name) {
                 policies.push(Attachment {
                     policy: name,
@@ -472,6 +480,7 @@ impl State {
             created_ms: ctx.now_ms,
             groups: Vec::new(),
             policies,
+            boundary: None,
         };
         if let Some(k) = nu.key {
             let key = Key::new(k, uin, ctx.now_ms);
@@ -649,14 +658,14 @@ impl State {
         let mut out = Vec::new();
         for u in self.users.values() {
             for a in &u.policies {
-                if (ctx.known_policy)(&a.policy).is_none() {
+                if self.policy_named(&a.policy, ctx).is_none() {
                     out.push((format!("user `{}`", u.name), a.policy.clone()));
                 }
             }
         }
         for g in self.groups.values() {
             for a in &g.policies {
-                if (ctx.known_policy)(&a.policy).is_none() {
+                if self.policy_named(&a.policy, ctx).is_none() {
                     out.push((format!("group `{}`", g.name), a.policy.clone()));
                 }
             }
@@ -665,10 +674,6 @@ impl State {
     }
 }
 
-/// The canonical name of a policy the catalog has.
-fn known(ctx: &Ctx<'_>, policy: &str) -> Result<String, AdminError> {
-    (ctx.known_policy)(policy).ok_or_else(|| AdminError::PolicyNotExist(policy.to_string()))
-}
 
 /// The canonical name of a policy, or the name as given when the catalog no
 /// longer has it (a dangling attachment can still be detached).

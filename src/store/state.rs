@@ -8,8 +8,8 @@ use std::path::Path;
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::error::OpenError;
-use super::records::{self, Group, Key, User};
-use super::tables::{GROUPS, KEYS, META, META_NEXT_UIN, USERS};
+use super::records::{self, Group, Key, StoredPolicy, User};
+use super::tables::{GROUPS, KEYS, META, META_NEXT_UIN, POLICIES, USERS};
 
 /// Everything the store holds.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +28,8 @@ pub struct State {
     pub keys: BTreeMap<String, Key>,
     /// SecretIds by owner uin (derived).
     pub keys_by_owner: HashMap<u64, BTreeSet<String>>,
+    /// API-managed custom policies by name.
+    pub policies: BTreeMap<String, StoredPolicy>,
 }
 
 /// What a batch changed: the keys to write back and the users whose
@@ -40,6 +42,9 @@ pub struct Changes {
     pub groups: BTreeSet<String>,
     /// Keys to rewrite or delete.
     pub keys: BTreeSet<String>,
+    /// API-managed policies to rewrite or delete (their users' sets are
+    /// rebuilt by the publisher).
+    pub policies: BTreeSet<String>,
     /// `next_uin` changed.
     pub meta: bool,
     /// Users whose effective policies, name or existence changed.
@@ -49,7 +54,11 @@ pub struct Changes {
 impl Changes {
     /// True when nothing needs writing.
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.groups.is_empty() && self.keys.is_empty() && !self.meta
+        self.users.is_empty()
+            && self.groups.is_empty()
+            && self.keys.is_empty()
+            && self.policies.is_empty()
+            && !self.meta
     }
 }
 
@@ -94,6 +103,13 @@ impl State {
             let key = records::decode_key(v.value())
                 .map_err(|e| corrupt(format!("key {}", k.value()), e))?;
             s.insert_key(key);
+        }
+        let policies = txn.open_table(POLICIES).map_err(|e| dberr(e.into()))?;
+        for row in policies.iter().map_err(|e| dberr(e.into()))? {
+            let (k, v) = row.map_err(|e| dberr(e.into()))?;
+            let p = records::decode_policy(v.value())
+                .map_err(|e| corrupt(format!("policy {}", k.value()), e))?;
+            s.policies.insert(p.name.clone(), p);
         }
         Ok(s)
     }
@@ -175,6 +191,17 @@ impl State {
                 }
                 None => {
                     keys.remove(id.as_str())?;
+                }
+            }
+        }
+        let mut policies = txn.open_table(POLICIES)?;
+        for name in &changes.policies {
+            match self.policies.get(name) {
+                Some(p) => {
+                    policies.insert(name.as_str(), encode(records::encode_policy(p))?.as_slice())?;
+                }
+                None => {
+                    policies.remove(name.as_str())?;
                 }
             }
         }

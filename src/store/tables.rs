@@ -14,6 +14,8 @@ pub const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
 pub const GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("groups");
 /// Access keys by SecretId: a postcard `KeyRecord` (owner, keyed hash, status).
 pub const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
+/// API-managed custom policies by name: a postcard `PolicyRecord` (with their versions).
+pub const POLICIES: TableDefinition<&str, &[u8]> = TableDefinition::new("policies");
 /// The audit trail by sequence number: a postcard `AuditEntry`.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 

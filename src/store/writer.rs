@@ -37,8 +37,9 @@ pub trait Publish: Send + 'static {
     }
 }
 
-/// A change to the publisher's view that needs a full republish (e.g. a new policy catalog).
-pub type Reconfigure<P> = Box<dyn FnOnce(&mut P) + Send>;
+/// A change to the publisher's view that needs a republish (e.g. a new
+/// policy catalog); it sees the state, and may refuse (nothing changes then).
+pub type Reconfigure<P> = Box<dyn FnOnce(&mut P, &State) -> Result<(), String> + Send>;
 
 /// Audit entries read from the store, or why not.
 type AuditPage = Result<Vec<AuditEntry>, String>;
@@ -106,7 +107,7 @@ pub type Pending<T> = oneshot::Receiver<Result<T, AdminError>>;
 enum Work<P> {
     Job(Box<dyn Job>),
     ReadAudit(u64, usize, oneshot::Sender<AuditPage>),
-    Reconfigure(Reconfigure<P>, oneshot::Sender<()>),
+    Reconfigure(Reconfigure<P>, oneshot::Sender<Result<(), String>>),
     Ping(oneshot::Sender<()>),
 }
 
@@ -157,9 +158,11 @@ impl<P: Publish> Writer<P> {
                                     r.send(store.audit(since, limit).map_err(|e| e.to_string()));
                             }
                             Work::Reconfigure(f, done) => {
-                                f(&mut publisher);
-                                publisher.republish(store.state());
-                                let _ = done.send(());
+                                let r = f(&mut publisher, store.state());
+                                if r.is_ok() {
+                                    publisher.republish(store.state());
+                                }
+                                let _ = done.send(r);
                             }
                             Work::Ping(done) => {
                                 let _ = done.send(());
@@ -257,8 +260,12 @@ impl<P: Publish> Writer<P> {
     }
 
     /// Changes the publisher (e.g. installs a new policy catalog) between
-    /// batches, then republishes everything; resolves when done.
-    pub fn reconfigure(&self, f: Reconfigure<P>) -> Result<oneshot::Receiver<()>, WriterError> {
+    /// batches, then republishes what changed; resolves when done, with the
+    /// refusal if `f` refused.
+    pub fn reconfigure(
+        &self,
+        f: Reconfigure<P>,
+    ) -> Result<oneshot::Receiver<Result<(), String>>, WriterError> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Work::Reconfigure(f, tx))

@@ -1,0 +1,324 @@
+//! The rules of API-managed custom policies, their versions and users'
+//! permissions boundaries. Documents arrive already checked by the engine;
+//! here are the names, limits and references.
+
+use super::error::AdminError;
+use super::records::{PolicyVersion, StoredPolicy};
+use super::rules::Ctx;
+use super::state::{Changes, State};
+use crate::policy::is_valid_policy_name;
+
+/// CAM's limit of versions per policy.
+pub const MAX_VERSIONS: usize = 5;
+/// CAM's limit of custom policies per account.
+pub const MAX_POLICIES: usize = 1500;
+/// The longest description.
+const MAX_DESCRIPTION: usize = 300;
+
+/// What a policy name refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// One of camd's preset policies.
+    Preset,
+    /// A file in the policy folder.
+    File,
+    /// Created through the API and kept in the store.
+    Api,
+}
+
+impl PolicyKind {
+    /// How it is shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::Preset => "preset",
+            PolicyKind::File => "file-managed",
+            PolicyKind::Api => "api-managed",
+        }
+    }
+}
+
+fn check_description(d: &str) -> Result<(), AdminError> {
+    if d.chars().count() > MAX_DESCRIPTION {
+        return Err(AdminError::TooLong {
+            field: "description",
+            max: MAX_DESCRIPTION,
+        });
+    }
+    Ok(())
+}
+
+impl State {
+    /// The canonical name of any policy (preset, file or API-managed).
+    pub fn policy_named(&self, name: &str, ctx: &Ctx<'_>) -> Option<String> {
+        (ctx.known_policy)(name).or_else(|| {
+            self.policies
+                .contains_key(name)
+                .then(|| name.to_string())
+        })
+    }
+
+    /// Where a policy name comes from, if it exists.
+    pub fn policy_kind(&self, name: &str, ctx: &Ctx<'_>) -> Option<PolicyKind> {
+        if self.policies.contains_key(name) {
+            return Some(PolicyKind::Api);
+        }
+        let canonical = (ctx.known_policy)(name)?;
+        Some(if crate::policy::preset::preset(&canonical).is_some() {
+            PolicyKind::Preset
+        } else {
+            PolicyKind::File
+        })
+    }
+
+    /// An API-managed policy, or why a name is not one.
+    pub fn stored_policy(&self, name: &str, ctx: &Ctx<'_>) -> Result<&StoredPolicy, AdminError> {
+        match self.policy_kind(name, ctx) {
+            Some(PolicyKind::Api) => self
+                .policies
+                .get(name)
+                .ok_or_else(|| AdminError::PolicyNotExist(name.to_string())),
+            Some(kind) => Err(AdminError::PolicyNotApiManaged(
+                name.to_string(),
+                kind.as_str(),
+            )),
+            None => Err(AdminError::PolicyNotExist(name.to_string())),
+        }
+    }
+
+    fn stored_policy_mut(
+        &mut self,
+        name: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<&mut StoredPolicy, AdminError> {
+        self.stored_policy(name, ctx)?;
+        changes.policies.insert(name.to_string());
+        self.policies
+            .get_mut(name)
+            .ok_or_else(|| AdminError::PolicyNotExist(name.to_string()))
+    }
+
+    /// Creates an API-managed policy with `document` as version 1.
+    pub fn create_policy(
+        &mut self,
+        name: &str,
+        description: &str,
+        document: String,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        if !is_valid_policy_name(name) {
+            return Err(AdminError::NameIllegal(name.to_string()));
+        }
+        check_description(description)?;
+        if self.policy_named(name, ctx).is_some() {
+            return Err(AdminError::PolicyNameTaken(name.to_string()));
+        }
+        if self.policies.len() >= MAX_POLICIES {
+            return Err(AdminError::PolicyFull(self.policies.len()));
+        }
+        self.policies.insert(
+            name.to_string(),
+            StoredPolicy {
+                name: name.to_string(),
+                description: description.to_string(),
+                created_ms: ctx.now_ms,
+                updated_ms: ctx.now_ms,
+                default_version: 1,
+                next_version: 2,
+                versions: vec![PolicyVersion {
+                    id: 1,
+                    document,
+                    created_ms: ctx.now_ms,
+                }],
+            },
+        );
+        changes.policies.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Replaces the default version's document and/or the description.
+    pub fn update_policy(
+        &mut self,
+        name: &str,
+        description: Option<&str>,
+        document: Option<String>,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        if let Some(d) = description {
+            check_description(d)?;
+        }
+        let p = self.stored_policy_mut(name, ctx, changes)?;
+        let default = p.default_version;
+        if let Some(doc) = document {
+            if let Some(v) = p.versions.iter_mut().find(|v| v.id == default) {
+                v.document = doc;
+                v.created_ms = ctx.now_ms;
+            }
+        }
+        if let Some(d) = description {
+            p.description = d.to_string();
+        }
+        p.updated_ms = ctx.now_ms;
+        Ok(())
+    }
+
+    /// Deletes an API-managed policy no user or group uses.
+    pub fn delete_policy(
+        &mut self,
+        name: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        self.stored_policy(name, ctx)?;
+        if let Some(user) = self.users.values().find(|u| {
+            u.policies.iter().any(|a| a.policy == name) || u.boundary.as_deref() == Some(name)
+        }) {
+            let how = if u_has(user, name) {
+                "attached to"
+            } else {
+                "the permissions boundary of"
+            };
+            return Err(AdminError::PolicyInUse(
+                name.to_string(),
+                format!("{how} user `{}`", user.name),
+            ));
+        }
+        if let Some(g) = self
+            .groups
+            .values()
+            .find(|g| g.policies.iter().any(|a| a.policy == name))
+        {
+            return Err(AdminError::PolicyInUse(
+                name.to_string(),
+                format!("attached to group `{}`", g.name),
+            ));
+        }
+        self.policies.remove(name);
+        changes.policies.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Adds a version (the default one when `set_default`); returns its id.
+    pub fn create_policy_version(
+        &mut self,
+        name: &str,
+        document: String,
+        set_default: bool,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<u32, AdminError> {
+        let p = self.stored_policy(name, ctx)?;
+        if p.versions.len() >= MAX_VERSIONS {
+            return Err(AdminError::PolicyVersionFull(
+                name.to_string(),
+                p.versions.len(),
+            ));
+        }
+        let p = self.stored_policy_mut(name, ctx, changes)?;
+        let id = p.next_version;
+        p.next_version = id.saturating_add(1);
+        p.versions.push(PolicyVersion {
+            id,
+            document,
+            created_ms: ctx.now_ms,
+        });
+        if set_default {
+            p.default_version = id;
+        }
+        p.updated_ms = ctx.now_ms;
+        Ok(id)
+    }
+
+    /// Makes version `id` the one decisions use (one step: the next
+    /// snapshot has the whole new version or none of it).
+    pub fn set_default_policy_version(
+        &mut self,
+        name: &str,
+        id: u32,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        if self.stored_policy(name, ctx)?.version(id).is_none() {
+            return Err(AdminError::PolicyVersionNotExist(name.to_string(), id));
+        }
+        let p = self.stored_policy_mut(name, ctx, changes)?;
+        p.default_version = id;
+        p.updated_ms = ctx.now_ms;
+        Ok(())
+    }
+
+    /// Deletes versions (all or none); the default version cannot go.
+    pub fn delete_policy_versions(
+        &mut self,
+        name: &str,
+        ids: &[u32],
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let p = self.stored_policy(name, ctx)?;
+        for id in ids {
+            if p.version(*id).is_none() {
+                return Err(AdminError::PolicyVersionNotExist(name.to_string(), *id));
+            }
+            if *id == p.default_version {
+                return Err(AdminError::DefaultVersion(name.to_string(), *id));
+            }
+        }
+        let p = self.stored_policy_mut(name, ctx, changes)?;
+        p.versions.retain(|v| !ids.contains(&v.id));
+        p.updated_ms = ctx.now_ms;
+        Ok(())
+    }
+
+    /// Sets a user's permissions boundary to a policy any source has.
+    pub fn put_user_boundary(
+        &mut self,
+        user: &str,
+        policy: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let name = self
+            .policy_named(policy, ctx)
+            .ok_or_else(|| AdminError::PolicyNotExist(policy.to_string()))?;
+        self.set_boundary(user, Some(name), changes)
+    }
+
+    /// Removes a user's permissions boundary (none is fine).
+    pub fn delete_user_boundary(
+        &mut self,
+        user: &str,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        self.set_boundary(user, None, changes)
+    }
+
+    fn set_boundary(
+        &mut self,
+        user: &str,
+        boundary: Option<String>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let uin = self
+            .names
+            .get(user)
+            .copied()
+            .ok_or_else(|| AdminError::UserNotExist(user.to_string()))?;
+        let u = self
+            .users
+            .get_mut(&uin)
+            .ok_or_else(|| AdminError::UserNotExist(user.to_string()))?;
+        if u.boundary != boundary {
+            u.boundary = boundary;
+            changes.users.insert(uin);
+            changes.affected.insert(uin);
+        }
+        Ok(())
+    }
+}
+
+fn u_has(user: &super::records::User, name: &str) -> bool {
+    user.policies.iter().any(|a| a.policy == name)
+}
