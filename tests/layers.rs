@@ -27,7 +27,7 @@ const POLICY: &[&[&str]] = &[
     &["statement"],
     &["escalation"],
     &["document"],
-    &["preset", "set"],
+    &["preset", "set", "permissions"],
 ];
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -112,6 +112,8 @@ pub struct Clause {
     pub if_exist: bool,
     /// Multi-valued qualifier.
     pub qualifier: Qualifier,
+    /// The clause as written, `operator key: values` (for display only).
+    pub shown: Box<str>,
 }
 
 /// The result of evaluating a clause or a statement's conditions.
@@ -308,7 +310,9 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
             };
             let values = typed_values(&base, &items, ck);
             if let Some(values) = values {
+                let written: Vec<String> = items.iter().map(|(_, n)| written(&n.value)).collect();
                 clauses.push(Clause {
+                    shown: format!("{op_name} {}: {}", key.name, written.join(", ")).into(),
                     source: Source::of(&key.name),
                     key: key.name.clone().into_boxed_str(),
                     values,
@@ -320,6 +324,16 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
         }
     }
     clauses
+}
+
+/// A condition value as written.
+fn written(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(text, _) => text.clone(),
+        Value::Bool(b) => b.to_string(),
+        other => other.kind().to_string(),
+    }
 }
 
 fn key_ok(key: &str) -> bool {

@@ -249,6 +249,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
     .into_iter()
     .filter_map(|(p, off, s)| ActionPattern::compile(&s, &p, off, ck))
     .collect::<Vec<_>>();
+    let mut resources_shown = Vec::new();
     let resources = strings(
         resource,
         &format!("{path}.resource"),
@@ -259,7 +260,10 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
     )
     .into_iter()
     .filter_map(|(p, off, s)| match ResourcePattern::parse(&s) {
-        Ok(r) => Some(r),
+        Ok(r) => {
+            resources_shown.push(s.into_boxed_str());
+            Some(r)
+        }
         Err(m) => {
             ck.error(Code::ResourceError, &p, off, m);
             None
@@ -279,6 +283,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
         action_bits: ActionBits::of(&actions),
         actions,
         resources,
+        resources_shown: resources_shown.into_boxed_slice(),
         conditions,
     };
     super::escalation::check(&st, &path, node.offset, ck);

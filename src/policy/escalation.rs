@@ -12,6 +12,7 @@ use super::statement::{Effect, Statement};
 enum On {
     User,
     Group,
+    Policy,
 }
 
 /// One escalating right.
@@ -54,6 +55,36 @@ const PATHS: &[Path] = &[
         bounded_by_policy_name: false,
         why: "it can add itself to any group and so gain that group's policies",
     },
+    Path {
+        action: "cam:DeleteUserPermissionsBoundary",
+        on: On::User,
+        bounded_by_policy_name: false,
+        why: "it can lift any user's permissions boundary, its own included",
+    },
+    Path {
+        action: "cam:PutUserPermissionsBoundary",
+        on: On::User,
+        bounded_by_policy_name: true,
+        why: "it can widen any user's permissions boundary, its own included",
+    },
+    Path {
+        action: "cam:UpdatePolicy",
+        on: On::Policy,
+        bounded_by_policy_name: false,
+        why: "it can rewrite any API-managed policy, those attached to itself included",
+    },
+    Path {
+        action: "cam:CreatePolicyVersion",
+        on: On::Policy,
+        bounded_by_policy_name: false,
+        why: "it can add a default version to any API-managed policy, those attached to itself included",
+    },
+    Path {
+        action: "cam:SetDefaultPolicyVersion",
+        on: On::Policy,
+        bounded_by_policy_name: false,
+        why: "it can switch any API-managed policy to a wider version, those attached to itself included",
+    },
 ];
 
 const NO_VARS: Vars = Vars {
@@ -67,6 +98,7 @@ fn covers_everyone(resources: &[ResourcePattern], on: On) -> bool {
     let probe = match on {
         On::User => "user/\u{1}",
         On::Group => "group/\u{1}",
+        On::Policy => "policy/\u{1}",
     };
     resources.iter().any(|r| match r {
         ResourcePattern::Any => true,
@@ -116,6 +148,7 @@ pub(crate) fn check(st: &Statement, path: &str, offset: usize, ck: &mut Checker<
                 match p.on {
                     On::User => "user",
                     On::Group => "group",
+                    On::Policy => "policy",
                 },
                 p.why
             ),

@@ -13,6 +13,7 @@ mod error;
 mod escalation;
 pub mod json;
 mod pattern;
+pub mod permissions;
 pub mod preset;
 mod request;
 mod resource;

@@ -27,6 +27,8 @@ pub struct Statement {
     pub action_bits: ActionBits,
     /// Resource patterns, OR'ed.
     pub resources: Vec<ResourcePattern>,
+    /// The resource patterns as written (for display only).
+    pub resources_shown: Box<[Box<str>]>,
     /// True when one of `resources` is `*` (needed to grant operation-level APIs).
     pub any_resource: bool,
     /// Condition clauses, AND'ed.
