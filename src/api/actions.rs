@@ -361,9 +361,14 @@ pub fn plan(action: &str, body: &[u8], dir: &dyn Directory) -> Result<Plan, Fail
 }
 
 /// ListPolicies' Scope: `None` for All, `Some(true)` for QCS (presets),
-/// `Some(false)` for Local (custom).
+/// `Some(false)` for Local (custom: files and API-managed).
 fn scope(s: Option<String>) -> Result<Option<bool>, Failure> {
-    match s.as_deref() {
+    parse_scope(s.as_deref())
+}
+
+/// ListPolicies' Scope, as CAM spells it.
+pub fn parse_scope(s: Option<&str>) -> Result<Option<bool>, Failure> {
+    match s {
         None | Some("All") => Ok(None),
         Some("QCS") => Ok(Some(true)),
         Some("Local") => Ok(Some(false)),

@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 use crate::code::{Code, Failure};
 use crate::protocol::{Body, GroupInfo, Reply};
 
-pub use actions::{ACTIONS, plan};
+pub use actions::{ACTIONS, parse_scope, plan};
 pub use ids::{group_id, policy_id};
 pub use params::{Paging, Params};
-pub use views::render;
+pub use views::{listed, render};
 
 /// The API version camd serves.
 pub const VERSION: &str = "2019-01-16";

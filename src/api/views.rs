@@ -189,11 +189,7 @@ pub fn render(view: &View, replies: Vec<Reply>, dir: &dyn Directory) -> Result<V
             let mut v = page(
                 *paging,
                 ps.iter()
-                    .filter(|p| scope.is_none_or(|preset| (p.kind == "Preset") == preset))
-                    .filter(|p| {
-                        p.name.contains(keyword.as_str())
-                            || p.description.contains(keyword.as_str())
-                    })
+                    .filter(|p| listed(p, *scope, keyword))
                     .map(policy_fields)
                     .collect(),
                 "List",
@@ -311,4 +307,11 @@ fn all_attached(paging: Paging, attach_type: u64, keyword: &str, list: &[Attache
         .collect();
     let (items, total) = paging.take(items);
     json!({ "PolicyList": items, "TotalNum": total })
+}
+
+/// Whether ListPolicies shows `p` for Scope (`Some(true)`: presets only,
+/// `Some(false)`: custom only) and Keyword (in the name or description).
+pub fn listed(p: &crate::protocol::PolicyInfo, scope: Option<bool>, keyword: &str) -> bool {
+    scope.is_none_or(|preset| (p.kind == "Preset") == preset)
+        && (p.name.contains(keyword) || p.description.contains(keyword))
 }

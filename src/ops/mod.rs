@@ -5,6 +5,8 @@
 //! front door (the socket, camctl, later HTTP and the cluster writer)
 //! executes these.
 
+mod boundaries;
+mod custom;
 mod daemon;
 mod groups;
 mod keys;

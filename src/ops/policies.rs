@@ -1,7 +1,8 @@
 //! Policies and attachments: ListPolicies, GetPolicy, Attach/Detach to a
 //! user or group, ListAttachedUserPolicies (and ...AllPolicies),
 //! ListAttachedGroupPolicies, ListEntitiesForPolicy; and the policy folder:
-//! ReloadPolicies, PolicyStatus.
+//! ReloadPolicies, PolicyStatus. API-managed policies are listed beside
+//! presets and files (kind `Api`).
 
 use crate::code::{Code, Failure};
 use crate::policy::preset;
@@ -16,9 +17,29 @@ use crate::store::AdminError;
 
 use super::{Env, Exec, Resources, Right};
 
-/// Presets and custom policies (only `only`, by name or alias, when given;
-/// then with their documents).
-fn policies(env: &Env<'_>, only: Option<&str>) -> Vec<PolicyInfo> {
+/// API-managed policies: (name, description, default document, hash, updated).
+type Stored = Vec<(String, String, String, i64)>;
+
+async fn stored(env: &Env<'_>) -> Result<Stored, Failure> {
+    env.read(|s, _| {
+        Ok(s.policies
+            .values()
+            .map(|p| {
+                let doc = p
+                    .default_document()
+                    .map(|v| v.document.clone())
+                    .unwrap_or_default();
+                (p.name.clone(), p.description.clone(), doc, p.updated_ms)
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Presets, policy files and API-managed policies (only `only`, by name or
+/// alias, when given; then with their documents).
+async fn policies(env: &Env<'_>, only: Option<&str>) -> Result<Vec<PolicyInfo>, Failure> {
+    let api = stored(env).await?;
     let catalog = env.policies.catalog.load();
     let wanted = |n: &str| only.is_none_or(|o| preset::canonical_name(o).unwrap_or(o) == n);
     let mut out: Vec<PolicyInfo> = preset::PRESETS
@@ -42,7 +63,17 @@ fn policies(env: &Env<'_>, only: Option<&str>) -> Vec<PolicyInfo> {
                 document: only.and_then(|_| catalog.source(&p.name)),
             }),
     );
-    out
+    out.extend(
+        api.into_iter()
+            .filter(|(n, ..)| wanted(n))
+            .map(|(name, description, document, _)| PolicyInfo {
+                name,
+                kind: "Api".into(),
+                description,
+                document: only.map(|_| document),
+            }),
+    );
+    Ok(out)
 }
 
 impl Exec for ListPolicies {
@@ -51,7 +82,7 @@ impl Exec for ListPolicies {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Vec<PolicyInfo>, Failure> {
-        Ok(policies(env, None))
+        policies(env, None).await
     }
 }
 
@@ -61,7 +92,7 @@ impl Exec for GetPolicy {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Vec<PolicyInfo>, Failure> {
-        let found = policies(env, Some(&self.policy));
+        let found = policies(env, Some(&self.policy)).await?;
         if found.is_empty() {
             return Err(AdminError::PolicyNotExist(self.policy).into());
         }
@@ -270,6 +301,17 @@ impl Exec for PolicyStatus {
                 loaded_ms: meta.map_or(0, |m| m.loaded_ms),
             }
         }));
+        policies.extend(
+            stored(env)
+                .await?
+                .into_iter()
+                .map(|(name, _, document, updated_ms)| LoadedPolicy {
+                    name,
+                    kind: "Api".into(),
+                    hash: hex_sha256(&document),
+                    loaded_ms: updated_ms,
+                }),
+        );
         let dangling = env.read(|s, cx| Ok(s.dangling(cx))).await?;
         Ok(PolicyStatusInfo {
             policies,

@@ -361,6 +361,16 @@ pub enum Reply {
     Api(ApiAnswer),
     /// What re-sealing did.
     Resealed(ResealInfo),
+    /// A new policy version's id.
+    VersionCreated(super::custom::VersionCreated),
+    /// Policy versions.
+    Versions(Vec<super::custom::PolicyVersionInfo>),
+    /// One policy version.
+    Version(super::custom::PolicyVersionInfo),
+    /// A user's permissions boundary.
+    Boundary(super::custom::BoundaryInfo),
+    /// A user's permissions, per action.
+    Permissions(Vec<super::custom::ActionPermission>),
 }
 
 /// One problem in a policy file.

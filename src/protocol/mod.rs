@@ -4,6 +4,7 @@
 
 mod borrowed;
 mod codec;
+mod custom;
 mod messages;
 mod ops;
 
@@ -13,5 +14,6 @@ pub use codec::{
     encode_hello, encode_request, encode_response, frame_len, json_request, json_response,
     peek_batch,
 };
+pub use custom::*;
 pub use messages::*;
 pub use ops::*;

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::custom::*;
 use super::messages::{
     ApiAnswer, ApiCall, AttachedInfo, AuditInfo, Authorize, AuthorizeSigned, Credentials, Decision,
     GroupInfo, KeyInfo, PolicyInfo, PolicyStatusInfo, ReloadInfo, Reply, ResealInfo, StatusInfo,
@@ -76,6 +77,11 @@ shapes! {
     String => Metrics,
     ApiAnswer => Api,
     ResealInfo => Resealed,
+    VersionCreated => VersionCreated,
+    Vec<PolicyVersionInfo> => Versions,
+    PolicyVersionInfo => Version,
+    BoundaryInfo => Boundary,
+    Vec<ActionPermission> => Permissions,
 }
 
 /// The operation was carried out; nothing to report.
@@ -308,6 +314,30 @@ requests! {
     decision CallApi(ApiCall) -> ApiAnswer,
     /// Re-seals every SecretKey under the current sealing key (operator only).
     admin KeyReseal -> ResealInfo,
+    /// Creates an API-managed custom policy.
+    admin CreatePolicy(CreatePolicy) -> Done,
+    /// Changes an API-managed policy's default version or description.
+    admin UpdatePolicy(UpdatePolicy) -> Done,
+    /// Deletes an API-managed policy nothing uses.
+    admin DeletePolicy(DeletePolicy) -> Done,
+    /// Adds a version to an API-managed policy.
+    admin CreatePolicyVersion(CreatePolicyVersion) -> VersionCreated,
+    /// Makes a version the one decisions use, in one step.
+    admin SetDefaultPolicyVersion(SetDefaultPolicyVersion) -> Done,
+    /// A policy's versions.
+    admin ListPolicyVersions(ListPolicyVersions) -> Vec<PolicyVersionInfo>,
+    /// One version with its document.
+    admin GetPolicyVersion(GetPolicyVersion) -> PolicyVersionInfo,
+    /// Deletes versions other than the default.
+    admin DeletePolicyVersion(DeletePolicyVersion) -> Done,
+    /// Sets a user's permissions boundary.
+    admin PutUserPermissionsBoundary(PutUserPermissionsBoundary) -> Done,
+    /// Removes a user's permissions boundary.
+    admin DeleteUserPermissionsBoundary(DeleteUserPermissionsBoundary) -> Done,
+    /// A user's permissions boundary.
+    admin GetUserPermissionBoundary(GetUserPermissionBoundary) -> BoundaryInfo,
+    /// What a user may do, per catalogued action, and from where.
+    admin UserPermissions(UserPermissions) -> Vec<ActionPermission>,
 }
 
 /// Liveness and version.
@@ -619,7 +649,7 @@ mod tests {
         .unwrap();
         assert_eq!(json, r#"{"DeleteUser":{"name":"a","force":true}}"#);
         assert_eq!(ADMIN_OPS.first(), Some(&"AddUser"));
-        assert_eq!(ADMIN_OPS.len(), 31);
-        assert_eq!(ADMIN_OPS.last(), Some(&"KeyReseal"));
+        assert_eq!(ADMIN_OPS.len(), 43);
+        assert_eq!(ADMIN_OPS.last(), Some(&"UserPermissions"));
     }
 }

@@ -1,6 +1,7 @@
 //! `camctl`: the operator's command-line client, the console's equivalent.
 //! `policy lint` and `policy simulate` work without a daemon.
 
+mod custom;
 mod remote;
 mod secrets;
 mod show;
@@ -237,6 +238,18 @@ enum UserCommand {
         #[arg(long)]
         force: bool,
     },
+    /// A user's permissions boundary.
+    #[command(subcommand)]
+    Boundary(custom::BoundaryCommand),
+    /// What a user may do: per catalogued action, whether, on which
+    /// resources, under which conditions, and from where.
+    Permissions {
+        /// The user.
+        name: String,
+        /// Only this service's actions (`im`, `cam`).
+        #[arg(long)]
+        service: Option<String>,
+    },
 }
 
 /// A chosen console password: never an argument (any local user can read
@@ -306,8 +319,53 @@ struct Target {
 
 #[derive(Subcommand)]
 enum PolicyCommand {
-    /// List preset and custom policies.
-    List,
+    /// List preset, file-managed and API-managed policies.
+    List {
+        /// `All`, `QCS` (presets) or `Local` (custom).
+        #[arg(long, default_value = "All")]
+        scope: String,
+        /// Only policies whose name or description contains this.
+        #[arg(long)]
+        keyword: Option<String>,
+    },
+    /// Create an API-managed custom policy (its document becomes version 1).
+    Create {
+        /// Unique name.
+        name: String,
+        /// The document (a JSON file).
+        #[arg(long)]
+        document: PathBuf,
+        /// Free text.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Replace an API-managed policy's default version (and/or description).
+    Update {
+        /// The policy.
+        name: String,
+        /// The new document (a JSON file).
+        #[arg(long)]
+        document: Option<PathBuf>,
+        /// A new description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Delete an API-managed policy nothing uses.
+    Delete {
+        /// The policy.
+        name: String,
+    },
+    /// An API-managed policy's versions.
+    #[command(subcommand)]
+    Version(custom::VersionCommand),
+    /// Which catalogued actions change for which resources from OLD to NEW
+    /// (files, policy names, or NAME:VERSION); exit 0 when none, 1 otherwise.
+    Diff {
+        /// The policy before.
+        old: String,
+        /// The policy after.
+        new: String,
+    },
     /// Show a policy and its document.
     Get {
         /// The policy.
@@ -435,6 +493,10 @@ fn run() -> Result<u8> {
     match cli.command {
         Command::Policy(PolicyCommand::Lint { files }) => Ok(lint(&files)),
         Command::Policy(PolicyCommand::Simulate(args)) => run_simulate(args, cli.json),
+        Command::Policy(PolicyCommand::Diff { old, new }) => {
+            let socket = cli.socket.unwrap_or_else(camd::client::default_socket);
+            custom::policy_diff(&socket, &old, &new, cli.json)
+        }
         Command::Sign(args) => signing::sign(&args, cli.json),
         Command::Completions { shell } => {
             camd::manual::completions(Cli::command(), shell, &mut std::io::stdout());

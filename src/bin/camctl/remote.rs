@@ -17,6 +17,10 @@ use camd::protocol::{
     RemoveUserFromGroup, Status, UpdateAccessKey, UpdateUser,
 };
 
+use camd::api;
+use camd::protocol::{CreatePolicy, DeletePolicy, UpdatePolicy, UserPermissions};
+
+use super::custom::{self, BoundaryOp, VersionOp};
 use super::secrets::{CsvFile, chosen_password, secret_from_env_or_stdin};
 use super::show::{Document, Show};
 use super::{
@@ -135,6 +139,9 @@ fn verdict(out: &Out, d: &Decision) -> u8 {
         let why = match (d.reason.as_str(), &d.policy, d.statement) {
             (_, Some(p), Some(s)) => format!("{} by policy `{p}` statement[{s}]", d.reason),
             ("ImplicitDeny", _, _) => "no statement allows it (implicit deny)".to_string(),
+            ("OutsideBoundary", Some(p), None) => {
+                format!("OutsideBoundary: the permissions boundary `{p}` does not allow it")
+            }
             ("Root", _, _) => "the root account is allowed everything".to_string(),
             (r, _, _) => r.to_string(),
         };
@@ -241,6 +248,25 @@ fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
             let what = format!("deleted user `{name}`");
             done(client, out, DeleteUser { name, force }, what)
         }
+        UserCommand::Boundary(b) => match custom::boundary_request(b) {
+            BoundaryOp::Set(op) => {
+                let what = format!("user `{}` is bounded by `{}`", op.user, op.policy);
+                done(client, out, op, what)
+            }
+            BoundaryOp::Get(op) => show(client, out, op),
+            BoundaryOp::Delete(op) => {
+                let what = format!("user `{}` has no permissions boundary", op.user);
+                done(client, out, op, what)
+            }
+        },
+        UserCommand::Permissions { name, service } => show(
+            client,
+            out,
+            UserPermissions {
+                user: name,
+                service,
+            },
+        ),
     }
 }
 
@@ -269,7 +295,62 @@ fn group(client: &mut Client, out: &Out, c: GroupCommand) -> Result<u8> {
 
 fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
     match c {
-        PolicyCommand::List => show(client, out, ListPolicies),
+        PolicyCommand::List { scope, keyword } => {
+            let all = client.call(ListPolicies).map_err(remote)?;
+            let scope = api::parse_scope(Some(&scope)).map_err(|e| anyhow!("{e}"))?;
+            let keyword = keyword.unwrap_or_default();
+            let shown: Vec<_> = all
+                .into_iter()
+                .filter(|p| api::listed(p, scope, &keyword))
+                .collect();
+            out.print(&shown);
+            Ok(EXIT_OK)
+        }
+        PolicyCommand::Create {
+            name,
+            document,
+            description,
+        } => {
+            let what = format!("created policy `{name}` (version 1)");
+            let document = custom::read_document(&document)?;
+            let op = CreatePolicy {
+                name,
+                document,
+                description,
+            };
+            done(client, out, op, what)
+        }
+        PolicyCommand::Update {
+            name,
+            document,
+            description,
+        } => {
+            let what = format!("updated policy `{name}`");
+            let document = document.map(|d| custom::read_document(&d)).transpose()?;
+            let op = UpdatePolicy {
+                name,
+                document,
+                description,
+            };
+            done(client, out, op, what)
+        }
+        PolicyCommand::Delete { name } => {
+            let what = format!("deleted policy `{name}`");
+            done(client, out, DeletePolicy { name }, what)
+        }
+        PolicyCommand::Version(v) => match custom::version_request(v)? {
+            VersionOp::Create(op) => show(client, out, op),
+            VersionOp::List(op) => show(client, out, op),
+            VersionOp::Get(op) => show(client, out, op),
+            VersionOp::SetDefault(op) => {
+                let what = format!("version {} of `{}` is the default", op.version, op.name);
+                done(client, out, op, what)
+            }
+            VersionOp::Delete(op) => {
+                let what = format!("deleted versions {:?} of `{}`", op.versions, op.name);
+                done(client, out, op, what)
+            }
+        },
         PolicyCommand::Get { name } => {
             let found = client.call(GetPolicy { policy: name }).map_err(remote)?;
             let p = found
@@ -298,7 +379,9 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             Ok(if r.applied { EXIT_OK } else { EXIT_ERROR })
         }
         PolicyCommand::Status => show(client, out, PolicyStatus),
-        PolicyCommand::Lint { .. } | PolicyCommand::Simulate(_) => Ok(EXIT_ERROR),
+        PolicyCommand::Lint { .. } | PolicyCommand::Simulate(_) | PolicyCommand::Diff { .. } => {
+            Ok(EXIT_ERROR)
+        }
     }
 }
 
