@@ -348,6 +348,7 @@ fn a_legacy_sub_user_named_root_keeps_working_and_is_flagged() {
                 policy: "QcloudChatReadOnlyAccess".into(),
                 attached_ms: 0,
             }],
+            boundary: None,
         });
         ch.users.insert(200000000001);
         ch.affected.insert(200000000001);

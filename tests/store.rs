@@ -443,11 +443,13 @@ fn snapshot_authorizes_by_user_and_key() {
     h.add_user("bob", &["ChatOps"]);
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(true));
     h.writer
-        .reconfigure(Box::new(|p: &mut Publisher| {
-            p.set_catalog(custom_catalog(false))
+        .reconfigure(Box::new(|p: &mut Publisher, _: &camd::store::State| {
+            p.set_catalog(custom_catalog(false));
+            Ok(())
         }))
         .unwrap()
         .blocking_recv()
+        .unwrap()
         .unwrap();
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(false));
     {
@@ -455,11 +457,13 @@ fn snapshot_authorizes_by_user_and_key() {
         assert_eq!(d, vec![("user `bob`".to_string(), "ChatOps".to_string())])
     }
     h.writer
-        .reconfigure(Box::new(|p: &mut Publisher| {
-            p.set_catalog(custom_catalog(true))
+        .reconfigure(Box::new(|p: &mut Publisher, _: &camd::store::State| {
+            p.set_catalog(custom_catalog(true));
+            Ok(())
         }))
         .unwrap()
         .blocking_recv()
+        .unwrap()
         .unwrap();
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(true));
 }

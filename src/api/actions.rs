@@ -10,11 +10,13 @@ use crate::protocol::{
     UpdateAccessKey, UpdateUser,
 };
 
+use super::custom::CUSTOM_ACTIONS;
 use super::params::{Params, bad_value as value};
 use super::views::View;
 use super::{Directory, Plan};
 
-/// Every action camd serves, with the parameters each takes.
+/// Every action camd serves here, with the parameters each takes (those on
+/// custom policies, versions and boundaries are in `custom.rs`).
 pub const ACTIONS: &[(&str, &[&str])] = &[
     (
         "AddUser",
@@ -139,7 +141,11 @@ fn memberships(p: &Params, dir: &dyn Directory) -> Result<Vec<(String, String)>,
 
 /// The requests `action` with JSON parameters `body` runs.
 pub fn plan(action: &str, body: &[u8], dir: &dyn Directory) -> Result<Plan, Failure> {
-    let Some((_, allowed)) = ACTIONS.iter().find(|(a, _)| *a == action) else {
+    let Some((_, allowed)) = ACTIONS
+        .iter()
+        .chain(CUSTOM_ACTIONS)
+        .find(|(a, _)| *a == action)
+    else {
         return Err(Failure::new(
             Code::InvalidAction,
             format!(
@@ -149,6 +155,9 @@ pub fn plan(action: &str, body: &[u8], dir: &dyn Directory) -> Result<Plan, Fail
         ));
     };
     let p = Params::parse(body, allowed)?;
+    if CUSTOM_ACTIONS.iter().any(|(a, _)| *a == action) {
+        return super::custom::plan(action, &p, dir);
+    }
     let s = |n: &str| p.opt_str(n).map(Option::unwrap_or_default);
     Ok(match action {
         "AddUser" => one(

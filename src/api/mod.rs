@@ -6,6 +6,7 @@
 //! through a [`Directory`].
 
 mod actions;
+mod custom;
 mod ids;
 mod params;
 mod views;
@@ -16,6 +17,7 @@ use crate::code::{Code, Failure};
 use crate::protocol::{Body, GroupInfo, Reply};
 
 pub use actions::{ACTIONS, parse_scope, plan};
+pub use custom::CUSTOM_ACTIONS;
 pub use ids::{group_id, policy_id};
 pub use params::{Paging, Params};
 pub use views::{listed, render};

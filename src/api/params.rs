@@ -111,6 +111,32 @@ impl Params {
         }
     }
 
+    /// A required boolean (`true`/`false`, or CAM's 0/1).
+    pub fn bool(&self, name: &str) -> Result<bool, Failure> {
+        match self.get(name) {
+            None => Err(missing(name)),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => self
+                .opt_flag(name)?
+                .ok_or_else(|| missing(name)),
+        }
+    }
+
+    /// A required, non-empty list of non-negative integers.
+    pub fn u64_list(&self, name: &str) -> Result<Vec<u64>, Failure> {
+        let Some(v) = self.get(name) else {
+            return Err(missing(name));
+        };
+        let items = v.as_array().ok_or_else(|| wrong(name, "a list of integers"))?;
+        if items.is_empty() {
+            return Err(bad_value(name, "at least one id"));
+        }
+        items
+            .iter()
+            .map(|i| i.as_u64().ok_or_else(|| wrong(name, "a list of integers")))
+            .collect()
+    }
+
     /// A required list of objects, each read as parameters of its own.
     pub fn list(&self, name: &str, allowed: &[&str]) -> Result<Vec<Params>, Failure> {
         let Some(Value::Array(items)) = self.get(name) else {

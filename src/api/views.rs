@@ -58,10 +58,12 @@ pub enum View {
     CreateAccessKey,
     /// ListAccessKeys.
     ListAccessKeys,
+    /// The actions on custom policies, versions and boundaries.
+    Custom(super::custom::CustomView),
 }
 
 /// CAM's time format, `YYYY-MM-DD HH:MM:SS` (UTC).
-fn time(ms: i64) -> String {
+pub(super) fn time(ms: i64) -> String {
     let t = TimeText::new(ms);
     t.as_str()
         .get(..19)
@@ -133,6 +135,15 @@ pub fn render(view: &View, replies: Vec<Reply>, dir: &dyn Directory) -> Result<V
     let last = replies.into_iter().last().unwrap_or(Reply::Done);
     Ok(match (view, last) {
         (View::Empty, _) => json!({}),
+        (View::Custom(v), reply) => {
+            let shown = format!("{:?}", std::mem::discriminant(&reply));
+            return super::custom::render(v, reply).ok_or_else(|| {
+                Failure::new(
+                    crate::code::Code::Dispatch,
+                    format!("unexpected reply {shown}"),
+                )
+            });
+        }
         (View::AddUser, Reply::Credentials(c)) => {
             let mut m = Map::new();
             m.insert("Uin".into(), json!(c.uin));

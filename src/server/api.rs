@@ -165,9 +165,12 @@ impl Daemon {
     }
 
     async fn names(&self, signer: u64) -> Result<Names, Failure> {
-        let groups = self
+        let (groups, stored) = self
             .writer
-            .read(|s, _| Ok(crate::ops::group_infos(s)))
+            .read(|s, _| {
+                let stored: Vec<String> = s.policies.keys().cloned().collect();
+                Ok((crate::ops::group_infos(s), stored))
+            })
             .map_err(|_| Failure::new(Code::Store, "the store writer has stopped"))?
             .await
             .map_err(|_| Failure::new(Code::Store, "the store writer has stopped"))?
@@ -177,6 +180,7 @@ impl Daemon {
             .iter()
             .map(|p| p.name.to_string())
             .chain(catalog.custom().map(|p| p.name.to_string()))
+            .chain(stored)
             .collect();
         Ok(Names {
             snap: self.authz.snapshot(),
