@@ -121,20 +121,24 @@ pub fn clashes(catalog: &Catalog, state: &State, dir: &Path) -> Vec<LoadError> {
     catalog
         .custom()
         .filter(|p| state.policies.contains_key(&p.name))
-        .map(|p| LoadError {
-            path: dir.join(format!("{}.json", p.name)),
-            problems: vec![crate::catalog::Problem {
-                code: crate::code::Code::PolicyNameInUse,
-                json_path: String::new(),
-                line: 0,
-                column: 0,
-                message: format!(
-                    "policy `{}` is managed through the API; a file cannot take its name",
-                    p.name
-                ),
-            }],
-        })
+        .map(|p| clash(dir, &p.name))
         .collect()
+}
+
+/// The error of policy file `name` taking an API-managed policy's name.
+fn clash(dir: &Path, name: &str) -> LoadError {
+    LoadError {
+        path: dir.join(format!("{name}.json")),
+        problems: vec![crate::catalog::Problem {
+            code: crate::code::Code::PolicyNameInUse,
+            json_path: String::new(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "policy `{name}` is managed through the API; a file cannot take its name"
+            ),
+        }],
+    }
 }
 
 /// Loads the folder and applies it if it is valid.
@@ -165,14 +169,20 @@ pub async fn reload_once(daemon: &Reloader) -> Report {
                 move |p: &mut Publisher, state: &State| {
                     let clashes = clashes(&for_writer, state, &dir);
                     if !clashes.is_empty() {
-                        let all: Vec<String> = clashes.iter().map(ToString::to_string).collect();
-                        return Err(all.join("\n"));
+                        let names: Vec<String> = for_writer
+                            .custom()
+                            .filter(|c| state.policies.contains_key(&c.name))
+                            .map(|c| c.name.clone())
+                            .collect();
+                        return Err(names.join("\n"));
                     }
                     p.set_catalog(for_writer);
                     Ok(())
                 },
             )) {
-                Ok(done) => done.await.unwrap_or_else(|_| Err("the writer stopped".into())),
+                Ok(done) => done
+                    .await
+                    .unwrap_or_else(|_| Err("the writer stopped".into())),
                 Err(_) => Err("the writer stopped".into()),
             };
             let applied = outcome.is_ok();
@@ -181,18 +191,9 @@ pub async fn reload_once(daemon: &Reloader) -> Report {
             }
             Report {
                 applied,
-                diff,
-                errors: outcome.err().map_or_else(Vec::new, |why| {
-                    vec![LoadError {
-                        path: daemon.dir.clone(),
-                        problems: vec![crate::catalog::Problem {
-                            code: crate::code::Code::PolicyNameInUse,
-                            json_path: String::new(),
-                            line: 0,
-                            column: 0,
-                            message: why,
-                        }],
-                    }]
+                diff: if applied { diff } else { Diff::default() },
+                errors: outcome.err().map_or_else(Vec::new, |names| {
+                    names.lines().map(|n| clash(&daemon.dir, n)).collect()
                 }),
                 at_ms: now_ms(),
             }

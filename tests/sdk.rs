@@ -170,10 +170,16 @@ fn tencents_own_sdk_drives_camd_over_http_and_https() {
         assert_eq!(v["bad_document"], "InvalidParameter.ActionNotExist");
         assert_eq!(v["versions"], serde_json::json!([[1, 0], [2, 1]]));
         assert_eq!(v["v2_is_send_only"], true);
-        assert_eq!(v["delete_default"], "FailedOperation.PolicyVersionAlreadyDefault");
+        assert_eq!(
+            v["delete_default"],
+            "FailedOperation.PolicyVersionAlreadyDefault"
+        );
         assert_eq!(v["boundary"], format!("sdk-policy-{protocol}"));
         assert_eq!(v["delete_in_use"], "FailedOperation.PolicyInUse");
-        assert_eq!(v["after_delete_policy"], "ResourceNotFound.PolicyIdNotFound");
+        assert_eq!(
+            v["after_delete_policy"],
+            "ResourceNotFound.PolicyIdNotFound"
+        );
         assert_eq!(v["reader_still_there"], true);
     }
     // Every change the SDK made is in the audit trail, signed by the admin's key.

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use crate::code::{Code, Failure};
 use crate::protocol::{
     BoundaryInfo, CreatePolicy, CreatePolicyVersion, DeletePolicy, DeletePolicyVersion,
-    DeleteUserPermissionsBoundary, GetPolicyVersion, GetUserPermissionBoundary,
-    ListPolicyVersions, Op, PolicyVersionInfo, PutUserPermissionsBoundary, Reply,
-    SetDefaultPolicyVersion, UpdatePolicy,
+    DeleteUserPermissionsBoundary, GetPolicyVersion, GetUserPermissionBoundary, ListPolicyVersions,
+    Op, PolicyVersionInfo, PutUserPermissionsBoundary, Reply, SetDefaultPolicyVersion,
+    UpdatePolicy,
 };
 
 use super::params::{Params, bad_value};
@@ -17,13 +17,19 @@ use super::{Directory, Plan, policy_id};
 
 /// The actions here, with the parameters each takes.
 pub const CUSTOM_ACTIONS: &[(&str, &[&str])] = &[
-    ("CreatePolicy", &["PolicyName", "PolicyDocument", "Description"]),
+    (
+        "CreatePolicy",
+        &["PolicyName", "PolicyDocument", "Description"],
+    ),
     (
         "UpdatePolicy",
         &["PolicyId", "PolicyName", "Description", "PolicyDocument"],
     ),
     ("DeletePolicy", &["PolicyId"]),
-    ("CreatePolicyVersion", &["PolicyId", "PolicyDocument", "SetAsDefault"]),
+    (
+        "CreatePolicyVersion",
+        &["PolicyId", "PolicyDocument", "SetAsDefault"],
+    ),
     ("SetDefaultPolicyVersion", &["PolicyId", "VersionId"]),
     ("ListPolicyVersions", &["PolicyId"]),
     ("GetPolicyVersion", &["PolicyId", "VersionId"]),
@@ -84,99 +90,107 @@ fn version(id: u64) -> Result<u32, Failure> {
 pub fn plan(action: &str, p: &Params, dir: &dyn Directory) -> Result<Plan, Failure> {
     let pid = || policy(dir, p.u64("PolicyId")?);
     Ok(match action {
-            "CreatePolicy" => {
-                let name = p.str("PolicyName")?;
-                one(
-                    CreatePolicy {
-                        name: name.clone(),
-                        document: p.str("PolicyDocument")?,
-                        description: p.opt_str("Description")?.unwrap_or_default(),
-                    },
-                    CustomView::PolicyId(name),
-                )
-            }
-            "UpdatePolicy" => {
-                let name = match p.opt_u64("PolicyId")? {
-                    Some(id) => policy(dir, id)?,
-                    None => p.str("PolicyName")?,
-                };
-                if p.opt_str("PolicyName")?.is_some_and(|n| n != name) {
-                    return Err(bad_value("PolicyName", "the policy's own name (camd does not rename policies)"));
-                }
-                one(
-                    UpdatePolicy {
-                        name: name.clone(),
-                        document: p.opt_str("PolicyDocument")?,
-                        description: p.opt_str("Description")?,
-                    },
-                    CustomView::PolicyId(name),
-                )
-            }
-            "DeletePolicy" => empty(
-                p.u64_list("PolicyId")?
-                    .into_iter()
-                    .map(|id| Ok(DeletePolicy { name: policy(dir, id)? }.into_body()))
-                    .collect::<Result<_, Failure>>()?,
-            ),
-            "CreatePolicyVersion" => one(
-                CreatePolicyVersion {
-                    name: pid()?,
+        "CreatePolicy" => {
+            let name = p.str("PolicyName")?;
+            one(
+                CreatePolicy {
+                    name: name.clone(),
                     document: p.str("PolicyDocument")?,
-                    set_default: p.bool("SetAsDefault")?,
+                    description: p.opt_str("Description")?.unwrap_or_default(),
                 },
-                CustomView::VersionId,
-            ),
-            "SetDefaultPolicyVersion" => empty(vec![
-                SetDefaultPolicyVersion {
-                    name: pid()?,
-                    version: version(p.u64("VersionId")?)?,
-                }
-                .into_body(),
-            ]),
-            "ListPolicyVersions" => one(ListPolicyVersions { name: pid()? }, CustomView::Versions),
-            "GetPolicyVersion" => one(
-                GetPolicyVersion {
-                    name: pid()?,
-                    version: version(p.u64("VersionId")?)?,
-                },
-                CustomView::Version,
-            ),
-            "DeletePolicyVersion" => empty(vec![
-                DeletePolicyVersion {
-                    name: pid()?,
-                    versions: p
-                        .u64_list("VersionId")?
-                        .into_iter()
-                        .map(version)
-                        .collect::<Result<_, _>>()?,
-                }
-                .into_body(),
-            ]),
-            "PutUserPermissionsBoundary" => empty(vec![
-                PutUserPermissionsBoundary {
-                    user: user(dir, p.u64("TargetUin")?)?,
-                    policy: pid()?,
-                }
-                .into_body(),
-            ]),
-            "DeleteUserPermissionsBoundary" => empty(vec![
-                DeleteUserPermissionsBoundary {
-                    user: user(dir, p.u64("TargetUin")?)?,
-                }
-                .into_body(),
-            ]),
-            "GetUserPermissionBoundary" => one(
-                GetUserPermissionBoundary {
-                    user: user(dir, p.u64("TargetUin")?)?,
-                },
-                CustomView::Boundary,
-            ),
-            other => {
-                return Err(Failure::new(
-                    Code::InvalidAction,
-                    format!("action `{other}` has no translation"),
+                CustomView::PolicyId(name),
+            )
+        }
+        "UpdatePolicy" => {
+            let name = match p.opt_u64("PolicyId")? {
+                Some(id) => policy(dir, id)?,
+                None => p.str("PolicyName")?,
+            };
+            if p.opt_str("PolicyName")?.is_some_and(|n| n != name) {
+                return Err(bad_value(
+                    "PolicyName",
+                    "the policy's own name (camd does not rename policies)",
                 ));
             }
+            one(
+                UpdatePolicy {
+                    name: name.clone(),
+                    document: p.opt_str("PolicyDocument")?,
+                    description: p.opt_str("Description")?,
+                },
+                CustomView::PolicyId(name),
+            )
+        }
+        "DeletePolicy" => empty(
+            p.u64_list("PolicyId")?
+                .into_iter()
+                .map(|id| {
+                    Ok(DeletePolicy {
+                        name: policy(dir, id)?,
+                    }
+                    .into_body())
+                })
+                .collect::<Result<_, Failure>>()?,
+        ),
+        "CreatePolicyVersion" => one(
+            CreatePolicyVersion {
+                name: pid()?,
+                document: p.str("PolicyDocument")?,
+                set_default: p.bool("SetAsDefault")?,
+            },
+            CustomView::VersionId,
+        ),
+        "SetDefaultPolicyVersion" => empty(vec![
+            SetDefaultPolicyVersion {
+                name: pid()?,
+                version: version(p.u64("VersionId")?)?,
+            }
+            .into_body(),
+        ]),
+        "ListPolicyVersions" => one(ListPolicyVersions { name: pid()? }, CustomView::Versions),
+        "GetPolicyVersion" => one(
+            GetPolicyVersion {
+                name: pid()?,
+                version: version(p.u64("VersionId")?)?,
+            },
+            CustomView::Version,
+        ),
+        "DeletePolicyVersion" => empty(vec![
+            DeletePolicyVersion {
+                name: pid()?,
+                versions: p
+                    .u64_list("VersionId")?
+                    .into_iter()
+                    .map(version)
+                    .collect::<Result<_, _>>()?,
+            }
+            .into_body(),
+        ]),
+        "PutUserPermissionsBoundary" => empty(vec![
+            PutUserPermissionsBoundary {
+                user: user(dir, p.u64("TargetUin")?)?,
+                policy: pid()?,
+            }
+            .into_body(),
+        ]),
+        "DeleteUserPermissionsBoundary" => empty(vec![
+            DeleteUserPermissionsBoundary {
+                user: user(dir, p.u64("TargetUin")?)?,
+            }
+            .into_body(),
+        ]),
+        "GetUserPermissionBoundary" => one(
+            GetUserPermissionBoundary {
+                user: user(dir, p.u64("TargetUin")?)?,
+            },
+            CustomView::Boundary,
+        ),
+        other => {
+            return Err(Failure::new(
+                Code::InvalidAction,
+                format!("action `{other}` has no translation"),
+            ));
+        }
     })
 }
 

@@ -116,9 +116,7 @@ impl Params {
         match self.get(name) {
             None => Err(missing(name)),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => self
-                .opt_flag(name)?
-                .ok_or_else(|| missing(name)),
+            Some(_) => self.opt_flag(name)?.ok_or_else(|| missing(name)),
         }
     }
 
@@ -127,7 +125,9 @@ impl Params {
         let Some(v) = self.get(name) else {
             return Err(missing(name));
         };
-        let items = v.as_array().ok_or_else(|| wrong(name, "a list of integers"))?;
+        let items = v
+            .as_array()
+            .ok_or_else(|| wrong(name, "a list of integers"))?;
         if items.is_empty() {
             return Err(bad_value(name, "at least one id"));
         }

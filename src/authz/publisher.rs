@@ -138,7 +138,7 @@ impl Publisher {
         let boundary = wanted
             .boundary
             .as_deref()
-            .map(|b| Arc::new(PolicySet::new(self.lookup(b))));
+            .map(|b| Arc::new(PolicySet::new(self.lookup(b)).named(b)));
         let set = Arc::new(
             PolicySet::new(wanted.names.iter().filter_map(|n| self.lookup(n))).bounded(boundary),
         );

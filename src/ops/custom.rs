@@ -83,10 +83,7 @@ impl Exec for DeletePolicy {
 
 impl Exec for CreatePolicyVersion {
     fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
-        let mut rights = vec![Right::on(
-            "cam:CreatePolicyVersion",
-            res.policy(&self.name),
-        )];
+        let mut rights = vec![Right::on("cam:CreatePolicyVersion", res.policy(&self.name))];
         if self.set_default {
             rights.push(Right::on(
                 "cam:SetDefaultPolicyVersion",
@@ -116,10 +113,8 @@ impl Exec for SetDefaultPolicyVersion {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
-        env.change(move |s, cx, ch| {
-            s.set_default_policy_version(&self.name, self.version, cx, ch)
-        })
-        .await?;
+        env.change(move |s, cx, ch| s.set_default_policy_version(&self.name, self.version, cx, ch))
+            .await?;
         Ok(Done)
     }
 }
@@ -157,10 +152,7 @@ impl Exec for GetPolicyVersion {
 
 impl Exec for DeletePolicyVersion {
     fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
-        vec![Right::on(
-            "cam:DeletePolicyVersion",
-            res.policy(&self.name),
-        )]
+        vec![Right::on("cam:DeletePolicyVersion", res.policy(&self.name))]
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
@@ -169,4 +161,3 @@ impl Exec for DeletePolicyVersion {
         Ok(Done)
     }
 }
-

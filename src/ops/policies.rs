@@ -63,16 +63,14 @@ async fn policies(env: &Env<'_>, only: Option<&str>) -> Result<Vec<PolicyInfo>, 
                 document: only.and_then(|_| catalog.source(&p.name)),
             }),
     );
-    out.extend(
-        api.into_iter()
-            .filter(|(n, ..)| wanted(n))
-            .map(|(name, description, document, _)| PolicyInfo {
-                name,
-                kind: "Api".into(),
-                description,
-                document: only.map(|_| document),
-            }),
-    );
+    out.extend(api.into_iter().filter(|(n, ..)| wanted(n)).map(
+        |(name, description, document, _)| PolicyInfo {
+            name,
+            kind: "Api".into(),
+            description,
+            document: only.map(|_| document),
+        },
+    ));
     Ok(out)
 }
 

@@ -34,6 +34,9 @@ pub struct PolicySet {
     /// The permissions boundary: what it does not allow is denied, whatever
     /// the policies allow (`None`: unbounded).
     boundary: Option<Arc<PolicySet>>,
+    /// The name a boundary set goes by (its policy's, even when that policy
+    /// is gone and the set is empty).
+    name: Option<Arc<str>>,
 }
 
 /// How a statement relates to a request.
@@ -70,7 +73,14 @@ impl PolicySet {
             policies: unique,
             entries: entries.into_boxed_slice(),
             boundary: None,
+            name: None,
         }
+    }
+
+    /// The set named `name` (a boundary's policy name).
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Some(Arc::from(name));
+        self
     }
 
     /// The same policies bounded by `boundary` (its own boundary is ignored).
@@ -131,9 +141,12 @@ impl PolicySet {
         }
     }
 
-    /// The name of the set's first policy (a boundary has one).
+    /// The set's name, else its first policy's (a boundary has one).
     fn name(&self) -> &str {
-        self.policies.first().map_or("", |p| p.name.as_str())
+        match &self.name {
+            Some(n) => n,
+            None => self.policies.first().map_or("", |p| p.name.as_str()),
+        }
     }
 
     /// The statements' verdict, without the root rule or the boundary.

@@ -50,11 +50,8 @@ fn check_description(d: &str) -> Result<(), AdminError> {
 impl State {
     /// The canonical name of any policy (preset, file or API-managed).
     pub fn policy_named(&self, name: &str, ctx: &Ctx<'_>) -> Option<String> {
-        (ctx.known_policy)(name).or_else(|| {
-            self.policies
-                .contains_key(name)
-                .then(|| name.to_string())
-        })
+        (ctx.known_policy)(name)
+            .or_else(|| self.policies.contains_key(name).then(|| name.to_string()))
     }
 
     /// Where a policy name comes from, if it exists.

@@ -97,7 +97,9 @@ pub enum AdminError {
     #[error("policy `{0}` already has {1} versions, the limit; delete one first")]
     PolicyVersionFull(String, usize),
     /// The default version cannot be deleted.
-    #[error("version {1} is the default version of policy `{0}`; make another version the default first")]
+    #[error(
+        "version {1} is the default version of policy `{0}`; make another version the default first"
+    )]
     DefaultVersion(String, u32),
     /// No such version.
     #[error("policy `{0}` has no version {1}")]

@@ -302,7 +302,10 @@ mod tests {
         }))
         .unwrap();
         let mut u = decode_user(&v1).unwrap();
-        assert_eq!((u.uin, &u.groups, &u.boundary), (9, &vec!["g".to_string()], &None));
+        assert_eq!(
+            (u.uin, &u.groups, &u.boundary),
+            (9, &vec!["g".to_string()], &None)
+        );
         u.boundary = Some("B".into());
         assert_eq!(decode_user(&encode_user(&u).unwrap()).unwrap(), u);
     }

@@ -296,9 +296,7 @@ impl State {
     ) -> Result<(), AdminError> {
         let known = self.known(ctx, policy)?;
         self.group_policies_mut(group, changes, |list| {
-            attach(list, known, ctx, || {
-                format!("group `{group}`")
-            })
+            attach(list, known, ctx, || format!("group `{group}`"))
         })
     }
 
@@ -673,7 +671,6 @@ impl State {
         out
     }
 }
-
 
 /// The canonical name of a policy, or the name as given when the catalog no
 /// longer has it (a dangling attachment can still be detached).

@@ -198,7 +198,8 @@ impl State {
         for name in &changes.policies {
             match self.policies.get(name) {
                 Some(p) => {
-                    policies.insert(name.as_str(), encode(records::encode_policy(p))?.as_slice())?;
+                    policies
+                        .insert(name.as_str(), encode(records::encode_policy(p))?.as_slice())?;
                 }
                 None => {
                     policies.remove(name.as_str())?;

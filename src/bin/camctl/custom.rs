@@ -107,9 +107,7 @@ pub fn version_request(c: VersionCommand) -> Result<VersionOp> {
             set_default,
         }),
         VersionCommand::List { name } => VersionOp::List(ListPolicyVersions { name }),
-        VersionCommand::Get { name, version } => {
-            VersionOp::Get(GetPolicyVersion { name, version })
-        }
+        VersionCommand::Get { name, version } => VersionOp::Get(GetPolicyVersion { name, version }),
         VersionCommand::SetDefault { name, version } => {
             VersionOp::SetDefault(SetDefaultPolicyVersion { name, version })
         }
@@ -320,9 +318,11 @@ pub fn policy_diff(socket: &Path, old: &str, new: &str, json_out: bool) -> Resul
     if json_out {
         let v: Vec<Value> = changes
             .iter()
-            .map(|c| json!({"Action": c.action,
+            .map(|c| {
+                json!({"Action": c.action,
                 "Added": c.added.iter().map(rule_json).collect::<Vec<_>>(),
-                "Removed": c.removed.iter().map(rule_json).collect::<Vec<_>>()}))
+                "Removed": c.removed.iter().map(rule_json).collect::<Vec<_>>()})
+            })
             .collect();
         println!("{}", Value::Array(v));
     } else if changes.is_empty() {
