@@ -311,7 +311,56 @@ fn bench_compile(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_authorize, bench_compile);
+/// The same set and requests with and without a permissions boundary (a
+/// policy allowing Chat on the apps in use, with one deny): what bounding
+/// a user costs per decision.
+fn bench_boundary(c: &mut Criterion) {
+    let sc = scenario();
+    let docs = cam_documents(&sc);
+    let compile = |name: &str, doc: &str| Arc::new(Policy::parse(name, doc).unwrap().policy);
+    let set = PolicySet::new(
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| compile(&format!("Chat{i}"), &d.to_string())),
+    );
+    let boundary = compile(
+        "Bound",
+        &format!(
+            r#"{{"version":"2.0","statement":[
+            {{"effect":"allow","action":"im:*","resource":["{}","{}"]}},
+            {{"effect":"deny","action":"im:DestroyGroup","resource":"*"}}]}}"#,
+            app("1400000001"),
+            app("1400000002")
+        ),
+    );
+    let bounded = set
+        .clone()
+        .bounded(Some(Arc::new(PolicySet::new([boundary]).named("Bound"))));
+    let principal = Principal {
+        uin: USER,
+        owner_uin: OWNER,
+    };
+    let mut group = c.benchmark_group("boundary");
+    for case in cases() {
+        let ctx = [("qcs:ip", case.ip)];
+        let req = Request::new(case.action, &case.resource, principal, 0, &ctx).unwrap();
+        assert_eq!(
+            bounded.evaluate(&req).is_allowed(),
+            case.allowed,
+            "{}",
+            case.name
+        );
+        group.bench_function(format!("unbounded_{}", case.name), |b| {
+            b.iter(|| black_box(set.evaluate(black_box(&req)).is_allowed()))
+        });
+        group.bench_function(format!("bounded_{}", case.name), |b| {
+            b.iter(|| black_box(bounded.evaluate(black_box(&req)).is_allowed()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_authorize, bench_compile, bench_boundary);
 
 /// The median of one benchmark from criterion's estimates, in nanoseconds.
 fn median_ns(group: &str, name: &str) -> Option<f64> {
@@ -342,6 +391,17 @@ fn main() {
             "| recording a decision (metrics) | {bare:.1} ns bare | {recorded:.1} ns recorded | +{:.1} ns (target <= 20 ns) |",
             recorded - bare
         );
+    }
+    for case in ["allow", "deny", "explicit_deny"] {
+        if let (Some(a), Some(b)) = (
+            median_ns("boundary", &format!("unbounded_{case}")),
+            median_ns("boundary", &format!("bounded_{case}")),
+        ) {
+            println!(
+                "| {case} with a permissions boundary | {a:.0} ns without | {b:.0} ns with | {:.2}x (target <= 1.5x) |",
+                b / a
+            );
+        }
     }
     if let Some(ns) = median_ns("compile", "policies_1000") {
         println!("| compile 1,000 policies | {:.2} ms | | |", ns / 1e6);

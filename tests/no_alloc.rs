@@ -13,10 +13,16 @@ fn deciding_allocates_nothing() {
                       "for_all_value:string_equal_ignore_case":{"qcs:tag/team":["A","b"]},"string_equal":{"qcs:uin":"${uin}"}}},
         {"effect":"deny","action":"im:DestroyGroup","resource":"*","condition":{"numeric_greater_than":{"im:n":5}}},
         {"effect":"allow","action":"cam:*","resource":"*","condition":{"bool_equal":{"qcs:mfa":true},"null_equal":{"im:x":true}}}]}"#;
+    let boundary = r#"{"version":"2.0","statement":[{"effect":"allow","action":["im:*","cam:*"],"resource":"*"},
+        {"effect":"deny","action":"im:RecallMessage","resource":"*","condition":{"ip_equal":{"qcs:ip":"10.9.0.0/16"}}}]}"#;
+    // Bounded by a permissions boundary: both sets are scanned.
     let set = PolicySet::new([
         Arc::new(Policy::parse("P", doc).unwrap().policy),
         preset::preset("QcloudChatReadOnlyAccess").unwrap(),
-    ]);
+    ])
+    .bounded(Some(Arc::new(PolicySet::new([Arc::new(
+        Policy::parse("B", boundary).unwrap().policy,
+    )]))));
     let ctx = [
         ("qcs:ip", "10.1.2.3"),
         ("qcs:tag/team", "a"),
@@ -35,6 +41,7 @@ fn deciding_allocates_nothing() {
         ("cam:AddUser", "*"),
         ("im:NotCatalogued", "qcs::im::uin/1:sdkappid/2"),
         ("IM:SENDMESSAGE", "qcs::im:ap-guangzhou:uin/1:sdkappid/2:x"),
+        ("im:RecallMessage", "*"),
     ];
     // Warm up lazily built tables (the catalogue index, presets).
     for (a, r) in requests {

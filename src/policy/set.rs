@@ -37,6 +37,8 @@ pub struct PolicySet {
     /// The name a boundary set goes by (its policy's, even when that policy
     /// is gone and the set is empty).
     name: Option<Arc<str>>,
+    /// How many of `entries` are deny statements (they come first).
+    denies: usize,
 }
 
 /// How a statement relates to a request.
@@ -56,7 +58,11 @@ impl PolicySet {
             }
         }
         let mut entries = Vec::new();
+        let mut denies = 0;
         for effect in [Effect::Deny, Effect::Allow] {
+            if effect == Effect::Allow {
+                denies = entries.len();
+            }
             for (pi, p) in unique.iter().enumerate() {
                 for (si, st) in p.statements.iter().enumerate() {
                     if st.effect == effect {
@@ -74,6 +80,7 @@ impl PolicySet {
             entries: entries.into_boxed_slice(),
             boundary: None,
             name: None,
+            denies,
         }
     }
 
@@ -119,7 +126,7 @@ impl PolicySet {
                 unevaluable_allow: None,
             };
         }
-        let own = self.evaluate_statements(req);
+        let own = self.evaluate_statements(req, &self.entries);
         let Some(boundary) = self.boundary.as_deref() else {
             return own;
         };
@@ -129,7 +136,16 @@ impl PolicySet {
         ) {
             return own;
         }
-        let bound = boundary.evaluate_statements(req);
+        // When the policies allow nothing, only the boundary's denies can
+        // change the answer (its reason): its allow statements are skipped.
+        let scanned = match own.reason {
+            Reason::ImplicitDeny => boundary
+                .entries
+                .get(..boundary.denies)
+                .unwrap_or(&boundary.entries),
+            _ => &boundary.entries,
+        };
+        let bound = boundary.evaluate_statements(req, scanned);
         match (bound.reason, own.reason) {
             (Reason::ExplicitDeny(at), _) => deny(Reason::BoundaryDeny(at)),
             (Reason::FailClosedDeny(at), _) => deny(Reason::BoundaryFailClosedDeny(at)),
@@ -150,7 +166,7 @@ impl PolicySet {
     }
 
     /// The statements' verdict, without the root rule or the boundary.
-    fn evaluate_statements(&self, req: &Request<'_>) -> Decision<'_> {
+    fn evaluate_statements(&self, req: &Request<'_>, entries: &[Entry]) -> Decision<'_> {
         let mut ctx = Eval {
             req,
             vars: Vars {
@@ -160,7 +176,7 @@ impl PolicySet {
             operation_level: None,
         };
         let mut unevaluable_allow = None;
-        for e in &self.entries {
+        for e in entries {
             if let Some(i) = req.action_index {
                 if !e.bits.contains(i) {
                     continue;
