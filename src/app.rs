@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::authz::{Authorizer, Publisher, Snapshot};
 use crate::catalog::{LoadError, load_dir};
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::credentials::{KeyFileError, KeyHasher, Keyring, KeyringError, Pepper};
 use crate::metrics::Metrics;
@@ -48,6 +49,9 @@ pub enum StartError {
     /// A thread or runtime could not start.
     #[error("cannot start: {0}")]
     Runtime(std::io::Error),
+    /// Cluster mode could not start.
+    #[error("cluster mode: {0}")]
+    Cluster(String),
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; returns after connections and
@@ -75,8 +79,19 @@ pub async fn run(
     let hasher = KeyHasher::new(&pepper);
     drop(pepper);
     let keyring = Arc::new(Keyring::load(&config.state_dir)?);
-    let (catalog, warnings) =
-        load_dir(&config.policy_dir, None, server::now_ms()).map_err(StartError::Policies)?;
+    // In cluster mode every policy that is not a preset lives in etcd (so
+    // no two hosts decide differently at one revision): the folder is not read.
+    let (catalog, warnings) = if config.cluster.is_some() {
+        if std::fs::read_dir(&config.policy_dir).is_ok_and(|mut d| d.next().is_some()) {
+            crate::log_warn!(
+                "cluster mode: policy folder `{}` is not read; publish its files with `camctl policy push`",
+                config.policy_dir.display()
+            );
+        }
+        (crate::catalog::Catalog::presets_only(), Vec::new())
+    } else {
+        load_dir(&config.policy_dir, None, server::now_ms()).map_err(StartError::Policies)?
+    };
     for w in warnings {
         crate::log_warn!("{w}");
     }
@@ -105,7 +120,7 @@ pub async fn run(
             config.socket.display().to_string(),
         ),
     };
-    let store = match Store::open(&config.database_path(), config.limits, config.owner_uin) {
+    let mut store = match Store::open(&config.database_path(), config.limits, config.owner_uin) {
         Ok(mut s) => {
             s.set_audit_retention(config.audit);
             s
@@ -124,11 +139,27 @@ pub async fn run(
         }
         return Err(StartError::Policies(clashes));
     }
+    let cluster = match &config.cluster {
+        None => None,
+        Some(c) => {
+            let joined = Cluster::join(c, &config.state_dir, &mut store, &hasher, &keyring).await;
+            match joined {
+                Ok(cl) => Some(Arc::new(cl)),
+                Err(e) => {
+                    if owns_socket {
+                        let _ = std::fs::remove_file(&config.socket);
+                    }
+                    return Err(StartError::Cluster(e));
+                }
+            }
+        }
+    };
     let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
     let metrics = Arc::new(Metrics::new());
     let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin)
         .with_metrics(metrics.clone());
     let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
+    let replica = cluster.as_ref().map(|c| c.spawn_replica(writer.clone()));
 
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let authz = Authorizer::new(shared, hasher.clone(), keyring);
@@ -150,6 +181,7 @@ pub async fn run(
         throttle: server::Throttle::new(config.throttle),
         replays: server::Replays::new(100_000),
         metrics: metrics.clone(),
+        cluster,
         config,
     });
     crate::log_info!(
@@ -171,7 +203,11 @@ pub async fn run(
     let watchdog =
         systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(daemon.clone(), every)));
 
-    let reloader = tokio::spawn(reload::run(policies, control_tx.clone(), control_rx));
+    let reloader = if daemon.cluster.is_some() {
+        tokio::spawn(async move { drop((policies, control_rx)) })
+    } else {
+        tokio::spawn(reload::run(policies, control_tx.clone(), control_rx))
+    };
     let textfile = daemon
         .config
         .metrics
@@ -204,6 +240,9 @@ pub async fn run(
     server::serve(daemon.clone(), listener, stop_rx).await;
     signals.abort();
     reloader.abort();
+    if let Some(r) = &replica {
+        r.abort();
+    }
     if let Some(t) = textfile {
         t.abort();
     }

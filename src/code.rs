@@ -148,6 +148,14 @@ codes! {
     UnknownParameter = "UnknownParameter",
     /// A sealed SecretKey does not open: sealed under a sealing key camd does not hold, or altered.
     SealingKey = "InternalError.SealingKey",
+    /// Cluster mode: etcd cannot be reached, so a change cannot be made (decisions go on); nothing was changed.
+    ClusterUnavailable = "FailedOperation.ClusterUnavailable",
+    /// Cluster mode: other hosts kept changing the state while a change was tried; nothing was changed, retry.
+    ClusterConflict = "FailedOperation.ClusterConflict",
+    /// Cluster mode: this host's pepper or sealing key differs from the cluster's.
+    ClusterSecrets = "FailedOperation.ClusterSecretsMismatch",
+    /// Cluster mode: a decision asked for a revision this host has not reached in time.
+    ClusterLagging = "FailedOperation.ClusterRevisionNotReached",
     /// The durable commit failed; nothing was changed.
     Storage = "InternalError.Storage",
     /// The store's writer thread has stopped (camd is shutting down or broken).

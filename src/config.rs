@@ -84,6 +84,69 @@ pub struct Config {
     /// Prometheus metrics.
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Cluster mode (absent: standalone).
+    #[serde(default)]
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// Cluster mode (`[cluster]` in the config, or `camd --etcd URL,...`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// etcd client URLs (`http://host:2379`, or `https://` with `ca`).
+    pub endpoints: Vec<String>,
+    /// Everything lives under this key prefix.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// CA certificate (PEM) of etcd's server certificates.
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
+    /// Client certificate (PEM), for etcd's client certificate auth.
+    #[serde(default)]
+    pub cert: Option<PathBuf>,
+    /// The client certificate's key (PEM).
+    #[serde(default)]
+    pub key: Option<PathBuf>,
+    /// etcd user (its password from `password_file`, or the systemd
+    /// credential `etcd-password`).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// File holding the etcd user's password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// How long one etcd call may take, in ms (writes fail after it).
+    #[serde(default = "default_etcd_timeout")]
+    pub timeout_ms: u64,
+    /// How long a decision asking for a revision waits for the replica, in ms.
+    #[serde(default = "default_revision_wait")]
+    pub max_revision_wait_ms: u64,
+}
+
+impl ClusterConfig {
+    /// The defaults with these endpoints.
+    pub fn with_endpoints(endpoints: Vec<String>) -> Self {
+        Self {
+            endpoints,
+            prefix: default_prefix(),
+            ca: None,
+            cert: None,
+            key: None,
+            user: None,
+            password_file: None,
+            timeout_ms: default_etcd_timeout(),
+            max_revision_wait_ms: default_revision_wait(),
+        }
+    }
+}
+
+fn default_prefix() -> String {
+    "/camd/".into()
+}
+fn default_etcd_timeout() -> u64 {
+    2000
+}
+fn default_revision_wait() -> u64 {
+    1000
 }
 
 /// Prometheus metrics (`[metrics]` in the config).

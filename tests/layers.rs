@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 const TOP: &[&[&str]] = &[
     &["code", "clock", "logging", "manual"],
     &["policy", "credentials", "protocol", "metrics"],
-    &["catalog", "store", "systemd", "client", "api"],
+    &["catalog", "store", "systemd", "client", "api", "etcd"],
     &["authz", "config", "simulate", "gateway"],
-    &["reload"],
+    &["reload", "cluster"],
     &["ops"],
     &["server"],
     &["app"],

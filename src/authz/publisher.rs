@@ -290,6 +290,7 @@ impl Publish for Publisher {
         };
         next.owner_uin = self.owner_uin;
         next.generation = old.generation + 1;
+        next.revision = state.revision;
         self.shared.store(Arc::new(next));
     }
 }

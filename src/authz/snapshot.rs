@@ -74,4 +74,6 @@ pub struct Snapshot {
     pub root_policies: Arc<PolicySet>,
     /// Counts up with every publication.
     pub generation: u64,
+    /// Cluster mode: the shared truth's revision this snapshot holds.
+    pub revision: i64,
 }

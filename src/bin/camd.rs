@@ -30,6 +30,10 @@ struct Args {
     /// The root account's uin.
     #[arg(long)]
     owner_uin: Option<u64>,
+    /// Cluster mode: etcd client URLs, comma-separated (other options in
+    /// the config's `[cluster]`).
+    #[arg(long, value_name = "URL[,URL...]", value_delimiter = ',')]
+    etcd: Vec<String>,
     /// Print the shell completion script for SHELL and exit.
     #[arg(long, value_name = "SHELL")]
     completions: Option<clap_complete::Shell>,
@@ -66,6 +70,12 @@ fn run() -> Result<()> {
     }
     if let Some(o) = args.owner_uin {
         config.owner_uin = o;
+    }
+    if !args.etcd.is_empty() {
+        match &mut config.cluster {
+            Some(c) => c.endpoints = args.etcd,
+            None => config.cluster = Some(camd::config::ClusterConfig::with_endpoints(args.etcd)),
+        }
     }
     config.check()?;
     // Before any thread exists: this clears LISTEN_FDS/LISTEN_PID.

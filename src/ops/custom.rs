@@ -44,7 +44,7 @@ impl Exec for CreatePolicy {
     async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
         let document = checked(&self.name, self.document)?;
         env.change(move |s, cx, ch| {
-            s.create_policy(&self.name, &self.description, document, cx, ch)
+            s.create_policy(&self.name, &self.description, document.clone(), cx, ch)
         })
         .await?;
         Ok(Done)
@@ -62,7 +62,13 @@ impl Exec for UpdatePolicy {
             None => None,
         };
         env.change(move |s, cx, ch| {
-            s.update_policy(&self.name, self.description.as_deref(), document, cx, ch)
+            s.update_policy(
+                &self.name,
+                self.description.as_deref(),
+                document.clone(),
+                cx,
+                ch,
+            )
         })
         .await?;
         Ok(Done)
@@ -97,7 +103,7 @@ impl Exec for CreatePolicyVersion {
         let document = checked(&self.name, self.document)?;
         let version = env
             .change(move |s, cx, ch| {
-                s.create_policy_version(&self.name, document, self.set_default, cx, ch)
+                s.create_policy_version(&self.name, document.clone(), self.set_default, cx, ch)
             })
             .await?;
         Ok(VersionCreated { version })
@@ -144,7 +150,7 @@ impl Exec for GetPolicyVersion {
     async fn run(self, env: &Env<'_>) -> Result<PolicyVersionInfo, Failure> {
         env.read(move |s, cx| {
             version_info(s.stored_policy(&self.name, cx)?, self.version)
-                .ok_or(AdminError::PolicyVersionNotExist(self.name, self.version))
+                .ok_or_else(|| AdminError::PolicyVersionNotExist(self.name.clone(), self.version))
         })
         .await
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::authz::Publisher;
 use crate::code::{Code, Failure};
 use crate::metrics::Metrics;
-use crate::protocol::{Audit, AuditInfo, GetMetrics, Status, StatusInfo};
+use crate::protocol::{Audit, AuditInfo, ClusterInfo, GetMetrics, Status, StatusInfo};
 use crate::reload::Reloader;
 use crate::store::Writer;
 
@@ -18,7 +18,31 @@ impl Exec for Status {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<StatusInfo, Failure> {
-        let (counts, dangling) = env.read(|s, cx| Ok((s.counts(), s.dangling(cx)))).await?;
+        let clustered = env.cluster.is_some();
+        let (counts, dangling, hash, revision) = env
+            .read(move |s, cx| {
+                let hash = if clustered {
+                    state_hash(s)
+                } else {
+                    String::new()
+                };
+                Ok((s.counts(), s.dangling(cx), hash, s.revision))
+            })
+            .await?;
+        let cluster = match env.cluster {
+            None => None,
+            Some(c) => {
+                let st = c.standing().await;
+                Some(ClusterInfo {
+                    endpoints: st.endpoints,
+                    connected: st.connected,
+                    applied_revision: revision,
+                    etcd_revision: st.etcd_revision,
+                    lag: (st.etcd_revision - revision).max(0),
+                    state_hash: hash,
+                })
+            }
+        };
         let n = |x: usize| u64::try_from(x).unwrap_or(u64::MAX);
         let live = env.live;
         Ok(StatusInfo {
@@ -36,8 +60,27 @@ impl Exec for Status {
             denies: live.denies,
             unauthenticated: live.unauthenticated,
             throttled: live.throttled,
+            cluster,
         })
     }
+}
+
+/// SHA-256 over every record in key order.
+fn state_hash(s: &crate::store::State) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for r in s.all_records() {
+        ctx.update(format!("{:?}", r.key).as_bytes());
+        ctx.update(&[0]);
+        if let Some(v) = &r.value {
+            ctx.update(v);
+        }
+        ctx.update(&[0xff]);
+    }
+    ctx.finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Exec for Audit {

@@ -61,7 +61,7 @@ impl Exec for CreateAccessKey {
         let name = self.user.clone().unwrap_or_else(|| "root".into());
         let who = owner(self.user);
         let k = env
-            .change(move |s, cx, ch| s.create_access_key(&who, nk, cx, ch))
+            .change(move |s, cx, ch| s.create_access_key(&who, nk.clone(), cx, ch))
             .await?;
         Ok(Credentials {
             uin: k.owner,

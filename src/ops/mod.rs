@@ -81,6 +81,8 @@ pub struct Env<'a> {
     pub live: Live,
     /// Every number camd exports.
     pub metrics: &'a std::sync::Arc<crate::metrics::Metrics>,
+    /// Cluster mode's replica (`None`: standalone).
+    pub cluster: Option<&'a crate::cluster::Cluster>,
     /// This execution's audit entry.
     pub note: AuditNote,
 }
@@ -99,7 +101,7 @@ impl Env<'_> {
     pub async fn change<T, F>(&self, f: F) -> Result<T, Failure>
     where
         T: Send + 'static,
-        F: FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+        F: FnMut(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
     {
         let pending = self
             .writer
@@ -115,7 +117,7 @@ impl Env<'_> {
     pub async fn read<T, F>(&self, f: F) -> Result<T, Failure>
     where
         T: Send + 'static,
-        F: FnOnce(&State, &Ctx<'_>) -> Result<T, AdminError> + Send + 'static,
+        F: FnMut(&State, &Ctx<'_>) -> Result<T, AdminError> + Send + 'static,
     {
         let pending = self.writer.read(f).map_err(|_| writer_gone())?;
         pending

@@ -85,7 +85,9 @@ impl Exec for AddUser {
             policies: self.policies,
             key: key.as_ref().map(|(k, _)| k.clone()),
         };
-        let u = env.change(move |s, cx, ch| s.add_user(new, cx, ch)).await?;
+        let u = env
+            .change(move |s, cx, ch| s.add_user(new.clone(), cx, ch))
+            .await?;
         Ok(Credentials {
             uin: u.uin,
             login_link: self.console_login.then(|| {
@@ -151,7 +153,7 @@ impl Exec for UpdateUser {
         };
         let name = self.name;
         let u = env
-            .change(move |s, _, ch| s.update_user(&name, upd, ch))
+            .change(move |s, _, ch| s.update_user(&name, upd.clone(), ch))
             .await?;
         Ok(user_info(&u))
     }

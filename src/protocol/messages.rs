@@ -292,6 +292,25 @@ pub struct StatusInfo {
     pub unauthenticated: u64,
     /// Requests refused by failed-authentication throttling, since start.
     pub throttled: u64,
+    /// Cluster mode: where this replica stands (`None`: standalone).
+    pub cluster: Option<ClusterInfo>,
+}
+
+/// A replica's standing in its cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    /// etcd's client URLs.
+    pub endpoints: Vec<String>,
+    /// The watch on etcd is open.
+    pub connected: bool,
+    /// The revision this replica's state is at.
+    pub applied_revision: i64,
+    /// etcd's current revision (the last seen while etcd does not answer).
+    pub etcd_revision: i64,
+    /// etcd's revision minus the applied one (0 when caught up or ahead).
+    pub lag: i64,
+    /// SHA-256 of every record, in order: equal on hosts at the same revision.
+    pub state_hash: String,
 }
 
 /// One audit entry.

@@ -203,6 +203,7 @@ impl Daemon {
             console_host: &self.config.console_host,
             live: self.live(),
             metrics: &self.metrics,
+            cluster: self.cluster.as_deref(),
             note,
         };
         op.run(&env).await

@@ -34,4 +34,6 @@ pub struct Daemon {
     /// Decisions, admin operations, reloads, commits and connections, for
     /// `camctl status` and Prometheus.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Cluster mode's replica (`None`: standalone).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }

@@ -110,6 +110,14 @@ pub enum AdminError {
     /// The policy is still in use.
     #[error("policy `{0}` is still {1}; detach it first")]
     PolicyInUse(String, String),
+    /// Cluster mode: etcd cannot be reached; nothing was changed.
+    #[error("the cluster's store (etcd) is unreachable, nothing was changed: {0}")]
+    ClusterUnavailable(String),
+    /// Cluster mode: other hosts kept changing the state; nothing was changed.
+    #[error(
+        "other hosts changed the state {0} times while this change was tried; nothing was changed, retry"
+    )]
+    ClusterConflict(u32),
     /// The database failed; nothing in the batch was applied.
     #[error("storage failed, nothing was changed: {0}")]
     Storage(String),
@@ -146,6 +154,8 @@ impl AdminError {
             Self::PolicyVersionNotExist(..) => Code::PolicyVersionNotExist,
             Self::PolicyNotApiManaged(..) => Code::PolicyNotApiManaged,
             Self::PolicyInUse(..) => Code::PolicyInUse,
+            Self::ClusterUnavailable(_) => Code::ClusterUnavailable,
+            Self::ClusterConflict(_) => Code::ClusterConflict,
             Self::Storage(_) => Code::Storage,
         }
     }

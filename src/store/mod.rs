@@ -10,6 +10,7 @@ mod error;
 mod limits;
 mod migrate;
 mod records;
+mod replica;
 mod rules;
 mod state;
 mod tables;
@@ -25,10 +26,11 @@ pub use custom::{MAX_POLICIES, MAX_VERSIONS, PolicyKind};
 pub use error::{AdminError, OpenError};
 pub use limits::Limits;
 pub use records::{Attachment, Group, Key, KeyStatus, PolicyVersion, StoredPolicy, User};
+pub use replica::{Record, RecordKey, Remote, RemoteError, decode_audit, encode_audit};
 pub use rules::{Ctx, FIRST_UIN, ROOT_NAME, check_name, check_user_name};
 pub use state::{Changes, State};
 pub use tables::SCHEMA_VERSION;
-pub use writer::{Job, Pending, Publish, Writer, WriterError};
+pub use writer::{Job, Pending, Publish, Replicated, Writer, WriterError};
 
 /// The database file and the in-memory state mirrored from it.
 pub struct Store {
@@ -38,6 +40,8 @@ pub struct Store {
     limits: Limits,
     owner_uin: u64,
     retention: AuditRetention,
+    /// In cluster mode, where commits go first.
+    remote: Option<Box<dyn Remote>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -58,6 +62,10 @@ pub struct BatchOutcome {
     /// True when the state was reloaded from disk (after a failed commit):
     /// anything derived from it must be rebuilt.
     pub reloaded: bool,
+    /// Cluster mode: the shared truth changed after the state's revision
+    /// and is now at this one; nothing was applied, and the batch can run
+    /// again once the state has caught up.
+    pub conflict: Option<i64>,
 }
 
 /// Creates the database file readable by its owner alone (0600, whatever
@@ -95,7 +103,58 @@ impl Store {
             limits,
             owner_uin,
             retention: AuditRetention::default(),
+            remote: None,
         })
+    }
+
+    /// Cluster mode: commits go to `remote` first, and the file is a replica.
+    pub fn set_remote(&mut self, remote: Box<dyn Remote>) {
+        self.remote = Some(remote);
+    }
+
+    /// The shared truth's revision the state is at (0: none yet).
+    pub fn revision(&self) -> i64 {
+        self.state.revision
+    }
+
+    /// Applies changes from the shared truth (each record with its
+    /// revision; those at or below the state's revision are already in),
+    /// and audit entries, in one local commit; the state is then at `top`
+    /// (or its own revision, if later). What changed.
+    pub fn apply_remote(
+        &mut self,
+        records: Vec<(i64, Record)>,
+        audit: Vec<Vec<u8>>,
+        top: i64,
+        now_ms: i64,
+    ) -> Result<Changes, String> {
+        let fresh: Vec<Record> = records
+            .into_iter()
+            .filter(|(r, _)| *r > self.state.revision)
+            .map(|(_, rec)| rec)
+            .collect();
+        let changes = self.state.apply_records(&fresh)?;
+        let audit: Vec<(i64, AuditNote, String)> =
+            audit.iter().filter_map(|b| decode_audit(b)).collect();
+        let revision = self.state.revision.max(top);
+        self.commit(&changes, audit, now_ms, Some(revision))
+            .map_err(|e| e.to_string())?;
+        self.state.revision = revision;
+        Ok(changes)
+    }
+
+    /// Replaces the whole state with the shared truth's at `revision`.
+    pub fn resync(&mut self, records: &[Record], revision: i64, now_ms: i64) -> Result<(), String> {
+        let changes = self.state.replace_all(records)?;
+        self.commit(&changes, Vec::new(), now_ms, Some(revision))
+            .map_err(|e| e.to_string())?;
+        self.state.revision = revision;
+        Ok(())
+    }
+
+    /// The raw database (for the replica's bookkeeping).
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 
     /// Sets how much of the audit trail is kept (applied at the next commit).
@@ -130,10 +189,10 @@ impl Store {
             known_policy,
         };
         let mut changes = Changes::default();
-        let mut audit = Vec::new();
+        let mut audit: Vec<(i64, AuditNote, String)> = Vec::new();
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs.iter_mut() {
-            let note = job.take_note();
+            let note = job.note();
             let result = job.apply(&mut self.state, &ctx, &mut changes);
             if let Some(note) = note {
                 let outcome = match (&note.outcome, &result) {
@@ -150,14 +209,64 @@ impl Store {
                 results,
                 changes,
                 reloaded: false,
+                conflict: None,
             };
         }
-        match self.commit(&changes, audit, now_ms) {
-            Ok(()) => BatchOutcome {
-                results,
-                changes,
-                reloaded: false,
-            },
+        let mut revision = None;
+        if let Some(remote) = self.remote.as_mut() {
+            let records = self.state.records_of(&changes);
+            let entries: Vec<Vec<u8>> = audit
+                .iter()
+                .map(|(at, note, outcome)| encode_audit(*at, note, outcome))
+                .collect();
+            let base = (!records.is_empty()).then_some(self.state.revision);
+            match remote.commit(base, &records, &entries) {
+                // The compare held: nothing else changed the state in
+                // between, so the state is now at the commit's revision.
+                Ok(rev) if base.is_some() => revision = Some(rev),
+                Ok(_) => {}
+                Err(RemoteError::Conflict(now_at)) => {
+                    self.undo(&changes);
+                    return BatchOutcome {
+                        results,
+                        changes: Changes::default(),
+                        reloaded: false,
+                        conflict: Some(now_at),
+                    };
+                }
+                Err(RemoteError::Unavailable(why)) if records.is_empty() => {
+                    crate::log_warn!(
+                        "the audit entries of this batch are kept on this host only: {why}"
+                    );
+                }
+                Err(RemoteError::Unavailable(why)) => {
+                    self.undo(&changes);
+                    for r in &mut results {
+                        if r.is_ok() {
+                            *r = Err(AdminError::ClusterUnavailable(why.clone()));
+                        }
+                    }
+                    return BatchOutcome {
+                        results,
+                        changes: Changes::default(),
+                        reloaded: false,
+                        conflict: None,
+                    };
+                }
+            }
+        }
+        match self.commit(&changes, audit, now_ms, revision) {
+            Ok(()) => {
+                if let Some(r) = revision {
+                    self.state.revision = r;
+                }
+                BatchOutcome {
+                    results,
+                    changes,
+                    reloaded: false,
+                    conflict: None,
+                }
+            }
             Err(e) => {
                 let msg = e.to_string();
                 for r in &mut results {
@@ -176,7 +285,18 @@ impl Store {
                     results,
                     changes: Changes::default(),
                     reloaded,
+                    conflict: None,
                 }
+            }
+        }
+    }
+
+    /// Puts back what `changes` changed in memory, from the file (all of
+    /// it when that fails).
+    fn undo(&mut self, changes: &Changes) {
+        if self.state.revert(&self.db, changes).is_err() {
+            if let Ok(s) = State::load(&self.db, &self.path) {
+                self.state = s;
             }
         }
     }
@@ -186,6 +306,7 @@ impl Store {
         changes: &Changes,
         audit: Vec<(i64, AuditNote, String)>,
         now_ms: i64,
+        revision: Option<i64>,
     ) -> Result<(), redb::Error> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)
@@ -193,6 +314,9 @@ impl Store {
         txn.set_two_phase_commit(true);
         self.state.persist(&txn, changes)?;
         audit::append(&txn, audit, self.retention, now_ms)?;
+        if let Some(r) = revision {
+            replica::set_revision(&txn, r)?;
+        }
         txn.commit()?;
         Ok(())
     }

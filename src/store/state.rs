@@ -30,6 +30,8 @@ pub struct State {
     pub keys_by_owner: HashMap<u64, BTreeSet<String>>,
     /// API-managed custom policies by name.
     pub policies: BTreeMap<String, StoredPolicy>,
+    /// Cluster mode: the shared truth's revision the state is at (0: none).
+    pub revision: i64,
 }
 
 /// What a batch changed: the keys to write back and the users whose
@@ -77,6 +79,7 @@ impl State {
         let txn = db.begin_read().map_err(|e| dberr(e.into()))?;
         let mut s = State {
             next_uin: 1,
+            revision: super::replica::load_revision(db).map_err(dberr)?,
             ..State::default()
         };
         let meta = txn.open_table(META).map_err(|e| dberr(e.into()))?;

@@ -54,15 +54,17 @@ pub trait Job: Send {
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<(), AdminError>;
-    /// Its audit entry (taken once; reads and key-use records have none).
-    fn take_note(&mut self) -> Option<AuditNote>;
+    /// Its audit entry (reads and key-use records have none).
+    fn note(&self) -> Option<AuditNote>;
     /// Sends the result, or `failure` when the batch did not commit.
     fn finish(self: Box<Self>, failure: Option<AdminError>);
 }
 
-/// A job whose result is a `T`.
+/// A job whose result is a `T`; it can be applied again (when the shared
+/// truth of cluster mode refused a batch, the batch runs again on the
+/// newer state).
 struct Typed<T, F> {
-    f: Option<F>,
+    f: F,
     out: Option<T>,
     note: Option<AuditNote>,
     tx: oneshot::Sender<Result<T, AdminError>>,
@@ -71,7 +73,7 @@ struct Typed<T, F> {
 impl<T, F> Job for Typed<T, F>
 where
     T: Send,
-    F: FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send,
+    F: FnMut(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send,
 {
     fn apply(
         &mut self,
@@ -79,16 +81,13 @@ where
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
-        let f = self
-            .f
-            .take()
-            .ok_or_else(|| AdminError::Storage("a job was applied twice".into()))?;
-        self.out = Some(f(state, ctx, changes)?);
+        self.out = None;
+        self.out = Some((self.f)(state, ctx, changes)?);
         Ok(())
     }
 
-    fn take_note(&mut self) -> Option<AuditNote> {
-        self.note.take()
+    fn note(&self) -> Option<AuditNote> {
+        self.note.clone()
     }
 
     fn finish(self: Box<Self>, failure: Option<AdminError>) {
@@ -104,12 +103,28 @@ where
 /// A result the writer will send once the job's batch has committed.
 pub type Pending<T> = oneshot::Receiver<Result<T, AdminError>>;
 
+/// Changes from the shared truth (cluster mode).
+pub enum Replicated {
+    /// Records with their revisions, audit entries, and the revision of
+    /// the report (every change up to it is in it or already applied).
+    Changes(Vec<(i64, super::Record)>, Vec<Vec<u8>>, i64),
+    /// Everything, at one revision (a resync).
+    Everything(Vec<super::Record>, i64),
+}
+
 enum Work<P> {
     Job(Box<dyn Job>),
     ReadAudit(u64, usize, oneshot::Sender<AuditPage>),
     Reconfigure(Reconfigure<P>, oneshot::Sender<Result<(), String>>),
     Ping(oneshot::Sender<()>),
+    Replicate(Replicated, oneshot::Sender<Result<i64, String>>),
 }
+
+/// How often a batch the shared truth refused (another host wrote first)
+/// runs again on the newer state before it fails.
+const MAX_ATTEMPTS: u32 = 8;
+/// How long the writer waits for its replica to reach a revision.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The writer is gone (it stopped or panicked).
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +148,7 @@ impl<P: Publish> Writer<P> {
     /// Starts the writer thread; `publisher` sees the initial state at once.
     /// The thread ends when every handle is dropped, after finishing its queue.
     pub fn spawn(
-        mut store: Store,
+        store: Store,
         mut publisher: P,
     ) -> std::io::Result<(Self, thread::JoinHandle<Store>)> {
         publisher.publish(store.state(), &Changes::default(), true);
@@ -141,63 +156,67 @@ impl<P: Publish> Writer<P> {
         let handle = thread::Builder::new()
             .name("camd-writer".into())
             .spawn(move || {
-                while let Ok(first) = rx.recv() {
+                let mut w = Worker {
+                    store,
+                    publisher,
+                    deferred: Vec::new(),
+                };
+                loop {
+                    let first = match w.deferred.pop() {
+                        Some(j) => Work::Job(j),
+                        None => match rx.recv() {
+                            Ok(first) => first,
+                            Err(_) => break,
+                        },
+                    };
                     let mut work = vec![first];
                     while work.len() < MAX_BATCH {
-                        match rx.try_recv() {
-                            Ok(w) => work.push(w),
+                        match w
+                            .deferred
+                            .pop()
+                            .map(Work::Job)
+                            .map_or_else(|| rx.try_recv(), Ok)
+                        {
+                            Ok(item) => work.push(item),
                             Err(_) => break,
                         }
                     }
                     let mut jobs = Vec::new();
-                    for w in work {
-                        match w {
-                            Work::Job(j) => jobs.push(j),
-                            Work::ReadAudit(since, limit, r) => {
-                                let _ =
-                                    r.send(store.audit(since, limit).map_err(|e| e.to_string()));
-                            }
-                            Work::Reconfigure(f, done) => {
-                                let r = f(&mut publisher, store.state());
-                                if r.is_ok() {
-                                    publisher.republish(store.state());
-                                }
-                                let _ = done.send(r);
-                            }
-                            Work::Ping(done) => {
-                                let _ = done.send(());
-                            }
+                    for item in work {
+                        if let Some(j) = w.handle(item) {
+                            jobs.push(j);
                         }
                     }
-                    if jobs.is_empty() {
-                        continue;
-                    }
-                    let began = std::time::Instant::now();
-                    let outcome = {
-                        let p = &publisher;
-                        store.execute(&mut jobs, &|n| p.known_policy(n), now_ms())
-                    };
-                    publisher.committed(began.elapsed(), jobs.len());
-                    if outcome.reloaded || !outcome.changes.is_empty() {
-                        publisher.publish(store.state(), &outcome.changes, outcome.reloaded);
-                    }
-                    for (job, result) in jobs.into_iter().zip(outcome.results) {
-                        job.finish(result.err());
+                    if !jobs.is_empty() {
+                        w.run_batch(jobs, &rx);
                     }
                 }
-                store
+                w.store
             })?;
         Ok((Self { tx }, handle))
+    }
+
+    /// Applies changes from the shared truth (cluster mode); resolves with
+    /// the revision the state is at afterwards.
+    pub fn replicate(
+        &self,
+        r: Replicated,
+    ) -> Result<oneshot::Receiver<Result<i64, String>>, WriterError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Work::Replicate(r, tx))
+            .map_err(|_| WriterError)?;
+        Ok(rx)
     }
 
     fn queue<T, F>(&self, note: Option<AuditNote>, f: F) -> Result<Pending<T>, WriterError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+        F: FnMut(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let job = Typed {
-            f: Some(f),
+            f,
             out: None,
             note,
             tx,
@@ -213,7 +232,7 @@ impl<P: Publish> Writer<P> {
     pub fn change<T, F>(&self, note: AuditNote, f: F) -> Result<Pending<T>, WriterError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+        F: FnMut(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
     {
         self.queue(Some(note), f)
     }
@@ -222,8 +241,9 @@ impl<P: Publish> Writer<P> {
     pub fn read<T, F>(&self, f: F) -> Result<Pending<T>, WriterError>
     where
         T: Send + 'static,
-        F: FnOnce(&State, &Ctx<'_>) -> Result<T, AdminError> + Send + 'static,
+        F: FnMut(&State, &Ctx<'_>) -> Result<T, AdminError> + Send + 'static,
     {
+        let mut f = f;
         self.queue(None, move |state, ctx, _| f(state, ctx))
     }
 
@@ -271,5 +291,110 @@ impl<P: Publish> Writer<P> {
             .send(Work::Reconfigure(f, tx))
             .map_err(|_| WriterError)?;
         Ok(rx)
+    }
+}
+
+/// The writer thread's own state.
+struct Worker<P> {
+    store: Store,
+    publisher: P,
+    /// Jobs that arrived while a refused batch waited to run again.
+    deferred: Vec<Box<dyn Job>>,
+}
+
+impl<P: Publish> Worker<P> {
+    /// Handles one item; a job is handed back for the batch.
+    fn handle(&mut self, item: Work<P>) -> Option<Box<dyn Job>> {
+        match item {
+            Work::Job(j) => return Some(j),
+            Work::ReadAudit(since, limit, r) => {
+                let _ = r.send(self.store.audit(since, limit).map_err(|e| e.to_string()));
+            }
+            Work::Reconfigure(f, done) => {
+                let r = f(&mut self.publisher, self.store.state());
+                if r.is_ok() {
+                    self.publisher.republish(self.store.state());
+                }
+                let _ = done.send(r);
+            }
+            Work::Ping(done) => {
+                let _ = done.send(());
+            }
+            Work::Replicate(r, done) => {
+                let _ = done.send(self.replicate(r));
+            }
+        }
+        None
+    }
+
+    fn replicate(&mut self, r: Replicated) -> Result<i64, String> {
+        match r {
+            Replicated::Changes(records, audit, top) => {
+                let changes = self.store.apply_remote(records, audit, top, now_ms())?;
+                if !changes.is_empty() {
+                    self.publisher.publish(self.store.state(), &changes, false);
+                }
+            }
+            Replicated::Everything(records, revision) => {
+                self.store.resync(&records, revision, now_ms())?;
+                self.publisher
+                    .publish(self.store.state(), &Changes::default(), true);
+            }
+        }
+        Ok(self.store.revision())
+    }
+
+    /// Runs a batch; in cluster mode, when another host wrote first, waits
+    /// for the replica to catch up and runs it again on the newer state.
+    fn run_batch(&mut self, mut jobs: Vec<Box<dyn Job>>, rx: &mpsc::Receiver<Work<P>>) {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let began = std::time::Instant::now();
+            let outcome = {
+                let p = &self.publisher;
+                self.store
+                    .execute(&mut jobs, &|n| p.known_policy(n), now_ms())
+            };
+            self.publisher.committed(began.elapsed(), jobs.len());
+            if let Some(at) = outcome.conflict {
+                if attempt < MAX_ATTEMPTS {
+                    self.catch_up(at, rx);
+                    continue;
+                }
+                for job in jobs {
+                    job.finish(Some(AdminError::ClusterConflict(attempt)));
+                }
+                return;
+            }
+            if outcome.reloaded || !outcome.changes.is_empty() {
+                self.publisher
+                    .publish(self.store.state(), &outcome.changes, outcome.reloaded);
+            }
+            for (job, result) in jobs.into_iter().zip(outcome.results) {
+                job.finish(result.err());
+            }
+            return;
+        }
+    }
+
+    /// Handles queued work (replicated changes above all) until the state
+    /// reaches `revision` or `CATCH_UP` passes; jobs wait for later.
+    fn catch_up(&mut self, revision: i64, rx: &mpsc::Receiver<Work<P>>) {
+        let deadline = std::time::Instant::now() + CATCH_UP;
+        while self.store.revision() < revision {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            match rx.recv_timeout(left) {
+                Ok(item) => {
+                    if let Some(j) = self.handle(item) {
+                        self.deferred.insert(0, j);
+                    }
+                }
+                Err(_) => return,
+            }
+        }
     }
 }

@@ -171,7 +171,10 @@ fn status_json(s: &StatusInfo) -> Value {
            "Attachments": s.attachments, "CustomPolicies": s.custom_policies,
            "DanglingAttachments": s.dangling.iter().map(|(e, p)| json!({"Entity": e, "PolicyName": p})).collect::<Vec<_>>(),
            "Generation": s.generation, "UptimeSeconds": s.uptime_secs,
-           "Decisions": {"Allow": s.allows, "Deny": s.denies, "Unauthenticated": s.unauthenticated, "Throttled": s.throttled}})
+           "Decisions": {"Allow": s.allows, "Deny": s.denies, "Unauthenticated": s.unauthenticated, "Throttled": s.throttled},
+           "Cluster": s.cluster.as_ref().map(|c| json!({"Endpoints": c.endpoints, "Connected": c.connected,
+               "AppliedRevision": c.applied_revision, "EtcdRevision": c.etcd_revision, "Lag": c.lag,
+               "StateHash": c.state_hash}))})
 }
 
 fn status_text(s: &StatusInfo) -> String {
@@ -193,6 +196,20 @@ fn status_text(s: &StatusInfo) -> String {
     for (e, p) in &s.dangling {
         t.push_str(&format!(
             "\ndangling: {e} has policy `{p}`, which is not loaded"
+        ));
+    }
+    if let Some(c) = &s.cluster {
+        t.push_str(&format!(
+            "\ncluster: {} ({}), applied revision {}, etcd revision {}, lag {}",
+            c.endpoints.join(","),
+            if c.connected {
+                "connected"
+            } else {
+                "NOT connected: deciding from the last known state"
+            },
+            c.applied_revision,
+            c.etcd_revision,
+            c.lag
         ));
     }
     t

@@ -1,0 +1,190 @@
+//! Cluster mode: many hosts share one truth in etcd, and each camd keeps a
+//! local replica (its redb file and the in-memory snapshot) that decides on
+//! its own. Writes are etcd transactions checked against the latest state
+//! (`remote.rs`); a watch keeps the replica current (`replica.rs`); every
+//! host must hold the same pepper and sealing key (`join.rs`). Where the
+//! records live under the prefix: `keys.rs`.
+
+mod join;
+mod keys;
+mod remote;
+mod replica;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::authz::Publisher;
+use crate::config::ClusterConfig;
+use crate::credentials::{KeyHasher, Keyring, Secret};
+use crate::etcd::{Etcd, EtcdConfig};
+use crate::store::{Store, Writer};
+
+pub use replica::Progress;
+
+/// What the rest of camd knows of the cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    /// The client.
+    pub etcd: Etcd,
+    /// The prefix everything lives under.
+    pub prefix: String,
+    /// This host's id (its audit keys).
+    pub host: String,
+    /// The replica's progress.
+    pub progress: Arc<Progress>,
+    /// How long a decision may wait for a revision it asks for.
+    pub max_wait: Duration,
+}
+
+/// The cluster's state as `camctl status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// The members' URLs.
+    pub endpoints: Vec<String>,
+    /// The watch is open.
+    pub connected: bool,
+    /// etcd's revision (the last seen when etcd does not answer).
+    pub etcd_revision: i64,
+}
+
+fn password(config: &ClusterConfig) -> Result<Option<(String, Secret)>, String> {
+    let Some(user) = &config.user else {
+        return Ok(None);
+    };
+    let path = match (
+        &config.password_file,
+        std::env::var_os("CREDENTIALS_DIRECTORY"),
+    ) {
+        (Some(p), _) => p.clone(),
+        (None, Some(dir)) => Path::new(&dir).join("etcd-password"),
+        (None, None) => {
+            return Err(format!(
+                "cluster user `{user}` needs a password: set cluster.password_file or the systemd credential `etcd-password`"
+            ));
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "cannot read the etcd password file `{}`: {e}",
+            path.display()
+        )
+    })?;
+    Ok(Some((
+        user.clone(),
+        Secret::new(text.trim_end().to_string()),
+    )))
+}
+
+/// This host's id: random, kept in the state folder.
+fn host_id(state_dir: &Path) -> Result<String, String> {
+    let path = state_dir.join("host-id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim().to_string();
+        if !id.is_empty() {
+            return Ok(id);
+        }
+    }
+    let mut b = [0u8; 8];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
+        .map_err(|_| "the random generator failed".to_string())?;
+    let id: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    std::fs::write(&path, &id).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    Ok(id)
+}
+
+impl Cluster {
+    /// Joins the cluster: checks the secrets and brings `store` up to
+    /// etcd's state (a new replica reads everything; a known one catches
+    /// up through the watch later, so it starts even while etcd is away).
+    /// Commits of `store` go to etcd from now on.
+    pub async fn join(
+        config: &ClusterConfig,
+        state_dir: &Path,
+        store: &mut Store,
+        hasher: &KeyHasher,
+        keyring: &Keyring,
+    ) -> Result<Self, String> {
+        let etcd = Etcd::new(&EtcdConfig {
+            endpoints: config.endpoints.clone(),
+            ca: config.ca.clone(),
+            cert: config.cert.clone(),
+            key: config.key.clone(),
+            user: password(config)?,
+            timeout: Duration::from_millis(config.timeout_ms),
+        })
+        .map_err(|e| e.to_string())?;
+        let prefix = config.prefix.clone();
+        let host = host_id(state_dir)?;
+        let mine = join::check_value(hasher, keyring);
+        let known = store.revision() > 0;
+        match join::check_secrets(&etcd, &prefix, &mine).await {
+            Ok(()) => {}
+            Err(e) if known && e.contains("unreachable") => {
+                crate::log_warn!(
+                    "cluster: etcd unreachable at start; deciding from the replica at revision {}: {e}",
+                    store.revision()
+                );
+            }
+            Err(e) => return Err(e),
+        }
+        let progress = Arc::new(Progress::default());
+        if !known {
+            let s = store.state();
+            if !s.users.is_empty() || !s.groups.is_empty() || !s.keys.is_empty() {
+                return Err(
+                    "this state folder holds a standalone database; a host joins a cluster with an empty state folder".into(),
+                );
+            }
+            let (records, revision) = replica::read_all(&etcd, &prefix)
+                .await
+                .map_err(|e| format!("cannot read the cluster's state: {e}"))?;
+            store.resync(&records, revision, crate::clock::now_ms())?;
+            crate::log_info!(
+                "cluster: joined with {} records at revision {revision}",
+                records.len()
+            );
+        }
+        progress.applied.store(store.revision(), Ordering::Relaxed);
+        progress.seen.store(store.revision(), Ordering::Relaxed);
+        store.set_remote(Box::new(remote::EtcdRemote {
+            etcd: etcd.clone(),
+            prefix: prefix.clone(),
+            host: host.clone(),
+            handle: tokio::runtime::Handle::current(),
+            counter: AtomicU64::new(0),
+        }));
+        Ok(Self {
+            etcd,
+            prefix,
+            host,
+            progress,
+            max_wait: Duration::from_millis(config.max_revision_wait_ms),
+        })
+    }
+
+    /// Keeps the replica current until the writer stops.
+    pub fn spawn_replica(&self, writer: Writer<Publisher>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(replica::run(
+            self.etcd.clone(),
+            self.prefix.clone(),
+            self.host.clone(),
+            writer,
+            self.progress.clone(),
+        ))
+    }
+
+    /// Where the cluster stands (asks etcd, briefly).
+    pub async fn standing(&self) -> Standing {
+        let asked = tokio::time::timeout(Duration::from_millis(500), self.etcd.revision()).await;
+        if let Ok(Ok(rev)) = asked {
+            self.progress.seen.fetch_max(rev, Ordering::Relaxed);
+        }
+        Standing {
+            endpoints: self.etcd.endpoints(),
+            connected: self.progress.connected.load(Ordering::Relaxed),
+            etcd_revision: self.progress.seen.load(Ordering::Relaxed),
+        }
+    }
+}
