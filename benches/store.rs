@@ -133,7 +133,7 @@ fn populate(o: &Open, n: usize, per_user: usize) {
                     ..AddUser::default()
                 };
                 o.writer
-                    .change(note(), move |s, c, ch| s.add_user(new, c, ch))
+                    .change(note(), move |s, c, ch| s.add_user(new.clone(), c, ch))
                     .unwrap()
             })
             .collect();
@@ -371,7 +371,7 @@ fn key_overhead(o: &Open, rounds: usize) -> (f64, f64, f64) {
     };
     o.writer
         .change(note(), move |s, c, ch| {
-            s.create_access_key(&Owner::User("user1".into()), key, c, ch)
+            s.create_access_key(&Owner::User("user1".into()), key.clone(), c, ch)
         })
         .unwrap()
         .blocking_recv()

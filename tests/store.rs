@@ -79,7 +79,7 @@ pub fn note() -> AuditNote {
 impl Harness {
     pub fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+        f: impl FnMut(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
     ) -> Result<T, AdminError> {
         self.writer
             .change(note(), f)
@@ -89,19 +89,19 @@ impl Harness {
     }
     pub fn ok<T: Send + std::fmt::Debug + 'static>(
         &self,
-        f: impl FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+        f: impl FnMut(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
     ) -> T {
         self.run(f).unwrap()
     }
     pub fn err<T: Send + std::fmt::Debug + 'static>(
         &self,
-        f: impl FnOnce(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
+        f: impl FnMut(&mut State, &Ctx<'_>, &mut Changes) -> Result<T, AdminError> + Send + 'static,
     ) -> AdminError {
         self.run(f).unwrap_err()
     }
     pub fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&State, &Ctx<'_>) -> Result<T, AdminError> + Send + 'static,
+        f: impl FnMut(&State, &Ctx<'_>) -> Result<T, AdminError> + Send + 'static,
     ) -> T {
         self.writer
             .read(f)
@@ -116,7 +116,7 @@ impl Harness {
             policies: policies.iter().map(|p| p.to_string()).collect(),
             ..AddUser::default()
         };
-        self.ok(move |s, c, ch| s.add_user(new, c, ch)).uin
+        self.ok(move |s, c, ch| s.add_user(new.clone(), c, ch)).uin
     }
     pub fn new_key(&self) -> (NewKey, String) {
         let rng = SystemRandom::new();
@@ -184,7 +184,7 @@ fn add_error(h: &Harness, name: &str, policies: &[&str]) -> &'static str {
         policies: policies.iter().map(|p| p.to_string()).collect(),
         ..AddUser::default()
     };
-    code(h.err(move |s, c, ch| s.add_user(new, c, ch)))
+    code(h.err(move |s, c, ch| s.add_user(new.clone(), c, ch)))
 }
 
 #[test]
@@ -286,8 +286,9 @@ fn key_rules_and_codes() {
     h.add_user("bob", &[]);
     h.add_user("carol", &[]);
     let carol = || Owner::User("carol".into());
-    let create =
-        |owner: Owner, k: NewKey| h.run(move |s, c, ch| s.create_access_key(&owner, k, c, ch));
+    let create = |owner: Owner, k: NewKey| {
+        h.run(move |s, c, ch| s.create_access_key(&owner, k.clone(), c, ch))
+    };
     create(carol(), h.new_key().0).unwrap();
     create(carol(), h.new_key().0).unwrap();
     let over = create(carol(), h.new_key().0).unwrap_err();
@@ -321,7 +322,7 @@ fn renames_keep_attachments_and_uins_are_never_reused() {
             remark: Some("ops lead".into()),
             ..UpdateUser::default()
         };
-        h.run(move |s, _, ch| s.update_user(from, upd, ch))
+        h.run(move |s, _, ch| s.update_user(from, upd.clone(), ch))
     };
     rename("alice", "alicia").unwrap();
     assert_eq!(h.allowed_user("alicia", "im:GetGroupInfo"), Ok(true));
@@ -354,7 +355,7 @@ fn restart_keeps_state_and_schema_is_checked() {
     h.ok(move |s, c, ch| s.add_user_to_group("ops", "alice", c, ch));
     let (k, secret) = h.new_key();
     let id = k.secret_id.clone();
-    h.ok(move |s, c, ch| s.create_access_key(&Owner::User("alice".into()), k, c, ch));
+    h.ok(move |s, c, ch| s.create_access_key(&Owner::User("alice".into()), k.clone(), c, ch));
     let before = h.close().state().clone();
 
     let h = open(&dir, Limits::default());
@@ -393,7 +394,7 @@ fn snapshot_authorizes_by_user_and_key() {
     h.add_user("alice", &["QcloudChatReadOnlyAccess"]);
     let (k, secret) = h.new_key();
     let id = k.secret_id.clone();
-    h.ok(move |s, c, ch| s.create_access_key(&Owner::User("alice".into()), k, c, ch));
+    h.ok(move |s, c, ch| s.create_access_key(&Owner::User("alice".into()), k.clone(), c, ch));
 
     assert_eq!(h.allowed_key(&id, &secret, "im:GetGroupInfo"), Ok(true));
     assert_eq!(h.allowed_key(&id, &secret, "im:SendMessage"), Ok(false));
@@ -509,7 +510,7 @@ fn secrets_never_reach_the_database_in_clear() {
             key: Some(k),
             ..AddUser::default()
         };
-        h.ok(move |s, c, ch| s.add_user(new, c, ch));
+        h.ok(move |s, c, ch| s.add_user(new.clone(), c, ch));
         secrets.push(password.expose().to_string());
         secrets.push(secret);
     }
@@ -569,7 +570,7 @@ fn crash_workload(dir: &Path, seed: u64) {
         say(format!("ACK attach {user} ChatOps"));
         let (k, _) = h.new_key();
         let (owner, id) = (Owner::User(user.clone()), k.secret_id.clone());
-        h.ok(move |s, c, ch| s.create_access_key(&owner, k, c, ch));
+        h.ok(move |s, c, ch| s.create_access_key(&owner, k.clone(), c, ch));
         say(format!("ACK key {user} {id}"));
         let (g, u) = (group.clone(), user.clone());
         h.ok(move |s, c, ch| s.add_user_to_group(&g, &u, c, ch));

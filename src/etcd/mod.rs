@@ -193,11 +193,17 @@ fn int(v: &Value) -> i64 {
     }
 }
 
+/// `v`'s field `k` (null when absent).
+fn field<'a>(v: &'a Value, k: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    v.get(k).unwrap_or(&NULL)
+}
+
 fn kv_of(v: &Value) -> Result<Kv, EtcdError> {
     Ok(Kv {
-        key: unb64(&v["key"])?,
-        value: unb64(&v["value"])?,
-        mod_revision: int(&v["mod_revision"]),
+        key: unb64(field(v, "key"))?,
+        value: unb64(field(v, "value"))?,
+        mod_revision: int(field(v, "mod_revision")),
     })
 }
 
@@ -325,7 +331,7 @@ impl Etcd {
         )
         .await?;
         let v = http::read_json(resp, self.inner.timeout).await?;
-        let token = v["token"]
+        let token = field(&v, "token")
             .as_str()
             .ok_or_else(|| EtcdError::Protocol("no token".into()))?;
         if let Ok(mut t) = self.inner.token.lock() {
@@ -422,15 +428,15 @@ impl Etcd {
             }
             other => other?,
         };
-        let kvs = v["kvs"]
+        let kvs = field(&v, "kvs")
             .as_array()
             .map(|a| a.iter().map(kv_of).collect::<Result<Vec<_>, _>>())
             .transpose()?
             .unwrap_or_default();
         Ok(Page {
             kvs,
-            more: v["more"].as_bool().unwrap_or(false),
-            revision: int(&v["header"]["revision"]),
+            more: field(&v, "more").as_bool().unwrap_or(false),
+            revision: int(field(field(&v, "header"), "revision")),
         })
     }
 
@@ -481,15 +487,28 @@ impl Etcd {
             )
             .await?;
         Ok(TxnResult {
-            succeeded: v["succeeded"].as_bool().unwrap_or(false),
-            revision: int(&v["header"]["revision"]),
+            succeeded: field(&v, "succeeded").as_bool().unwrap_or(false),
+            revision: int(field(field(&v, "header"), "revision")),
         })
     }
 
     /// The cluster's current revision.
     pub async fn revision(&self) -> Result<i64, EtcdError> {
         let v = self.call("/v3/maintenance/status", &json!({})).await?;
-        Ok(int(&v["header"]["revision"]))
+        Ok(int(field(field(&v, "header"), "revision")))
+    }
+
+    /// Whether the member that answers leads: (its member id, the leader's).
+    pub async fn member_status(&self) -> Result<(String, String), EtcdError> {
+        let v = self.call("/v3/maintenance/status", &json!({})).await?;
+        let id = |x: &Value| match x {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        Ok((
+            id(field(field(&v, "header"), "member_id")),
+            id(field(&v, "leader")),
+        ))
     }
 
     /// Compacts the history up to `revision` (tests and operators).
@@ -532,34 +551,37 @@ impl Watch {
             if let Some(e) = v.get("error") {
                 return Err(http::server_error(e));
             }
-            let r = &v["result"];
-            let compact = int(&r["compact_revision"]);
+            let r = &field(&v, "result");
+            let compact = int(field(r, "compact_revision"));
             if compact > 0 {
                 return Ok(WatchMessage::Compacted(compact));
             }
-            if r["canceled"].as_bool() == Some(true) {
+            if field(r, "canceled").as_bool() == Some(true) {
                 return Err(EtcdError::Server(
-                    r["cancel_reason"]
+                    field(r, "cancel_reason")
                         .as_str()
                         .unwrap_or("watch canceled")
                         .to_string(),
                 ));
             }
-            let events = r["events"]
+            let events = field(r, "events")
                 .as_array()
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             if events.is_empty() {
-                if r["created"].as_bool() == Some(true) {
+                if field(r, "created").as_bool() == Some(true) {
                     continue;
                 }
-                return Ok(WatchMessage::Progress(int(&r["header"]["revision"])));
+                return Ok(WatchMessage::Progress(int(field(
+                    field(r, "header"),
+                    "revision",
+                ))));
             }
             let mut out = Vec::with_capacity(events.len());
             for e in events {
                 out.push(Event {
-                    delete: e["type"].as_str() == Some("DELETE"),
-                    kv: kv_of(&e["kv"])?,
+                    delete: field(e, "type").as_str() == Some("DELETE"),
+                    kv: kv_of(field(e, "kv"))?,
                 });
             }
             return Ok(WatchMessage::Events(out));

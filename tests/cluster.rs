@@ -1,0 +1,301 @@
+//! Cluster mode against real etcd and real camd hosts on loopback: shared
+//! truth, conflicting writes, etcd away, a killed leader, a compacted
+//! history, a killed host, and a host with other secrets.
+
+use std::time::{Duration, Instant};
+
+use crate::etcd_harness::{EtcdCluster, converged, host, shared_secrets, standing};
+use crate::harness::{APP, Camd, json, refused, stderr, wait_for};
+
+fn ok(h: &Camd, args: &[&str]) -> serde_json::Value {
+    let mut full = vec!["--json"];
+    full.extend_from_slice(args);
+    let out = h.camctl(&full);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+fn users(h: &Camd) -> Vec<String> {
+    json(&h.camctl(&["--json", "user", "list"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["Name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_host_decides_with_what_any_host_wrote() {
+    let Some(etcd) = EtcdCluster::start("shared", 1) else {
+        return;
+    };
+    let (a, b, c) = (
+        host("cl-a", &etcd),
+        host("cl-b", &etcd),
+        host("cl-c", &etcd),
+    );
+    let cred = ok(&a, &["user", "add", "alice", "--api-key"]);
+    let (id, secret) = (
+        cred["SecretId"].as_str().unwrap().to_string(),
+        cred["SecretKey"].as_str().unwrap().to_string(),
+    );
+    ok(&b, &["group", "create", "readers"]);
+    ok(&c, &["group", "add-user", "readers", "alice"]);
+    ok(
+        &a,
+        &[
+            "policy",
+            "attach",
+            "QcloudChatReadOnlyAccess",
+            "--group",
+            "readers",
+        ],
+    );
+    let doc = a.dir.join("deny.json");
+    std::fs::write(
+        &doc,
+        r#"{"version":"2.0","statement":[{"effect":"deny","action":"im:GetGroupInfo","resource":"*"}]}"#,
+    )
+    .unwrap();
+    ok(
+        &b,
+        &[
+            "policy",
+            "create",
+            "NoInfo",
+            "--document",
+            doc.to_str().unwrap(),
+        ],
+    );
+    // A host reads its own writes at once; the others within moments.
+    for h in [&a, &b, &c] {
+        assert!(
+            wait_for(Duration::from_secs(5), || h
+                .auth(None, &id, &secret, "im:GetGroupList")
+                .status
+                .code()
+                == Some(0)),
+            "{}: the key does not decide there",
+            h.dir.display()
+        );
+    }
+    ok(&c, &["policy", "attach", "NoInfo", "--user", "alice"]);
+    for h in [&a, &b, &c] {
+        assert!(wait_for(Duration::from_secs(5), || h
+            .auth(None, &id, &secret, "im:GetGroupInfo")
+            .status
+            .code()
+            == Some(1)));
+    }
+    assert!(converged(&[&a, &b, &c]), "hosts differ");
+    let s = standing(&a);
+    assert_eq!(s["Connected"], true, "{s}");
+    assert_eq!(s["Lag"], 0, "{s}");
+}
+
+#[test]
+fn conflicting_writes_from_two_hosts_break_no_invariant() {
+    let Some(etcd) = EtcdCluster::start("conflicts", 1) else {
+        return;
+    };
+    let (a, b) = (host("cf-a", &etcd), host("cf-b", &etcd));
+    ok(&a, &["user", "add", "shared"]);
+    assert!(converged(&[&a, &b]));
+    let (sa, sb) = (a.socket.clone(), b.socket.clone());
+    let race = |socket: std::path::PathBuf, tag: &'static str| {
+        std::thread::spawn(move || {
+            let mut c = camd::client::Client::connect(&socket).unwrap();
+            let mut won = Vec::new();
+            for i in 0..15 {
+                // The same names from both hosts.
+                let r = c.call(camd::protocol::AddUser {
+                    name: format!("same{i}"),
+                    ..Default::default()
+                });
+                if r.is_ok() {
+                    won.push(format!("same{i}"));
+                }
+                // Keys for one user: at most 2 may exist, whoever asks.
+                let _ = c.call(camd::protocol::CreateAccessKey {
+                    user: Some("shared".into()),
+                });
+            }
+            (tag, won)
+        })
+    };
+    let (ta, tb) = (race(sa, "a"), race(sb, "b"));
+    let (wa, wb) = (ta.join().unwrap().1, tb.join().unwrap().1);
+    // Every name was created exactly once, by one host or the other.
+    let mut all: Vec<String> = wa.iter().chain(&wb).cloned().collect();
+    all.sort();
+    let want: Vec<String> = {
+        let mut v: Vec<String> = (0..15).map(|i| format!("same{i}")).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(all, want, "a: {wa:?} b: {wb:?}");
+    assert!(converged(&[&a, &b]), "hosts differ");
+    for h in [&a, &b] {
+        let keys = json(&h.camctl(&["--json", "key", "list", "shared"]));
+        assert_eq!(keys.as_array().unwrap().len(), 2, "{keys}");
+        assert_eq!(users(h).len(), 16);
+    }
+}
+
+#[test]
+fn with_etcd_away_decisions_go_on_and_writes_fail_fast() {
+    let Some(mut etcd) = EtcdCluster::start("away", 1) else {
+        return;
+    };
+    let (a, b) = (host("aw-a", &etcd), host("aw-b", &etcd));
+    ok(
+        &a,
+        &["user", "add", "bob", "--policy", "QcloudChatReadOnlyAccess"],
+    );
+    assert!(converged(&[&a, &b]));
+    etcd.stop_all();
+    for h in [&a, &b] {
+        assert_eq!(h.check("bob", "im:GetGroupInfo"), Some(0));
+        let began = Instant::now();
+        let out = h.camctl(&["user", "add", "carol"]);
+        refused(&out, "FailedOperation.ClusterUnavailable");
+        assert!(
+            began.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            began.elapsed()
+        );
+        assert!(!users(h).contains(&"carol".to_string()), "half-applied");
+        let out = h.camctl(&["policy", "attach", "AdministratorAccess", "--user", "bob"]);
+        refused(&out, "FailedOperation.ClusterUnavailable");
+        assert_eq!(h.check("bob", "cam:ListUsers"), Some(1), "half-applied");
+    }
+    let s = standing(&b);
+    assert_eq!(s["Connected"], false, "{s}");
+    etcd.start_all();
+    assert!(wait_for(Duration::from_secs(10), || a
+        .camctl(&["user", "add", "carol"])
+        .status
+        .success()));
+    assert!(wait_for(Duration::from_secs(10), || users(&b)
+        .contains(&"carol".to_string())));
+    assert!(converged(&[&a, &b]));
+}
+
+#[test]
+fn a_host_resyncs_after_etcd_compacted_past_it_and_a_killed_host_catches_up() {
+    let Some(etcd) = EtcdCluster::start("compact", 1) else {
+        return;
+    };
+    let a = host("cp-a", &etcd);
+    let b = host("cp-b", &etcd);
+    ok(&a, &["user", "add", "before"]);
+    assert!(converged(&[&a, &b]));
+    let b_dir = b.dir.clone();
+    assert!(b.stop().success());
+    for i in 0..20 {
+        ok(&a, &["user", "add", &format!("while-away{i}")]);
+    }
+    ok(&a, &["user", "delete", "before"]);
+    etcd.compact_now();
+    let b = Camd::start_in(b_dir);
+    assert!(converged(&[&a, &b]), "{}", b.log());
+    assert!(b.log().contains("resynchronised"), "{}", b.log());
+    assert_eq!(users(&b).len(), 20);
+    // SIGKILL a host during writes; restarted, it catches up from its revision.
+    let c = host("cp-c", &etcd);
+    let c_dir = c.dir.clone();
+    let writer = {
+        let socket = a.socket.clone();
+        std::thread::spawn(move || {
+            let mut cl = camd::client::Client::connect(&socket).unwrap();
+            for i in 0..30 {
+                cl.call(camd::protocol::AddUser {
+                    name: format!("during{i}"),
+                    ..Default::default()
+                })
+                .unwrap();
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(30));
+    drop(c); // SIGKILL
+    writer.join().unwrap();
+    let c = Camd::start_in(c_dir);
+    assert!(converged(&[&a, &b, &c]), "{}", c.log());
+    assert_eq!(users(&c).len(), 50);
+}
+
+#[test]
+fn a_host_with_another_pepper_refuses_to_join() {
+    let Some(etcd) = EtcdCluster::start("secrets", 1) else {
+        return;
+    };
+    let a = host("sc-a", &etcd);
+    ok(&a, &["user", "add", "x"]);
+    let endpoints = format!("\"{}\"", etcd.endpoints()[0]);
+    let dir = Camd::prepare(
+        "sc-b",
+        &format!("[cluster]\nendpoints = [{endpoints}]\nprefix = \"/test/\"\n"),
+    );
+    shared_secrets(&dir.join("state"));
+    std::fs::write(dir.join("state/pepper"), [1u8; 32]).unwrap();
+    let mut child = Camd::spawn(&dir);
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    let log = std::fs::read_to_string(dir.join("camd.log")).unwrap();
+    assert!(
+        log.contains("FailedOperation.ClusterSecretsMismatch") && log.contains("the pepper"),
+        "{log}"
+    );
+    assert!(!log.contains("sealing key differs"), "{log}");
+}
+
+#[test]
+fn killing_the_etcd_leader_loses_no_acknowledged_write() {
+    let Some(mut etcd) = EtcdCluster::start("leader", 3) else {
+        return;
+    };
+    let a = host("ld-a", &etcd);
+    let b = host("ld-b", &etcd);
+    let acked = {
+        let socket = a.socket.clone();
+        std::thread::spawn(move || {
+            let mut cl = camd::client::Client::connect(&socket).unwrap();
+            let mut acked = Vec::new();
+            let until = Instant::now() + Duration::from_secs(6);
+            let mut i = 0;
+            while Instant::now() < until {
+                let name = format!("w{i}");
+                i += 1;
+                if cl
+                    .call(camd::protocol::AddUser {
+                        name: name.clone(),
+                        ..Default::default()
+                    })
+                    .is_ok()
+                {
+                    acked.push(name);
+                }
+            }
+            acked
+        })
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let leader = etcd.leader().expect("a leader");
+    etcd.kill_member(leader);
+    let acked = acked.join().unwrap();
+    assert!(acked.len() > 20, "only {} writes acknowledged", acked.len());
+    // Writes resume after the election.
+    assert!(wait_for(Duration::from_secs(10), || a
+        .camctl(&["user", "add", "after-election"])
+        .status
+        .success()));
+    assert!(converged(&[&a, &b]));
+    for h in [&a, &b] {
+        let have = users(h);
+        for name in &acked {
+            assert!(have.contains(name), "acknowledged {name} is lost");
+        }
+    }
+    let _ = APP;
+}
