@@ -88,6 +88,40 @@ fn every_host_decides_with_what_any_host_wrote() {
             == Some(1)));
     }
     assert!(converged(&[&a, &b, &c]), "hosts differ");
+    // Read your writes elsewhere: a write on A returns its revision; B,
+    // asked to decide at least at it, decides with it (without polling).
+    let mut on_a = a.client();
+    let mut on_b = b.client();
+    for i in 0..20 {
+        let name = format!("fresh{i}");
+        on_a.call(camd::protocol::AddUser {
+            name: name.clone(),
+            policies: vec!["QcloudChatReadOnlyAccess".into()],
+            ..Default::default()
+        })
+        .unwrap();
+        let rev = on_a.revision().expect("a revision");
+        let d = on_b
+            .authorize_at(
+                rev,
+                camd::client::by_user(&name, "im:GetGroupInfo", APP, &[]),
+            )
+            .unwrap();
+        assert!(d.allowed, "{name} at {rev}: {d:?}");
+    }
+    // A revision no host has reached: a clear code after the bounded wait.
+    let far = on_a.revision().unwrap() + 1_000_000;
+    let e = on_b
+        .authorize_at(
+            far,
+            camd::client::by_user("alice", "im:GetGroupList", APP, &[]),
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some("FailedOperation.ClusterRevisionNotReached"),
+        "{e}"
+    );
     let s = standing(&a);
     assert_eq!(s["Connected"], true, "{s}");
     assert_eq!(s["Lag"], 0, "{s}");
@@ -297,5 +331,4 @@ fn killing_the_etcd_leader_loses_no_acknowledged_write() {
             assert!(have.contains(name), "acknowledged {name} is lost");
         }
     }
-    let _ = APP;
 }

@@ -18,6 +18,8 @@ pub struct Client {
     path: String,
     next_id: u64,
     auth: Option<KeyAuth>,
+    /// Cluster mode: the revision the last admin reply carried.
+    revision: Option<i64>,
 }
 
 impl std::fmt::Debug for Client {
@@ -42,6 +44,7 @@ impl Client {
             writer: BufWriter::with_capacity(64 * 1024, stream),
             path: shown.clone(),
             next_id: 1,
+            revision: None,
             auth: None,
         };
         c.writer
@@ -90,7 +93,29 @@ impl Client {
             frame_len(header, MAX_RESPONSE).map_err(|e| ClientError::Protocol(e.to_string()))?;
         let mut body = vec![0u8; len];
         self.reader.read_exact(&mut body).map_err(|e| self.io(e))?;
-        reply_from(&body, id)
+        let (result, revision) = reply_from(&body, id)?;
+        if revision.is_some() {
+            self.revision = revision;
+        }
+        Ok(result)
+    }
+
+    /// Cluster mode: the revision of the shared truth the last admin reply
+    /// was made at (its own write included). Ask another host to decide at
+    /// least at it with [`Client::authorize_at`] to read this write there.
+    pub fn revision(&self) -> Option<i64> {
+        self.revision
+    }
+
+    /// A decision made once the host has reached `min_revision` (cluster
+    /// mode; `FailedOperation.ClusterRevisionNotReached` if it does not in
+    /// time).
+    pub fn authorize_at(
+        &mut self,
+        min_revision: i64,
+        ask: Authorize,
+    ) -> Result<Decision, ClientError> {
+        self.call(crate::protocol::AuthorizeAt { min_revision, ask })
     }
 
     /// Sends one request and waits for its typed reply.

@@ -49,16 +49,23 @@ fn request_frame(id: u64, auth: &Option<KeyAuth>, body: Body) -> Result<Vec<u8>,
     .map_err(|e| ClientError::Protocol(e.to_string()))
 }
 
-/// The outcome in a response body, checked against the request's id.
-fn reply_from(body: &[u8], id: u64) -> Result<Result<Reply, WireError>, ClientError> {
-    let Response { id: got, result } =
-        decode_response(body).map_err(|e| ClientError::Protocol(e.to_string()))?;
+/// The outcome in a response body, checked against the request's id, and
+/// the revision it carries (cluster mode).
+fn reply_from(
+    body: &[u8],
+    id: u64,
+) -> Result<(Result<Reply, WireError>, Option<i64>), ClientError> {
+    let Response {
+        id: got,
+        result,
+        revision,
+    } = decode_response(body).map_err(|e| ClientError::Protocol(e.to_string()))?;
     if got != id && got != 0 {
         return Err(ClientError::Protocol(format!(
             "response {got} for request {id}"
         )));
     }
-    Ok(result)
+    Ok((result, revision))
 }
 
 /// The typed reply of `O` in a wire reply (camd answers every request with

@@ -161,5 +161,5 @@ async fn read_reply(
     let len = frame_len(header, MAX_RESPONSE).map_err(|e| ClientError::Protocol(e.to_string()))?;
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body).await.map_err(io)?;
-    reply_from(&body, id)
+    reply_from(&body, id).map(|(r, _)| r)
 }

@@ -4,7 +4,7 @@
 
 use thiserror::Error;
 
-use super::messages::{Request, Response};
+use super::messages::{Reply, Request, Response, WireError};
 
 /// The first four bytes of a binary connection, both ways.
 pub const MAGIC: &[u8; 4] = b"CAMD";
@@ -73,9 +73,12 @@ pub fn encode_request(r: &Request) -> Result<Vec<u8>, FrameError> {
 
 /// A whole frame for a response.
 pub fn encode_response(r: &Response) -> Result<Vec<u8>, FrameError> {
-    postcard::to_stdvec(r)
-        .map(frame)
-        .map_err(|e| FrameError::Malformed(e.to_string()))
+    let bad = |e: postcard::Error| FrameError::Malformed(e.to_string());
+    let mut body = postcard::to_stdvec(&(r.id, &r.result)).map_err(bad)?;
+    if let Some(rev) = r.revision {
+        body.extend(postcard::to_stdvec(&rev).map_err(bad)?);
+    }
+    Ok(frame(body))
 }
 
 /// Reads a postcard varint (LEB128) at the start of `b`.
@@ -122,7 +125,19 @@ pub fn decode_request(body: &[u8]) -> Result<Request, FrameError> {
 
 /// A response from a frame body.
 pub fn decode_response(body: &[u8]) -> Result<Response, FrameError> {
-    postcard::from_bytes(body).map_err(|e| FrameError::Malformed(e.to_string()))
+    let bad = |e: postcard::Error| FrameError::Malformed(e.to_string());
+    let ((id, result), rest) =
+        postcard::take_from_bytes::<(u64, Result<Reply, WireError>)>(body).map_err(bad)?;
+    let revision = if rest.is_empty() {
+        None
+    } else {
+        Some(postcard::from_bytes::<i64>(rest).map_err(bad)?)
+    };
+    Ok(Response {
+        id,
+        result,
+        revision,
+    })
 }
 
 /// A request from one JSON line.
@@ -198,6 +213,7 @@ mod tests {
         let resp = crate::protocol::Response {
             id: 1,
             result: Ok(crate::protocol::Reply::Pong(1)),
+            revision: None,
         };
         assert_eq!(
             encode_response(&resp).unwrap(),

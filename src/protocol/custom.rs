@@ -3,6 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A decision at least at a revision of the shared truth (cluster mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizeAt {
+    /// The revision a write returned.
+    pub min_revision: i64,
+    /// The decision.
+    pub ask: super::messages::Authorize,
+}
+
 /// Creates an API-managed custom policy (its document becomes version 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatePolicy {

@@ -457,4 +457,9 @@ pub struct Response {
     pub id: u64,
     /// The outcome.
     pub result: Result<Reply, WireError>,
+    /// Cluster mode: the revision of the shared truth this host's state was
+    /// at when it answered an admin request (after applying its own write).
+    /// On the wire: absent, or appended after `result`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
 }

@@ -338,6 +338,9 @@ requests! {
     admin GetUserPermissionBoundary(GetUserPermissionBoundary) -> BoundaryInfo,
     /// What a user may do, per catalogued action, and from where.
     admin UserPermissions(UserPermissions) -> Vec<ActionPermission>,
+    /// Cluster mode: one decision, made once this host's state has reached
+    /// a revision (one a write on any host returned).
+    decision AuthorizeAt(AuthorizeAt) -> Decision,
 }
 
 /// Liveness and version.

@@ -36,6 +36,7 @@ fn malformed(e: &FrameError) -> Response {
     Response {
         id: 0,
         result: Err(wire(Code::MalformedRequest, e.to_string())),
+        revision: None,
     }
 }
 
@@ -127,6 +128,7 @@ pub async fn serve(
                 Response {
                     id,
                     result: Err(batch_too_large(n, max_batch)),
+                    revision: None,
                 }
             }
             _ => match decode_decision(&body) {

@@ -6,8 +6,8 @@ use crate::code::{Code, Failure};
 use crate::metrics::{Metrics, Outcome, Way};
 use crate::policy::{Decision as EngineDecision, Reason};
 use crate::protocol::{
-    AskRef, Body, Decision, DecisionBody, DecisionRequest, KeyAuth, PROTOCOL_VERSION, Reply,
-    Request, Response, UserRefRef, WireError,
+    AskRef, AuthorizeAt, Body, Decision, DecisionBody, DecisionRequest, KeyAuth, PROTOCOL_VERSION,
+    Reply, Request, Response, UserRefRef, WireError,
 };
 
 /// What proves a delegated admin request's caller.
@@ -107,6 +107,7 @@ impl Daemon {
     /// Answers one request.
     pub async fn handle(&self, peer: Peer, req: Request) -> Response {
         let id = req.id;
+        let mut revision = None;
         let result = match req.body {
             Body::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
             Body::Authorize(a) => self
@@ -117,12 +118,51 @@ impl Daemon {
             }
             Body::AuthorizeSigned(a) => self.decide_signed(peer, &a).map(Reply::Decision),
             Body::CallApi(call) => Ok(Reply::Api(self.call_api(peer, call).await)),
+            Body::AuthorizeAt(a) => self.decide_at(peer, &a).await.map(Reply::Decision),
             body => {
                 let proof = req.auth.as_ref().map_or(Proof::None, Proof::Key);
-                self.admin(peer, proof, body).await
+                let r = self.admin(peer, proof, body).await;
+                // The state this answer saw, its own write included.
+                revision = self
+                    .cluster
+                    .as_ref()
+                    .map(|_| self.authz.snapshot().revision);
+                r
             }
         };
-        Response { id, result }
+        Response {
+            id,
+            result,
+            revision,
+        }
+    }
+
+    /// A decision once this host's state has reached the revision the
+    /// caller asks for (waiting up to `cluster.max_revision_wait_ms`).
+    async fn decide_at(&self, peer: Peer, a: &AuthorizeAt) -> Result<Decision, WireError> {
+        let reached = || self.authz.snapshot().revision >= a.min_revision;
+        if !reached() {
+            let wait = self
+                .cluster
+                .as_ref()
+                .map_or(std::time::Duration::ZERO, |c| c.max_wait);
+            let deadline = tokio::time::Instant::now() + wait;
+            while !reached() {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(wire(
+                        Code::ClusterLagging,
+                        format!(
+                            "this host is at revision {}, not yet at {} (waited {} ms)",
+                            self.authz.snapshot().revision,
+                            a.min_revision,
+                            wait.as_millis()
+                        ),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        }
+        self.decide(peer, &AskRef::of(&a.ask), false)
     }
 
     /// Before verifying a key: refuses (and audits, at most once a second per
@@ -252,7 +292,11 @@ impl Daemon {
             DecisionBody::Authorize(a) => self.decide(peer, a, false).map(Reply::Decision),
             DecisionBody::Batch(items) => self.batch(peer, items),
         };
-        Response { id: req.id, result }
+        Response {
+            id: req.id,
+            result,
+            revision: None,
+        }
     }
 
     /// Checks that `peer` (or the key it proves) may perform `action` on `resource`.
