@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::etcd_harness::{EtcdCluster, converged, host, shared_secrets, standing};
+use crate::etcd_harness::{converged, etcd, host, shared_secrets, standing};
 use crate::harness::{APP, Camd, json, refused, stderr, wait_for};
 
 fn ok(h: &Camd, args: &[&str]) -> serde_json::Value {
@@ -26,7 +26,7 @@ fn users(h: &Camd) -> Vec<String> {
 
 #[test]
 fn every_host_decides_with_what_any_host_wrote() {
-    let Some(etcd) = EtcdCluster::start("shared", 1) else {
+    let Some(etcd) = etcd("shared", 1) else {
         return;
     };
     let (a, b, c) = (
@@ -129,7 +129,7 @@ fn every_host_decides_with_what_any_host_wrote() {
 
 #[test]
 fn conflicting_writes_from_two_hosts_break_no_invariant() {
-    let Some(etcd) = EtcdCluster::start("conflicts", 1) else {
+    let Some(etcd) = etcd("conflicts", 1) else {
         return;
     };
     let (a, b) = (host("cf-a", &etcd), host("cf-b", &etcd));
@@ -178,7 +178,7 @@ fn conflicting_writes_from_two_hosts_break_no_invariant() {
 
 #[test]
 fn with_etcd_away_decisions_go_on_and_writes_fail_fast() {
-    let Some(mut etcd) = EtcdCluster::start("away", 1) else {
+    let Some(mut etcd) = etcd("away", 1) else {
         return;
     };
     let (a, b) = (host("aw-a", &etcd), host("aw-b", &etcd));
@@ -217,7 +217,7 @@ fn with_etcd_away_decisions_go_on_and_writes_fail_fast() {
 
 #[test]
 fn a_host_resyncs_after_etcd_compacted_past_it_and_a_killed_host_catches_up() {
-    let Some(etcd) = EtcdCluster::start("compact", 1) else {
+    let Some(etcd) = etcd("compact", 1) else {
         return;
     };
     let a = host("cp-a", &etcd);
@@ -261,7 +261,7 @@ fn a_host_resyncs_after_etcd_compacted_past_it_and_a_killed_host_catches_up() {
 
 #[test]
 fn a_host_with_another_pepper_refuses_to_join() {
-    let Some(etcd) = EtcdCluster::start("secrets", 1) else {
+    let Some(etcd) = etcd("secrets", 1) else {
         return;
     };
     let a = host("sc-a", &etcd);
@@ -286,7 +286,7 @@ fn a_host_with_another_pepper_refuses_to_join() {
 
 #[test]
 fn killing_the_etcd_leader_loses_no_acknowledged_write() {
-    let Some(mut etcd) = EtcdCluster::start("leader", 3) else {
+    let Some(mut etcd) = etcd("leader", 3) else {
         return;
     };
     let a = host("ld-a", &etcd);
@@ -331,4 +331,61 @@ fn killing_the_etcd_leader_loses_no_acknowledged_write() {
             assert!(have.contains(name), "acknowledged {name} is lost");
         }
     }
+}
+
+#[test]
+fn policy_push_publishes_a_folder_to_every_host() {
+    let Some(etcd) = etcd("push", 1) else {
+        return;
+    };
+    let (a, b) = (host("ps-a", &etcd), host("ps-b", &etcd));
+    // The local policy folder is not read in cluster mode.
+    let listed = json(&b.camctl(&["--json", "policy", "list", "--scope", "Local"]));
+    assert_eq!(listed, serde_json::json!([]), "{listed}");
+    assert!(b.log().contains("is not read"), "{}", b.log());
+    let dir = a.dir.join("push");
+    std::fs::create_dir_all(&dir).unwrap();
+    let send = r#"{"version":"2.0","statement":[{"effect":"allow","action":"im:SendMessage","resource":"*"}]}"#;
+    std::fs::write(dir.join("Senders.json"), send).unwrap();
+    std::fs::write(
+        dir.join("Readers.json"),
+        r#"{"version":"2.0","statement":[{"effect":"allow","action":"im:GetGroupInfo","resource":"*"}]}"#,
+    )
+    .unwrap();
+    let push = |h: &Camd| h.camctl(&["--json", "policy", "push", dir.to_str().unwrap()]);
+    let results = |out: &std::process::Output| -> Vec<String> {
+        json(out)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}:{}",
+                    r["PolicyName"].as_str().unwrap(),
+                    r["Result"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(results(&push(&a)), ["Readers:created", "Senders:created"]);
+    ok(&b, &["user", "add", "s", "--policy", "Senders"]);
+    assert_eq!(a.check("s", "im:SendMessage"), Some(0));
+    std::fs::write(
+        dir.join("Senders.json"),
+        r#"{"version":"2.0","statement":[{"effect":"deny","action":"im:SendMessage","resource":"*"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(results(&push(&b)), ["Readers:unchanged", "Senders:updated"]);
+    assert!(wait_for(Duration::from_secs(5), || a
+        .check("s", "im:SendMessage")
+        == Some(1)));
+    std::fs::write(dir.join("Broken.json"), "{").unwrap();
+    let out = push(&a);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("nothing was pushed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(converged(&[&a, &b]));
 }

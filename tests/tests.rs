@@ -17,6 +17,7 @@ mod daemon;
 mod e2e_crash;
 mod escalation;
 mod etcd_harness;
+mod etcd_members;
 mod fidelity;
 mod hardening;
 mod harness;

@@ -21,6 +21,7 @@ use crate::credentials::{KeyHasher, Keyring, Secret};
 use crate::etcd::{Etcd, EtcdConfig};
 use crate::store::{Store, Writer};
 
+pub use keys::record_key;
 pub use replica::Progress;
 
 /// What the rest of camd knows of the cluster.

@@ -245,6 +245,85 @@ impl Show for ActionPermission {
     }
 }
 
+/// `policy push DIR`: every file checked first (nothing is sent if one is
+/// invalid), then each policy created or its default version replaced;
+/// exit 0 when all went through, 2 otherwise.
+pub fn push(client: &mut Client, dir: &Path, json_out: bool) -> Result<u8> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read policy folder `{}`", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| camd::catalog::is_policy_file(p))
+        .collect();
+    files.sort();
+    let mut docs = Vec::new();
+    for f in &files {
+        let (name, text) = camd::catalog::read_policy_text(f).map_err(|e| anyhow!("{e}"))?;
+        if let Err(errors) = Policy::parse(&name, &text) {
+            bail!("{}: {errors}; nothing was pushed", f.display());
+        }
+        docs.push((name, text));
+    }
+    let mut report = Vec::new();
+    let mut failed = false;
+    for (name, text) in docs {
+        let existing = client.call(GetPolicy {
+            policy: name.clone(),
+        });
+        let outcome = match existing {
+            Err(e) if e.code() == Some(Code::PolicyIdNotFound.as_str()) => client
+                .call(camd::protocol::CreatePolicy {
+                    name: name.clone(),
+                    document: text,
+                    description: String::new(),
+                })
+                .map(|_| "created"),
+            Ok(found) => match found.first() {
+                Some(p) if p.kind != "Api" => Err(camd::client::ClientError::Remote(
+                    camd::protocol::WireError {
+                        code: Code::PolicyNotApiManaged.as_str().into(),
+                        message: format!("policy `{name}` is a {} policy", p.kind),
+                    },
+                )),
+                Some(p) if p.document.as_deref() == Some(text.as_str()) => Ok("unchanged"),
+                _ => client
+                    .call(camd::protocol::UpdatePolicy {
+                        name: name.clone(),
+                        document: Some(text),
+                        description: None,
+                    })
+                    .map(|_| "updated"),
+            },
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(what) => report.push((name, what.to_string(), String::new())),
+            Err(e) => {
+                failed = true;
+                report.push((name, "failed".into(), e.to_string()));
+            }
+        }
+    }
+    if json_out {
+        let v: Vec<Value> = report
+            .iter()
+            .map(|(n, r, e)| json!({"PolicyName": n, "Result": r, "Error": e}))
+            .collect();
+        println!("{}", Value::Array(v));
+    } else {
+        for (n, r, e) in &report {
+            println!(
+                "{n}\t{r}{}",
+                if e.is_empty() {
+                    String::new()
+                } else {
+                    format!("\t{e}")
+                }
+            );
+        }
+    }
+    Ok(if failed { 2 } else { 0 })
+}
+
 /// One side of `policy diff`: a file, `NAME` (a stored, file or preset
 /// policy; its default version) or `NAME:VERSION`.
 fn side(client: &mut Option<Client>, socket: &Path, spec: &str) -> Result<Policy> {

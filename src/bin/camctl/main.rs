@@ -358,6 +358,13 @@ enum PolicyCommand {
     /// An API-managed policy's versions.
     #[command(subcommand)]
     Version(custom::VersionCommand),
+    /// Publish a policy folder as API-managed policies (new names created,
+    /// changed documents replace their default version): how cluster mode
+    /// takes policy files.
+    Push {
+        /// The folder of `*.json` policy files.
+        dir: PathBuf,
+    },
     /// Which catalogued actions change for which resources from OLD to NEW
     /// (files, policy names, or NAME:VERSION); exit 0 when none, 1 otherwise.
     Diff {

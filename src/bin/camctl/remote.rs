@@ -338,6 +338,7 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             let what = format!("deleted policy `{name}`");
             done(client, out, DeletePolicy { name }, what)
         }
+        PolicyCommand::Push { dir } => custom::push(client, &dir, out.json),
         PolicyCommand::Version(v) => match custom::version_request(v)? {
             VersionOp::Create(op) => show(client, out, op),
             VersionOp::List(op) => show(client, out, op),

@@ -1,0 +1,363 @@
+//! Cluster mode against a 3-member etcd on loopback, everything in one run:
+//! a write acknowledged through camd against a bare etcd transaction of the
+//! same size, propagation from host A to host B, decision latency on B
+//! during a stream of writes against quiet, and a fresh host resyncing a
+//! large state. Prints a table. `cargo bench --bench cluster` (`-- --quick`
+//! for a short run). Needs Debian's `etcd` on PATH (else it says so).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+#[path = "../tests/etcd_members.rs"]
+#[allow(dead_code)]
+mod etcd_members;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use camd::client::{Client, by_user};
+use camd::etcd::{Etcd, Op, prefix_end};
+use camd::protocol::AddUser;
+use camd::store::{AddUser as StoreAddUser, Changes, Ctx, Limits, State};
+
+use etcd_members::EtcdCluster;
+
+const APP: &str = "qcs::im::uin/100000000001:sdkappid/1400000001";
+const PREFIX: &str = "/bench/";
+
+struct Host {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Host {
+    fn client(&self) -> Client {
+        Client::connect(self.dir.join("camd.sock")).unwrap()
+    }
+    fn peak_rss_mb(&self) -> f64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kb: f64 = s
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        kb / 1024.0
+    }
+}
+
+fn secrets(state: &Path) {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::create_dir_all(state).unwrap();
+    std::fs::set_permissions(state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for (f, b) in [("pepper", 7u8), ("sealing-key", 9u8)] {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(state.join(f))
+            .unwrap()
+            .write_all(&[b; 32])
+            .unwrap();
+    }
+}
+
+fn host(base: &Path, name: &str, etcd: &EtcdCluster, users: usize) -> Host {
+    let dir = base.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    secrets(&dir.join("state"));
+    let endpoints: Vec<String> = etcd
+        .endpoints()
+        .iter()
+        .map(|e| format!("\"{e}\""))
+        .collect();
+    std::fs::write(
+        dir.join("camd.toml"),
+        format!(
+            "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\n[limits]\nusers = {}\n[cluster]\nendpoints = [{}]\nprefix = \"{PREFIX}\"\ntimeout_ms = 5000\n",
+            users + 10,
+            endpoints.join(", "),
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.join("camd.log")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_camd"))
+        .args(["--config", dir.join("camd.toml").to_str().unwrap()])
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let h = Host { child, dir };
+    let start = Instant::now();
+    while Client::connect(h.dir.join("camd.sock")).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "camd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h
+}
+
+fn pct(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Median ms of writes through camd, and of bare etcd transactions of the
+/// same shape (a compare on the state prefix; user record, uin counter and
+/// audit entry).
+fn writes(a: &Host, etcd: &EtcdCluster, n: usize) -> (f64, f64) {
+    let mut c = a.client();
+    let mut through = Vec::new();
+    for i in 0..n {
+        let t = Instant::now();
+        c.call(AddUser {
+            name: format!("w{i}"),
+            policies: vec!["QcloudChatReadOnlyAccess".into()],
+            ..AddUser::default()
+        })
+        .unwrap();
+        through.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let e: Etcd = etcd.client();
+    let state = format!("{PREFIX}x/").into_bytes();
+    let end = prefix_end(&state);
+    let mut bare = Vec::new();
+    for i in 0..n {
+        let ops = vec![
+            Op::Put(format!("{PREFIX}x/u/{i:020}").into_bytes(), vec![7u8; 120]),
+            Op::Put(format!("{PREFIX}x/n").into_bytes(), vec![1u8; 8]),
+            Op::Put(format!("{PREFIX}y/a/{i}").into_bytes(), vec![3u8; 80]),
+        ];
+        let t = Instant::now();
+        let rev = etcd.block_on(e.revision()).unwrap();
+        let r = etcd
+            .block_on(e.txn_unchanged_since(&state, &end, rev, &ops))
+            .unwrap();
+        assert!(r.succeeded);
+        bare.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    (pct(through, 0.5), pct(bare, 0.5))
+}
+
+/// ms from a write acknowledged on A until B decides with it: (p50, p99).
+fn propagation(a: &Host, b: &Host, n: usize) -> (f64, f64) {
+    let mut ca = a.client();
+    let mut cb = b.client();
+    let mut times = Vec::new();
+    for i in 0..n {
+        let name = format!("p{i}");
+        ca.call(AddUser {
+            name: name.clone(),
+            policies: vec!["QcloudChatReadOnlyAccess".into()],
+            ..AddUser::default()
+        })
+        .unwrap();
+        let t = Instant::now();
+        loop {
+            // Until the user arrives, B answers UserNotExist.
+            if matches!(cb.authorize(by_user(&name, "im:GetGroupInfo", APP, &[])), Ok(d) if d.allowed)
+            {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "never arrived");
+        }
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    (pct(times.clone(), 0.5), pct(times, 0.99))
+}
+
+/// p99 µs of decisions on B, quiet and while A writes continuously.
+fn decisions_under_writes(a: &Host, b: &Host, n: usize) -> (f64, f64) {
+    let mut cb = b.client();
+    let mut measure = || {
+        (0..n)
+            .map(|i| {
+                let t = Instant::now();
+                cb.authorize(by_user(
+                    &format!("w{}", i % 20),
+                    "im:GetGroupInfo",
+                    APP,
+                    &[],
+                ))
+                .unwrap();
+                t.elapsed().as_secs_f64() * 1e6
+            })
+            .collect::<Vec<_>>()
+    };
+    let quiet = pct(measure(), 0.99);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let mut ca = a.client();
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                ca.call(AddUser {
+                    name: format!("s{i}"),
+                    ..AddUser::default()
+                })
+                .unwrap();
+                i += 1;
+            }
+            i
+        })
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let busy = pct(measure(), 0.99);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.join().unwrap();
+    eprintln!("  ({written} writes on A while B decided)");
+    (quiet, busy)
+}
+
+/// Puts `users` users with `per_user` attachments each (and the policies
+/// they name) straight into etcd, as camd's records.
+fn seed(etcd: &EtcdCluster, base: &Path, users: usize, per_user: usize) {
+    let _ = base;
+    let limits = Limits {
+        users: users + 10,
+        ..Limits::default()
+    };
+    let known = |_: &str| None;
+    let ctx = Ctx {
+        limits: &limits,
+        now_ms: 0,
+        owner_uin: 100_000_000_001,
+        known_policy: &known,
+    };
+    let mut state = State::default();
+    let mut ch = Changes::default();
+    let doc = r#"{"version":"2.0","statement":[{"effect":"allow","action":"im:GetGroupInfo","resource":"*"}]}"#;
+    for p in 0..per_user {
+        state
+            .create_policy(&format!("P{p}"), "", doc.to_string(), &ctx, &mut ch)
+            .unwrap();
+    }
+    let policies: Vec<String> = (0..per_user).map(|p| format!("P{p}")).collect();
+    for u in 0..users {
+        state
+            .add_user(
+                StoreAddUser {
+                    name: format!("big{u}"),
+                    policies: policies.clone(),
+                    ..StoreAddUser::default()
+                },
+                &ctx,
+                &mut ch,
+            )
+            .unwrap();
+    }
+    let recs = state.all_records();
+    let e = etcd.client();
+    for chunk in recs.chunks(500) {
+        let ops: Vec<Op> = chunk
+            .iter()
+            .map(|r| {
+                Op::Put(
+                    camd::cluster::record_key(PREFIX, &r.key),
+                    r.value.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let r = etcd
+            .block_on(e.txn_unchanged_since(b"\0", b"\0", i64::MAX - 1, &ops))
+            .unwrap();
+        assert!(r.succeeded);
+    }
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick" || a == "--test");
+    let Some(bin) = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("etcd"))
+            .find(|f| f.is_file())
+    }) else {
+        println!("etcd is not installed (Debian's etcd-server): nothing measured");
+        return;
+    };
+    let base = std::env::temp_dir().join(format!("camd-bench-cluster-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    let (n_writes, n_prop, n_dec, big_users) = if quick {
+        (30, 30, 2_000, 10_000)
+    } else {
+        (300, 300, 20_000, 100_000)
+    };
+    let etcd = EtcdCluster::start_in(
+        bin.clone(),
+        base.join("etcd"),
+        3,
+        &[
+            "--max-txn-ops",
+            "10000",
+            "--max-request-bytes",
+            "10485760",
+            "--quota-backend-bytes",
+            "8589934592",
+        ],
+    );
+    let a = host(&base, "a", &etcd, 100_000);
+    let b = host(&base, "b", &etcd, 100_000);
+    let (through, bare) = writes(&a, &etcd, n_writes);
+    let (p50, p99) = propagation(&a, &b, n_prop);
+    let (quiet, busy) = decisions_under_writes(&a, &b, n_dec);
+    drop((a, b));
+    // A fresh cluster holding a large state; a fresh host joins it.
+    let big = EtcdCluster::start_in(
+        bin,
+        base.join("etcd-big"),
+        3,
+        &[
+            "--max-txn-ops",
+            "10000",
+            "--max-request-bytes",
+            "10485760",
+            "--quota-backend-bytes",
+            "8589934592",
+        ],
+    );
+    seed(&big, &base, big_users, 10);
+    let t = Instant::now();
+    let c = host(&base, "c", &big, big_users);
+    // Serving once the first request is answered (the socket is bound
+    // before the join).
+    let users = c.client().call(camd::protocol::ListUsers).unwrap().len();
+    let joined = t.elapsed().as_secs_f64();
+    let rss = c.peak_rss_mb();
+    assert_eq!(users, big_users);
+    println!("\n| measurement (3-member etcd on loopback) | result | target |\n|---|---|---|");
+    println!(
+        "| write acknowledged through camd vs a bare etcd txn of the same size (median) | {through:.2} ms vs {bare:.2} ms = {:.2}x | <= 1.5x |",
+        through / bare
+    );
+    println!(
+        "| propagation A -> B deciding with it | p50 {p50:.2} ms, p99 {p99:.2} ms | p99 <= 100 ms |"
+    );
+    println!(
+        "| decision p99 on B during writes on A vs quiet | {busy:.1} us vs {quiet:.1} us = {:.2}x | <= 1.5x |",
+        busy / quiet
+    );
+    println!(
+        "| resync of {big_users} users and {} attachments into a fresh host | {joined:.2} s, peak RSS {rss:.0} MB | <= 10 s, <= 500 MB |",
+        big_users * 10
+    );
+    drop(c);
+    let _ = std::fs::remove_dir_all(&base);
+}

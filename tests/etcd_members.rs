@@ -1,0 +1,213 @@
+//! Real etcd members on loopback: a single-node or 3-member cluster of
+//! Debian's `etcd` binary, each member with its own data folder and ports.
+//! Shared by the cluster tests and `benches/cluster.rs` (std and camd only).
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use camd::etcd::{Etcd, EtcdConfig};
+
+fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One member.
+pub struct Member {
+    pub name: String,
+    pub client: u16,
+    pub peer: u16,
+    pub dir: PathBuf,
+    pub child: Option<Child>,
+}
+
+/// A running etcd cluster.
+pub struct EtcdCluster {
+    pub members: Vec<Member>,
+    bin: PathBuf,
+    initial: String,
+    /// Extra arguments of every member.
+    pub extra: Vec<String>,
+    rt: tokio::runtime::Runtime,
+}
+
+impl EtcdCluster {
+    /// `n` members of the `etcd` binary `bin`, data under `base`, each
+    /// started with `extra` arguments too.
+    pub fn start_in(bin: PathBuf, base: PathBuf, n: usize, extra: &[&str]) -> Self {
+        std::fs::create_dir_all(&base).unwrap();
+        let members: Vec<Member> = (0..n)
+            .map(|i| Member {
+                name: format!("m{i}"),
+                client: free_port(),
+                peer: free_port(),
+                dir: base.join(format!("m{i}")),
+                child: None,
+            })
+            .collect();
+        let initial = members
+            .iter()
+            .map(|m| format!("{}=http://127.0.0.1:{}", m.name, m.peer))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut c = Self {
+            members,
+            bin,
+            initial,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+        };
+        for i in 0..n {
+            c.start_member(i);
+        }
+        c.wait_healthy();
+        c
+    }
+
+    /// (Re)starts member `i` on its data folder.
+    pub fn start_member(&mut self, i: usize) {
+        let m = &mut self.members[i];
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(format!("{}.log", m.dir.display()))
+            .unwrap();
+        let child = Command::new(&self.bin)
+            .args([
+                "--name",
+                &m.name,
+                "--data-dir",
+                m.dir.to_str().unwrap(),
+                "--listen-client-urls",
+                &format!("http://127.0.0.1:{}", m.client),
+                "--advertise-client-urls",
+                &format!("http://127.0.0.1:{}", m.client),
+                "--listen-peer-urls",
+                &format!("http://127.0.0.1:{}", m.peer),
+                "--initial-advertise-peer-urls",
+                &format!("http://127.0.0.1:{}", m.peer),
+                "--initial-cluster",
+                &self.initial,
+                "--initial-cluster-state",
+                "new",
+                "--heartbeat-interval",
+                "50",
+                "--election-timeout",
+                "500",
+            ])
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        m.child = Some(child);
+    }
+
+    /// SIGKILLs member `i`.
+    pub fn kill_member(&mut self, i: usize) {
+        if let Some(mut c) = self.members[i].child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Stops every member.
+    pub fn stop_all(&mut self) {
+        for i in 0..self.members.len() {
+            self.kill_member(i);
+        }
+    }
+
+    /// Restarts every member.
+    pub fn start_all(&mut self) {
+        for i in 0..self.members.len() {
+            self.start_member(i);
+        }
+        self.wait_healthy();
+    }
+
+    pub fn endpoints(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .map(|m| format!("http://127.0.0.1:{}", m.client))
+            .collect()
+    }
+
+    /// A client of the whole cluster.
+    pub fn client(&self) -> Etcd {
+        Etcd::new(&EtcdConfig {
+            endpoints: self.endpoints(),
+            timeout: Duration::from_secs(2),
+            ..EtcdConfig::default()
+        })
+        .unwrap()
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    fn wait_healthy(&self) {
+        let c = self.client();
+        assert!(
+            wait_until(Duration::from_secs(20), || self
+                .block_on(c.revision())
+                .is_ok()),
+            "etcd did not start"
+        );
+    }
+
+    /// The index of the member that leads, by asking each.
+    pub fn leader(&self) -> Option<usize> {
+        for (i, m) in self.members.iter().enumerate() {
+            if m.child.is_none() {
+                continue;
+            }
+            let one = Etcd::new(&EtcdConfig {
+                endpoints: vec![format!("http://127.0.0.1:{}", m.client)],
+                timeout: Duration::from_secs(1),
+                ..EtcdConfig::default()
+            })
+            .ok()?;
+            if let Ok((me, leader)) = self.block_on(one.member_status()) {
+                if me == leader {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+
+    /// Compacts history up to the current revision.
+    pub fn compact_now(&self) -> i64 {
+        let c = self.client();
+        let rev = self.block_on(c.revision()).unwrap();
+        self.block_on(c.compact(rev)).unwrap();
+        rev
+    }
+}
+
+impl Drop for EtcdCluster {
+    fn drop(&mut self) {
+        self.stop_all();
+    }
+}
