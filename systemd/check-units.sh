@@ -38,3 +38,14 @@ for unit in camd.service camd-api.service; do
         echo "check-units: $unit exposure $exposure is above $MAX_EXPOSURE" >&2; exit 1
     fi
 done
+
+# Cluster mode's drop-in, applied to camd.service.
+echo "== systemd-analyze verify --man=no camd.service with the cluster drop-in"
+mkdir -p "$stage/etc/systemd/system/camd.service.d"
+cp systemd/cluster/camd-cluster.conf "$stage/etc/systemd/system/camd.service.d/cluster.conf"
+out=$(systemd-analyze verify --man=no --root="$stage" /etc/systemd/system/camd.service 2>&1) || {
+    echo "$out"; echo "check-units: verify failed with the cluster drop-in" >&2; exit 1; }
+if [[ -n "$out" ]]; then
+    echo "$out"; echo "check-units: verify printed warnings with the cluster drop-in" >&2; exit 1
+fi
+echo "clean"

@@ -389,3 +389,41 @@ fn policy_push_publishes_a_folder_to_every_host() {
     );
     assert!(converged(&[&a, &b]));
 }
+
+#[test]
+fn a_burst_of_writes_fits_etcds_transaction_limit() {
+    // etcd allowing 20 operations per transaction (its default is 128).
+    let Some(bin) = crate::harness::tool("etcd") else {
+        return;
+    };
+    let etcd = crate::etcd_members::EtcdCluster::start_in(
+        bin,
+        crate::harness::temp_dir("etcd-burst"),
+        1,
+        &["--max-txn-ops", "20"],
+    );
+    let (a, b) = (host("bu-a", &etcd), host("bu-b", &etcd));
+    // 70 clients at once: the writer groups what queues up, at most 8 jobs
+    // (17 operations here: users, audit entries, the uin counter).
+    let threads: Vec<_> = (0..70)
+        .map(|t| {
+            let socket = a.socket.clone();
+            std::thread::spawn(move || {
+                let mut c = camd::client::Client::connect(&socket).unwrap();
+                for i in 0..3 {
+                    c.call(camd::protocol::AddUser {
+                        name: format!("t{t}u{i}"),
+                        policies: vec!["QcloudChatReadOnlyAccess".into()],
+                        ..Default::default()
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(converged(&[&a, &b]));
+    assert_eq!(users(&b).len(), 210);
+}

@@ -111,7 +111,7 @@ pub enum AdminError {
     #[error("policy `{0}` is still {1}; detach it first")]
     PolicyInUse(String, String),
     /// Cluster mode: etcd cannot be reached; nothing was changed.
-    #[error("the cluster's store (etcd) is unreachable, nothing was changed: {0}")]
+    #[error("the cluster's store (etcd) did not take the change, nothing was changed: {0}")]
     ClusterUnavailable(String),
     /// Cluster mode: other hosts kept changing the state; nothing was changed.
     #[error(

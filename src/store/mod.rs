@@ -112,6 +112,12 @@ impl Store {
         self.remote = Some(remote);
     }
 
+    /// The most jobs one batch takes: in cluster mode few enough that a
+    /// batch stays within etcd's default 128 operations per transaction.
+    pub fn max_batch(&self) -> usize {
+        if self.remote.is_some() { 8 } else { 4096 }
+    }
+
     /// The shared truth's revision the state is at (0: none yet).
     pub fn revision(&self) -> i64 {
         self.state.revision

@@ -170,7 +170,8 @@ impl<P: Publish> Writer<P> {
                         },
                     };
                     let mut work = vec![first];
-                    while work.len() < MAX_BATCH {
+                    let max = w.store.max_batch().min(MAX_BATCH);
+                    while work.len() < max {
                         match w
                             .deferred
                             .pop()
