@@ -7,6 +7,7 @@ mod codec;
 mod custom;
 mod messages;
 mod ops;
+mod replies;
 
 pub use borrowed::{AskRef, DecisionBody, DecisionRequest, KeyRef, UserRefRef, decode_decision};
 pub use codec::{
@@ -17,3 +18,4 @@ pub use codec::{
 pub use custom::*;
 pub use messages::*;
 pub use ops::*;
+pub use replies::{DecisionFrame, DecisionRef};

@@ -94,17 +94,18 @@ pub async fn serve(
     }
 
     let mut body = Vec::new();
+    let mut clock = IdleClock::new(idle);
     loop {
         let mut header = [0u8; 4];
         let read = tokio::select! {
-            r = tokio::time::timeout(idle, reader.read_exact(&mut header)) => r,
+            r = clock.run(reader.read_exact(&mut header)) => r,
             _ = stop.changed() => return End::Done,
         };
         match read {
             Ok(Ok(_)) => {}
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return End::Done,
             Ok(Err(e)) => return End::Dropped(format!("read failed: {e}")),
-            Err(_) => return End::Dropped("idle timeout".into()),
+            Err(Idle) => return End::Dropped("idle timeout".into()),
         }
         let len = match frame_len(header, max) {
             Ok(l) => l,
@@ -116,49 +117,100 @@ pub async fn serve(
             }
         };
         body.resize(len, 0);
-        match tokio::time::timeout(idle, reader.read_exact(&mut body)).await {
+        match clock.run(reader.read_exact(&mut body)).await {
             Ok(Ok(_)) => {}
             _ => return End::Dropped("truncated frame".into()),
         }
         let max_batch = daemon.config.max_batch_items;
-        let response = match peek_batch(&body) {
+        let frame = match peek_batch(&body) {
             // Refused before decoding: an oversized batch costs no memory.
             Some((id, n)) if n > max_batch as u64 => {
                 shrink(&mut body);
-                Response {
+                encoded(&Response {
                     id,
                     result: Err(batch_too_large(n, max_batch)),
                     revision: None,
-                }
+                })
             }
             _ => match decode_decision(&body) {
-                // Decisions read in place: no allocation per string.
+                // Decisions read in place and answered straight into
+                // their frame: no allocation per string either way.
                 Some(req) => {
-                    let response = daemon.handle_decision(peer, &req);
+                    let frame = daemon.decision_frame(peer, &req);
                     drop(req);
                     shrink(&mut body);
-                    response
+                    frame
                 }
                 None => {
                     let request = decode_request(&body);
                     shrink(&mut body);
                     match request {
-                        Ok(req) => daemon.handle(peer, req).await,
-                        Err(e) => malformed(&e),
+                        Ok(req) => encoded(&daemon.handle(peer, req).await),
+                        Err(e) => encoded(&malformed(&e)),
                     }
                 }
             },
         };
-        let frame = match encode_response(&response) {
-            Ok(f) => f,
-            Err(e) => match encode_response(&malformed(&e)) {
-                Ok(f) => f,
-                Err(_) => return End::Dropped("cannot encode a response".into()),
-            },
-        };
-        drop(response);
+        if frame.is_empty() {
+            return End::Dropped("cannot encode a response".into());
+        }
         if let Err(end) = send(&mut writer, &frame, reader.buffer().is_empty(), idle).await {
             return end;
+        }
+        clock.touch();
+    }
+}
+
+/// A response's frame; a response that cannot be encoded becomes the
+/// malformed-request error, and failing that an empty frame.
+fn encoded(r: &Response) -> Vec<u8> {
+    match encode_response(r) {
+        Ok(f) => f,
+        Err(e) => encode_response(&malformed(&e)).unwrap_or_default(),
+    }
+}
+
+/// The connection was silent for its idle timeout.
+struct Idle;
+
+/// One timer per connection instead of one per read: a request only notes
+/// the time it was answered; the timer fires at most once per idle period,
+/// and is moved to the new deadline when there was activity since.
+struct IdleClock {
+    limit: Duration,
+    last: tokio::time::Instant,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl IdleClock {
+    fn new(limit: Duration) -> Self {
+        Self {
+            limit,
+            last: tokio::time::Instant::now(),
+            timer: Box::pin(tokio::time::sleep(limit)),
+        }
+    }
+
+    /// Notes activity: the idle period starts again (no timer is touched).
+    fn touch(&mut self) {
+        self.last = tokio::time::Instant::now();
+    }
+
+    /// `fut`'s output, or `Idle` once nothing happened for the limit.
+    async fn run<F: Future>(&mut self, fut: F) -> Result<F::Output, Idle> {
+        let mut fut = std::pin::pin!(fut);
+        loop {
+            tokio::select! {
+                biased;
+                out = &mut fut => return Ok(out),
+                () = self.timer.as_mut() => {
+                    let deadline = self.last + self.limit;
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(Idle);
+                    }
+                    self.timer.as_mut().reset(deadline);
+                }
+            }
         }
     }
 }

@@ -6,8 +6,8 @@ use crate::code::{Code, Failure};
 use crate::metrics::{Metrics, Outcome, Way};
 use crate::policy::{Decision as EngineDecision, Reason};
 use crate::protocol::{
-    AskRef, AuthorizeAt, Body, Decision, DecisionBody, DecisionRequest, KeyAuth, PROTOCOL_VERSION,
-    Reply, Request, Response, UserRefRef, WireError,
+    AskRef, AuthorizeAt, Body, Decision, DecisionBody, DecisionFrame, DecisionRef, DecisionRequest,
+    KeyAuth, PROTOCOL_VERSION, Reply, Request, Response, UserRefRef, WireError,
 };
 
 /// What proves a delegated admin request's caller.
@@ -68,6 +68,25 @@ pub(super) fn decision(d: &EngineDecision<'_>, uin: u64) -> Decision {
         statement: st.map(|s| u32::try_from(s.statement).unwrap_or(u32::MAX)),
         uin,
     }
+}
+
+/// A decision as the wire shows it, borrowed from the engine's answer.
+fn decision_ref<'d>(d: &'d EngineDecision<'_>, uin: u64) -> DecisionRef<'d> {
+    DecisionRef {
+        allowed: d.is_allowed(),
+        reason: d.reason_code(),
+        policy: d.policy(),
+        statement: d
+            .statement()
+            .map(|s| u32::try_from(s.statement).unwrap_or(u32::MAX)),
+        uin,
+    }
+}
+
+/// The frame of an owned response (an empty frame if it cannot be
+/// encoded, which the client reports as malformed).
+fn owned_frame(r: Response) -> Vec<u8> {
+    crate::protocol::encode_response(&r).unwrap_or_default()
 }
 
 pub(super) fn outcome_of(d: &EngineDecision<'_>) -> Outcome {
@@ -231,6 +250,18 @@ impl Daemon {
     }
 
     fn decide(&self, peer: Peer, a: &AskRef<'_>, batch: bool) -> Result<Decision, WireError> {
+        self.decide_as(peer, a, batch, |uin, d| decision(d, uin))
+    }
+
+    /// Decides, and hands the engine's answer (borrowed from the snapshot)
+    /// to `make`.
+    fn decide_as<R>(
+        &self,
+        peer: Peer,
+        a: &AskRef<'_>,
+        batch: bool,
+        make: impl FnOnce(u64, &EngineDecision<'_>) -> R,
+    ) -> Result<R, WireError> {
         let started = Metrics::start_decision();
         let (action, resource, context) = a.parts();
         let ask = Ask {
@@ -243,7 +274,7 @@ impl Daemon {
         let answer = |r: Result<(u64, EngineDecision<'_>), AuthzError>| {
             r.map(|(uin, d)| {
                 outcome = Some(outcome_of(&d));
-                decision(&d, uin)
+                make(uin, &d)
             })
             .map_err(authz_failure)
         };
@@ -285,17 +316,46 @@ impl Daemon {
         ))
     }
 
-    /// Answers a decision request read in place from its frame.
-    pub fn handle_decision(&self, peer: Peer, req: &DecisionRequest<'_>) -> Response {
-        let result = match &req.body {
-            DecisionBody::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
-            DecisionBody::Authorize(a) => self.decide(peer, a, false).map(Reply::Decision),
-            DecisionBody::Batch(items) => self.batch(peer, items),
-        };
-        Response {
-            id: req.id,
-            result,
-            revision: None,
+    /// Answers a decision request read in place from its frame: the reply
+    /// frame, written as the engine answers (no owned replies built).
+    pub fn decision_frame(&self, peer: Peer, req: &DecisionRequest<'_>) -> Vec<u8> {
+        match &req.body {
+            DecisionBody::Ping => owned_frame(Response {
+                id: req.id,
+                result: Ok(Reply::Pong(PROTOCOL_VERSION)),
+                revision: None,
+            }),
+            DecisionBody::Authorize(a) => {
+                let id = req.id;
+                match self.decide_as(peer, a, false, |uin, d| {
+                    DecisionFrame::single(id, Ok(decision_ref(d, uin)))
+                }) {
+                    Ok(frame) => frame,
+                    Err(e) => DecisionFrame::single(id, Err(&e)),
+                }
+            }
+            DecisionBody::Batch(items) if items.len() > self.config.max_batch_items => {
+                owned_frame(Response {
+                    id: req.id,
+                    result: Err(batch_too_large(
+                        items.len() as u64,
+                        self.config.max_batch_items,
+                    )),
+                    revision: None,
+                })
+            }
+            DecisionBody::Batch(items) => {
+                let mut frame = DecisionFrame::batch(req.id, items.len());
+                for a in items {
+                    let r = self.decide_as(peer, a, true, |uin, d| {
+                        frame.push(Ok(decision_ref(d, uin)));
+                    });
+                    if let Err(e) = r {
+                        frame.push(Err(&e));
+                    }
+                }
+                frame.finish()
+            }
         }
     }
 
