@@ -29,6 +29,8 @@ use etcd_members::EtcdCluster;
 
 const APP: &str = "qcs::im::uin/100000000001:sdkappid/1400000001";
 const PREFIX: &str = "/bench/";
+/// Numbers the users the write streams create.
+static STREAM: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 struct Host {
     child: Child,
@@ -77,20 +79,32 @@ fn secrets(state: &Path) {
 }
 
 fn host(base: &Path, name: &str, etcd: &EtcdCluster, users: usize) -> Host {
-    let dir = base.join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    secrets(&dir.join("state"));
     let endpoints: Vec<String> = etcd
         .endpoints()
         .iter()
         .map(|e| format!("\"{e}\""))
         .collect();
+    start_camd(
+        base,
+        name,
+        users,
+        &format!(
+            "[cluster]\nendpoints = [{}]\nprefix = \"{PREFIX}\"\ntimeout_ms = 5000\n",
+            endpoints.join(", ")
+        ),
+    )
+}
+
+/// camd in `base/name` with `extra` config (none: standalone).
+fn start_camd(base: &Path, name: &str, users: usize, extra: &str) -> Host {
+    let dir = base.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    secrets(&dir.join("state"));
     std::fs::write(
         dir.join("camd.toml"),
         format!(
-            "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\n[limits]\nusers = {}\n[cluster]\nendpoints = [{}]\nprefix = \"{PREFIX}\"\ntimeout_ms = 5000\n",
+            "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\n[limits]\nusers = {}\n{extra}",
             users + 10,
-            endpoints.join(", "),
             d = dir.display()
         ),
     )
@@ -182,15 +196,16 @@ fn propagation(a: &Host, b: &Host, n: usize) -> (f64, f64) {
     (pct(times.clone(), 0.5), pct(times, 0.99))
 }
 
-/// p99 µs of decisions on B, quiet and while A writes continuously.
-fn decisions_under_writes(a: &Host, b: &Host, n: usize) -> (f64, f64) {
+/// p99 µs of decisions of users `{prefix}0..20` on `b`, quiet and while
+/// `a` takes writes continuously.
+fn decisions_while(a: &Host, b: &Host, n: usize, prefix: &str) -> (f64, f64) {
     let mut cb = b.client();
     let mut measure = || {
         (0..n)
             .map(|i| {
                 let t = Instant::now();
                 cb.authorize(by_user(
-                    &format!("w{}", i % 20),
+                    &format!("{prefix}{}", i % 20),
                     "im:GetGroupInfo",
                     APP,
                     &[],
@@ -209,7 +224,10 @@ fn decisions_under_writes(a: &Host, b: &Host, n: usize) -> (f64, f64) {
             let mut i = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 ca.call(AddUser {
-                    name: format!("s{i}"),
+                    name: format!(
+                        "stream{}",
+                        STREAM.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    ),
                     ..AddUser::default()
                 })
                 .unwrap();
@@ -317,8 +335,31 @@ fn main() {
     let b = host(&base, "b", &etcd, 100_000);
     let (through, bare) = writes(&a, &etcd, n_writes);
     let (p50, p99) = propagation(&a, &b, n_prop);
-    let (quiet, busy) = decisions_under_writes(&a, &b, n_dec);
-    drop((a, b));
+    // The floor: a standalone camd on the same machine, which replicates
+    // nothing, measured the same way during the same kind of write stream;
+    // rounds alternate, medians reported.
+    let solo = start_camd(&base, "solo", 100, "");
+    let mut cs = solo.client();
+    for i in 0..100 {
+        cs.call(AddUser {
+            name: format!("solo{}-{}", i / 20, i % 20),
+            policies: vec!["QcloudChatReadOnlyAccess".into()],
+            ..AddUser::default()
+        })
+        .unwrap();
+    }
+    let (mut qs, mut bs, mut sqs, mut sbs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..if quick { 1 } else { 5 } {
+        let (q, b_) = decisions_while(&a, &b, n_dec, "w");
+        let (sq, sb) = decisions_while(&a, &solo, n_dec, &format!("solo{round}-"));
+        qs.push(q);
+        bs.push(b_);
+        sqs.push(sq);
+        sbs.push(sb);
+    }
+    let (quiet, busy) = (pct(qs, 0.5), pct(bs, 0.5));
+    let (solo_quiet, solo_busy) = (pct(sqs, 0.5), pct(sbs, 0.5));
+    drop((a, b, solo));
     // A fresh cluster holding a large state; a fresh host joins it.
     let big = EtcdCluster::start_in(
         bin,
@@ -353,6 +394,10 @@ fn main() {
     println!(
         "| decision p99 on B during writes on A vs quiet | {busy:.1} us vs {quiet:.1} us = {:.2}x | <= 1.5x |",
         busy / quiet
+    );
+    println!(
+        "| (floor) the same on a standalone camd beside them, replicating nothing | {solo_busy:.1} us vs {solo_quiet:.1} us = {:.2}x | |",
+        solo_busy / solo_quiet
     );
     println!(
         "| resync of {big_users} users and {} attachments into a fresh host | {joined:.2} s, peak RSS {rss:.0} MB | <= 10 s, <= 500 MB |",

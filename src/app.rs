@@ -159,7 +159,13 @@ pub async fn run(
     let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin)
         .with_metrics(metrics.clone());
     let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
-    let replica = cluster.as_ref().map(|c| c.spawn_replica(writer.clone()));
+    let replica = match &cluster {
+        Some(c) => Some(
+            c.spawn_replica(writer.clone())
+                .map_err(StartError::Runtime)?,
+        ),
+        None => None,
+    };
 
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let authz = Authorizer::new(shared, hasher.clone(), keyring);
@@ -240,8 +246,9 @@ pub async fn run(
     server::serve(daemon.clone(), listener, stop_rx).await;
     signals.abort();
     reloader.abort();
-    if let Some(r) = &replica {
-        r.abort();
+    if let Some(r) = replica {
+        // Its handle on the writer goes with it, so the writer can end.
+        tokio::task::spawn_blocking(move || r.stop()).await.ok();
     }
     if let Some(t) = textfile {
         t.abort();

@@ -39,6 +39,21 @@ pub struct Cluster {
     pub max_wait: Duration,
 }
 
+/// The thread keeping the replica current.
+#[derive(Debug)]
+pub struct Replica {
+    thread: std::thread::JoinHandle<()>,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Replica {
+    /// Stops watching (dropping its handle on the writer) and waits.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
 /// The cluster's state as `camctl status` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
@@ -165,15 +180,32 @@ impl Cluster {
         })
     }
 
-    /// Keeps the replica current until the writer stops.
-    pub fn spawn_replica(&self, writer: Writer<Publisher>) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(replica::run(
+    /// Keeps the replica current until the writer stops, on a thread and
+    /// runtime of its own: reading and decoding etcd's reports never
+    /// delays a decision on the runtime that serves the socket.
+    pub fn spawn_replica(&self, writer: Writer<Publisher>) -> std::io::Result<Replica> {
+        let run = replica::run(
             self.etcd.clone(),
             self.prefix.clone(),
             self.host.clone(),
             writer,
             self.progress.clone(),
-        ))
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("camd-replica".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    tokio::select! {
+                        () = run => {}
+                        _ = stopped => {}
+                    }
+                });
+            })?;
+        Ok(Replica { thread, stop })
     }
 
     /// Where the cluster stands (asks etcd, briefly).

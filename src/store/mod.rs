@@ -42,6 +42,9 @@ pub struct Store {
     retention: AuditRetention,
     /// In cluster mode, where commits go first.
     remote: Option<Box<dyn Remote>>,
+    /// When a commit last reached the disk (cluster mode makes replicated
+    /// changes durable at most once a second).
+    last_durable: std::time::Instant,
 }
 
 impl std::fmt::Debug for Store {
@@ -104,6 +107,7 @@ impl Store {
             owner_uin,
             retention: AuditRetention::default(),
             remote: None,
+            last_durable: std::time::Instant::now(),
         })
     }
 
@@ -143,7 +147,11 @@ impl Store {
         let audit: Vec<(i64, AuditNote, String)> =
             audit.iter().filter_map(|b| decode_audit(b)).collect();
         let revision = self.state.revision.max(top);
-        self.commit(&changes, audit, now_ms, Some(revision))
+        // etcd holds these durably: the replica's copy reaches the disk at
+        // most a second later (a crash before then only makes the host
+        // resume from an earlier revision, its file consistent).
+        let durable = self.last_durable.elapsed() >= std::time::Duration::from_secs(1);
+        self.commit_as(&changes, audit, now_ms, Some(revision), durable)
             .map_err(|e| e.to_string())?;
         self.state.revision = revision;
         Ok(changes)
@@ -308,22 +316,42 @@ impl Store {
     }
 
     fn commit(
-        &self,
+        &mut self,
         changes: &Changes,
         audit: Vec<(i64, AuditNote, String)>,
         now_ms: i64,
         revision: Option<i64>,
     ) -> Result<(), redb::Error> {
+        self.commit_as(changes, audit, now_ms, revision, true)
+    }
+
+    /// A commit, durable or not (`Durability::None`: on disk with the next
+    /// durable one).
+    fn commit_as(
+        &mut self,
+        changes: &Changes,
+        audit: Vec<(i64, AuditNote, String)>,
+        now_ms: i64,
+        revision: Option<i64>,
+        durable: bool,
+    ) -> Result<(), redb::Error> {
         let mut txn = self.db.begin_write()?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
-        txn.set_two_phase_commit(true);
+        txn.set_durability(if durable {
+            Durability::Immediate
+        } else {
+            Durability::None
+        })
+        .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+        txn.set_two_phase_commit(durable);
         self.state.persist(&txn, changes)?;
         audit::append(&txn, audit, self.retention, now_ms)?;
         if let Some(r) = revision {
             replica::set_revision(&txn, r)?;
         }
         txn.commit()?;
+        if durable {
+            self.last_durable = std::time::Instant::now();
+        }
         Ok(())
     }
 
