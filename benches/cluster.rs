@@ -25,7 +25,7 @@ use camd::etcd::{Etcd, Op, prefix_end};
 use camd::protocol::AddUser;
 use camd::store::{AddUser as StoreAddUser, Changes, Ctx, Limits, State};
 
-use etcd_members::EtcdCluster;
+use etcd_members::{EtcdCluster, shared_secrets};
 
 const APP: &str = "qcs::im::uin/100000000001:sdkappid/1400000001";
 const PREFIX: &str = "/bench/";
@@ -60,24 +60,6 @@ impl Host {
     }
 }
 
-fn secrets(state: &Path) {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    std::fs::create_dir_all(state).unwrap();
-    std::fs::set_permissions(state, std::fs::Permissions::from_mode(0o700)).unwrap();
-    for (f, b) in [("pepper", 7u8), ("sealing-key", 9u8)] {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(state.join(f))
-            .unwrap()
-            .write_all(&[b; 32])
-            .unwrap();
-    }
-}
-
 fn host(base: &Path, name: &str, etcd: &EtcdCluster, users: usize) -> Host {
     let endpoints: Vec<String> = etcd
         .endpoints()
@@ -99,7 +81,7 @@ fn host(base: &Path, name: &str, etcd: &EtcdCluster, users: usize) -> Host {
 fn start_camd(base: &Path, name: &str, users: usize, extra: &str) -> Host {
     let dir = base.join(name);
     std::fs::create_dir_all(&dir).unwrap();
-    secrets(&dir.join("state"));
+    shared_secrets(&dir.join("state"));
     std::fs::write(
         dir.join("camd.toml"),
         format!(

@@ -1,10 +1,9 @@
 //! camd hosts joined to real etcd for the cluster tests (the members
 //! themselves: `etcd_members.rs`).
 
-use std::path::Path;
 use std::time::Duration;
 
-pub use crate::etcd_members::EtcdCluster;
+pub use crate::etcd_members::{EtcdCluster, shared_secrets};
 use crate::harness::{Camd, json, temp_dir, tool, wait_for};
 
 /// `n` etcd members, or `None` when etcd is not installed (and not required).
@@ -16,25 +15,6 @@ pub fn etcd(name: &str, n: usize) -> Option<EtcdCluster> {
         n,
         &[],
     ))
-}
-
-/// The pepper and sealing key every host of a test cluster shares.
-pub fn shared_secrets(dir: &Path) {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    for (f, b) in [("pepper", 7u8), ("sealing-key", 9u8)] {
-        use std::io::Write;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(dir.join(f))
-            .unwrap()
-            .write_all(&[b; 32])
-            .unwrap();
-    }
 }
 
 /// A camd host joined to `etcd`, with the shared secrets.

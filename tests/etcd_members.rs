@@ -3,7 +3,7 @@
 //! Shared by the cluster tests and `benches/cluster.rs` (std and camd only).
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -209,5 +209,25 @@ impl EtcdCluster {
 impl Drop for EtcdCluster {
     fn drop(&mut self) {
         self.stop_all();
+    }
+}
+
+/// The pepper and sealing key every camd host of a test cluster shares
+/// (a state folder of 0700, key files of 0600, as camd demands).
+pub fn shared_secrets(dir: &Path) {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for (f, b) in [("pepper", 7u8), ("sealing-key", 9u8)] {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(dir.join(f))
+            .unwrap()
+            .write_all(&[b; 32])
+            .unwrap();
     }
 }

@@ -40,16 +40,7 @@ pub(super) async fn send(
         .map_err(|e| EtcdError::Protocol(e.to_string()))?;
     let exchange = async {
         match tls {
-            None => {
-                let (mut sender, conn) = http1::handshake(TokioIo::new(tcp))
-                    .await
-                    .map_err(|e| unreachable(e.to_string()))?;
-                tokio::spawn(conn);
-                sender
-                    .send_request(req)
-                    .await
-                    .map_err(|e| unreachable(e.to_string()))
-            }
+            None => over(TokioIo::new(tcp), req, &unreachable).await,
             Some(config) => {
                 let name = rustls::pki_types::ServerName::try_from(ep.host.clone())
                     .map_err(|e| EtcdError::Config(format!("{}: {e}", ep.url())))?;
@@ -57,20 +48,32 @@ pub(super) async fn send(
                     .connect(name, tcp)
                     .await
                     .map_err(|e| unreachable(format!("TLS: {e}")))?;
-                let (mut sender, conn) = http1::handshake(TokioIo::new(stream))
-                    .await
-                    .map_err(|e| unreachable(e.to_string()))?;
-                tokio::spawn(conn);
-                sender
-                    .send_request(req)
-                    .await
-                    .map_err(|e| unreachable(e.to_string()))
+                over(TokioIo::new(stream), req, &unreachable).await
             }
         }
     };
     tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| unreachable("no answer in time".into()))?
+}
+
+/// One request over a fresh HTTP/1.1 connection on `io`.
+async fn over<I>(
+    io: I,
+    req: hyper::Request<Full<Bytes>>,
+    unreachable: &(dyn Fn(String) -> EtcdError + Sync),
+) -> Result<hyper::Response<Incoming>, EtcdError>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = http1::handshake(io)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    tokio::spawn(conn);
+    sender
+        .send_request(req)
+        .await
+        .map_err(|e| unreachable(e.to_string()))
 }
 
 /// The whole answer as JSON; a gateway error becomes `EtcdError::Server`.
