@@ -40,6 +40,8 @@ pub struct Member {
 /// A running etcd cluster.
 pub struct EtcdCluster {
     pub members: Vec<Member>,
+    /// The members' data, removed on drop (each member writes 64 MB of WAL).
+    base: PathBuf,
     bin: PathBuf,
     initial: String,
     /// Extra arguments of every member.
@@ -67,6 +69,7 @@ impl EtcdCluster {
             .collect::<Vec<_>>()
             .join(",");
         let mut c = Self {
+            base: base.clone(),
             members,
             bin,
             initial,
@@ -209,6 +212,7 @@ impl EtcdCluster {
 impl Drop for EtcdCluster {
     fn drop(&mut self) {
         self.stop_all();
+        let _ = std::fs::remove_dir_all(&self.base);
     }
 }
 
