@@ -132,7 +132,12 @@ fn policy_json(p: &PolicyInfo) -> Value {
 }
 
 fn policy_text(p: &PolicyInfo) -> String {
-    format!("{}\t{}\t{}", p.name, p.kind, p.description)
+    let kind = match p.kind.as_str() {
+        "Custom" => "Custom (file-managed)",
+        "Api" => "Custom (API-managed)",
+        other => other,
+    };
+    format!("{}\t{}\t{}", p.name, kind, p.description)
 }
 
 fn attached_json(a: &AttachedInfo) -> Value {
