@@ -436,3 +436,48 @@ fn a_burst_of_writes_fits_etcds_transaction_limit() {
     assert!(converged(&[&a, &b]));
     assert_eq!(users(&b).len(), 210);
 }
+
+#[test]
+fn a_host_authenticates_to_etcd_with_a_password_file() {
+    let Some(etcd) = etcd("auth", 1) else {
+        return;
+    };
+    etcd.enable_auth("s3cret-pass");
+    // Without credentials etcd refuses; with them camd joins and writes.
+    let endpoints = format!("\"{}\"", etcd.endpoints()[0]);
+    let dir = Camd::prepare(
+        "au-none",
+        &format!("[cluster]\nendpoints = [{endpoints}]\nprefix = \"/test/\"\n"),
+    );
+    shared_secrets(&dir.join("state"));
+    let status = Camd::spawn(&dir).wait().unwrap();
+    assert!(!status.success());
+    let log = std::fs::read_to_string(dir.join("camd.log")).unwrap();
+    assert!(
+        log.contains("etcd refused: etcdserver: user name is empty"),
+        "{log}"
+    );
+    let dir = Camd::prepare(
+        "au-pass",
+        &format!(
+            "[cluster]\nendpoints = [{endpoints}]\nprefix = \"/test/\"\nuser = \"root\"\npassword_file = \"PASSFILE\"\n"
+        ),
+    );
+    let pass = dir.join("etcd-password");
+    std::fs::write(&pass, "s3cret-pass\n").unwrap();
+    let toml = std::fs::read_to_string(dir.join("camd.toml")).unwrap();
+    std::fs::write(
+        dir.join("camd.toml"),
+        toml.replace("PASSFILE", pass.to_str().unwrap()),
+    )
+    .unwrap();
+    shared_secrets(&dir.join("state"));
+    let h = Camd::start_in(dir);
+    ok(&h, &["user", "add", "via-auth"]);
+    assert_eq!(standing(&h)["Connected"], true);
+    assert!(
+        !h.log().contains("s3cret-pass"),
+        "the password reached the log"
+    );
+    assert!(h.stop().success());
+}

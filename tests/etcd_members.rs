@@ -235,3 +235,41 @@ pub fn shared_secrets(dir: &Path) {
             .unwrap();
     }
 }
+
+/// One JSON POST to member `client` port (HTTP/1.0, blocking): the answer's body.
+pub fn post(client: u16, path: &str, body: &str, token: Option<&str>) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", client)).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: {t}\r\n"));
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
+}
+
+impl EtcdCluster {
+    /// Turns on etcd's authentication with user `root` and `password`.
+    pub fn enable_auth(&self, password: &str) {
+        let port = self.members[0].client;
+        post(
+            port,
+            "/v3/auth/user/add",
+            &format!(r#"{{"name":"root","password":"{password}"}}"#),
+            None,
+        );
+        post(port, "/v3/auth/role/add", r#"{"name":"root"}"#, None);
+        post(
+            port,
+            "/v3/auth/user/grant",
+            r#"{"user":"root","role":"root"}"#,
+            None,
+        );
+        let r = post(port, "/v3/auth/enable", "{}", None);
+        assert!(!r.contains("error"), "{r}");
+    }
+}
