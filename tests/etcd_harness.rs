@@ -27,7 +27,7 @@ pub fn host(name: &str, etcd: &EtcdCluster) -> Camd {
         .join(", ");
     let dir = Camd::prepare(
         name,
-        &format!("[cluster]\nendpoints = [{endpoints}]\nprefix = \"/test/\"\ntimeout_ms = 1500\n"),
+        &format!("[cluster]\nendpoints = [{endpoints}]\nprefix = \"/test/\"\ntimeout_ms = 3000\n"),
     );
     shared_secrets(&dir.join("state"));
     Camd::start_in(dir)
