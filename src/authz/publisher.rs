@@ -164,6 +164,10 @@ impl Publisher {
 
     /// The users whose sets name one of `changed`; those sets leave the cache.
     fn users_of(&mut self, changed: &BTreeSet<String>) -> BTreeSet<u64> {
+        // Most commits change no policy: no scan of the cache for them.
+        if changed.is_empty() {
+            return BTreeSet::new();
+        }
         let stale: Vec<Arc<SetKey>> = self
             .cache
             .keys()
