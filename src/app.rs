@@ -195,7 +195,10 @@ pub async fn run(
         daemon.policies.status_line()
     );
     for u in daemon.authz.snapshot().users.values() {
-        if u.name.eq_ignore_ascii_case(crate::store::ROOT_NAME) {
+        if u.name
+            .as_str()
+            .eq_ignore_ascii_case(crate::store::ROOT_NAME)
+        {
             crate::log_warn!(
                 "sub-user `{}` (uin {}) predates the reservation of that name for the root account; it keeps working, but rename it (`camctl user update {} --new-name ...`)",
                 u.name,

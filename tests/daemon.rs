@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use camd::client::{Client, ClientError, by_key, by_user};
 use camd::protocol::{
-    AddUser, AddUserToGroup, AttachGroupPolicy, AttachUserPolicy, Body, CreateAccessKey,
-    CreateGroup, Credentials, DeleteAccessKey, DeleteGroup, DeleteUser, DetachGroupPolicy,
-    DetachUserPolicy, GetPolicy, GetUser, HELLO_LEN, ListAccessKeys, ListAttachedGroupPolicies,
-    ListAttachedUserPolicies, ListEntitiesForPolicy, ListGroups, ListGroupsForUser, ListPolicies,
-    ListUsers, ListUsersForGroup, RemoveUserFromGroup, Reply, Request, Status, UpdateAccessKey,
-    UpdateUser, encode_hello, encode_request,
+    AddUser, AddUserToGroup, AskRef, AttachGroupPolicy, AttachUserPolicy, Body, CreateAccessKey,
+    CreateGroup, Credentials, Decision, DeleteAccessKey, DeleteGroup, DeleteUser,
+    DetachGroupPolicy, DetachUserPolicy, GetPolicy, GetUser, HELLO_LEN, ListAccessKeys,
+    ListAttachedGroupPolicies, ListAttachedUserPolicies, ListEntitiesForPolicy, ListGroups,
+    ListGroupsForUser, ListPolicies, ListUsers, ListUsersForGroup, RemoveUserFromGroup, Reply,
+    Request, Status, UpdateAccessKey, UpdateUser, WireError, encode_hello, encode_request,
 };
 use serde_json::Value;
 
@@ -716,4 +716,56 @@ fn ten_thousand_pipelined_requests_on_one_connection() {
         out[2].as_ref().unwrap_err().code,
         "AuthFailure.InvalidAuthorization"
     );
+}
+
+/// `Client::decide_batches`: pipelined batches of borrowed questions, each
+/// answer read in place from its frame, agree with the owned path; a batch
+/// refused whole is reported once the others were answered, and the
+/// connection goes on.
+#[test]
+fn batches_read_in_place_agree_with_the_owned_path() {
+    let d = Camd::start_with("daemon-batches-in-place", "max_batch_items = 50\n");
+    let mut c = d.client();
+    c.call_body(Body::AddUser(AddUser {
+        name: "alice".into(),
+        policies: vec!["QcloudChatReadOnlyAccess".into()],
+        ..AddUser::default()
+    }))
+    .unwrap();
+    let owned = vec![
+        by_user("alice", "im:GetGroupInfo", APP, &[]),
+        by_user("alice", "im:SendMessage", APP, &[]),
+        by_user("nobody", "im:GetGroupInfo", APP, &[]),
+        by_key(
+            "AKIDx",
+            "y",
+            "im:GetGroupInfo",
+            APP,
+            &[("qcs:ip", "10.0.0.1")],
+        ),
+        by_user("alice", "not an action", APP, &[]),
+    ];
+    let expected = c.authorize_batch(owned.clone()).unwrap();
+    let asks: Vec<AskRef<'_>> = owned.iter().map(AskRef::of).collect();
+    let too_many: Vec<AskRef<'_>> = (0..51).map(|i| asks[i % asks.len()].clone()).collect();
+    let batches: Vec<&[AskRef<'_>]> = vec![&asks, &asks, &too_many, &asks];
+    let mut seen: Vec<(usize, Result<Decision, WireError>)> = Vec::new();
+    let err = c
+        .decide_batches(&batches, |b, a| {
+            seen.push((b, a.map(|d| d.to_owned()).map_err(|e| e.to_owned())));
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), Some("LimitExceeded.BatchSize"), "{err}");
+    assert_eq!(seen.len(), 3 * asks.len());
+    for (i, (batch, answer)) in seen.iter().enumerate() {
+        assert_eq!(*batch, [0, 1, 3][i / asks.len()]);
+        assert_eq!(answer, &expected[i % asks.len()], "answer {i}");
+    }
+    assert!(seen[0].1.as_ref().unwrap().allowed);
+    assert!(!seen[1].1.as_ref().unwrap().allowed);
+    // The same connection answers on, through both paths.
+    c.decide_batches(&[&asks[..1]], |_, a| assert!(a.unwrap().allowed))
+        .unwrap();
+    assert_eq!(c.ping().unwrap(), 1);
+    assert!(d.stop().success());
 }

@@ -27,6 +27,7 @@ const POLICY: &[&[&str]] = &[
     &["statement"],
     &["escalation"],
     &["document"],
+    &["prefilter"],
     &["preset", "set", "permissions"],
 ];
 

@@ -74,7 +74,7 @@ fn deciding_allocates_nothing() {
 #[test]
 fn deciding_by_user_through_the_snapshot_allocates_nothing() {
     use arc_swap::ArcSwap;
-    use camd::authz::{Ask, Authorizer, Snapshot, UserEntry, Who};
+    use camd::authz::{Ask, Authorizer, Name, Snapshot, UserEntry, Who};
     use camd::credentials::{KeyHasher, Keyring, Pepper};
 
     let mut snap = Snapshot {
@@ -85,11 +85,11 @@ fn deciding_by_user_through_the_snapshot_allocates_nothing() {
         preset::preset("QcloudChatReadOnlyAccess").unwrap()
     ]));
     for uin in 2..1002u64 {
-        let e = Arc::new(UserEntry {
+        let e = UserEntry {
             uin,
-            name: Arc::from(format!("user{uin}").as_str()),
+            name: Name::new(&format!("user{uin}")),
             policies: set.clone(),
-        });
+        };
         snap.names.insert(e.name.clone(), e.clone());
         snap.users.insert(uin, e);
     }

@@ -37,6 +37,9 @@ const RESOURCES: &[&str] = &[
     "qcs::im::uin/1:user/${uin}",
     "qcs::im::uin/*:sdkappid/*1",
     "qcs::im::uin/1:user/${owner_uin}/*",
+    // Literals shorter than the engine's eight-byte prefilter word.
+    "qcs::im::uin/1:user/2",
+    "qcs::im::uin/1:u*",
 ];
 fn conditions() -> Vec<Value> {
     vec![

@@ -127,6 +127,14 @@ impl Authorizer {
         self.snapshot.load_full()
     }
 
+    /// The current snapshot, loaded once for one or more decisions.
+    pub fn view(&self) -> View<'_> {
+        View {
+            authz: self,
+            snap: self.snapshot.load(),
+        }
+    }
+
     /// Decides for a user and hands the decision (which borrows the snapshot) to `f`.
     pub fn by_user<R>(
         &self,
@@ -134,7 +142,50 @@ impl Authorizer {
         ask: Ask<'_>,
         f: impl FnOnce(Result<(u64, Decision<'_>), AuthzError>) -> R,
     ) -> R {
+        self.view().by_user(who, ask, f)
+    }
+
+    /// Authenticates an access key, then decides for its owner.
+    pub fn by_key<R>(
+        &self,
+        secret_id: &str,
+        secret_key: &str,
+        ask: Ask<'_>,
+        f: impl FnOnce(Result<(u64, Decision<'_>), AuthzError>) -> R,
+    ) -> R {
+        self.view().by_key(secret_id, secret_key, ask, f)
+    }
+
+    /// Last-used times not yet handed to the store; marks them handed.
+    pub fn take_key_uses(&self) -> Vec<(String, i64)> {
         let snap = self.snapshot.load();
+        let mut out = Vec::new();
+        for (id, k) in snap.keys.iter() {
+            let used = k.last_used_ms.load(Ordering::Relaxed);
+            if used > k.flushed_ms.fetch_max(used, Ordering::Relaxed) {
+                out.push((id.to_string(), used));
+            }
+        }
+        out
+    }
+}
+
+/// One load of the snapshot, for the decisions that read it: a batch
+/// decides every item against the same state and pays for one load.
+pub struct View<'a> {
+    authz: &'a Authorizer,
+    snap: arc_swap::Guard<Arc<Snapshot>>,
+}
+
+impl View<'_> {
+    /// Decides for a user and hands the decision (which borrows the snapshot) to `f`.
+    pub fn by_user<R>(
+        &self,
+        who: Who<'_>,
+        ask: Ask<'_>,
+        f: impl FnOnce(Result<(u64, Decision<'_>), AuthzError>) -> R,
+    ) -> R {
+        let snap = &self.snap;
         let found = match who {
             Who::Name(n) => snap.names.get(n).map(|u| (u.uin, &u.policies)),
             Who::Uin(u) if u == snap.owner_uin => Some((u, &snap.root_policies)),
@@ -158,12 +209,12 @@ impl Authorizer {
         ask: Ask<'_>,
         f: impl FnOnce(Result<(u64, Decision<'_>), AuthzError>) -> R,
     ) -> R {
-        let snap = self.snapshot.load();
+        let snap = &self.snap;
         let Some(key) = snap.keys.get(secret_id) else {
-            let _ = self.hasher.verify(secret_key, &DUMMY_HASH);
+            let _ = self.authz.hasher.verify(secret_key, &DUMMY_HASH);
             return f(Err(AuthzError::Unauthenticated));
         };
-        if !self.hasher.verify(secret_key, &key.hash) || !key.active {
+        if !self.authz.hasher.verify(secret_key, &key.hash) || !key.active {
             return f(Err(AuthzError::Unauthenticated));
         }
         key.last_used_ms.fetch_max(ask.now_ms, Ordering::Relaxed);
@@ -172,19 +223,6 @@ impl Authorizer {
             None => &snap.root_policies,
         };
         decide(snap.owner_uin, key.owner, set, ask, f)
-    }
-
-    /// Last-used times not yet handed to the store; marks them handed.
-    pub fn take_key_uses(&self) -> Vec<(String, i64)> {
-        let snap = self.snapshot.load();
-        let mut out = Vec::new();
-        for (id, k) in snap.keys.iter() {
-            let used = k.last_used_ms.load(Ordering::Relaxed);
-            if used > k.flushed_ms.fetch_max(used, Ordering::Relaxed) {
-                out.push((id.to_string(), used));
-            }
-        }
-        out
     }
 }
 

@@ -9,8 +9,8 @@ mod shards;
 mod signed;
 mod snapshot;
 
-pub use authorizer::{Ask, Authorizer, AuthzError, Who};
+pub use authorizer::{Ask, Authorizer, AuthzError, View, Who};
 pub use publisher::Publisher;
-pub use shards::{SHARDS, ShardKey, Sharded};
+pub use shards::{Key, Name, SHARDS, Sharded};
 pub use signed::{SignedAsk, Verified};
 pub use snapshot::{KeyEntry, SigningKey, Snapshot, UserEntry};

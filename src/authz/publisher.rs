@@ -14,6 +14,7 @@ use crate::metrics::Metrics;
 use crate::policy::{Policy, PolicySet};
 use crate::store::{Changes, Key, KeyStatus, Publish, State, StoredPolicy, User};
 
+use super::shards::Name;
 use super::snapshot::{KeyEntry, Snapshot, UserEntry};
 
 /// A compiled set and the users who have it.
@@ -183,12 +184,12 @@ impl Publisher {
         users
     }
 
-    fn user_entry(&mut self, state: &State, u: &User) -> Arc<UserEntry> {
-        Arc::new(UserEntry {
+    fn user_entry(&mut self, state: &State, u: &User) -> UserEntry {
+        UserEntry {
             uin: u.uin,
-            name: Arc::from(u.name.as_str()),
+            name: Name::new(&u.name),
             policies: self.policy_set(state, u),
-        })
+        }
     }
 
     fn key_entry(k: &Key, previous: Option<&Arc<KeyEntry>>) -> Arc<KeyEntry> {
@@ -274,7 +275,7 @@ impl Publish for Publisher {
             affected.extend(changes.affected.iter().copied());
             for uin in &affected {
                 if let Some(prev) = s.users.remove(uin) {
-                    s.names.remove(&prev.name);
+                    s.names.remove(prev.name.as_str());
                     self.forget(*uin);
                 }
                 if let Some(u) = state.users.get(uin) {

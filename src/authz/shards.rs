@@ -3,56 +3,33 @@
 //! map is 256 reference counts, an insert copies one shard (about 1/256th
 //! of the population) if a reader still holds it.
 
-use std::borrow::Borrow;
-use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 
 /// Shards per map.
 pub const SHARDS: usize = 256;
 
-/// Which shard a key lives in; equal keys (and the borrowed forms they are
-/// looked up by) must agree.
-pub trait ShardKey {
-    /// The shard, below [`SHARDS`].
-    fn shard(&self) -> usize;
-}
-
-impl ShardKey for u64 {
-    fn shard(&self) -> usize {
-        // Uins are handed out in sequence: the low bits spread them evenly.
-        (*self % SHARDS as u64) as usize
-    }
-}
-
-impl ShardKey for str {
-    fn shard(&self) -> usize {
-        // FNV-1a: names and SecretIds are short; the hash only spreads
-        // them, the shard's own map guards against collisions.
-        let mut h: u32 = 0x811c_9dc5;
-        for b in self.bytes() {
-            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
-        h as usize % SHARDS
-    }
-}
-
-impl ShardKey for Arc<str> {
-    fn shard(&self) -> usize {
-        (**self).shard()
-    }
-}
-
-/// A map in [`SHARDS`] copy-on-write shards.
+/// A map in [`SHARDS`] copy-on-write shards. A key is hashed once: bits
+/// 32..40 of its hash pick the shard (hashbrown takes a bucket from the low
+/// bits and a tag from the top seven, so neither is constant in a shard),
+/// and the same hash finds it there. The hasher is foldhash, seeded at
+/// random per map: keys are inserted only by the store's writer (names and
+/// SecretIds an operator or camd made), so lookups need speed more than
+/// resistance to chosen collisions, and the seed keeps those unpredictable.
 #[derive(Debug)]
 pub struct Sharded<K, V> {
-    shards: Vec<Arc<HashMap<K, V>>>,
+    shards: Vec<Arc<HashTable<(K, V)>>>,
+    state: RandomState,
 }
 
 impl<K, V> Clone for Sharded<K, V> {
     fn clone(&self) -> Self {
         Self {
             shards: self.shards.clone(),
+            state: self.state.clone(),
         }
     }
 }
@@ -60,48 +37,158 @@ impl<K, V> Clone for Sharded<K, V> {
 impl<K, V> Default for Sharded<K, V> {
     fn default() -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Arc::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Arc::new(HashTable::new())).collect(),
+            state: RandomState::default(),
         }
     }
 }
 
-impl<K: Hash + Eq + ShardKey + Clone, V: Clone> Sharded<K, V> {
+/// A key looked up by its borrowed form `Q`; equal keys and forms hash alike.
+pub trait Key<Q: ?Sized> {
+    /// Whether the key is `q`.
+    fn is(&self, q: &Q) -> bool;
+}
+
+impl Key<u64> for u64 {
+    #[inline]
+    fn is(&self, q: &u64) -> bool {
+        self == q
+    }
+}
+
+impl Key<str> for Arc<str> {
+    #[inline]
+    fn is(&self, q: &str) -> bool {
+        **self == *q
+    }
+}
+
+/// Bytes of a name kept inline.
+const SHORT: usize = 22;
+
+/// A name as a key: kept inline when short (most user names are), so a
+/// lookup compares it without following a pointer to another allocation;
+/// a longer one is shared. Hashes as the `str` it holds.
+#[derive(Debug, Clone)]
+pub enum Name {
+    /// Up to [`SHORT`] bytes.
+    Short {
+        /// Bytes used.
+        len: u8,
+        /// The name, zero-padded.
+        bytes: [u8; SHORT],
+    },
+    /// A longer name.
+    Long(Arc<str>),
+}
+
+impl Name {
+    /// The key of `name`.
+    pub fn new(name: &str) -> Self {
+        let mut bytes = [0u8; SHORT];
+        match (bytes.get_mut(..name.len()), u8::try_from(name.len())) {
+            (Some(head), Ok(len)) => {
+                head.copy_from_slice(name.as_bytes());
+                Self::Short { len, bytes }
+            }
+            _ => Self::Long(Arc::from(name)),
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        // Made from a `str`, so always UTF-8.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Short { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Self::Long(s) => s.as_bytes(),
+        }
+    }
+}
+
+impl Hash for Name {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h);
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Name {}
+
+impl Key<str> for Name {
+    #[inline]
+    fn is(&self, q: &str) -> bool {
+        self.as_bytes() == q.as_bytes()
+    }
+}
+
+/// The shard of a hash.
+#[inline]
+fn shard_of(hash: u64) -> usize {
+    (hash >> 32) as usize % SHARDS
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Sharded<K, V> {
     /// The value of `key`.
     #[inline]
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ShardKey + ?Sized,
+        K: Key<Q>,
+        Q: Hash + ?Sized,
     {
-        self.shards.get(key.shard())?.get(key)
+        let hash = self.state.hash_one(key);
+        self.shards
+            .get(shard_of(hash))?
+            .find(hash, |(k, _)| k.is(key))
+            .map(|(_, v)| v)
     }
 
     /// Whether `key` is present.
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ShardKey + ?Sized,
+        K: Key<Q>,
+        Q: Hash + ?Sized,
     {
         self.get(key).is_some()
     }
 
     /// Inserts, copying the key's shard first if a reader shares it.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        let shard = self.shards.get_mut(key.shard())?;
-        Arc::make_mut(shard).insert(key, value)
+        let state = self.state.clone();
+        let hash = state.hash_one(&key);
+        let shard = Arc::make_mut(self.shards.get_mut(shard_of(hash))?);
+        if let Some((_, v)) = shard.find_mut(hash, |(k, _)| *k == key) {
+            return Some(std::mem::replace(v, value));
+        }
+        shard.insert_unique(hash, (key, value), |(k, _)| state.hash_one(k));
+        None
     }
 
     /// Removes, copying the key's shard first if a reader shares it.
     pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ShardKey + ?Sized,
+        K: Key<Q>,
+        Q: Hash + ?Sized,
     {
-        let shard = self.shards.get_mut(key.shard())?;
-        if !shard.contains_key(key) {
-            return None;
-        }
-        Arc::make_mut(shard).remove(key)
+        let hash = self.state.hash_one(key);
+        let shard = self.shards.get_mut(shard_of(hash))?;
+        shard.find(hash, |(k, _)| k.is(key))?;
+        let found = Arc::make_mut(shard).find_entry(hash, |(k, _)| k.is(key));
+        found.ok().map(|e| e.remove().0.1)
     }
 
     /// Entries in all shards.
@@ -116,12 +203,14 @@ impl<K: Hash + Eq + ShardKey + Clone, V: Clone> Sharded<K, V> {
 
     /// Every value, shard by shard.
     pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.shards.iter().flat_map(|s| s.values())
+        self.iter().map(|(_, v)| v)
     }
 
     /// Every entry, shard by shard.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.shards.iter().flat_map(|s| s.iter())
+        self.shards
+            .iter()
+            .flat_map(|s| s.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -151,9 +240,31 @@ mod tests {
             .count();
         assert_eq!(shared, SHARDS - 2, "only the shards of 7 and 8 were copied");
         assert_eq!((a.len(), b.len()), (10_000, 9_999));
-        let mut names: Sharded<Arc<str>, u64> = Sharded::default();
-        names.insert(Arc::from("alice"), 1);
-        assert_eq!(names.get("alice"), Some(&1));
-        assert!(!names.contains_key("bob"));
+        let mut ids: Sharded<Arc<str>, u64> = Sharded::default();
+        ids.insert(Arc::from("alice"), 1);
+        assert_eq!(ids.get("alice"), Some(&1));
+        assert!(!ids.contains_key("bob"));
+        let mut names: Sharded<Name, u64> = Sharded::default();
+        let long = "a-name-longer-than-twenty-two-bytes";
+        for (i, n) in ["", "bob", "exactly-twenty-two-byt", long, "ünïcödé"]
+            .iter()
+            .enumerate()
+        {
+            names.insert(Name::new(n), i as u64);
+        }
+        assert!(matches!(
+            Name::new("exactly-twenty-two-byt"),
+            Name::Short { len: 22, .. }
+        ));
+        assert!(matches!(Name::new(long), Name::Long(_)));
+        for (i, n) in ["", "bob", "exactly-twenty-two-byt", long, "ünïcödé"]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(names.get(*n), Some(&(i as u64)), "{n}");
+        }
+        assert!(names.get("bo").is_none() && names.get("bob ").is_none());
+        assert_eq!(names.remove("bob"), Some(1));
+        assert_eq!((names.get("bob"), names.len()), (None, 4));
     }
 }

@@ -6,15 +6,18 @@ use std::sync::atomic::AtomicI64;
 use crate::credentials::{KeyHash, Sealed};
 use crate::policy::PolicySet;
 
-use super::shards::Sharded;
+use super::shards::{Name, Sharded};
 
-/// A sub-user as deciding needs them.
-#[derive(Debug)]
+/// A sub-user as deciding needs them. Kept by value in both maps (a
+/// clone is two reference counts), so a lookup lands on it without
+/// another pointer to follow.
+#[derive(Debug, Clone)]
 pub struct UserEntry {
     /// Their uin.
     pub uin: u64,
-    /// Their name.
-    pub name: Arc<str>,
+    /// Their name (inline when short: copying the entry, as a shard copy
+    /// does, then touches one reference count, the set's).
+    pub name: Name,
     /// Their effective policies (direct and through groups), compiled.
     pub policies: Arc<PolicySet>,
 }
@@ -65,9 +68,9 @@ pub struct Snapshot {
     /// The root account's uin.
     pub owner_uin: u64,
     /// Sub-users by uin.
-    pub users: Sharded<u64, Arc<UserEntry>>,
+    pub users: Sharded<u64, UserEntry>,
     /// Sub-users by name (the same entries as `users`).
-    pub names: Sharded<Arc<str>, Arc<UserEntry>>,
+    pub names: Sharded<Name, UserEntry>,
     /// Keys by SecretId.
     pub keys: Sharded<Arc<str>, Arc<KeyEntry>>,
     /// The root account's policy set (empty: the root is never evaluated).

@@ -5,8 +5,9 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use crate::protocol::{
-    Authorize, AuthorizeSigned, Body, Decision, HELLO_LEN, KeyAuth, Op, PROTOCOL_VERSION, Ping,
-    Reply, WireError, decode_hello, encode_hello, frame_len,
+    AnswerRef, AskRef, Authorize, AuthorizeSigned, Body, Decision, HELLO_LEN, KeyAuth, Op,
+    PROTOCOL_VERSION, Ping, Reply, WireError, decode_hello, encode_batch, encode_hello, frame_len,
+    read_decisions,
 };
 
 use super::{ClientError, MAX_RESPONSE, reply_from, request_frame, typed};
@@ -84,15 +85,21 @@ impl Client {
         Ok(id)
     }
 
-    fn receive(&mut self, id: u64) -> Result<Result<Reply, WireError>, ClientError> {
+    /// Reads the next reply frame's body into `body`.
+    fn read_frame(&mut self, body: &mut Vec<u8>) -> Result<(), ClientError> {
         let mut header = [0u8; 4];
         self.reader
             .read_exact(&mut header)
             .map_err(|e| self.io(e))?;
         let len =
             frame_len(header, MAX_RESPONSE).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let mut body = vec![0u8; len];
-        self.reader.read_exact(&mut body).map_err(|e| self.io(e))?;
+        body.resize(len, 0);
+        self.reader.read_exact(body).map_err(|e| self.io(e))
+    }
+
+    fn receive(&mut self, id: u64) -> Result<Result<Reply, WireError>, ClientError> {
+        let mut body = Vec::new();
+        self.read_frame(&mut body)?;
         let (result, revision) = reply_from(&body, id)?;
         if revision.is_some() {
             self.revision = revision;
@@ -161,6 +168,88 @@ impl Client {
             Err(_) => return Err(ClientError::Protocol("the sending thread panicked".into())),
         }
         replies
+    }
+
+    /// Decides each batch of borrowed questions in a frame of its own,
+    /// pipelined: a helper thread writes the frames while this one reads
+    /// the replies, and hands `each(batch, answer)` every answer in order,
+    /// borrowed from its reply frame. Nothing is allocated per question or
+    /// per answer; a batch refused whole (e.g. over `max_batch_items`) ends
+    /// the call with that error.
+    pub fn decide_batches<'q>(
+        &mut self,
+        batches: &[&[AskRef<'q>]],
+        mut each: impl FnMut(usize, AnswerRef<'_>),
+    ) -> Result<(), ClientError> {
+        self.writer.flush().map_err(|e| self.io(e))?;
+        let first = self.next_id;
+        self.next_id += batches.len() as u64;
+        let stream = self.writer.get_ref().try_clone().map_err(|e| self.io(e))?;
+        let path = self.path.clone();
+        std::thread::scope(|scope| {
+            let sender = scope.spawn(move || -> Result<(), ClientError> {
+                let io = |cause| ClientError::Io {
+                    path: path.clone(),
+                    cause,
+                };
+                let mut w = BufWriter::with_capacity(64 * 1024, stream);
+                let mut frame = Vec::new();
+                for (id, asks) in (first..).zip(batches) {
+                    frame = encode_batch(id, asks, frame)
+                        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                    w.write_all(&frame).map_err(io)?;
+                }
+                w.flush().map_err(io)
+            });
+            let mut body = Vec::new();
+            let mut first_error = None;
+            for (i, id) in (first..).take(batches.len()).enumerate() {
+                match self.receive_decisions(id, &mut body, |a| each(i, a)) {
+                    Ok(()) => {}
+                    // A batch refused whole: the next replies still come.
+                    Err(e @ ClientError::Remote(_)) => {
+                        first_error.get_or_insert(e);
+                    }
+                    Err(e) => {
+                        // The connection is unusable: stop the sender too.
+                        let _ = self.reader.get_ref().shutdown(std::net::Shutdown::Both);
+                        first_error.get_or_insert(e);
+                        break;
+                    }
+                }
+            }
+            let sent = sender.join().unwrap_or_else(|_| {
+                Err(ClientError::Protocol("the sending thread panicked".into()))
+            });
+            match first_error {
+                Some(e) => Err(e),
+                None => sent,
+            }
+        })
+    }
+
+    /// Reads the decision reply to `id` into `body` and hands over its answers.
+    fn receive_decisions(
+        &mut self,
+        id: u64,
+        body: &mut Vec<u8>,
+        mut each: impl FnMut(AnswerRef<'_>),
+    ) -> Result<(), ClientError> {
+        self.read_frame(body)?;
+        let protocol = |e: crate::protocol::FrameError| ClientError::Protocol(e.to_string());
+        let answers = read_decisions(body)
+            .map_err(protocol)?
+            .map_err(|e| ClientError::Remote(e.to_owned()))?;
+        if answers.id != id {
+            return Err(ClientError::Protocol(format!(
+                "response {} for request {id}",
+                answers.id
+            )));
+        }
+        for answer in answers {
+            each(answer.map_err(protocol)?);
+        }
+        Ok(())
     }
 
     /// One decision.

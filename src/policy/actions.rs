@@ -175,21 +175,32 @@ pub fn lookup_action(action: &str) -> Option<&'static ActionInfo> {
     lookup(service, name)
 }
 
-/// The longest catalogued `service:name`, in bytes; longer actions are not catalogued.
-pub const MAX_ACTION_LEN: usize = 64;
-
-/// A cheap hash of a short key: its length and its first and last eight bytes.
+/// A cheap hash of a short key, ignoring ASCII case: its length and its
+/// first and last eight bytes, lowercased.
 fn quick_hash(key: &[u8]) -> u64 {
     let word = |bytes: &[u8]| {
         let mut w = [0u8; 8];
         for (d, s) in w.iter_mut().zip(bytes) {
             *d = *s;
         }
-        u64::from_le_bytes(w)
+        lowercase_word(u64::from_le_bytes(w))
     };
     let head = word(key);
     let tail = word(key.get(key.len().saturating_sub(8)..).unwrap_or_default());
     (head ^ tail.rotate_left(29) ^ key.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The eight bytes of `w` with ASCII `A`-`Z` lowercased, all at once: a byte
+/// is upper case when adding 0x3f sets its top bit and adding 0x25 does not
+/// (other bytes, non-ASCII ones included, are kept).
+fn lowercase_word(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    let low = w & LOW7;
+    let from_a = low + 0x3f3f_3f3f_3f3f_3f3f;
+    let past_z = low + 0x2525_2525_2525_2525;
+    let upper = from_a & !past_z & !w & TOP;
+    w | (upper >> 2)
 }
 
 /// Slots in the open-addressing table (a power of two, over four times the catalogue).
@@ -224,16 +235,17 @@ fn table() -> &'static [u16; SLOTS] {
     })
 }
 
-/// The catalogue position of a lowercase `service:name`, without allocating.
-pub fn position(lowercase_action: &[u8]) -> Option<usize> {
+/// The catalogue position of `service:name` in any ASCII case, without
+/// allocating or copying it.
+pub fn position(action: &[u8]) -> Option<usize> {
     let t = table();
     let names = lowercase_names();
-    let mut slot = (quick_hash(lowercase_action) >> 40) as usize % SLOTS;
+    let mut slot = (quick_hash(action) >> 40) as usize % SLOTS;
     loop {
         let i = usize::from(*t.get(slot)?).checked_sub(1)?;
         if names
             .get(i)
-            .is_some_and(|n| n.as_bytes() == lowercase_action)
+            .is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(action))
         {
             return Some(i);
         }
@@ -284,10 +296,16 @@ mod tests {
                 .map(|a| a.name),
             Some("SendMessage")
         );
-        assert!(position(b"im:SendMessage").is_none());
-        assert!(lowercase_names().iter().all(|n| n.len() <= MAX_ACTION_LEN));
+        assert_eq!(position(b"im:SendMessage"), position(b"im:sendmessage"));
+        assert_eq!(position(b"IM:SENDMESSAGE"), position(b"im:sendmessage"));
+        assert!(position(b"im:SendMessag\xc5").is_none());
         for (i, n) in lowercase_names().iter().enumerate() {
             assert_eq!(position(n.as_bytes()), Some(i));
+            assert_eq!(position(n.to_ascii_uppercase().as_bytes()), Some(i));
+        }
+        for w in [0u64, u64::MAX, 0x4142_5a5b_6061_7a40, 0xc1c2_dada_4141_5a5a] {
+            let lowered: Vec<u8> = w.to_le_bytes().iter().map(u8::to_ascii_lowercase).collect();
+            assert_eq!(lowercase_word(w).to_le_bytes().to_vec(), lowered, "{w:x}");
         }
         assert!(position(b"").is_none());
         assert!(position(b"im:sendmessagex").is_none());

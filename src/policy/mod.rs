@@ -14,6 +14,7 @@ mod escalation;
 pub mod json;
 mod pattern;
 pub mod permissions;
+mod prefilter;
 pub mod preset;
 mod request;
 mod resource;

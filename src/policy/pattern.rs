@@ -208,6 +208,18 @@ impl Pattern {
         self.has_vars
     }
 
+    /// The literal of a case-sensitive pattern that is one literal
+    /// (`Some((literal, false))`) or one literal and a trailing `*`
+    /// (`Some((literal, true))`).
+    pub(super) fn literal(&self) -> Option<(&[u8], bool)> {
+        match &self.shape {
+            _ if self.ignore_case => None,
+            Shape::Exact(l) => Some((l, false)),
+            Shape::Prefix(l) => Some((l, true)),
+            Shape::Any | Shape::General => None,
+        }
+    }
+
     /// Whether `text` matches, with variables resolved from `vars`.
     pub fn matches(&self, text: &str, vars: Vars) -> bool {
         let t = text.as_bytes();

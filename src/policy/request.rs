@@ -124,26 +124,18 @@ impl<'a> Request<'a> {
         context: &'a [(&'a str, &'a str)],
     ) -> Result<Self, RequestError> {
         let action = action.strip_prefix("name/").unwrap_or(action);
-        // One pass: check `service:ApiName` (one colon, no `*`, both sides
-        // non-empty) and lowercase into a stack buffer for the catalogue lookup.
-        let mut lower = [0u8; actions::MAX_ACTION_LEN];
-        let mut colon = None;
-        let mut well_formed = true;
-        for (i, b) in action.bytes().enumerate() {
-            match b {
-                b':' if colon.is_none() => colon = Some(i),
-                b':' | b'*' => well_formed = false,
-                _ => {}
-            }
-            if let Some(slot) = lower.get_mut(i) {
-                *slot = b.to_ascii_lowercase();
-            }
+        // `service:ApiName`: one colon with something on both sides, no `*`.
+        let bytes = action.as_bytes();
+        let well_formed = bytes.iter().position(|&b| b == b':').is_some_and(|c| {
+            c > 0
+                && bytes
+                    .get(c + 1..)
+                    .is_some_and(|api| !api.is_empty() && !api.contains(&b':'))
+        }) && !bytes.contains(&b'*');
+        if !well_formed {
+            return Err(RequestError::Action(action.to_string()));
         }
-        match colon {
-            Some(c) if well_formed && c > 0 && c + 1 < action.len() => {}
-            _ => return Err(RequestError::Action(action.to_string())),
-        }
-        let action_index = lower.get(..action.len()).and_then(actions::position);
+        let action_index = actions::position(bytes);
         Ok(Self {
             action,
             action_index,

@@ -82,6 +82,14 @@ impl ResourcePattern {
         })
     }
 
+    /// The last segment's literal (see [`Pattern::literal`]).
+    pub(super) fn last_literal(&self) -> Option<(&[u8], bool)> {
+        match self {
+            Self::Any => None,
+            Self::Qcs { resource, .. } => resource.literal(),
+        }
+    }
+
     /// Whether the request resource matches.
     pub fn matches(&self, r: &ResourceRef<'_>, vars: Vars) -> bool {
         match (self, r) {
@@ -103,10 +111,12 @@ impl ResourcePattern {
             ) => {
                 let seg =
                     |p: &Option<Pattern>, t: &str| p.as_ref().is_none_or(|p| p.matches(t, vars));
-                seg(service, rs)
-                    && seg(region, rr)
+                // The last segment first: it differs most between
+                // statements, so a miss is found touching the least.
+                resource.matches(rres, vars)
                     && seg(account, ra)
-                    && resource.matches(rres, vars)
+                    && seg(service, rs)
+                    && seg(region, rr)
             }
         }
     }

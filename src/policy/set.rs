@@ -10,6 +10,7 @@ use super::condition::{Outcome, eval_all};
 use super::decision::{Decision, Reason, StatementRef};
 use super::document::Policy;
 use super::pattern::Vars;
+use super::prefilter::Prefilter;
 use super::request::Request;
 use super::statement::{Effect, Statement};
 
@@ -22,6 +23,8 @@ struct Entry {
     policy: u32,
     /// Index into that policy's statements.
     statement: u32,
+    /// Rejects most other resources before the statement is read.
+    filter: Prefilter,
 }
 
 /// The effective policies of one principal, compiled once and evaluated many times.
@@ -70,6 +73,7 @@ impl PolicySet {
                             bits: st.action_bits,
                             policy: u32::try_from(pi).unwrap_or(u32::MAX),
                             statement: u32::try_from(si).unwrap_or(u32::MAX),
+                            filter: Prefilter::of(st),
                         });
                     }
                 }
@@ -181,6 +185,9 @@ impl PolicySet {
                 if !e.bits.contains(i) {
                     continue;
                 }
+            }
+            if !e.filter.passes(&req.resource) {
+                continue;
             }
             let Some(policy) = self.policies.get(e.policy as usize) else {
                 continue;

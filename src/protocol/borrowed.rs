@@ -1,14 +1,16 @@
 //! Decision requests read in place: the same bytes as `Request` with a
 //! `Ping`, `Authorize` or `Batch` body, decoded with every string borrowed
 //! from the frame (one allocation per context list, none per field). Any
-//! other request does not decode here and takes the owned path.
+//! other request does not decode here and takes the owned path. A client
+//! writes a batch of borrowed questions the same way.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::codec::FrameError;
 use super::messages::{Authorize, KeyAuth, UserRef};
 
 /// An access key, borrowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRef<'a> {
     /// `AKID…`.
     pub secret_id: &'a str,
@@ -17,7 +19,7 @@ pub struct KeyRef<'a> {
 }
 
 /// A user by name or uin, borrowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserRefRef<'a> {
     /// By name.
     Name(&'a str),
@@ -26,7 +28,7 @@ pub enum UserRefRef<'a> {
 }
 
 /// One authorization question, borrowed (`Authorize`'s layout).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AskRef<'a> {
     /// By access key.
     ByKey {
@@ -145,6 +147,46 @@ pub struct DecisionRequest<'a> {
     pub body: DecisionBody<'a>,
 }
 
+/// A batch request as written: `Request`'s layout with `Body::Batch`,
+/// the questions serialized from a slice of borrowed ones.
+#[derive(Serialize)]
+struct BatchOut<'s, 'a> {
+    id: u64,
+    auth: Option<KeyRef<'a>>,
+    body: BodyOut<'s, 'a>,
+}
+
+/// `Body`'s first three variants, in its order.
+#[derive(Serialize)]
+enum BodyOut<'s, 'a> {
+    #[allow(dead_code, reason = "only there to give `Batch` its variant index")]
+    Ping,
+    #[allow(dead_code, reason = "only there to give `Batch` its variant index")]
+    Authorize(&'s AskRef<'a>),
+    Batch(&'s [AskRef<'a>]),
+}
+
+/// The frame (length prefix included) of a `Batch` of borrowed questions,
+/// written into `buf` (cleared first, so a caller can reuse it): the same
+/// bytes as `encode_request` of the owned batch.
+pub fn encode_batch(id: u64, asks: &[AskRef<'_>], mut buf: Vec<u8>) -> Result<Vec<u8>, FrameError> {
+    buf.clear();
+    buf.extend_from_slice(&[0; 4]);
+    let out = BatchOut {
+        id,
+        auth: None,
+        body: BodyOut::Batch(asks),
+    };
+    let mut buf =
+        postcard::to_extend(&out, buf).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    let len = u32::try_from(buf.len().saturating_sub(4))
+        .map_err(|_| FrameError::Malformed("a batch of more than 4 GiB".into()))?;
+    if let Some(head) = buf.get_mut(..4) {
+        head.copy_from_slice(&len.to_be_bytes());
+    }
+    Ok(buf)
+}
+
 /// A frame body holding a decision request, read in place; `None` for any
 /// other request (or bytes that do not decode, which the owned path then
 /// reports).
@@ -206,6 +248,15 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+        let asks = vec![ask(true), ask(false), ask(true)];
+        let owned = encode_request(&Request {
+            id: 300,
+            auth: None,
+            body: Body::Batch(asks.clone()),
+        })
+        .unwrap();
+        let borrowed: Vec<AskRef<'_>> = asks.iter().map(AskRef::of).collect();
+        assert_eq!(encode_batch(300, &borrowed, vec![1, 2, 3]).unwrap(), owned);
         let admin = encode_request(&Request {
             id: 1,
             auth: None,

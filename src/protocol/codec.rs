@@ -82,7 +82,7 @@ pub fn encode_response(r: &Response) -> Result<Vec<u8>, FrameError> {
 }
 
 /// Reads a postcard varint (LEB128) at the start of `b`.
-fn varint(b: &[u8]) -> Option<(u64, &[u8])> {
+pub(super) fn varint(b: &[u8]) -> Option<(u64, &[u8])> {
     let mut v: u64 = 0;
     for (i, byte) in b.iter().enumerate().take(10) {
         v |= u64::from(byte & 0x7f) << (7 * i);

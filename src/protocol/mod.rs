@@ -9,7 +9,9 @@ mod messages;
 mod ops;
 mod replies;
 
-pub use borrowed::{AskRef, DecisionBody, DecisionRequest, KeyRef, UserRefRef, decode_decision};
+pub use borrowed::{
+    AskRef, DecisionBody, DecisionRequest, KeyRef, UserRefRef, decode_decision, encode_batch,
+};
 pub use codec::{
     FrameError, HELLO_LEN, MAGIC, PROTOCOL_VERSION, decode_hello, decode_request, decode_response,
     encode_hello, encode_request, encode_response, frame_len, json_request, json_response,
@@ -18,4 +20,6 @@ pub use codec::{
 pub use custom::*;
 pub use messages::*;
 pub use ops::*;
-pub use replies::{DecisionFrame, DecisionRef};
+pub use replies::{
+    AnswerRef, DecisionFrame, DecisionRef, DecisionsRef, WireErrorRef, read_decisions,
+};

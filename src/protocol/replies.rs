@@ -1,19 +1,22 @@
-//! Decision replies written straight into their frame: the same bytes as
-//! encoding a `Response` holding `Decision`s, without building the owned
-//! replies (no string copied per decision, no vector of replies).
+//! Decision replies without owned copies: written straight into their
+//! frame by camd (the same bytes as encoding a `Response` holding
+//! `Decision`s, without building the owned replies), and read in place by
+//! a client (every string borrowed from the frame).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::codec::{FrameError, varint as read_varint};
 use super::messages::{Decision, WireError};
 
-/// A decision borrowed from the engine's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A decision borrowed from the engine's answer, or from a reply frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRef<'a> {
     /// Allowed or not.
     pub allowed: bool,
     /// The reason code.
     pub reason: &'a str,
     /// The deciding policy.
+    #[serde(borrow)]
     pub policy: Option<&'a str>,
     /// The deciding statement's index.
     pub statement: Option<u32>,
@@ -31,6 +34,102 @@ impl DecisionRef<'_> {
             statement: self.statement,
             uin: self.uin,
         }
+    }
+}
+
+/// An error reply, borrowed from its frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct WireErrorRef<'a> {
+    /// e.g. `ResourceNotFound.UserNotExist`.
+    pub code: &'a str,
+    /// Lowercase, names the bad input.
+    pub message: &'a str,
+}
+
+impl WireErrorRef<'_> {
+    /// As an owned error.
+    pub fn to_owned(&self) -> WireError {
+        WireError {
+            code: self.code.to_string(),
+            message: self.message.to_string(),
+        }
+    }
+}
+
+/// One answer of a decision reply, borrowed from its frame.
+pub type AnswerRef<'a> = Result<DecisionRef<'a>, WireErrorRef<'a>>;
+
+/// The decisions of a reply frame (a `Decision` or `Decisions` reply),
+/// decoded one by one as they are iterated, every string borrowed.
+#[derive(Debug, Clone)]
+pub struct DecisionsRef<'a> {
+    /// The id of the request answered.
+    pub id: u64,
+    /// Answers not yet read.
+    left: u64,
+    /// A `Decision` reply: its one answer has no result tag of its own.
+    single: bool,
+    rest: &'a [u8],
+}
+
+/// Reads a decision reply's frame body (after the length prefix): its
+/// decisions, or the error that refused the whole request.
+pub fn read_decisions(
+    body: &[u8],
+) -> Result<Result<DecisionsRef<'_>, WireErrorRef<'_>>, FrameError> {
+    let bad = |what: &str| FrameError::Malformed(format!("decision reply: {what}"));
+    let (id, rest) = read_varint(body).ok_or_else(|| bad("no id"))?;
+    match rest.split_first() {
+        Some((&OK, rest)) => {
+            let (variant, rest) = read_varint(rest).ok_or_else(|| bad("no reply variant"))?;
+            let (left, rest) = match variant {
+                REPLY_DECISION => (1, rest),
+                REPLY_DECISIONS => read_varint(rest).ok_or_else(|| bad("no count"))?,
+                other => return Err(bad(&format!("reply variant {other} is not a decision"))),
+            };
+            Ok(Ok(DecisionsRef {
+                id,
+                left,
+                single: variant == REPLY_DECISION,
+                rest,
+            }))
+        }
+        Some((&ERR, rest)) => postcard::take_from_bytes::<WireErrorRef<'_>>(rest)
+            .map(|(e, _)| Err(e))
+            .map_err(|e| bad(&e.to_string())),
+        _ => Err(bad("no result tag")),
+    }
+}
+
+impl<'a> Iterator for DecisionsRef<'a> {
+    type Item = Result<AnswerRef<'a>, FrameError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let bad = |e: postcard::Error| FrameError::Malformed(format!("decision reply: {e}"));
+        self.left = self.left.checked_sub(1)?;
+        let tagged = if self.single {
+            Some((&OK, self.rest))
+        } else {
+            self.rest.split_first()
+        };
+        let item =
+            match tagged {
+                Some((&OK, rest)) => postcard::take_from_bytes::<DecisionRef<'a>>(rest)
+                    .map(|(d, rest)| (Ok(d), rest)),
+                Some((&ERR, rest)) => postcard::take_from_bytes::<WireErrorRef<'a>>(rest)
+                    .map(|(e, rest)| (Err(e), rest)),
+                _ => Err(postcard::Error::DeserializeBadEnum),
+            };
+        Some(match item {
+            Ok((answer, rest)) => {
+                self.rest = rest;
+                Ok(answer)
+            }
+            Err(e) => {
+                self.left = 0;
+                Err(bad(e))
+            }
+        })
     }
 }
 
@@ -182,6 +281,42 @@ mod tests {
                 DecisionFrame::single(id, i.as_ref().copied()),
                 encode_response(&owned).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn read_back_in_place() {
+        let items = sample();
+        let mut f = DecisionFrame::batch(77, items.len());
+        for i in &items {
+            f.push(i.as_ref().copied());
+        }
+        let frame = f.finish();
+        let read = read_decisions(&frame[4..]).unwrap().unwrap();
+        assert_eq!(read.id, 77);
+        let back: Vec<_> = read.map(Result::unwrap).collect();
+        assert_eq!(back.len(), 3);
+        assert_eq!(back[0].unwrap(), *items[0].as_ref().unwrap());
+        assert_eq!(
+            back[1].unwrap_err().to_owned(),
+            items[1].clone().unwrap_err()
+        );
+        assert_eq!(back[2].unwrap(), *items[2].as_ref().unwrap());
+        let single = DecisionFrame::single(5, items[0].as_ref().copied());
+        let mut one = read_decisions(&single[4..]).unwrap().unwrap();
+        assert_eq!(
+            (one.id, one.next().unwrap().unwrap()),
+            (5, Ok(*items[0].as_ref().unwrap()))
+        );
+        assert!(one.next().is_none());
+        let refused = DecisionFrame::single(6, Err(items[1].as_ref().unwrap_err()));
+        let err = read_decisions(&refused[4..]).unwrap().unwrap_err();
+        assert_eq!(err.to_owned(), items[1].clone().unwrap_err());
+        // Every truncation is an error or a shorter answer, never a panic.
+        for cut in 4..frame.len() {
+            if let Ok(Ok(rest)) = read_decisions(&frame[4..cut]) {
+                assert!(rest.filter(Result::is_err).count() <= 1);
+            }
         }
     }
 }

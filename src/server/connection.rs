@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::UnixStream;
 use tokio::sync::watch;
 
@@ -81,9 +81,15 @@ pub async fn serve(
         Ok(v) => v,
         Err(e) => return End::Dropped(e.to_string()),
     };
-    if send(&mut writer, &encode_hello(PROTOCOL_VERSION), true, idle)
-        .await
-        .is_err()
+    if send(
+        &mut writer,
+        &encode_hello(PROTOCOL_VERSION),
+        true,
+        idle,
+        None,
+    )
+    .await
+    .is_err()
     {
         return End::Dropped("cannot answer the hello".into());
     }
@@ -96,6 +102,12 @@ pub async fn serve(
     let mut body = Vec::new();
     let mut clock = IdleClock::new(idle);
     loop {
+        // The request buffer is kept while requests keep coming (a client
+        // pipelining large batches reuses it); before a wait it is released
+        // if large, so a silent connection holds no large frame.
+        if !request_waiting(&mut reader) {
+            shrink(&mut body);
+        }
         let mut header = [0u8; 4];
         let read = tokio::select! {
             r = clock.run(reader.read_exact(&mut header)) => r,
@@ -111,7 +123,7 @@ pub async fn serve(
             Ok(l) => l,
             Err(e) => {
                 if let Ok(f) = encode_response(&malformed(&e)) {
-                    let _ = send(&mut writer, &f, true, idle).await;
+                    let _ = send(&mut writer, &f, true, idle, None).await;
                 }
                 return End::Dropped(e.to_string());
             }
@@ -124,25 +136,18 @@ pub async fn serve(
         let max_batch = daemon.config.max_batch_items;
         let frame = match peek_batch(&body) {
             // Refused before decoding: an oversized batch costs no memory.
-            Some((id, n)) if n > max_batch as u64 => {
-                shrink(&mut body);
-                encoded(&Response {
-                    id,
-                    result: Err(batch_too_large(n, max_batch)),
-                    revision: None,
-                })
-            }
+            Some((id, n)) if n > max_batch as u64 => encoded(&Response {
+                id,
+                result: Err(batch_too_large(n, max_batch)),
+                revision: None,
+            }),
             _ => match decode_decision(&body) {
                 // Decisions read in place and answered straight into
                 // their frame: no allocation per string either way.
-                Some(req) => {
-                    let frame = daemon.decision_frame(peer, &req);
-                    drop(req);
-                    shrink(&mut body);
-                    frame
-                }
+                Some(req) => daemon.decision_frame(peer, &req),
                 None => {
                     let request = decode_request(&body);
+                    // Admin requests may wait (on the writer): not with a large buffer.
                     shrink(&mut body);
                     match request {
                         Ok(req) => encoded(&daemon.handle(peer, req).await),
@@ -154,7 +159,8 @@ pub async fn serve(
         if frame.is_empty() {
             return End::Dropped("cannot encode a response".into());
         }
-        if let Err(end) = send(&mut writer, &frame, reader.buffer().is_empty(), idle).await {
+        let flush = reader.buffer().is_empty();
+        if let Err(end) = send(&mut writer, &frame, flush, idle, Some(&mut body)).await {
             return end;
         }
         clock.touch();
@@ -215,9 +221,24 @@ impl IdleClock {
     }
 }
 
-/// A request buffer larger than this is released after each request, so an
-/// idle or blocked connection holds no large frame.
+/// A request buffer larger than this is released when the connection
+/// waits for its next request, so an idle or blocked connection holds no
+/// large frame.
 const KEPT_BUFFER: usize = 64 * 1024;
+
+/// Whether the next request has already (at least partly) arrived: asked
+/// without waiting, by polling the read once with a waker that does nothing
+/// (the wait that follows polls again with the task's own).
+fn request_waiting(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> bool {
+    if !reader.buffer().is_empty() {
+        return true;
+    }
+    let mut now = std::task::Context::from_waker(std::task::Waker::noop());
+    matches!(
+        std::pin::Pin::new(reader).poll_fill_buf(&mut now),
+        std::task::Poll::Ready(Ok(buf)) if !buf.is_empty()
+    )
+}
 
 fn shrink(buf: &mut Vec<u8>) {
     if buf.capacity() > KEPT_BUFFER {
@@ -230,12 +251,15 @@ fn shrink(buf: &mut Vec<u8>) {
 /// size bounded by `max_frame_bytes` and `max_batch_items`) plus the write
 /// buffer pending; a peer that stops reading is closed after `idle`. Most
 /// replies go out at once (into the buffer or the socket): the deadline's
-/// timer is armed only for a write that has to wait.
+/// timer is armed only for a write that has to wait, and `kept` (the
+/// request buffer) is released before such a wait: a peer that does not
+/// read pins no large request buffer.
 async fn send(
     writer: &mut BufWriter<tokio::net::unix::OwnedWriteHalf>,
     bytes: &[u8],
     flush: bool,
     idle: Duration,
+    kept: Option<&mut Vec<u8>>,
 ) -> Result<(), End> {
     let write = async {
         writer.write_all(bytes).await?;
@@ -249,6 +273,11 @@ async fn send(
         let mut at_once = std::task::Context::from_waker(std::task::Waker::noop());
         write.as_mut().poll(&mut at_once)
     };
+    if first.is_pending() {
+        if let Some(buf) = kept {
+            shrink(buf);
+        }
+    }
     let written = match first {
         std::task::Poll::Ready(r) => r,
         // Polled again with the task's own waker, which replaces the no-op one.
@@ -286,7 +315,7 @@ async fn json_loop(
             Ok(Ok(false)) => return End::Done,
             Ok(Err(e)) => {
                 let text = json_response(&malformed(&FrameError::Malformed(e.clone())));
-                let _ = send(&mut writer, &text, true, idle).await;
+                let _ = send(&mut writer, &text, true, idle, None).await;
                 return End::Dropped(e);
             }
             Err(_) => return End::Dropped("idle timeout".into()),
@@ -302,7 +331,8 @@ async fn json_loop(
         };
         let text = json_response(&response);
         drop(response);
-        if let Err(end) = send(&mut writer, &text, reader.buffer().is_empty(), idle).await {
+        let flush = reader.buffer().is_empty();
+        if let Err(end) = send(&mut writer, &text, flush, idle, None).await {
             return end;
         }
     }

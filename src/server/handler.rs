@@ -1,13 +1,13 @@
 //! Answering one request: decisions for any peer, admin operations for the
 //! operator or for a key whose user's policies allow the matching `cam:` action.
 
-use crate::authz::{Ask, AuthzError, Who};
+use crate::authz::{Ask, AuthzError, View, Who};
 use crate::code::{Code, Failure};
 use crate::metrics::{Metrics, Outcome, Way};
 use crate::policy::{Decision as EngineDecision, Reason};
 use crate::protocol::{
     AskRef, AuthorizeAt, Body, Decision, DecisionBody, DecisionFrame, DecisionRef, DecisionRequest,
-    KeyAuth, PROTOCOL_VERSION, Reply, Request, Response, UserRefRef, WireError,
+    KeyAuth, KeyRef, PROTOCOL_VERSION, Reply, Request, Response, UserRefRef, WireError,
 };
 
 /// What proves a delegated admin request's caller.
@@ -230,16 +230,17 @@ impl Daemon {
     /// authentication is counted, throttled and audited.
     fn with_key<R>(
         &self,
+        view: &View<'_>,
         peer: Peer,
-        secret_id: &str,
-        secret_key: &str,
+        key: KeyRef<'_>,
         ask: Ask<'_>,
         way: Way,
         f: impl FnOnce(Result<(u64, EngineDecision<'_>), AuthzError>) -> Result<R, Failure>,
     ) -> Result<R, Failure> {
+        let secret_id = key.secret_id;
         self.key_gate(peer, secret_id, way)?;
         let mut failed = false;
-        let r = self.authz.by_key(secret_id, secret_key, ask, |r| {
+        let r = view.by_key(secret_id, key.secret_key, ask, |r| {
             failed = matches!(r, Err(AuthzError::Unauthenticated));
             f(r)
         });
@@ -262,13 +263,27 @@ impl Daemon {
         batch: bool,
         make: impl FnOnce(u64, &EngineDecision<'_>) -> R,
     ) -> Result<R, WireError> {
+        self.decide_in(&self.authz.view(), now_ms(), peer, a, batch, make)
+    }
+
+    /// Decides against `view` at `now` (a batch reads the snapshot and the
+    /// clock once for all its items), and hands the engine's answer to `make`.
+    fn decide_in<R>(
+        &self,
+        view: &View<'_>,
+        now: i64,
+        peer: Peer,
+        a: &AskRef<'_>,
+        batch: bool,
+        make: impl FnOnce(u64, &EngineDecision<'_>) -> R,
+    ) -> Result<R, WireError> {
         let started = Metrics::start_decision();
         let (action, resource, context) = a.parts();
         let ask = Ask {
             action,
             resource,
             context,
-            now_ms: now_ms(),
+            now_ms: now,
         };
         let mut outcome = None;
         let answer = |r: Result<(u64, EngineDecision<'_>), AuthzError>| {
@@ -284,17 +299,15 @@ impl Daemon {
             (false, AskRef::ByUser { .. }) => Way::ByUser,
         };
         let decided = match a {
-            AskRef::ByKey { key, .. } => {
-                self.with_key(peer, key.secret_id, key.secret_key, ask, way, answer)
-            }
+            AskRef::ByKey { key, .. } => self.with_key(view, peer, *key, ask, way, answer),
             AskRef::ByUser {
                 user: UserRefRef::Name(n),
                 ..
-            } => self.authz.by_user(Who::Name(n), ask, answer),
+            } => view.by_user(Who::Name(n), ask, answer),
             AskRef::ByUser {
                 user: UserRefRef::Uin(u),
                 ..
-            } => self.authz.by_user(Who::Uin(*u), ask, answer),
+            } => view.by_user(Who::Uin(*u), ask, answer),
         };
         if let Some(o) = outcome {
             self.metrics.decision(way, o, started);
@@ -311,8 +324,12 @@ impl Daemon {
                 self.config.max_batch_items,
             ));
         }
+        let (view, now) = (self.authz.view(), now_ms());
         Ok(Reply::Decisions(
-            items.iter().map(|a| self.decide(peer, a, true)).collect(),
+            items
+                .iter()
+                .map(|a| self.decide_in(&view, now, peer, a, true, |uin, d| decision(d, uin)))
+                .collect(),
         ))
     }
 
@@ -346,8 +363,9 @@ impl Daemon {
             }
             DecisionBody::Batch(items) => {
                 let mut frame = DecisionFrame::batch(req.id, items.len());
+                let (view, now) = (self.authz.view(), now_ms());
                 for a in items {
-                    let r = self.decide_as(peer, a, true, |uin, d| {
+                    let r = self.decide_in(&view, now, peer, a, true, |uin, d| {
                         frame.push(Ok(decision_ref(d, uin)));
                     });
                     if let Err(e) = r {
@@ -386,9 +404,12 @@ impl Daemon {
                 ),
             )),
             Proof::Key(key) => self.with_key(
+                &self.authz.view(),
                 peer,
-                &key.secret_id,
-                &key.secret_key,
+                KeyRef {
+                    secret_id: &key.secret_id,
+                    secret_key: &key.secret_key,
+                },
                 ask,
                 Way::ByKey,
                 |r| allowed(r, &key.secret_id, action, resource),
