@@ -162,6 +162,11 @@ impl Client {
             w.flush()
         });
         let replies: Result<Vec<_>, _> = ids.into_iter().map(|id| self.receive(id)).collect();
+        if replies.is_err() {
+            // The connection is unusable: stop the sender, which could
+            // otherwise wait forever on a server waiting for us to read.
+            let _ = self.reader.get_ref().shutdown(std::net::Shutdown::Both);
+        }
         match sender.join() {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(self.io(e)),
