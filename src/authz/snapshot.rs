@@ -9,8 +9,8 @@ use crate::policy::PolicySet;
 use super::shards::{Name, Sharded};
 
 /// A sub-user as deciding needs them. Kept by value in both maps (a
-/// clone is two reference counts), so a lookup lands on it without
-/// another pointer to follow.
+/// clone is one reference count when the name is short), so a lookup
+/// lands on it without another pointer to follow.
 #[derive(Debug, Clone)]
 pub struct UserEntry {
     /// Their uin.
@@ -69,7 +69,7 @@ pub struct Snapshot {
     pub owner_uin: u64,
     /// Sub-users by uin.
     pub users: Sharded<u64, UserEntry>,
-    /// Sub-users by name (the same entries as `users`).
+    /// Sub-users by name (copies of the entries in `users`).
     pub names: Sharded<Name, UserEntry>,
     /// Keys by SecretId.
     pub keys: Sharded<Arc<str>, Arc<KeyEntry>>,
