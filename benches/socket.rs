@@ -274,7 +274,7 @@ fn key_frames(c: &Credentials) -> (Vec<u8>, Vec<u8>) {
     let signed_frame = encode_request(&Request {
         id: 1,
         auth: None,
-        body: Body::AuthorizeSigned(signed(request, APP, None, &[])),
+        body: Body::AuthorizeSigned(signed(request, APP, Some("im"), &[])),
     })
     .unwrap();
     (by_key, signed_frame)

@@ -132,8 +132,12 @@ codes! {
     InvalidSecretId = "AuthFailure.InvalidSecretId",
     /// The caller may not do this: no access key, a key whose policies do not allow it, the root account's keys, or the audit trail (operator only).
     UnauthorizedOperation = "AuthFailure.UnauthorizedOperation",
-    /// Too many failed authentications from this peer uid (or with this SecretId); retry later.
+    /// Too many failed authentications or refused admin requests from this peer uid or client address (or with this SecretId); the message says when to retry.
     AuthThrottled = "RequestLimitExceeded.AuthThrottled",
+    /// camd-api: every connection to camd stayed busy for the whole wait, or this client address holds its share of connections; retry.
+    RequestLimitExceeded = "RequestLimitExceeded",
+    /// camd-api: the request's `Host` is not one of the names it serves (`--host`).
+    HostNotServed = "InvalidParameter.HostNotServed",
     /// An HTTP API request names an action camd does not serve.
     InvalidAction = "InvalidAction",
     /// An HTTP API request uses a method other than POST.

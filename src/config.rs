@@ -65,6 +65,16 @@ pub struct Config {
     /// connection can have pending.
     #[serde(default = "default_max_batch_items")]
     pub max_batch_items: usize,
+    /// Uids that may say which client they forward a request for (camd-api,
+    /// a Chat service deciding for outside callers): failures are then
+    /// throttled per client address (the `x-camd-client-address` header
+    /// of a signed request, or the `qcs:ip` context key), not per uid. The
+    /// operator may always.
+    #[serde(default)]
+    pub gateway_uids: Vec<u32>,
+    /// Gids whose members may, as `gateway_uids`.
+    #[serde(default)]
+    pub gateway_gids: Vec<u32>,
     /// Host of the console login link.
     #[serde(default = "default_console_host")]
     pub console_host: String,
@@ -282,9 +292,13 @@ impl Config {
                 "`throttle.burst` must be positive and `throttle.refill_per_sec` a non-negative number".into(),
             ));
         }
-        if self.audit.max_entries == 0 || self.audit.max_age_days == 0 {
+        if self.audit.max_entries == 0
+            || self.audit.max_age_days == 0
+            || self.audit.max_refusals == 0
+            || self.audit.max_refusal_age_days == 0
+        {
             return Err(ConfigError::Value(
-                "`audit.max_entries` and `audit.max_age_days` must be positive".into(),
+                "`audit.max_entries`, `audit.max_age_days`, `audit.max_refusals` and `audit.max_refusal_age_days` must be positive".into(),
             ));
         }
         Ok(())

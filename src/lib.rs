@@ -21,6 +21,7 @@ pub mod manual;
 pub mod metrics;
 pub mod ops;
 pub mod policy;
+pub mod process;
 pub mod protocol;
 pub mod reload;
 pub mod server;

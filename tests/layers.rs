@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// src/'s top-level modules, lowest layer first.
 const TOP: &[&[&str]] = &[
-    &["code", "clock", "logging", "manual"],
+    &["code", "clock", "logging", "manual", "process"],
     &["policy", "credentials", "protocol", "metrics"],
     &["catalog", "store", "systemd", "client", "api", "etcd"],
     &["authz", "config", "simulate", "gateway"],

@@ -42,6 +42,9 @@ fn signed_request(d: &Camd, id: &str, key: &str, body: &str, extra: &[&str]) -> 
 /// `camctl verify` as `uid` on `raw`: (exit code, stdout, stderr).
 fn verify(d: &Camd, uid: Option<u32>, raw: &[u8], extra: &[&str]) -> (Option<i32>, String, String) {
     let mut args = vec!["verify", "--resource", APP];
+    if !extra.contains(&"--action") {
+        args.extend_from_slice(&["--service", "im"]);
+    }
     args.extend_from_slice(extra);
     let out = d.camctl_fed(uid, &[], &args, Some(raw));
     (

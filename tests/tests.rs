@@ -28,6 +28,7 @@ mod properties;
 mod publication;
 mod reference;
 mod reload;
+mod review3;
 mod sdk;
 mod signed;
 mod soak;

@@ -37,6 +37,20 @@ struct Args {
     /// Most HTTP connections served at once (more wait in the backlog).
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
+    /// Most HTTP connections from one client address (more are closed).
+    #[arg(long, default_value_t = 64)]
+    max_per_client: usize,
+    /// Seconds a client may take to send a request's whole body.
+    #[arg(long, default_value_t = 10)]
+    body_timeout_secs: u64,
+    /// Connections to camd shared by every HTTP connection.
+    #[arg(long, default_value_t = 32)]
+    camd_connections: usize,
+    /// A `Host` name to serve (repeatable); default: the listen address
+    /// (and localhost on loopback) and, with TLS, the certificate's names.
+    /// A request signed for another host is refused.
+    #[arg(long = "host", value_name = "NAME")]
+    hosts: Vec<String>,
     /// Write a self-signed certificate and key for these names to --tls-cert
     /// and --tls-key (never overwriting), then exit.
     #[arg(long, value_name = "NAME", num_args = 1.., requires = "tls_cert")]
@@ -45,6 +59,9 @@ struct Args {
 
 fn main() -> ExitCode {
     camd::logging::init();
+    if let Err(e) = camd::process::protect_memory() {
+        camd::log_warn!("{e}");
+    }
     camd::logging::exit(run())
 }
 
@@ -74,9 +91,12 @@ fn run() -> Result<()> {
         println!("wrote `{}` and `{}`", cert.display(), key.display());
         return Ok(());
     }
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(c), Some(k)) => Some(gateway::tls_acceptor(c, k)?),
-        _ => None,
+    let (tls, leaf) = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => (
+            Some(gateway::tls_acceptor(c, k)?),
+            Some(gateway::leaf_certificate(c)?),
+        ),
+        _ => (None, None),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -117,11 +137,17 @@ fn run() -> Result<()> {
             camd::systemd::stopping();
             let _ = stop_tx.send(true);
         });
+        let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
         let limits = gateway::Limits {
             max_connections: args.max_connections,
-            header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
+            max_per_client: args.max_per_client,
+            header_timeout: secs(args.header_timeout_secs),
+            body_timeout: secs(args.body_timeout_secs),
+            camd_connections: args.camd_connections,
+            ..gateway::Limits::default()
         };
-        gateway::serve(listener, tls, socket, limits, stop_rx).await;
+        let hosts = gateway::Hosts::new(&args.hosts, addr, leaf);
+        gateway::serve(listener, tls, socket, hosts, limits, stop_rx).await;
         anyhow::Ok(())
     })
 }

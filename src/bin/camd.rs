@@ -44,6 +44,9 @@ struct Args {
 
 fn main() -> ExitCode {
     camd::logging::init();
+    if let Err(e) = camd::process::protect_memory() {
+        camd::log_warn!("{e}");
+    }
     camd::logging::exit(run())
 }
 

@@ -170,7 +170,8 @@ pub fn http(
 }
 
 /// A signed-request question: the request as received, the resource and
-/// context; `action` `None` means `<scope's service>:<X-TC-Action>`.
+/// context; `action` is the action, or only the asking service's name
+/// (`im`) for `<service>:<X-TC-Action>`.
 pub fn signed(
     request: SignedHttp,
     resource: &str,

@@ -2,17 +2,15 @@
 //! path, query, headers, body bytes) goes to camd as `CallApi`; camd's
 //! JSON answer comes back as the response body.
 
-use std::path::Path;
-
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
-use tokio::sync::Mutex;
 
+use super::pool::PoolError;
 use crate::api;
-use crate::client::{AsyncClient, ClientError};
+use crate::client::ClientError;
 use crate::code::{Code, Failure};
-use crate::protocol::{ApiCall, SignedHttp, SignedPayload};
+use crate::protocol::{ApiCall, CLIENT_ADDRESS, SignedHttp, SignedPayload};
 
 /// The largest body accepted.
 pub const MAX_BODY: usize = 256 << 10;
@@ -39,11 +37,21 @@ fn failed(code: Code, message: String) -> Response<Full<Bytes>> {
     )
 }
 
-/// Answers one request.
+/// What every request is served with.
+pub struct Front {
+    /// The connections to camd.
+    pub pool: super::pool::Pool,
+    /// The `Host` names served.
+    pub hosts: super::hosts::Hosts,
+    /// The whole body must arrive within this.
+    pub body_timeout: std::time::Duration,
+}
+
+/// Answers one request from the client at `client`.
 pub async fn answer(
     req: Request<Incoming>,
-    socket: &Path,
-    camd: &Mutex<Option<AsyncClient>>,
+    client: std::net::IpAddr,
+    front: &Front,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     if req.method() != hyper::Method::POST {
         return Ok(failed(
@@ -54,25 +62,58 @@ pub async fn answer(
             ),
         ));
     }
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+        .unwrap_or_default();
+    if !front.hosts.serves(&host) {
+        return Ok(failed(
+            Code::HostNotServed,
+            format!(
+                "host `{}` is not served here (camd-api serves {}; see --host)",
+                host.chars().take(64).collect::<String>(),
+                front.hosts.describe()
+            ),
+        ));
+    }
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
+    let collected =
+        tokio::time::timeout(front.body_timeout, Limited::new(body, MAX_BODY).collect());
+    let body = match collected.await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(e)) => {
             return Ok(failed(
                 Code::InvalidParameter,
                 format!("the request body cannot be read (at most {MAX_BODY} bytes): {e}"),
             ));
         }
+        Err(_) => {
+            return Ok(failed(
+                Code::InvalidParameter,
+                format!(
+                    "the request body did not arrive within {} s",
+                    front.body_timeout.as_secs()
+                ),
+            ));
+        }
     };
+    // The client's own claim of an address is dropped; camd-api says
+    // whom it forwards for.
     let headers = parts
         .headers
         .iter()
+        .filter(|(k, _)| k.as_str() != CLIENT_ADDRESS)
         .map(|(k, v)| {
             (
                 k.as_str().to_string(),
                 String::from_utf8_lossy(v.as_bytes()).into_owned(),
             )
         })
+        .chain(std::iter::once((
+            CLIENT_ADDRESS.to_string(),
+            client.to_string(),
+        )))
         .collect();
     let call = ApiCall {
         request: SignedHttp {
@@ -83,37 +124,18 @@ pub async fn answer(
             payload: SignedPayload::Body(body.to_vec()),
         },
     };
-    Ok(match call_camd(socket, camd, call).await {
+    Ok(match front.pool.call(call).await {
         Ok(json) => respond(StatusCode::OK, json),
-        Err(ClientError::Remote(e)) => {
+        Err(PoolError::Client(ClientError::Remote(e))) => {
             failed(Code::parse(&e.code).unwrap_or(Code::Dispatch), e.message)
         }
-        Err(e) => failed(Code::Store, format!("camd is not reachable: {e}")),
+        Err(PoolError::Busy(wait)) => failed(
+            Code::RequestLimitExceeded,
+            format!(
+                "every connection to camd stayed busy for {} s; retry in 1 s",
+                wait.as_secs()
+            ),
+        ),
+        Err(PoolError::Client(e)) => failed(Code::Store, format!("camd is not reachable: {e}")),
     })
-}
-
-/// Sends `call` on this connection's camd connection (made on first use,
-/// and once more when it has broken).
-async fn call_camd(
-    socket: &Path,
-    camd: &Mutex<Option<AsyncClient>>,
-    call: ApiCall,
-) -> Result<String, ClientError> {
-    let mut slot = camd.lock().await;
-    for attempt in 0..2 {
-        if slot.is_none() {
-            *slot = Some(AsyncClient::connect(socket).await?);
-        }
-        let Some(client) = slot.as_mut() else {
-            continue;
-        };
-        match client.call(call.clone()).await {
-            Ok(answer) => return Ok(answer.json),
-            Err(ClientError::Io { .. }) if attempt == 0 => *slot = None,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(ClientError::Protocol(
-        "camd closed the connection twice".into(),
-    ))
 }

@@ -56,6 +56,25 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
+/// The first (leaf) certificate of the chain in `cert`, whose names
+/// camd-api serves when no `--host` is given.
+pub fn leaf_certificate(cert: &Path) -> Result<CertificateDer<'static>, TlsError> {
+    let pem = |e: rustls::pki_types::pem::Error| TlsError::Pem {
+        what: "certificate",
+        path: cert.display().to_string(),
+        cause: e.to_string(),
+    };
+    CertificateDer::pem_file_iter(cert)
+        .map_err(pem)?
+        .next()
+        .ok_or_else(|| TlsError::Pem {
+            what: "certificate",
+            path: cert.display().to_string(),
+            cause: "no certificate in the file".into(),
+        })?
+        .map_err(pem)
+}
+
 /// A self-signed certificate for `names` (host names or IP addresses):
 /// (certificate PEM, key PEM).
 pub fn self_signed(names: &[String]) -> Result<(String, String), TlsError> {

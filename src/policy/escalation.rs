@@ -80,6 +80,12 @@ const PATHS: &[Path] = &[
         why: "it can add a default version to any API-managed policy, those attached to itself included",
     },
     Path {
+        action: "cam:CreatePolicy",
+        on: On::Policy,
+        bounded_by_policy_name: false,
+        why: "it can write policies that grant anything: with any right to attach them, or to set a version as default, that is full admin",
+    },
+    Path {
         action: "cam:SetDefaultPolicyVersion",
         on: On::Policy,
         bounded_by_policy_name: false,

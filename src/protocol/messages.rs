@@ -92,9 +92,16 @@ pub struct AuthorizeSigned {
     pub resource: String,
     /// Context pairs.
     pub context: Vec<(String, String)>,
-    /// The action; `None`: `<scope's service>:<X-TC-Action>`.
+    /// The action (`im:SendMessage`), or only the asking service's name
+    /// (`im`: the action is `im:<X-TC-Action>`); the signature's scope must
+    /// name that service. `None` is refused (`MissingParameter`).
     pub action: Option<String>,
 }
+
+/// The header in which a trusted gateway (camd-api) names the client a
+/// signed request came from (camd-api replaces any the client sent); camd
+/// reads it only from a gateway peer, and throttles failures by it.
+pub const CLIENT_ADDRESS: &str = "x-camd-client-address";
 
 /// A CAM API 3.0 call as `camd-api` received it over HTTP.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,14 +18,20 @@ use super::peer::Peer;
 
 /// Who a peer is, for the audit trail (never a SecretKey).
 pub fn actor(peer: Peer, proof: Proof<'_>) -> String {
+    let who = actor_of(peer);
     match proof {
-        Proof::Key(k) if !peer.operator => {
-            format!("uid {} key {}", peer.uid, shown_id(&k.secret_id))
-        }
-        Proof::Signed { secret_id, .. } => {
-            format!("uid {} signed by {}", peer.uid, shown_id(secret_id))
-        }
-        _ => format!("uid {}", peer.uid),
+        Proof::Key(k) => format!("{who} key {}", shown_id(&k.secret_id)),
+        Proof::Signed { secret_id, .. } => format!("{who} signed by {}", shown_id(secret_id)),
+        Proof::None => who,
+    }
+}
+
+/// A peer as the audit trail names it: `uid N`, and the client a gateway
+/// forwards for (`uid N for 192.0.2.7`).
+pub fn actor_of(peer: Peer) -> String {
+    match peer.remote {
+        Some(a) => format!("uid {} for {a}", peer.uid),
+        None => format!("uid {}", peer.uid),
     }
 }
 
@@ -167,6 +173,9 @@ impl Daemon {
         op: O,
     ) -> Result<O::Reply, Failure> {
         self.operator_only::<O>(peer, proof)?;
+        if !proof.acts_as_operator(peer) {
+            self.admitted(peer)?;
+        }
         let owner = |id: &str| self.key_owner(id);
         let res = Resources {
             owner_uin: self.config.owner_uin,
@@ -184,9 +193,23 @@ impl Daemon {
             outcome: None,
         };
         if let Err(e) = self.permit_all(peer, proof, &rights, &res) {
-            if is_write(&note.action) {
+            // Counted against the subject (a flood of refusals throttles
+            // it) and audited at most once a second, repeats folded in.
+            if let (true, Some(more)) = (
+                is_write(&note.action),
+                self.throttle.refused(peer.subject()),
+            ) {
+                let target = if more > 0 {
+                    format!(
+                        "{} (and {more} more refused since the last entry)",
+                        note.target
+                    )
+                } else {
+                    note.target.clone()
+                };
                 self.audit_only(AuditNote {
                     outcome: Some(e.code),
+                    target,
                     ..note
                 });
             }
@@ -209,16 +232,35 @@ impl Daemon {
         op.run(&env).await
     }
 
-    /// Refuses an operator-only operation to anyone else (a signed request
-    /// never acts as the operator).
+    /// Refuses an admin request from a subject whose refusals emptied its
+    /// bucket, saying when to retry.
+    fn admitted(&self, peer: Peer) -> Result<(), Failure> {
+        self.throttle.admit(peer.subject()).map_err(|secs| {
+            Failure::new(
+                Code::AuthThrottled,
+                format!(
+                    "too many refused admin requests from {}; retry in {secs} s",
+                    peer.subject()
+                ),
+            )
+        })
+    }
+
+    /// Refuses an operator-only operation to anyone else (a presented key or
+    /// a signature never acts as the operator).
     fn operator_only<O: Exec>(&self, peer: Peer, proof: Proof<'_>) -> Result<(), Failure> {
-        let operator = peer.operator && !matches!(proof, Proof::Signed { .. });
+        let operator = proof.acts_as_operator(peer);
         match O::OPERATOR_ONLY.filter(|_| !operator) {
             Some(what) => Err(Failure::new(
                 Code::UnauthorizedOperation,
                 format!(
-                    "only the operator may {what}; peer uid {} is not the operator",
-                    peer.uid
+                    "only the operator may {what}; peer uid {} {}",
+                    peer.uid,
+                    if peer.operator {
+                        "acts with an access key, not as the operator"
+                    } else {
+                        "is not the operator"
+                    }
                 ),
             )),
             None => Ok(()),
@@ -245,8 +287,7 @@ impl Daemon {
             };
             self.permit(peer, proof, r.action, &r.resource, ctx)?;
         }
-        let operator = peer.operator && !matches!(proof, Proof::Signed { .. });
-        if !operator && res.touches_root(rights) {
+        if !proof.acts_as_operator(peer) && res.touches_root(rights) {
             return Err(Failure::new(
                 Code::UnauthorizedOperation,
                 format!(

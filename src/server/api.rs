@@ -10,7 +10,7 @@ use crate::api::{self, Directory};
 use crate::authz::Snapshot;
 use crate::code::{Code, Failure};
 use crate::metrics::Way;
-use crate::protocol::{ApiAnswer, ApiCall, GroupInfo, SignedPayload, WireError};
+use crate::protocol::{ApiAnswer, ApiCall, CLIENT_ADDRESS, GroupInfo, SignedPayload, WireError};
 
 use super::daemon::Daemon;
 use super::handler::Proof;
@@ -80,6 +80,7 @@ impl Daemon {
             ));
         };
         let signed = as_signed(&call.request);
+        let peer = peer.forwarding(signed.header(CLIENT_ADDRESS).ok().flatten());
         let s = self.signed_ask(signed, Some(api::SERVICE));
         let (secret_id, uin, signature, timestamp) =
             self.verify_signed(peer, &s, None, Way::Signed, |v, _| {

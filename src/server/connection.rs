@@ -47,12 +47,7 @@ pub async fn serve(
     (uid, gid): (u32, u32),
     mut stop: watch::Receiver<bool>,
 ) -> End {
-    let peer = Peer::new(
-        uid,
-        gid,
-        &daemon.config.admin_uids,
-        &daemon.config.admin_gids,
-    );
+    let peer = Peer::new(uid, gid, &daemon.config);
     let idle = Duration::from_secs(daemon.config.idle_timeout_secs);
     let max = daemon.config.max_frame_bytes;
     let (r, w) = stream.into_split();

@@ -28,9 +28,19 @@ pub enum Proof<'a> {
     },
 }
 
+impl Proof<'_> {
+    /// Whether `peer` with this proof acts as the root account: the local
+    /// operator presenting nothing. A presented key or a signature acts as
+    /// its owner, also from the operator's uid (`camctl --as-key` in a root
+    /// shell proves the key, never the root account).
+    pub fn acts_as_operator(&self, peer: Peer) -> bool {
+        peer.operator && matches!(self, Proof::None)
+    }
+}
+
 use crate::store::AuditNote;
 
-use super::admin::shown_id;
+use super::admin::{actor_of, shown_id};
 use super::daemon::{Daemon, now_ms};
 use super::peer::Peer;
 use super::throttle::Gate;
@@ -51,6 +61,20 @@ pub fn batch_too_large(len: u64, max: usize) -> WireError {
     wire(
         Code::BatchSize,
         format!("a batch of {len} decisions exceeds the limit of {max} (max_batch_items)"),
+    )
+}
+
+/// The peer forwarding for the client in the `qcs:ip` context key, when
+/// the peer is a trusted gateway (failures then count against that client).
+pub(super) fn forwarded(peer: Peer, context: &[(&str, &str)]) -> Peer {
+    if !peer.gateway {
+        return peer;
+    }
+    peer.forwarding(
+        context
+            .iter()
+            .find(|(k, _)| *k == "qcs:ip")
+            .map(|(_, v)| *v),
     )
 }
 
@@ -187,14 +211,15 @@ impl Daemon {
     /// Before verifying a key: refuses (and audits, at most once a second per
     /// uid) when the peer's failed authentications are throttled.
     pub(super) fn key_gate(&self, peer: Peer, secret_id: &str, way: Way) -> Result<(), Failure> {
-        let Gate::Throttled { audit } = self.throttle.check(peer.uid, secret_id) else {
+        let who = peer.subject();
+        let Gate::Throttled { audit, retry_after } = self.throttle.check(who, secret_id) else {
             return Ok(());
         };
         self.metrics.decision(way, Outcome::Throttled, None);
         if let Some(more) = audit {
             let id = shown_id(secret_id);
             self.audit_only(AuditNote {
-                actor: format!("uid {}", peer.uid),
+                actor: actor_of(peer),
                 action: "auth:Throttled".into(),
                 target: if more > 0 {
                     format!("{id} (and {more} more refused since the last entry)")
@@ -207,8 +232,7 @@ impl Daemon {
         Err(Failure::new(
             THROTTLED,
             format!(
-                "too many failed authentications from peer uid {} (or with access key `{}`); retry later",
-                peer.uid,
+                "too many failed authentications from {who} (or with access key `{}`); retry in {retry_after} s",
                 shown_id(secret_id)
             ),
         ))
@@ -217,9 +241,9 @@ impl Daemon {
     /// Counts, throttles and audits a failed authentication with `secret_id`.
     pub(super) fn auth_failed(&self, peer: Peer, secret_id: &str, way: Way, code: Code) {
         self.metrics.decision(way, Outcome::Unauthenticated, None);
-        self.throttle.failed(peer.uid, secret_id);
+        self.throttle.failed(peer.subject(), secret_id);
         self.audit_only(AuditNote {
-            actor: format!("uid {}", peer.uid),
+            actor: actor_of(peer),
             action: "auth:Failure".into(),
             target: shown_id(secret_id).to_string(),
             outcome: Some(code),
@@ -299,7 +323,10 @@ impl Daemon {
             (false, AskRef::ByUser { .. }) => Way::ByUser,
         };
         let decided = match a {
-            AskRef::ByKey { key, .. } => self.with_key(view, peer, *key, ask, way, answer),
+            AskRef::ByKey { key, .. } => {
+                let peer = forwarded(peer, context);
+                self.with_key(view, peer, *key, ask, way, answer)
+            }
             AskRef::ByUser {
                 user: UserRefRef::Name(n),
                 ..
@@ -386,7 +413,7 @@ impl Daemon {
         resource: &str,
         context: &[(&str, &str)],
     ) -> Result<(), Failure> {
-        if peer.operator && !matches!(proof, Proof::Signed { .. }) {
+        if proof.acts_as_operator(peer) {
             return Ok(());
         }
         let ask = Ask {

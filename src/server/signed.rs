@@ -8,7 +8,9 @@ use crate::code::{Code, Failure};
 use crate::credentials::tc3::{self, Payload, Signed};
 use crate::metrics::{Metrics, Way};
 use crate::policy::Decision as EngineDecision;
-use crate::protocol::{AuthorizeSigned, Decision, SignedHttp, SignedPayload, WireError};
+use crate::protocol::{
+    AuthorizeSigned, CLIENT_ADDRESS, Decision, SignedHttp, SignedPayload, WireError,
+};
 
 use super::daemon::{Daemon, now_ms};
 use super::handler::{authz_failure, decision, outcome_of, to_wire};
@@ -75,7 +77,10 @@ impl Daemon {
         }
     }
 
-    /// Answers `AuthorizeSigned`.
+    /// Answers `AuthorizeSigned`. The asking service states the action, or
+    /// only its service (`im`: the action is `im:<X-TC-Action>`); the
+    /// signature's scope must name that service, so a signer cannot pick
+    /// the service its call is decided for.
     pub(super) fn decide_signed(
         &self,
         peer: Peer,
@@ -83,25 +88,47 @@ impl Daemon {
     ) -> Result<Decision, WireError> {
         let started = Metrics::start_decision();
         let call = as_signed(&a.request);
-        let s = self.signed_ask(call, None);
-        let default_action;
-        let action = match &a.action {
-            Some(x) => x.as_str(),
+        let peer = match call.header(CLIENT_ADDRESS).ok().flatten() {
+            Some(addr) => peer.forwarding(Some(addr)),
             None => {
-                let service = s.auth.as_ref().map(|c| c.service);
-                let header = call.header("x-tc-action").ok().flatten();
-                let (Some(service), Some(name)) = (service, header) else {
-                    // What is wrong with the request itself comes first.
-                    self.verify_signed(peer, &s, None, Way::Signed, |_, _| ())
-                        .map_err(to_wire)?;
-                    return Err(to_wire(Failure::new(
-                        Code::InvalidParameter,
-                        "no action: give one, or sign a request with x-tc-action and a credential scope",
-                    )));
-                };
-                default_action = format!("{service}:{}", name.trim());
-                default_action.as_str()
+                let ctx: Vec<(&str, &str)> = a
+                    .context
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                super::handler::forwarded(peer, &ctx)
             }
+        };
+        let stated = a.action.as_deref().map(str::trim).unwrap_or_default();
+        let (service, full) = match stated.split_once(':') {
+            Some((svc, _)) => (svc.strip_prefix("name/").unwrap_or(svc), true),
+            None => (stated, false),
+        };
+        if service.is_empty() {
+            return Err(to_wire(Failure::new(
+                Code::MissingParameter,
+                "no action: state the action, or the asking service's name (`im`) to decide `<service>:<X-TC-Action>`",
+            )));
+        }
+        let s = self.signed_ask(call, Some(service));
+        let default_action;
+        let action = if full {
+            stated
+        } else {
+            let header = call.header("x-tc-action").ok().flatten();
+            let Some(name) = header else {
+                // What is wrong with the request itself comes first.
+                self.verify_signed(peer, &s, None, Way::Signed, |_, _| ())
+                    .map_err(to_wire)?;
+                return Err(to_wire(Failure::new(
+                    Code::MissingParameter,
+                    format!(
+                        "only the service `{service}` is stated and the request has no x-tc-action header"
+                    ),
+                )));
+            };
+            default_action = format!("{service}:{}", name.trim());
+            default_action.as_str()
         };
         let ctx: Vec<(&str, &str)> = a
             .context

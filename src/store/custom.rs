@@ -108,8 +108,14 @@ impl State {
             return Err(AdminError::NameIllegal(name.to_string()));
         }
         check_description(description)?;
-        if self.policy_named(name, ctx).is_some() {
+        if self.policy_named(name, ctx).is_some() || is_preset_in_other_case(name) {
             return Err(AdminError::PolicyNameTaken(name.to_string()));
+        }
+        // Attachments and boundaries left by a policy that is gone (a
+        // removed file) would take a new policy of that name at once: its
+        // author would grant it to them without the rights to attach it.
+        if let Some(holder) = self.holder_of(name) {
+            return Err(AdminError::PolicyNameHeld(name.to_string(), holder));
         }
         if self.policies.len() >= MAX_POLICIES {
             return Err(AdminError::PolicyFull(self.policies.len()));
@@ -169,28 +175,8 @@ impl State {
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
         self.stored_policy(name, ctx)?;
-        if let Some(user) = self.users.values().find(|u| {
-            u.policies.iter().any(|a| a.policy == name) || u.boundary.as_deref() == Some(name)
-        }) {
-            let how = if u_has(user, name) {
-                "attached to"
-            } else {
-                "the permissions boundary of"
-            };
-            return Err(AdminError::PolicyInUse(
-                name.to_string(),
-                format!("{how} user `{}`", user.name),
-            ));
-        }
-        if let Some(g) = self
-            .groups
-            .values()
-            .find(|g| g.policies.iter().any(|a| a.policy == name))
-        {
-            return Err(AdminError::PolicyInUse(
-                name.to_string(),
-                format!("attached to group `{}`", g.name),
-            ));
+        if let Some(holder) = self.holder_of(name) {
+            return Err(AdminError::PolicyInUse(name.to_string(), holder));
         }
         self.policies.remove(name);
         changes.policies.insert(name.to_string());
@@ -316,6 +302,31 @@ impl State {
     }
 }
 
-fn u_has(user: &super::records::User, name: &str) -> bool {
-    user.policies.iter().any(|a| a.policy == name)
+impl State {
+    /// The first user or group that holds policy `name` (attached, or as a
+    /// permissions boundary), said as `attached to user `a``.
+    fn holder_of(&self, name: &str) -> Option<String> {
+        for user in self.users.values() {
+            if user.policies.iter().any(|a| a.policy == name) {
+                return Some(format!("attached to user `{}`", user.name));
+            }
+            if user.boundary.as_deref() == Some(name) {
+                return Some(format!("the permissions boundary of user `{}`", user.name));
+            }
+        }
+        self.groups
+            .values()
+            .find(|g| g.policies.iter().any(|a| a.policy == name))
+            .map(|g| format!("attached to group `{}`", g.name))
+    }
+}
+
+/// A preset's name (or alias) written in other case: `administratoraccess`
+/// would read as the preset in every list while granting something else.
+fn is_preset_in_other_case(name: &str) -> bool {
+    crate::policy::preset::PRESETS
+        .iter()
+        .map(|p| p.name)
+        .chain(crate::policy::preset::ALIASES.iter().map(|(a, _)| *a))
+        .any(|p| p.eq_ignore_ascii_case(name))
 }

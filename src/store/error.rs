@@ -90,6 +90,11 @@ pub enum AdminError {
     /// A policy name a preset, a file or an API-managed policy already has.
     #[error("policy name `{0}` is in use")]
     PolicyNameTaken(String),
+    /// A new policy would take over what a removed one left behind.
+    #[error(
+        "policy name `{0}` is still {1}, left by a policy that no longer exists: detach it (or delete the boundary) before creating a policy of this name"
+    )]
+    PolicyNameHeld(String, String),
     /// Too many API-managed policies.
     #[error("the account has {0} API-managed policies, the limit")]
     PolicyFull(usize),
@@ -147,7 +152,7 @@ impl AdminError {
             Self::HaveKeys(_) => Code::HaveKeys,
             Self::PasswordViolatedRules => Code::PasswordViolatedRules,
             Self::Sealing { .. } => Code::SealingKey,
-            Self::PolicyNameTaken(_) => Code::PolicyNameTaken,
+            Self::PolicyNameTaken(_) | Self::PolicyNameHeld(..) => Code::PolicyNameTaken,
             Self::PolicyFull(_) => Code::PolicyFull,
             Self::PolicyVersionFull(..) => Code::PolicyVersionFull,
             Self::DefaultVersion(..) => Code::PolicyVersionAlreadyDefault,

@@ -16,8 +16,13 @@ pub const GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("groups");
 pub const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
 /// API-managed custom policies by name: a postcard `PolicyRecord` (with their versions).
 pub const POLICIES: TableDefinition<&str, &[u8]> = TableDefinition::new("policies");
-/// The audit trail by sequence number: a postcard `AuditEntry`.
+/// The audit trail's changes (and entries written before refusals had a
+/// table of their own) by sequence number: a postcard `AuditEntry`.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+/// The audit trail's refusals and failures (anything whose outcome is not
+/// `ok`), numbered in the same sequence, kept under their own retention so
+/// that no flood of them pushes a change out.
+pub const AUDIT_REFUSED: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_refused");
 
 /// Meta key of the schema version.
 pub const META_SCHEMA: &str = "schema_version";

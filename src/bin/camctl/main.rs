@@ -144,9 +144,13 @@ struct VerifyArgs {
     /// The resource, e.g. `qcs::im::uin/100000000001:sdkappid/1400000001`.
     #[arg(long)]
     resource: String,
-    /// The action (default: `<scope's service>:<X-TC-Action>`).
-    #[arg(long)]
+    /// The action, e.g. `im:SendMessage`; or give `--service`.
+    #[arg(long, required_unless_present = "service", conflicts_with = "service")]
     action: Option<String>,
+    /// The asking service (`im`): the action is `<service>:<X-TC-Action>`,
+    /// and the signature's scope must name this service.
+    #[arg(long)]
+    service: Option<String>,
     /// Request context `KEY=VALUE`; give a key twice for several values.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
@@ -486,6 +490,9 @@ struct SimulateArgs {
 }
 
 fn main() -> ExitCode {
+    // camctl holds SecretKeys and passwords it reads or prints; a failure
+    // here (an old kernel) is not worth refusing a command for.
+    let _ = camd::process::protect_memory();
     match run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

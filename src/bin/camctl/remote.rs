@@ -168,7 +168,7 @@ fn verify(client: &mut Client, out: &Out, args: VerifyArgs) -> Result<u8> {
         .authorize_signed(signed(
             request,
             &args.resource,
-            args.action.as_deref(),
+            args.action.as_deref().or(args.service.as_deref()),
             &pairs,
         ))
         .map_err(remote)?;

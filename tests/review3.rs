@@ -1,0 +1,636 @@
+//! The third adversarial review's attacks, one test per hole, each run as
+//! the review ran it: against the real camd (and camd-api), from uid 65534
+//! where the attacker is local, and checked by what the attack achieved.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use camd::client::{Call, Client, sign_post};
+use camd::protocol::{DeleteUser, SignedPayload};
+
+use crate::harness::{
+    APP, Camd, NOBODY, effective_uid, hostile_child, json, refused, stderr, wait_for,
+};
+
+const UNAUTHORIZED: &str = "AuthFailure.UnauthorizedOperation";
+
+fn root_only(test: &str) -> bool {
+    if effective_uid() != 0 {
+        eprintln!("SKIPPED: {test} runs camctl as uid 65534 and needs root");
+        return false;
+    }
+    true
+}
+
+/// camctl as uid 65534 with an access key.
+fn as_key(d: &Camd, key: &(String, String), args: &[&str]) -> std::process::Output {
+    let mut full = vec!["--as-key", key.0.as_str()];
+    full.extend_from_slice(args);
+    d.camctl_as(Some(NOBODY), &[("CAMD_SECRET_KEY", key.1.as_str())], &full)
+}
+
+fn write(d: &Camd, name: &str, doc: &str) -> String {
+    let path = d.dir.join(name);
+    std::fs::write(&path, doc).unwrap();
+    path.display().to_string()
+}
+
+const EVERYTHING: &str =
+    r#"{"version":"2.0","statement":[{"effect":"allow","action":"*","resource":"*"}]}"#;
+
+/// Hole 1: a removed policy file's attachments must not pass to a new
+/// policy of the same name made by someone who may only create policies.
+#[test]
+fn a_create_policy_right_cannot_revive_a_removed_files_attachments() {
+    if !root_only("a_create_policy_right_cannot_revive_a_removed_files_attachments") {
+        return;
+    }
+    let d = Camd::start("review3-dangling");
+    std::fs::write(
+        d.dir.join("policies/Author.json"),
+        r#"{"version":"2.0","statement":[{"effect":"allow","action":["cam:CreatePolicy","cam:GetPolicy","cam:ListPolicies"],"resource":"*"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        d.dir.join("policies/Retired.json"),
+        r#"{"version":"2.0","statement":[{"effect":"allow","action":"im:SendMessage","resource":"*"}]}"#,
+    )
+    .unwrap();
+    assert!(d.camctl(&["policy", "reload"]).status.success());
+    let key = d.user_with_key("author", "Author");
+    assert!(
+        d.camctl(&["policy", "attach", "Retired", "--user", "author"])
+            .status
+            .success()
+    );
+    std::fs::remove_file(d.dir.join("policies/Retired.json")).unwrap();
+    assert!(d.camctl(&["policy", "reload"]).status.success());
+    // The attack: recreate the removed name as allow-everything.
+    let wide = write(&d, "wide.json", EVERYTHING);
+    let out = as_key(
+        &d,
+        &key,
+        &["policy", "create", "Retired", "--document", &wide],
+    );
+    refused(&out, "FailedOperation.PolicyNameInUse");
+    assert!(stderr(&out).contains("user `author`"), "{}", stderr(&out));
+    refused(
+        &as_key(
+            &d,
+            &key,
+            &["user", "add", "boss", "--policy", "AdministratorAccess"],
+        ),
+        UNAUTHORIZED,
+    );
+    assert_eq!(d.check("author", "cam:AddUser"), Some(1));
+    // A preset's name in other case reads as the preset everywhere.
+    refused(
+        &as_key(
+            &d,
+            &key,
+            &[
+                "policy",
+                "create",
+                "administratoraccess",
+                "--document",
+                &wide,
+            ],
+        ),
+        "FailedOperation.PolicyNameInUse",
+    );
+    // Once the leftover is detached, the name is free again.
+    assert!(
+        d.camctl(&["policy", "detach", "Retired", "--user", "author"])
+            .status
+            .success()
+    );
+    let narrow = write(
+        &d,
+        "narrow.json",
+        r#"{"version":"2.0","statement":[{"effect":"allow","action":"im:GetGroupInfo","resource":"*"}]}"#,
+    );
+    let out = as_key(
+        &d,
+        &key,
+        &["policy", "create", "Retired", "--document", &narrow],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(d.check("author", "im:GetGroupInfo"), Some(1));
+    assert!(d.stop().success());
+}
+
+#[test]
+#[ignore = "the hostile side of refusals_cannot_push_changes_out_of_the_audit_trail"]
+fn refused_delete_flood_child() {
+    let Ok(socket) = std::env::var("CAMD_REVIEW3_SOCKET") else {
+        return;
+    };
+    let mut c = Client::connect(&socket).unwrap();
+    let (mut refused, mut throttled, mut other) = (0, 0, 0);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) && refused + throttled + other < 100_000 {
+        match c.call(DeleteUser {
+            name: "victim".into(),
+            force: true,
+        }) {
+            Err(camd::client::ClientError::Remote(e)) if e.code == UNAUTHORIZED => refused += 1,
+            Err(camd::client::ClientError::Remote(e))
+                if e.code == "RequestLimitExceeded.AuthThrottled"
+                    && e.message.contains("retry in") =>
+            {
+                throttled += 1
+            }
+            _ => other += 1,
+        }
+    }
+    println!("\nrefused={refused} throttled={throttled} other={other}");
+}
+
+/// Hole 2: a flood of refused requests, with no key, must not evict the
+/// changes from the audit trail.
+#[test]
+fn refusals_cannot_push_changes_out_of_the_audit_trail() {
+    if !root_only("refusals_cannot_push_changes_out_of_the_audit_trail") {
+        return;
+    }
+    let d = Camd::start_with(
+        "review3-audit",
+        "[audit]\nmax_entries = 100\nmax_refusals = 20\n",
+    );
+    assert!(d.camctl(&["user", "add", "victim"]).status.success());
+    let socket = d.socket.display().to_string();
+    let child = hostile_child(
+        "review3::refused_delete_flood_child",
+        &[("CAMD_REVIEW3_SOCKET", socket.as_str())],
+        1024,
+    );
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let counts = text.lines().find(|l| l.starts_with("refused=")).unwrap();
+    let field = |name: &str| -> u64 {
+        counts
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(field("other"), 0, "{counts}");
+    assert!(
+        field("throttled") > field("refused"),
+        "the flood is throttled: {counts}"
+    );
+    let entries = json(&d.camctl(&["--json", "audit", "--since", "0"]));
+    let entries = entries.as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["Action"] == "cam:AddUser" && e["Outcome"] == "ok"),
+        "the change survived the flood: {entries:?}"
+    );
+    let refusals = entries.iter().filter(|e| e["Outcome"] != "ok").count();
+    assert!(refusals <= 20, "{refusals} refusal entries kept");
+    // Repeats are folded: the entries count what they stand for.
+    assert!(
+        entries.iter().any(|e| e["Target"]
+            .as_str()
+            .unwrap()
+            .contains("more refused since the last entry")),
+        "{entries:?}"
+    );
+    assert!(d.stop().success());
+}
+
+/// camd-api on a free loopback port with `extra` arguments: the child and its port.
+pub fn camd_api(d: &Camd, extra: &[&str]) -> (Child, u16) {
+    let log = d.dir.join("api.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_camd-api"))
+        .args([
+            "--socket",
+            d.socket.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut port = None;
+    let found = wait_for(Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        port = text
+            .split("://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok());
+        port.is_some()
+    });
+    assert!(
+        found,
+        "camd-api did not start: {:?}",
+        std::fs::read_to_string(&log)
+    );
+    (child, port.unwrap())
+}
+
+/// A TCP connection to 127.0.0.1:`port` from the loopback address `src`.
+fn tcp_from(src: [u8; 4], port: u16) -> TcpStream {
+    use rustix::net::{AddressFamily, SocketType, bind, connect, socket};
+    let fd = socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+    bind(&fd, &SocketAddrV4::new(Ipv4Addr::from(src), 0)).unwrap();
+    connect(&fd, &SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)).unwrap();
+    let s = TcpStream::from(fd);
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    s
+}
+
+/// A CAM API call signed as Tencent's SDKs sign it, as raw HTTP/1.1.
+fn signed_http(id: &str, key: &str, action: &str, host: &str, body: &str) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let req = sign_post(&Call {
+        secret_id: id,
+        secret_key: key,
+        service: "cam",
+        action,
+        host,
+        version: "2019-01-16",
+        region: "",
+        timestamp: now,
+        body: body.as_bytes(),
+    })
+    .unwrap();
+    let mut raw = String::from("POST / HTTP/1.1\r\n");
+    for (k, v) in &req.headers {
+        raw.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let SignedPayload::Body(b) = &req.payload else {
+        unreachable!()
+    };
+    raw.push_str(&format!("Content-Length: {}\r\n\r\n", b.len()));
+    let mut bytes = raw.into_bytes();
+    bytes.extend_from_slice(b);
+    bytes
+}
+
+/// One request on a new connection from `src`; the response's body.
+fn exchange(src: [u8; 4], port: u16, request: &[u8]) -> String {
+    let mut s = tcp_from(src, port);
+    s.write_all(request).unwrap();
+    read_response(&mut s)
+}
+
+/// One HTTP response (with Content-Length) from `s`: its body.
+fn read_response(s: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = s.read(&mut chunk).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            if body.len() >= len {
+                return body.to_string();
+            }
+        }
+    }
+    String::from_utf8_lossy(&buf).to_string()
+}
+
+const ATTACKER: [u8; 4] = [127, 0, 0, 2];
+const HONEST: [u8; 4] = [127, 0, 0, 1];
+
+/// Hole 3: made-up SecretIds from one client through camd-api must not
+/// lock out every other client of camd-api.
+#[test]
+fn failed_signatures_through_camd_api_throttle_their_client_not_everyone() {
+    // camd-api runs as this test's uid: the operator when root, else a
+    // gateway named in the config.
+    let d = Camd::start_with(
+        "review3-gateway",
+        &format!(
+            "gateway_uids = [{}]\n[throttle]\nburst = 3\nrefill_per_sec = 0.5\n",
+            effective_uid()
+        ),
+    );
+    let keys: Vec<(String, String)> = (0..4)
+        .map(|i| d.user_with_key(&format!("reader{i}"), "AdministratorAccess"))
+        .collect();
+    let (mut api, port) = camd_api(&d, &[]);
+    let host = format!("127.0.0.1:{port}");
+    for i in 0..12 {
+        let forged = signed_http(
+            &format!("AKID{:032}", i % 3),
+            "madeupmadeupmadeupmadeupmadeup12",
+            "ListUsers",
+            &host,
+            "{}",
+        );
+        let body = exchange(ATTACKER, port, &forged);
+        assert!(
+            body.contains("AuthFailure") || body.contains("AuthThrottled"),
+            "{body}"
+        );
+    }
+    let throttled = exchange(
+        ATTACKER,
+        port,
+        &signed_http(
+            &format!("AKID{:032}", 0),
+            "x".repeat(32).as_str(),
+            "ListUsers",
+            &host,
+            "{}",
+        ),
+    );
+    assert!(
+        throttled.contains("RequestLimitExceeded.AuthThrottled"),
+        "{throttled}"
+    );
+    assert!(throttled.contains("retry in"), "{throttled}");
+    let mut served = 0;
+    for (id, key) in keys.iter().cycle().take(16) {
+        let body = exchange(
+            HONEST,
+            port,
+            &signed_http(id, key, "ListUsers", &host, "{}"),
+        );
+        if body.contains("\"Data\"") || body.contains("\"UserInfo\"") || body.contains("reader0") {
+            served += 1;
+        } else {
+            eprintln!("{body}");
+        }
+    }
+    assert_eq!(served, 16, "every honest client is served");
+    let _ = api.kill();
+    let _ = api.wait();
+}
+
+/// Hole 4: slow bodies and idle keep-alive connections without a key must
+/// not starve camd-api, nor use up camd's connections for its uid.
+#[test]
+fn camd_api_cannot_be_starved_of_connections_without_a_key() {
+    let d = Camd::start("review3-starve");
+    let key = d.user_with_key("ops", "AdministratorAccess");
+    let (mut api, port) = camd_api(
+        &d,
+        &[
+            "--max-connections",
+            "64",
+            "--max-per-client",
+            "16",
+            "--body-timeout-secs",
+            "2",
+        ],
+    );
+    let host = format!("127.0.0.1:{port}");
+    // (a) Connections that send the headers and one byte of a large body.
+    let mut slow = Vec::new();
+    for _ in 0..40 {
+        let mut s = tcp_from(ATTACKER, port);
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{"
+        );
+        if s.write_all(head.as_bytes()).is_ok() {
+            slow.push(s);
+        }
+    }
+    // (b) Idle keep-alive connections from many addresses, each after one
+    // request without an Authorization header.
+    let mut idle = Vec::new();
+    for i in 0..40u8 {
+        let mut s = tcp_from([127, 0, 1, i + 1], port);
+        let req = format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        let body = read_response(&mut s);
+        assert!(body.contains("AuthFailure"), "{body}");
+        idle.push(s);
+    }
+    let started = Instant::now();
+    let body = exchange(
+        HONEST,
+        port,
+        &signed_http(&key.0, &key.1, "ListUsers", &host, "{}"),
+    );
+    assert!(
+        body.contains("\"ops\""),
+        "an honest call is served at once: {body}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // camd holds at most the pool's connections for camd-api.
+    let camd_fds = crate::harness::fds(d.child.id());
+    assert!(camd_fds < 64, "camd holds {camd_fds} descriptors");
+    // The slow bodies are cut off at their deadline.
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut answered = 0;
+    for s in slow.iter_mut() {
+        let body = read_response(s);
+        if body.contains("did not arrive within") || body.is_empty() {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, slow.len());
+    let _ = api.kill();
+    let _ = api.wait();
+}
+
+/// Hole 5 (the host part): a request signed for another host is not served.
+#[test]
+fn camd_api_serves_only_its_own_host_names() {
+    let d = Camd::start("review3-host");
+    let key = d.user_with_key("ops", "AdministratorAccess");
+    let (mut api, port) = camd_api(&d, &[]);
+    let evil = exchange(
+        HONEST,
+        port,
+        &signed_http(&key.0, &key.1, "ListUsers", "evil.example", "{}"),
+    );
+    assert!(evil.contains("InvalidParameter.HostNotServed"), "{evil}");
+    let ok = exchange(
+        HONEST,
+        port,
+        &signed_http(
+            &key.0,
+            &key.1,
+            "ListUsers",
+            &format!("localhost:{port}"),
+            "{}",
+        ),
+    );
+    assert!(ok.contains("\"ops\""), "{ok}");
+    let _ = api.kill();
+    let _ = api.wait();
+    let (mut api, port) = camd_api(&d, &["--host", "cam.internal"]);
+    let default = exchange(
+        HONEST,
+        port,
+        &signed_http(
+            &key.0,
+            &key.1,
+            "ListUsers",
+            &format!("127.0.0.1:{port}"),
+            "{}",
+        ),
+    );
+    assert!(default.contains("HostNotServed"), "{default}");
+    let named = exchange(
+        HONEST,
+        port,
+        &signed_http(&key.0, &key.1, "ListUsers", "cam.internal", "{}"),
+    );
+    assert!(named.contains("\"ops\""), "{named}");
+    let _ = api.kill();
+    let _ = api.wait();
+}
+
+/// Hole 6: a signer must not pick the service its call is decided for.
+#[test]
+fn a_signer_cannot_pick_the_service_of_an_authorize_signed_decision() {
+    let d = Camd::start("review3-service");
+    std::fs::write(
+        d.dir.join("policies/CamReader.json"),
+        r#"{"version":"2.0","statement":[{"effect":"allow","action":["cam:Get*","cam:List*"],"resource":"*"}]}"#,
+    )
+    .unwrap();
+    assert!(d.camctl(&["policy", "reload"]).status.success());
+    let key = d.user_with_key("reader", "CamReader");
+    let raw = signed_http(
+        &key.0,
+        &key.1,
+        "GetGroupInfo",
+        "chat.example",
+        r#"{"GroupId":"g"}"#,
+    );
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", "--resource", APP];
+        args.extend_from_slice(extra);
+        d.camctl_fed(None, &[], &args, Some(&raw))
+    };
+    // The asking service is im: a signature scoped to cam is refused.
+    let out = verify(&["--service", "im"]);
+    refused(&out, "AuthFailure");
+    assert!(
+        stderr(&out).contains("`cam` is not `im`"),
+        "{}",
+        stderr(&out)
+    );
+    // Naming nothing is refused too (the review's Allow came from here).
+    let mut c = d.client();
+    let req = String::from_utf8(raw.clone()).unwrap();
+    let request = camd::protocol::SignedHttp {
+        method: "POST".into(),
+        path: "/".into(),
+        query: String::new(),
+        headers: req
+            .split("\r\n\r\n")
+            .next()
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(": "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        payload: SignedPayload::Body(br#"{"GroupId":"g"}"#.to_vec()),
+    };
+    let e = c
+        .authorize_signed(camd::client::signed(request, APP, None, &[]))
+        .unwrap_err();
+    assert!(e.to_string().contains("MissingParameter"), "{e}");
+    assert!(d.stop().success());
+}
+
+/// Hole 11: camd and camd-api are not dumpable, and every unit sets LimitCORE=0.
+#[test]
+fn key_material_never_reaches_a_core_dump() {
+    if !root_only("key_material_never_reaches_a_core_dump") {
+        return;
+    }
+    // A process that is not dumpable has its /proc files owned by root,
+    // whoever it runs as: run camd as uid 65534 and look.
+    let dir = Camd::prepare("review3-core", "");
+    Command::new("chown")
+        .args(["-R", "65534:65534", dir.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let log = std::fs::File::create(dir.join("camd.log")).unwrap();
+    use std::os::unix::process::CommandExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_camd"))
+        .args(["--config", dir.join("camd.toml").to_str().unwrap()])
+        .stderr(log)
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .spawn()
+        .unwrap();
+    let socket = dir.join("camd.sock");
+    assert!(wait_for(Duration::from_secs(10), || socket.exists()));
+    use std::os::unix::fs::MetadataExt;
+    let owner = std::fs::metadata(format!("/proc/{}/status", child.id()))
+        .unwrap()
+        .uid();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(owner, 0, "camd running as 65534 is not dumpable");
+    let units = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd");
+    for unit in ["camd.service", "camd-api.service"] {
+        let text = std::fs::read_to_string(units.join(unit)).unwrap();
+        assert!(text.lines().any(|l| l.trim() == "LimitCORE=0"), "{unit}");
+        assert!(
+            text.lines().any(|l| l.trim() == "MemorySwapMax=0"),
+            "{unit}"
+        );
+    }
+}
+
+/// Hole 13: `--as-key` from the operator's uid acts as that key, or is refused.
+#[test]
+fn as_key_from_a_root_shell_acts_as_the_key() {
+    if !root_only("as_key_from_a_root_shell_acts_as_the_key") {
+        return;
+    }
+    let d = Camd::start("review3-askey");
+    let out = d.camctl_as(
+        None,
+        &[("CAMD_SECRET_KEY", "wrong")],
+        &["--as-key", "AKIDnothing", "user", "add", "x"],
+    );
+    refused(&out, "AuthFailure");
+    let reader = d.user_with_key("reader", "QcloudChatReadOnlyAccess");
+    let out = d.camctl_as(
+        None,
+        &[("CAMD_SECRET_KEY", reader.1.as_str())],
+        &["--as-key", reader.0.as_str(), "user", "add", "y"],
+    );
+    refused(&out, UNAUTHORIZED);
+    let users = json(&d.camctl(&["--json", "user", "list"]));
+    assert_eq!(users.as_array().unwrap().len(), 1, "{users}");
+    let audit = json(&d.camctl(&["--json", "audit", "--since", "0"]));
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["Action"] == "cam:AddUser"
+                && e["Actor"].as_str().unwrap().contains(&reader.0)
+                && e["Outcome"] == UNAUTHORIZED),
+        "{audit}"
+    );
+    assert!(d.stop().success());
+}
