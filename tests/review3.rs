@@ -634,3 +634,83 @@ fn as_key_from_a_root_shell_acts_as_the_key() {
     );
     assert!(d.stop().success());
 }
+
+/// Hole 7: pathological wildcards and long resources must not make
+/// decisions slow for everyone.
+#[test]
+fn a_pathological_wildcard_does_not_slow_other_decisions() {
+    let d = Camd::start("review3-wildcard");
+    // 50 policies of the review's shape (each under CAM's 6,144 characters),
+    // all on one user.
+    let resource = format!("qcs::im::uin/100000000001:sdkappid/*{}b*", "a".repeat(5900));
+    for i in 0..50 {
+        std::fs::write(
+            d.dir.join(format!("policies/Slow{i}.json")),
+            format!(
+                r#"{{"version":"2.0","statement":[{{"effect":"allow","action":"im:SendMessage","resource":"{resource}"}}]}}"#
+            ),
+        )
+        .unwrap();
+    }
+    assert!(d.camctl(&["policy", "reload"]).status.success());
+    assert!(d.camctl(&["user", "add", "slow"]).status.success());
+    for i in 0..50 {
+        let p = format!("Slow{i}");
+        assert!(
+            d.camctl(&["policy", "attach", &p, "--user", "slow"])
+                .status
+                .success()
+        );
+    }
+    assert!(
+        d.camctl(&["user", "add", "fast", "--policy", "QcloudAVCFullAccess"])
+            .status
+            .success()
+    );
+    // A long resource (the review's was 1 MB; this camd's frames are at
+    // most 64 KiB) is refused, naming the limit.
+    let mut c = d.client();
+    let huge = format!("qcs::im::uin/100000000001:sdkappid/{}", "a".repeat(60_000));
+    let e = c
+        .authorize(camd::client::by_user("slow", "im:SendMessage", &huge, &[]))
+        .unwrap_err();
+    assert!(e.to_string().contains("the limit is 1024"), "{e}");
+    // The longest resource accepted, from two attacking connections.
+    let long = format!("qcs::im::uin/100000000001:sdkappid/{}", "a".repeat(980));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let attackers: Vec<_> = (0..2)
+        .map(|_| {
+            let (socket, long, stop) = (d.socket.clone(), long.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut c = Client::connect(&socket).unwrap();
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let d =
+                        c.authorize(camd::client::by_user("slow", "im:SendMessage", &long, &[]));
+                    assert!(!d.unwrap().allowed);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    // A normal client keeps being answered (the review's got 4 answers in 20 s).
+    let mut answered = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        let d = c
+            .authorize(camd::client::by_user("fast", "im:SendMessage", APP, &[]))
+            .unwrap();
+        assert!(d.allowed);
+        answered += 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let attacks: u64 = attackers.into_iter().map(|t| t.join().unwrap()).sum();
+    eprintln!("normal client: {answered} answers in 3 s; attackers: {attacks} decisions");
+    assert!(answered > 300, "{answered} answers in 3 s");
+    assert!(
+        attacks > 300,
+        "the attack's own decisions are fast too: {attacks}"
+    );
+    assert!(d.stop().success());
+}

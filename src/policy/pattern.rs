@@ -59,6 +59,10 @@ impl Digits {
     }
 }
 
+/// Texts up to this long are matched through a stack copy (lowercased,
+/// or a run with its variables resolved); requests carry none longer.
+const SCRATCH: usize = 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
     Lit(Box<[u8]>),
@@ -220,16 +224,34 @@ impl Pattern {
         }
     }
 
-    /// Whether `text` matches, with variables resolved from `vars`.
+    /// Whether `text` matches, with variables resolved from `vars`. Linear
+    /// in the lengths of `text` and the pattern: each run between `*`s is
+    /// found with a substring search (a pathological pattern cannot make a
+    /// decision slow).
     pub fn matches(&self, text: &str, vars: Vars) -> bool {
         let t = text.as_bytes();
+        if self.ignore_case && t.len() <= SCRATCH {
+            // Literals are stored lowercase: match a lowercase copy exactly.
+            let mut buf = [0u8; SCRATCH];
+            let Some(lower) = buf.get_mut(..t.len()) else {
+                return false;
+            };
+            for (d, s) in lower.iter_mut().zip(t) {
+                *d = s.to_ascii_lowercase();
+            }
+            return self.matches_bytes(lower, false, vars);
+        }
+        self.matches_bytes(t, self.ignore_case, vars)
+    }
+
+    fn matches_bytes(&self, t: &[u8], ignore_case: bool, vars: Vars) -> bool {
         match &self.shape {
             Shape::Any => return true,
-            Shape::Exact(lit) => return same(t, lit, self.ignore_case),
+            Shape::Exact(lit) => return same(t, lit, ignore_case),
             Shape::Prefix(lit) => {
                 return t
                     .get(..lit.len())
-                    .is_some_and(|head| same(head, lit, self.ignore_case));
+                    .is_some_and(|head| same(head, lit, ignore_case));
             }
             Shape::General => {}
         }
@@ -238,39 +260,84 @@ impl Pattern {
             return false;
         };
         if n == 1 {
-            return self.match_at(first, t, 0, vars) == Some(t.len());
+            return self.match_at(first, t, 0, vars, ignore_case) == Some(t.len());
         }
-        let Some(mut pos) = self.match_at(first, t, 0, vars) else {
+        let Some(mut pos) = self.match_at(first, t, 0, vars, ignore_case) else {
             return false;
         };
         let last_len = self.len_of(last, vars);
         let Some(tail_start) = t.len().checked_sub(last_len) else {
             return false;
         };
-        if tail_start < pos || self.match_at(last, t, tail_start, vars) != Some(t.len()) {
+        if tail_start < pos
+            || self.match_at(last, t, tail_start, vars, ignore_case) != Some(t.len())
+        {
             return false;
         }
+        // Each middle run at its leftmost place in what is left, before
+        // the tail (leftmost is always as good as any other).
         for part in self.parts.iter().take(n - 1).skip(1) {
             if part.is_empty() {
                 continue;
             }
-            let mut found = None;
-            let mut start = pos;
-            while start <= tail_start {
-                if let Some(end) = self.match_at(part, t, start, vars) {
-                    if end <= tail_start {
-                        found = Some(end);
-                    }
-                    break;
-                }
-                start += 1;
-            }
-            match found {
+            match self.find(part, t, pos, tail_start, vars, ignore_case) {
                 Some(end) => pos = end,
                 None => return false,
             }
         }
         true
+    }
+
+    /// The end of the leftmost occurrence of `part` inside `t[from..until]`.
+    fn find(
+        &self,
+        part: &[Piece],
+        t: &[u8],
+        from: usize,
+        until: usize,
+        vars: Vars,
+        ignore_case: bool,
+    ) -> Option<usize> {
+        let hay = t.get(from..until)?;
+        // The run with its variables resolved, on the stack.
+        let mut buf = [0u8; SCRATCH];
+        let mut len = 0;
+        let mut fits = !ignore_case;
+        for piece in part {
+            if !fits {
+                break;
+            }
+            let digits;
+            let bytes: &[u8] = match piece {
+                Piece::Lit(l) => l,
+                Piece::Var(v) => {
+                    digits = Digits::new(vars.get(*v));
+                    digits.as_bytes()
+                }
+            };
+            match buf.get_mut(len..len + bytes.len()) {
+                Some(slot) => {
+                    slot.copy_from_slice(bytes);
+                    len += bytes.len();
+                }
+                None => fits = false,
+            }
+        }
+        if fits {
+            let needle = buf.get(..len)?;
+            return memchr::memmem::find(hay, needle).map(|i| from + i + len);
+        }
+        // Case-insensitive text too long for the scratch buffer, or a run
+        // longer than it: compare at each place (only texts over
+        // `SCRATCH` bytes get here, and requests carry none).
+        let mut start = from;
+        while start <= until {
+            if let Some(end) = self.match_at(part, t, start, vars, ignore_case) {
+                return (end <= until).then_some(end);
+            }
+            start += 1;
+        }
+        None
     }
 
     fn len_of(&self, part: &[Piece], vars: Vars) -> usize {
@@ -283,13 +350,20 @@ impl Pattern {
     }
 
     /// Matches the pieces of `part` at `start`; returns the end offset.
-    fn match_at(&self, part: &[Piece], t: &[u8], start: usize, vars: Vars) -> Option<usize> {
+    fn match_at(
+        &self,
+        part: &[Piece],
+        t: &[u8],
+        start: usize,
+        vars: Vars,
+        ignore_case: bool,
+    ) -> Option<usize> {
         let mut pos = start;
         for piece in part {
             match piece {
                 Piece::Lit(lit) => {
                     let end = pos.checked_add(lit.len())?;
-                    if !same(t.get(pos..end)?, lit, self.ignore_case) {
+                    if !same(t.get(pos..end)?, lit, ignore_case) {
                         return None;
                     }
                     pos = end;
@@ -340,6 +414,24 @@ mod tests {
         assert!(m("x/${uin}", "x/100"));
         assert!(!m("x/${uin}", "x/1000"));
         assert!(m("${owner_uin}*", "12345678/a"));
+    }
+
+    #[test]
+    fn runs_are_found_leftmost_and_in_linear_time() {
+        assert!(m("a*b*c*d", "a--b--c--d"));
+        assert!(!m("a*c*b*d", "a--b--c--d"));
+        assert!(m("*${uin}*", "x100y"));
+        assert!(!m("x*${uin}y", "x1000y"));
+        assert!(m("*aab*", "aaab"));
+        // The review's pattern: `sdkappid/*` + 5,900 `a` + `b*` against a
+        // long resource of `a`s: found absent without quadratic work.
+        let p = format!("sdkappid/*{}b*", "a".repeat(5900));
+        let text = format!("sdkappid/{}", "a".repeat(1000));
+        assert!(!m(&p, &text));
+        assert!(m(&p, &format!("sdkappid/x{}bz", "a".repeat(5900))));
+        let p = Pattern::parse("*DESCRIBE*list", true, false, true).unwrap();
+        assert!(p.matches("im:describeAccountList", V));
+        assert!(!p.matches("im:describeAccount", V));
     }
 
     #[test]

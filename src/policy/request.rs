@@ -16,6 +16,34 @@ pub enum RequestError {
         "resource `{0}` is neither `*` nor of the form `qcs:project:service:region:account:type/id`"
     )]
     Resource(String),
+    /// The resource, or a context key or value, is longer than camd takes.
+    #[error("{what} is {len} bytes; the limit is {max}")]
+    TooLong {
+        /// What (`the resource`, `context value of `qcs:ip``).
+        what: String,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// The longest request resource (CAM documents none; a Chat app's is under
+/// 80 bytes). Bounds wildcard matching: no text matched is longer.
+pub const MAX_RESOURCE_BYTES: usize = 1024;
+/// The longest context key or value.
+pub const MAX_CONTEXT_BYTES: usize = 1024;
+
+fn too_long(what: impl FnOnce() -> String, len: usize, max: usize) -> Result<(), RequestError> {
+    if len > max {
+        Err(RequestError::TooLong {
+            what: what(),
+            len,
+            max,
+        })
+    } else {
+        Ok(())
+    }
 }
 
 /// The caller and the root account it belongs to.
@@ -136,6 +164,20 @@ impl<'a> Request<'a> {
             return Err(RequestError::Action(action.to_string()));
         }
         let action_index = actions::position(bytes);
+        too_long(|| "the resource".into(), resource.len(), MAX_RESOURCE_BYTES)?;
+        for (k, v) in context {
+            let key = || k.chars().take(64).collect::<String>();
+            too_long(
+                || format!("context key `{}`", key()),
+                k.len(),
+                MAX_CONTEXT_BYTES,
+            )?;
+            too_long(
+                || format!("the value of context key `{}`", key()),
+                v.len(),
+                MAX_CONTEXT_BYTES,
+            )?;
+        }
         Ok(Self {
             action,
             action_index,
