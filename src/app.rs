@@ -186,6 +186,7 @@ pub async fn run(
         rng: SystemRandom::new(),
         throttle: server::Throttle::new(config.throttle),
         replays: server::Replays::new(100_000),
+        buffers: server::Budget::new(config.max_buffered_bytes),
         metrics: metrics.clone(),
         cluster,
         config,

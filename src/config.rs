@@ -60,6 +60,14 @@ pub struct Config {
     /// Largest frame or JSON line, in bytes.
     #[serde(default = "default_max_frame")]
     pub max_frame_bytes: usize,
+    /// Most bytes of requests buffered across all connections (frames and
+    /// lines still arriving and those being answered); a connection that
+    /// would go over is closed.
+    #[serde(default = "default_max_buffered")]
+    pub max_buffered_bytes: usize,
+    /// Seconds a started frame may take to arrive whole.
+    #[serde(default = "default_frame_timeout")]
+    pub frame_timeout_secs: u64,
     /// Most decisions one `Batch` request may carry; a larger batch is
     /// refused whole (`LimitExceeded.BatchSize`). Bounds the reply a
     /// connection can have pending.
@@ -200,6 +208,14 @@ fn default_listen_backlog() -> u32 {
 fn default_idle() -> u64 {
     300
 }
+fn default_max_buffered() -> usize {
+    64 << 20
+}
+
+fn default_frame_timeout() -> u64 {
+    10
+}
+
 fn default_max_frame() -> usize {
     1 << 20
 }
@@ -265,11 +281,13 @@ impl Config {
         }
         if self.max_connections == 0
             || self.max_frame_bytes < 64
+            || self.max_buffered_bytes < self.max_frame_bytes
+            || self.frame_timeout_secs == 0
             || self.idle_timeout_secs == 0
             || self.max_batch_items == 0
         {
             return Err(ConfigError::Value(
-                "`max_connections`, `idle_timeout_secs` and `max_batch_items` must be positive and `max_frame_bytes` at least 64".into(),
+                "`max_connections`, `idle_timeout_secs`, `frame_timeout_secs` and `max_batch_items` must be positive, `max_frame_bytes` at least 64 and `max_buffered_bytes` at least `max_frame_bytes`".into(),
             ));
         }
         if self.listen_backlog == 0 || self.listen_backlog > 65535 {

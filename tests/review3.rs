@@ -714,3 +714,100 @@ fn a_pathological_wildcard_does_not_slow_other_decisions() {
     );
     assert!(d.stop().success());
 }
+
+/// Connections that each send all but the last byte of a 64 KiB frame.
+fn unfinished_frames(socket: &std::path::Path, n: usize) -> Vec<std::os::unix::net::UnixStream> {
+    let hello = camd::protocol::encode_hello(camd::protocol::PROTOCOL_VERSION);
+    let len: u32 = 65_536;
+    let mut held = Vec::new();
+    for _ in 0..n {
+        let Ok(mut s) = std::os::unix::net::UnixStream::connect(socket) else {
+            continue;
+        };
+        let mut bytes = hello.to_vec();
+        bytes.extend_from_slice(&len.to_be_bytes());
+        bytes.extend(std::iter::repeat_n(7u8, len as usize - 1));
+        s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+        if s.write_all(&bytes).is_ok() {
+            held.push(s);
+        }
+    }
+    held
+}
+
+#[test]
+#[ignore = "the hostile side of unfinished_frames_are_bounded_and_released"]
+fn unfinished_frames_child() {
+    let Ok(socket) = std::env::var("CAMD_REVIEW3_SOCKET") else {
+        return;
+    };
+    let held = unfinished_frames(std::path::Path::new(&socket), 250);
+    println!("\nACTIVE {}", held.len());
+    std::thread::sleep(Duration::from_secs(30));
+}
+
+/// Hole 8: unfinished frames from many peers pin at most the daemon's
+/// buffer budget, are closed at their deadline, and their memory goes.
+#[test]
+fn unfinished_frames_are_bounded_and_released() {
+    if !root_only("unfinished_frames_are_bounded_and_released") {
+        return;
+    }
+    let d = Camd::start_with(
+        "review3-frames",
+        "max_buffered_bytes = 8388608\nframe_timeout_secs = 2\n",
+    );
+    let pid = d.child.id();
+    assert!(d.client().ping().is_ok());
+    let base_rss = crate::harness::rss_kb(pid);
+    let base_fds = crate::harness::settled_fds(pid);
+    // 250 connections from uid 65534 and 250 from this uid: 31 MiB of
+    // unfinished frames against a budget of 8 MiB.
+    let socket = d.socket.display().to_string();
+    let mut child = hostile_child(
+        "review3::unfinished_frames_child",
+        &[("CAMD_REVIEW3_SOCKET", socket.as_str())],
+        1024,
+    );
+    let mine = unfinished_frames(&d.socket, 250);
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    assert!(
+        lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|l| l.contains("ACTIVE"))
+    );
+    let mut peak = crate::harness::rss_kb(pid);
+    // A normal client is served meanwhile.
+    let mut c = d.client();
+    for _ in 0..50 {
+        assert!(c.ping().is_ok());
+        peak = peak.max(crate::harness::rss_kb(pid));
+    }
+    let closed = wait_for(Duration::from_secs(10), || {
+        peak = peak.max(crate::harness::rss_kb(pid));
+        crate::harness::fds(pid) <= base_fds + 1
+    });
+    let after = crate::harness::rss_kb(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(mine);
+    eprintln!(
+        "unfinished frames: RSS {} -> peak {} -> after {} KB",
+        base_rss, peak, after
+    );
+    assert!(
+        closed,
+        "connections still open: {}",
+        crate::harness::fds(pid)
+    );
+    assert!(
+        peak < base_rss + 24 * 1024,
+        "peak {peak} KB from {base_rss} KB"
+    );
+    assert!(
+        after < base_rss + 16 * 1024,
+        "after {after} KB from {base_rss} KB"
+    );
+    assert!(d.client().ping().is_ok());
+}

@@ -19,9 +19,13 @@ use crate::protocol::{
     peek_batch,
 };
 
+use super::budget::Held;
 use super::daemon::Daemon;
 use super::handler::{batch_too_large, wire};
 use super::peer::Peer;
+
+/// The read and write buffers of each connection.
+const CONNECTION_BUFFER: usize = 16 * 1024;
 
 /// Why a connection ended early.
 #[derive(Debug)]
@@ -51,8 +55,12 @@ pub async fn serve(
     let idle = Duration::from_secs(daemon.config.idle_timeout_secs);
     let max = daemon.config.max_frame_bytes;
     let (r, w) = stream.into_split();
-    let mut reader = BufReader::with_capacity(64 * 1024, r);
-    let mut writer = BufWriter::with_capacity(64 * 1024, w);
+    // Small fixed buffers: every connection holds them, so they are what
+    // many idle or hostile peers cost. Large frames bypass the read buffer
+    // (read_frame reads into the frame's own buffer) and large replies the
+    // write buffer.
+    let mut reader = BufReader::with_capacity(CONNECTION_BUFFER, r);
+    let mut writer = BufWriter::with_capacity(CONNECTION_BUFFER, w);
 
     let first = tokio::select! {
         r = tokio::time::timeout(idle, reader.fill_buf()) => match r {
@@ -94,14 +102,16 @@ pub async fn serve(
         ));
     }
 
-    let mut body = Vec::new();
+    let mut held = Held::new(daemon.buffers.clone());
+    let frame_deadline = Duration::from_secs(daemon.config.frame_timeout_secs);
     let mut clock = IdleClock::new(idle);
     loop {
         // The request buffer is kept while requests keep coming (a client
         // pipelining large batches reuses it); before a wait it is released
         // if large, so a silent connection holds no large frame.
         if !request_waiting(&mut reader) {
-            shrink(&mut body);
+            shrink(&mut held.buf);
+            held.sync();
         }
         let mut header = [0u8; 4];
         let read = tokio::select! {
@@ -123,11 +133,18 @@ pub async fn serve(
                 return End::Dropped(e.to_string());
             }
         };
-        body.resize(len, 0);
-        match clock.run(reader.read_exact(&mut body)).await {
-            Ok(Ok(_)) => {}
-            _ => return End::Dropped("truncated frame".into()),
+        // The frame's bytes are buffered as they arrive, within the
+        // daemon's budget, and must all be there by the frame's deadline.
+        match tokio::time::timeout(frame_deadline, read_frame(&mut reader, &mut held, len)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(end)) => return end,
+            Err(_) => {
+                return End::Dropped(
+                    "a frame did not arrive whole within frame_timeout_secs".into(),
+                );
+            }
         }
+        let body = &mut held.buf;
         let max_batch = daemon.config.max_batch_items;
         let frame = match peek_batch(&body) {
             // Refused before decoding: an oversized batch costs no memory.
@@ -136,14 +153,15 @@ pub async fn serve(
                 result: Err(batch_too_large(n, max_batch)),
                 revision: None,
             }),
-            _ => match decode_decision(&body) {
+            _ => match decode_decision(body) {
                 // Decisions read in place and answered straight into
                 // their frame: no allocation per string either way.
                 Some(req) => daemon.decision_frame(peer, &req),
                 None => {
-                    let request = decode_request(&body);
+                    let request = decode_request(body);
                     // Admin requests may wait (on the writer): not with a large buffer.
-                    shrink(&mut body);
+                    shrink(body);
+                    held.sync();
                     match request {
                         Ok(req) => encoded(&daemon.handle(peer, req).await),
                         Err(e) => encoded(&malformed(&e)),
@@ -155,11 +173,43 @@ pub async fn serve(
             return End::Dropped("cannot encode a response".into());
         }
         let flush = reader.buffer().is_empty();
-        if let Err(end) = send(&mut writer, &frame, flush, idle, Some(&mut body)).await {
+        let sent = send(&mut writer, &frame, flush, idle, Some(&mut held.buf)).await;
+        held.sync();
+        if let Err(end) = sent {
             return end;
         }
         clock.touch();
     }
+}
+
+/// Reads a frame of `len` bytes into `held`, growing it only as bytes
+/// arrive (at most 64 KiB ahead of them) and within the daemon's budget.
+async fn read_frame(
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+    held: &mut Held,
+    len: usize,
+) -> Result<(), End> {
+    held.buf.clear();
+    while held.buf.len() < len {
+        let want = (len - held.buf.len()).min(64 * 1024);
+        if held.reserve(want).is_err() {
+            return Err(End::Dropped(
+                "the daemon's request buffers are full (max_buffered_bytes)".into(),
+            ));
+        }
+        let start = held.buf.len();
+        held.buf.resize(start + want, 0);
+        let n = match held.buf.get_mut(start..) {
+            Some(room) => reader.read(room).await,
+            None => Ok(0),
+        };
+        match n {
+            Ok(0) => return Err(End::Dropped("truncated frame".into())),
+            Ok(n) => held.buf.truncate(start + n),
+            Err(e) => return Err(End::Dropped(format!("read failed: {e}"))),
+        }
+    }
+    Ok(())
 }
 
 /// A response's frame; a response that cannot be encoded becomes the
@@ -297,12 +347,12 @@ async fn json_loop(
     max: usize,
     mut stop: watch::Receiver<bool>,
 ) -> End {
-    let mut line = Vec::new();
+    let mut held = Held::new(daemon.buffers.clone());
     loop {
-        line.clear();
+        held.buf.clear();
         // Read one line, refusing to buffer more than `max` bytes of it.
         let got = tokio::select! {
-            r = tokio::time::timeout(idle, read_line(&mut reader, &mut line, max)) => r,
+            r = tokio::time::timeout(idle, read_line(&mut reader, &mut held, max)) => r,
             _ = stop.changed() => return End::Done,
         };
         match got {
@@ -315,11 +365,12 @@ async fn json_loop(
             }
             Err(_) => return End::Dropped("idle timeout".into()),
         }
-        if line.iter().all(u8::is_ascii_whitespace) {
+        if held.buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let request = json_request(&line);
-        shrink(&mut line);
+        let request = json_request(&held.buf);
+        shrink(&mut held.buf);
+        held.sync();
         let response = match request {
             Ok(req) => daemon.handle(peer, req).await,
             Err(e) => malformed(&e),
@@ -336,10 +387,11 @@ async fn json_loop(
 /// Reads up to and excluding a newline; false at a clean end of input.
 async fn read_line(
     reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
-    line: &mut Vec<u8>,
+    held: &mut Held,
     max: usize,
 ) -> Result<bool, String> {
     loop {
+        let line = &mut held.buf;
         let buf = reader
             .fill_buf()
             .await
@@ -358,7 +410,14 @@ async fn read_line(
         if line.len() + chunk.len() > max {
             return Err(format!("line exceeds the limit of {max} bytes"));
         }
-        line.extend_from_slice(chunk);
+        let n = chunk.len();
+        if held.reserve(n).is_err() {
+            return Err("the daemon's request buffers are full (max_buffered_bytes)".into());
+        }
+        let Ok(buf) = reader.fill_buf().await else {
+            return Err("read failed".into());
+        };
+        held.buf.extend_from_slice(buf.get(..n).unwrap_or_default());
         let used = done.unwrap_or(buf.len());
         reader.consume(used);
         if done.is_some() {

@@ -29,6 +29,8 @@ pub struct Daemon {
     pub control: tokio::sync::mpsc::UnboundedSender<crate::reload::Control>,
     /// Throttles failed authentications.
     pub throttle: super::Throttle,
+    /// The bytes of requests buffered across all connections.
+    pub buffers: Arc<super::Budget>,
     /// Signatures CAM API calls were verified with, each used once.
     pub replays: super::Replays,
     /// Decisions, admin operations, reloads, commits and connections, for

@@ -5,6 +5,7 @@
 mod acceptor;
 mod admin;
 mod api;
+mod budget;
 mod connection;
 mod daemon;
 mod handler;
@@ -23,6 +24,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use acceptor::Acceptor;
+pub use budget::Budget;
 pub use daemon::{Daemon, now_ms};
 pub use listener::{ListenError, bind, gid_of};
 pub use peer::Peer;
