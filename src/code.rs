@@ -160,6 +160,8 @@ codes! {
     ClusterSecrets = "FailedOperation.ClusterSecretsMismatch",
     /// Cluster mode: a decision asked for a revision this host has not reached in time.
     ClusterLagging = "FailedOperation.ClusterRevisionNotReached",
+    /// Cluster mode: this host's replica has not heard from etcd for longer than `max_staleness_secs`, so it does not decide.
+    ClusterStale = "FailedOperation.ClusterReplicaStale",
     /// The durable commit failed; nothing was changed.
     Storage = "InternalError.Storage",
     /// The store's writer thread has stopped (camd is shutting down or broken).

@@ -138,6 +138,11 @@ pub struct ClusterConfig {
     /// How long a decision asking for a revision waits for the replica, in ms.
     #[serde(default = "default_revision_wait")]
     pub max_revision_wait_ms: u64,
+    /// Refuse decisions (`FailedOperation.ClusterReplicaStale`) while the
+    /// replica has not heard from etcd for longer than this; absent: keep
+    /// deciding from the replica however old (availability first).
+    #[serde(default)]
+    pub max_staleness_secs: Option<u64>,
 }
 
 impl ClusterConfig {
@@ -153,6 +158,7 @@ impl ClusterConfig {
             password_file: None,
             timeout_ms: default_etcd_timeout(),
             max_revision_wait_ms: default_revision_wait(),
+            max_staleness_secs: None,
         }
     }
 }

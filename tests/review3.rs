@@ -811,3 +811,178 @@ fn unfinished_frames_are_bounded_and_released() {
     );
     assert!(d.client().ping().is_ok());
 }
+
+/// A TCP proxy to etcd that can cut its links as a partition does: while
+/// cut, connections open on both sides stay open and silent (their etcd
+/// side is closed, as etcd drops a stream it cannot write to), and new
+/// ones hang; once healed, new connections pass and the cut ones stay dead.
+struct Partition {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Partition {
+    fn to(target: u16) -> Self {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, s) = (cut.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut dead = Vec::new();
+            while !s.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                if c.load(Ordering::Relaxed) {
+                    dead.push(client);
+                    continue;
+                }
+                let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
+                    (upstream.try_clone().unwrap(), client.try_clone().unwrap()),
+                ] {
+                    let (c, s) = (c.clone(), s.clone());
+                    let (keep_client, keep_up) =
+                        (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                    std::thread::spawn(move || {
+                        from.set_read_timeout(Some(Duration::from_millis(50)))
+                            .unwrap();
+                        let mut buf = [0u8; 16384];
+                        loop {
+                            if c.load(Ordering::Relaxed) || s.load(Ordering::Relaxed) {
+                                // The link is cut: etcd's side goes, this
+                                // side is held open and silent for good.
+                                let _ = keep_up.shutdown(std::net::Shutdown::Both);
+                                while !s.load(Ordering::Relaxed) {
+                                    std::thread::sleep(Duration::from_millis(50));
+                                }
+                                drop(keep_client);
+                                return;
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) => return,
+                                Ok(_) if c.load(Ordering::Relaxed) => {}
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(e)
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock
+                                            | std::io::ErrorKind::TimedOut
+                                    ) => {}
+                                Err(_) => return,
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Self { port, cut, stop }
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.store(cut, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Drop for Partition {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Hole 12: a host cut off from etcd for a few seconds applies what was
+/// written meanwhile once healed, says how old its replica is, and (when
+/// configured) refuses to decide from a replica older than allowed.
+#[test]
+fn a_partitioned_host_catches_up_after_healing() {
+    let Some(etcd) = crate::etcd_harness::etcd("review3-partition", 1) else {
+        return;
+    };
+    let a = crate::etcd_harness::host("review3-partition-a", &etcd);
+    let etcd_port: u16 = etcd.endpoints()[0]
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let link = Partition::to(etcd_port);
+    let dir = Camd::prepare(
+        "review3-partition-b",
+        &format!(
+            "[cluster]\nendpoints = [\"http://127.0.0.1:{}\"]\nprefix = \"/test/\"\ntimeout_ms = 1500\nmax_staleness_secs = 6\n",
+            link.port
+        ),
+    );
+    crate::etcd_members::shared_secrets(&dir.join("state"));
+    let b = Camd::start_in(dir);
+    assert!(
+        a.camctl(&["user", "add", "alice", "--policy", "QcloudAVCFullAccess"])
+            .status
+            .success()
+    );
+    assert!(crate::etcd_harness::converged(&[&a, &b]));
+    assert_eq!(b.check("alice", "im:SendMessage"), Some(0));
+
+    link.set_cut(true);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        a.camctl(&["policy", "detach", "QcloudAVCFullAccess", "--user", "alice"])
+            .status
+            .success()
+    );
+    // Cut off, B decides from what it has, and says how old it is.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        b.check("alice", "im:SendMessage"),
+        Some(0),
+        "B still has the old state"
+    );
+    let st = crate::etcd_harness::standing(&b);
+    assert!(st["ReplicaAgeSeconds"].as_u64().unwrap() >= 2, "{st}");
+    // Past max_staleness_secs it refuses to decide.
+    let refused_stale = wait_for(Duration::from_secs(10), || {
+        let out = b.camctl(&[
+            "check",
+            "--user",
+            "alice",
+            "--action",
+            "im:SendMessage",
+            "--resource",
+            APP,
+        ]);
+        stderr(&out).contains("FailedOperation.ClusterReplicaStale")
+    });
+    assert!(
+        refused_stale,
+        "a replica older than max_staleness_secs does not decide"
+    );
+    link.set_cut(false);
+    // Healed: B applies the detach, and what is written afterwards.
+    assert!(
+        wait_for(Duration::from_secs(15), || b
+            .check("alice", "im:SendMessage")
+            == Some(1)),
+        "B still allows alice after healing: {}",
+        crate::etcd_harness::standing(&b)
+    );
+    assert!(a.camctl(&["user", "add", "bob"]).status.success());
+    assert!(crate::etcd_harness::converged(&[&a, &b]));
+    let st = crate::etcd_harness::standing(&b);
+    assert_eq!(st["Connected"], true, "{st}");
+    assert!(st["ReplicaAgeSeconds"].as_u64().unwrap() <= 6, "{st}");
+    drop(link);
+}

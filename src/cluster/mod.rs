@@ -37,6 +37,9 @@ pub struct Cluster {
     pub progress: Arc<Progress>,
     /// How long a decision may wait for a revision it asks for.
     pub max_wait: Duration,
+    /// Decisions are refused when the replica has not heard from etcd
+    /// for longer (`None`: never refused).
+    pub max_staleness_ms: Option<i64>,
 }
 
 /// The thread keeping the replica current.
@@ -177,6 +180,9 @@ impl Cluster {
             host,
             progress,
             max_wait: Duration::from_millis(config.max_revision_wait_ms),
+            max_staleness_ms: config
+                .max_staleness_secs
+                .map(|s| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX)),
         })
     }
 
@@ -206,6 +212,14 @@ impl Cluster {
                 });
             })?;
         Ok(Replica { thread, stop })
+    }
+
+    /// Why a decision at `now_ms` is refused: the replica has not heard
+    /// from etcd for longer than `max_staleness_secs`.
+    pub fn too_stale(&self, now_ms: i64) -> Option<u64> {
+        let max = self.max_staleness_ms?;
+        let heard = self.progress.heard_ms.load(Ordering::Relaxed);
+        (now_ms.saturating_sub(heard) > max).then(|| self.progress.age_secs(now_ms))
     }
 
     /// Where the cluster stands (asks etcd, briefly).

@@ -15,6 +15,13 @@ use crate::store::{Record, Replicated, Writer};
 
 use super::keys::{STATE, audit_host, parse_record_key};
 
+/// How long a watch may stay silent before it is opened again from the
+/// applied revision + 1. A partition can leave the stream's connection
+/// open on this side and dead on etcd's, and etcd's progress notices come
+/// only every 10 minutes: reopening is cheap and loses nothing, and an etcd
+/// that does not answer the new watch marks the replica disconnected.
+const SILENCE: Duration = Duration::from_secs(5);
+
 /// What the replica tells about itself.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -24,12 +31,27 @@ pub struct Progress {
     pub applied: AtomicI64,
     /// etcd's revision, as last seen.
     pub seen: AtomicI64,
+    /// When etcd was last heard from (a watch opened or a report), ms since
+    /// the epoch; 0 before the first time.
+    pub heard_ms: AtomicI64,
 }
 
 impl Progress {
     fn applied_now(&self, rev: i64) {
         self.applied.fetch_max(rev, Ordering::Relaxed);
         self.seen.fetch_max(rev, Ordering::Relaxed);
+    }
+
+    /// Notes that etcd answered.
+    pub fn heard(&self) {
+        self.heard_ms
+            .fetch_max(crate::clock::now_ms(), Ordering::Relaxed);
+    }
+
+    /// Seconds since etcd was last heard from, at `now_ms`.
+    pub fn age_secs(&self, now_ms: i64) -> u64 {
+        let heard = self.heard_ms.load(Ordering::Relaxed);
+        u64::try_from(now_ms.saturating_sub(heard) / 1000).unwrap_or(0)
     }
 }
 
@@ -139,11 +161,17 @@ pub async fn run(
                 continue;
             }
         };
+        progress.heard();
         if !progress.connected.swap(true, Ordering::Relaxed) {
             crate::log_info!("cluster: watching etcd from revision {from}");
         }
         loop {
-            match watch.next().await {
+            let Ok(next) = tokio::time::timeout(SILENCE, watch.next()).await else {
+                // Silent for SILENCE: open it again from where it stands.
+                break;
+            };
+            progress.heard();
+            match next {
                 Ok(WatchMessage::Events(events)) => {
                     match apply(events, &prefix, &host, &writer).await {
                         Ok(rev) => progress.applied_now(rev),

@@ -40,6 +40,7 @@ impl Exec for Status {
                     etcd_revision: st.etcd_revision,
                     lag: (st.etcd_revision - revision).max(0),
                     state_hash: hash,
+                    age_secs: c.progress.age_secs(crate::clock::now_ms()),
                 })
             }
         };

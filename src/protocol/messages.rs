@@ -318,6 +318,8 @@ pub struct ClusterInfo {
     pub lag: i64,
     /// SHA-256 of every record, in order: equal on hosts at the same revision.
     pub state_hash: String,
+    /// Seconds since the replica last heard from etcd.
+    pub age_secs: u64,
 }
 
 /// One audit entry.

@@ -302,6 +302,14 @@ impl Daemon {
         make: impl FnOnce(u64, &EngineDecision<'_>) -> R,
     ) -> Result<R, WireError> {
         let started = Metrics::start_decision();
+        if let Some(age) = self.cluster.as_ref().and_then(|c| c.too_stale(now)) {
+            return Err(wire(
+                Code::ClusterStale,
+                format!(
+                    "this host's replica last heard from etcd {age} s ago, more than max_staleness_secs"
+                ),
+            ));
+        }
         let (action, resource, context) = a.parts();
         let ask = Ask {
             action,

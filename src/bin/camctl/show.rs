@@ -179,7 +179,7 @@ fn status_json(s: &StatusInfo) -> Value {
            "Decisions": {"Allow": s.allows, "Deny": s.denies, "Unauthenticated": s.unauthenticated, "Throttled": s.throttled},
            "Cluster": s.cluster.as_ref().map(|c| json!({"Endpoints": c.endpoints, "Connected": c.connected,
                "AppliedRevision": c.applied_revision, "EtcdRevision": c.etcd_revision, "Lag": c.lag,
-               "StateHash": c.state_hash}))})
+               "StateHash": c.state_hash, "ReplicaAgeSeconds": c.age_secs}))})
 }
 
 fn status_text(s: &StatusInfo) -> String {
@@ -205,7 +205,7 @@ fn status_text(s: &StatusInfo) -> String {
     }
     if let Some(c) = &s.cluster {
         t.push_str(&format!(
-            "\ncluster: {} ({}), applied revision {}, etcd revision {}, lag {}",
+            "\ncluster: {} ({}), applied revision {}, etcd revision {}, lag {}, last heard from etcd {} s ago",
             c.endpoints.join(","),
             if c.connected {
                 "connected"
@@ -214,7 +214,8 @@ fn status_text(s: &StatusInfo) -> String {
             },
             c.applied_revision,
             c.etcd_revision,
-            c.lag
+            c.lag,
+            c.age_secs
         ));
     }
     t
