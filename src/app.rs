@@ -317,13 +317,16 @@ async fn write_textfile(daemon: Arc<Daemon>, path: std::path::PathBuf) {
     loop {
         tick.tick().await;
         let d = &daemon;
-        let text = match crate::ops::exposition(&d.writer, &d.policies, &d.metrics).await {
-            Ok(t) => t,
-            Err(e) => {
-                crate::log_warn!("cannot collect metrics for `{}`: {e}", path.display());
-                continue;
-            }
-        };
+        let text =
+            match crate::ops::exposition(&d.writer, &d.policies, &d.metrics, d.cluster.as_deref())
+                .await
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    crate::log_warn!("cannot collect metrics for `{}`: {e}", path.display());
+                    continue;
+                }
+            };
         let target = path.clone();
         let written = tokio::task::spawn_blocking(move || replace_file(&target, text.as_bytes()))
             .await

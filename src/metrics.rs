@@ -168,6 +168,10 @@ pub struct Metrics {
     attachments: AtomicU64,
     policies: AtomicU64,
     watchdog_ms: AtomicI64,
+    /// Cluster mode: seconds since the replica heard from etcd (-1: standalone).
+    replica_age_secs: AtomicI64,
+    /// Cluster mode: records in etcd quarantined (not applied).
+    quarantined: AtomicU64,
     started_ms: i64,
     started: Instant,
 }
@@ -198,6 +202,8 @@ impl Metrics {
             attachments: AtomicU64::new(0),
             policies: AtomicU64::new(0),
             watchdog_ms: AtomicI64::new(0),
+            replica_age_secs: AtomicI64::new(-1),
+            quarantined: AtomicU64::new(0),
             started_ms: crate::clock::now_ms(),
             started: Instant::now(),
         }
@@ -288,6 +294,18 @@ impl Metrics {
         self.keys.store(n(keys), Ordering::Relaxed);
         self.attachments.store(n(attachments), Ordering::Relaxed);
         self.policies.store(n(policies), Ordering::Relaxed);
+    }
+
+    /// Cluster mode: the replica's age and its quarantined records, as of now.
+    pub fn cluster(&self, age_secs: u64, quarantined: usize) {
+        self.replica_age_secs.store(
+            i64::try_from(age_secs).unwrap_or(i64::MAX),
+            Ordering::Relaxed,
+        );
+        self.quarantined.store(
+            u64::try_from(quarantined).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
     }
 
     /// systemd's watchdog was fed at `at_ms`.
@@ -510,6 +528,21 @@ impl Collector for Collected {
             "When systemd's watchdog was last fed (0: no watchdog).",
             m.watchdog_ms.load(Ordering::Relaxed) / 1000,
         )?;
+        let age = m.replica_age_secs.load(Ordering::Relaxed);
+        if age >= 0 {
+            gauge(
+                &mut e,
+                "cluster_replica_age_seconds",
+                "Cluster mode: seconds since this host's replica last heard from etcd.",
+                age,
+            )?;
+            gauge(
+                &mut e,
+                "cluster_quarantined_records",
+                "Cluster mode: records in etcd this host did not apply (unsealed, altered, replayed, or undecodable); `camctl status` names them.",
+                gauge_u(load(&m.quarantined)),
+            )?;
+        }
         gauge(
             &mut e,
             "process_start_time_seconds",

@@ -986,3 +986,239 @@ fn a_partitioned_host_catches_up_after_healing() {
     assert!(st["ReplicaAgeSeconds"].as_u64().unwrap() <= 6, "{st}");
     drop(link);
 }
+
+/// etcd's client port.
+fn etcd_port(etcd: &crate::etcd_members::EtcdCluster) -> u16 {
+    etcd.endpoints()[0]
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// `etcdctl put KEY VALUE`, over etcd's JSON gateway.
+fn etcd_put(etcd: &crate::etcd_members::EtcdCluster, key: &str, value: &[u8]) {
+    let body = format!(
+        r#"{{"key":"{}","value":"{}"}}"#,
+        b64(key.as_bytes()),
+        b64(value)
+    );
+    let out = crate::etcd_members::post(etcd_port(etcd), "/v3/kv/put", &body, None);
+    assert!(out.contains("header"), "{out}");
+}
+
+/// `etcdctl del KEY`.
+fn etcd_del(etcd: &crate::etcd_members::EtcdCluster, key: &str) {
+    let body = format!(r#"{{"key":"{}"}}"#, b64(key.as_bytes()));
+    crate::etcd_members::post(etcd_port(etcd), "/v3/kv/deleterange", &body, None);
+}
+
+/// `etcdctl get KEY`: the raw value.
+fn etcd_get(etcd: &crate::etcd_members::EtcdCluster, key: &str) -> Vec<u8> {
+    use base64::Engine;
+    let body = format!(r#"{{"key":"{}"}}"#, b64(key.as_bytes()));
+    let out = crate::etcd_members::post(etcd_port(etcd), "/v3/kv/range", &body, None);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    base64::engine::general_purpose::STANDARD
+        .decode(v["kvs"][0]["value"].as_str().unwrap())
+        .unwrap()
+}
+
+fn quarantined(h: &Camd) -> Vec<String> {
+    crate::etcd_harness::standing(h)["Quarantined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Hole 9: one undecodable record in etcd is quarantined: reported,
+/// skipped, replication goes on, a new host still joins, and the key is
+/// read again once fixed.
+#[test]
+fn an_undecodable_record_in_etcd_is_quarantined_and_replication_goes_on() {
+    let Some(etcd) = crate::etcd_harness::etcd("review3-garbage", 1) else {
+        return;
+    };
+    let a = crate::etcd_harness::host("review3-garbage-a", &etcd);
+    let b = crate::etcd_harness::host("review3-garbage-b", &etcd);
+    assert!(a.camctl(&["user", "add", "alice"]).status.success());
+    assert!(crate::etcd_harness::converged(&[&a, &b]));
+    let bad = "/test/s/u/00000000299999999999";
+    etcd_put(&etcd, bad, b"garbage");
+    assert!(wait_for(Duration::from_secs(10), || quarantined(&b)
+        .iter()
+        .any(|q| q.starts_with(bad))));
+    let metrics = String::from_utf8(b.camctl(&["metrics"]).stdout).unwrap();
+    assert!(
+        metrics.contains("camd_cluster_quarantined_records 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("camd_cluster_replica_age_seconds"),
+        "{metrics}"
+    );
+    // Writes and replication go on.
+    let out = a.camctl(&["user", "add", "bob"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(wait_for(Duration::from_secs(10), || b
+        .camctl(&["user", "get", "bob"])
+        .status
+        .success()));
+    // A new host joins, leaving the record out.
+    let c = crate::etcd_harness::host("review3-garbage-c", &etcd);
+    assert!(c.camctl(&["user", "get", "bob"]).status.success());
+    assert!(
+        quarantined(&c).iter().any(|q| q.starts_with(bad)),
+        "{:?}",
+        quarantined(&c)
+    );
+    assert!(crate::etcd_harness::converged(&[&a, &b, &c]));
+    // Fixed (deleted), it is no longer reported, and B writes again.
+    etcd_del(&etcd, bad);
+    assert!(
+        wait_for(Duration::from_secs(10), || quarantined(&b).is_empty()),
+        "{:?}",
+        quarantined(&b)
+    );
+    assert!(b.camctl(&["user", "add", "carol"]).status.success());
+    assert!(crate::etcd_harness::converged(&[&a, &b, &c]));
+    assert_eq!(
+        b.log()
+            .matches("quarantined `/test/s/u/00000000299999999999`")
+            .count(),
+        1,
+        "logged once"
+    );
+}
+
+/// Hole 10: write access to etcd is not root: a record rewritten, or an old
+/// record put back, is refused by every host, and grants nothing.
+#[test]
+fn a_rewritten_or_replayed_record_in_etcd_grants_nothing() {
+    let Some(etcd) = crate::etcd_harness::etcd("review3-forge", 1) else {
+        return;
+    };
+    let a = crate::etcd_harness::host("review3-forge-a", &etcd);
+    let b = crate::etcd_harness::host("review3-forge-b", &etcd);
+    let key = a.user_with_key("victim", "QcloudChatReadOnlyAccess");
+    assert!(
+        a.camctl(&["user", "add", "mallory", "--policy", "AdministratorAccess"])
+            .status
+            .success()
+    );
+    assert!(crate::etcd_harness::converged(&[&a, &b]));
+    let mallory = json(&a.camctl(&["--json", "user", "get", "mallory"]))["Uin"]
+        .as_u64()
+        .unwrap();
+    let mallory_key = format!("/test/s/u/{mallory:020}");
+    let sealed_admin = etcd_get(&etcd, &mallory_key);
+    // (a) The key record rewritten: its owner becomes the root account
+    // (the review's attack, as bytes: the record's uin replaced).
+    let key_path = format!("/test/s/k/{}", key.0);
+    let original = etcd_get(&etcd, &key_path);
+    let victim = json(&a.camctl(&["--json", "user", "get", "victim"]))["Uin"]
+        .as_u64()
+        .unwrap();
+    let mut forged = original.clone();
+    let at = forged
+        .windows(8)
+        .position(|w| w == victim.to_le_bytes() || w == victim.to_be_bytes())
+        .unwrap_or(forged.len() - 1);
+    forged[at] ^= 1;
+    etcd_put(&etcd, &key_path, &forged);
+    // ... and the unsealed payload alone.
+    etcd_put(&etcd, &key_path, &original[45..]);
+    assert!(wait_for(Duration::from_secs(10), || quarantined(&b)
+        .iter()
+        .any(|q| q.starts_with(&key_path))));
+    // The key still acts as its owner, on both hosts.
+    for h in [&a, &b] {
+        let out = h.camctl_as(
+            None,
+            &[("CAMD_SECRET_KEY", key.1.as_str())],
+            &[
+                "--as-key",
+                key.0.as_str(),
+                "user",
+                "add",
+                "boss",
+                "--policy",
+                "AdministratorAccess",
+            ],
+        );
+        refused(&out, UNAUTHORIZED);
+    }
+    // (b) An old record put back: mallory loses AdministratorAccess, then
+    // the sealed record from before is written again.
+    assert!(
+        a.camctl(&[
+            "policy",
+            "detach",
+            "AdministratorAccess",
+            "--user",
+            "mallory"
+        ])
+        .status
+        .success()
+    );
+    assert!(crate::etcd_harness::converged(&[&a, &b]));
+    etcd_put(&etcd, &mallory_key, &sealed_admin);
+    assert!(wait_for(Duration::from_secs(10), || quarantined(&b)
+        .iter()
+        .any(|q| q.contains("old record put back"))));
+    std::thread::sleep(Duration::from_millis(300));
+    for h in [&a, &b] {
+        let out = h.camctl(&[
+            "check",
+            "--user",
+            "mallory",
+            "--action",
+            "cam:AddUser",
+            "--resource",
+            "*",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{} {:?} {}",
+            stderr(&out),
+            quarantined(h),
+            String::from_utf8_lossy(&h.camctl(&["user", "list"]).stdout)
+        );
+    }
+    // (c) A bare delete of a record is refused too.
+    let victim_key = format!("/test/s/u/{victim:020}");
+    etcd_del(&etcd, &victim_key);
+    assert!(wait_for(Duration::from_secs(10), || quarantined(&b)
+        .iter()
+        .any(|q| q.contains("deleted outside camd"))));
+    assert!(b.camctl(&["user", "get", "victim"]).status.success());
+    // A new host refuses the replayed record too (etcd no longer holds
+    // mallory's good record, so to it mallory does not exist).
+    let c = crate::etcd_harness::host("review3-forge-c", &etcd);
+    let out = c.camctl(&[
+        "check",
+        "--user",
+        "mallory",
+        "--action",
+        "cam:AddUser",
+        "--resource",
+        "*",
+    ]);
+    assert_ne!(out.status.code(), Some(0), "{:?}", quarantined(&c));
+    assert!(
+        quarantined(&c)
+            .iter()
+            .any(|q| q.contains("old record put back")),
+        "{:?}",
+        quarantined(&c)
+    );
+}

@@ -5,6 +5,7 @@
 //! host must hold the same pepper and sealing key (`join.rs`). Where the
 //! records live under the prefix: `keys.rs`.
 
+mod integrity;
 mod join;
 mod keys;
 mod remote;
@@ -40,6 +41,8 @@ pub struct Cluster {
     /// Decisions are refused when the replica has not heard from etcd
     /// for longer (`None`: never refused).
     pub max_staleness_ms: Option<i64>,
+    /// Seals and opens every value under the prefix.
+    pub integrity: Arc<integrity::Integrity>,
 }
 
 /// The thread keeping the replica current.
@@ -149,6 +152,7 @@ impl Cluster {
             Err(e) => return Err(e),
         }
         let progress = Arc::new(Progress::default());
+        let integrity = Arc::new(integrity::Integrity::new(hasher));
         if !known {
             let s = store.state();
             if !s.users.is_empty() || !s.groups.is_empty() || !s.keys.is_empty() {
@@ -156,14 +160,28 @@ impl Cluster {
                     "this state folder holds a standalone database; a host joins a cluster with an empty state folder".into(),
                 );
             }
-            let (records, revision) = replica::read_all(&etcd, &prefix)
+            let all = replica::read_all(&etcd, &prefix, &integrity, &progress)
                 .await
                 .map_err(|e| format!("cannot read the cluster's state: {e}"))?;
-            store.resync(&records, revision, crate::clock::now_ms())?;
+            store.resync(&all.records, all.revision, crate::clock::now_ms())?;
+            progress.state_rev.store(all.state_rev, Ordering::Relaxed);
             crate::log_info!(
-                "cluster: joined with {} records at revision {revision}",
-                records.len()
+                "cluster: joined with {} records at revision {}",
+                all.records.len(),
+                all.revision
             );
+        } else {
+            // The newest state change as of the replica's revision: what a
+            // record's base is checked against from here on.
+            let state = format!("{prefix}{}", keys::STATE).into_bytes();
+            let end = crate::etcd::prefix_end(&state);
+            match etcd.newest(&state, &end, store.revision()).await {
+                Ok(rev) => progress.state_rev.store(rev, Ordering::Relaxed),
+                Err(e) => crate::log_warn!(
+                    "cluster: cannot read the newest state change at revision {}: {e}; old records put back meanwhile are caught from the next change on",
+                    store.revision()
+                ),
+            }
         }
         progress.applied.store(store.revision(), Ordering::Relaxed);
         progress.seen.store(store.revision(), Ordering::Relaxed);
@@ -173,6 +191,7 @@ impl Cluster {
             host: host.clone(),
             handle: tokio::runtime::Handle::current(),
             counter: AtomicU64::new(0),
+            integrity: integrity.clone(),
         }));
         Ok(Self {
             etcd,
@@ -183,6 +202,7 @@ impl Cluster {
             max_staleness_ms: config
                 .max_staleness_secs
                 .map(|s| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX)),
+            integrity,
         })
     }
 
@@ -194,6 +214,7 @@ impl Cluster {
             self.etcd.clone(),
             self.prefix.clone(),
             self.host.clone(),
+            self.integrity.clone(),
             writer,
             self.progress.clone(),
         );

@@ -440,6 +440,24 @@ impl Etcd {
         })
     }
 
+    /// The highest mod revision of any key in `[key, end)` as of
+    /// `revision` (0: now), 0 when the range is empty.
+    pub async fn newest(&self, key: &[u8], end: &[u8], revision: i64) -> Result<i64, EtcdError> {
+        let body = json!({"key": b64(key), "range_end": b64(end), "revision": revision.to_string(),
+                          "limit": "1", "sort_order": "DESCEND", "sort_target": "MOD",
+                          "keys_only": true});
+        let v = match self.call("/v3/kv/range", &body).await {
+            Err(EtcdError::Server(m)) if m.contains("compacted") => {
+                return Err(EtcdError::Compacted(revision));
+            }
+            other => other?,
+        };
+        Ok(field(&v, "kvs")
+            .as_array()
+            .and_then(|a| a.first())
+            .map_or(0, |kv| int(field(kv, "mod_revision"))))
+    }
+
     /// Runs `ops` if nothing in `[key, end)` changed after `revision`
     /// (every key's mod revision is at most `revision`).
     pub async fn txn_unchanged_since(

@@ -41,6 +41,7 @@ impl Exec for Status {
                     lag: (st.etcd_revision - revision).max(0),
                     state_hash: hash,
                     age_secs: c.progress.age_secs(crate::clock::now_ms()),
+                    quarantined: c.progress.quarantined(),
                 })
             }
         };
@@ -120,7 +121,12 @@ pub async fn exposition(
     writer: &Writer<Publisher>,
     policies: &Reloader,
     metrics: &Arc<Metrics>,
+    cluster: Option<&crate::cluster::Cluster>,
 ) -> Result<String, Failure> {
+    if let Some(c) = cluster {
+        let p = &c.progress;
+        metrics.cluster(p.age_secs(crate::clock::now_ms()), p.quarantined().len());
+    }
     let read = writer
         .read(|s, _| Ok(s.counts()))
         .map_err(|e| Failure::new(Code::Store, e.to_string()))?;
@@ -141,6 +147,6 @@ impl Exec for GetMetrics {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<String, Failure> {
-        exposition(env.writer, env.policies, env.metrics).await
+        exposition(env.writer, env.policies, env.metrics, env.cluster).await
     }
 }

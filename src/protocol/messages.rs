@@ -320,6 +320,9 @@ pub struct ClusterInfo {
     pub state_hash: String,
     /// Seconds since the replica last heard from etcd.
     pub age_secs: u64,
+    /// Records in etcd not applied (`key: why`): not sealed by a host of
+    /// this cluster, altered, an old record put back, or not decodable.
+    pub quarantined: Vec<String>,
 }
 
 /// One audit entry.

@@ -94,6 +94,28 @@ pub fn decode_audit(bytes: &[u8]) -> Option<(i64, AuditNote, String)> {
     ))
 }
 
+/// Whether a replicated record decodes as its kind (a value from a newer
+/// camd, or garbage, does not: it is quarantined, never applied).
+pub fn decodes(r: &Record) -> Result<(), String> {
+    let Some(b) = &r.value else {
+        return Ok(());
+    };
+    let bad = |e: postcard::Error| format!("does not decode: {e}");
+    match &r.key {
+        RecordKey::User(_) => records::decode_user(b).map(drop).map_err(bad),
+        RecordKey::Group(_) => records::decode_group(b).map(drop).map_err(bad),
+        RecordKey::Key(_) => records::decode_key(b).map(drop).map_err(bad),
+        RecordKey::Policy(_) => records::decode_policy(b).map(drop).map_err(bad),
+        RecordKey::NextUin => {
+            if b.len() == 8 {
+                Ok(())
+            } else {
+                Err("next_uin is not 8 bytes".into())
+            }
+        }
+    }
+}
+
 impl State {
     /// The records `changes` names, as they are now.
     pub fn records_of(&self, changes: &Changes) -> Vec<Record> {

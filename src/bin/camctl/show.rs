@@ -179,7 +179,8 @@ fn status_json(s: &StatusInfo) -> Value {
            "Decisions": {"Allow": s.allows, "Deny": s.denies, "Unauthenticated": s.unauthenticated, "Throttled": s.throttled},
            "Cluster": s.cluster.as_ref().map(|c| json!({"Endpoints": c.endpoints, "Connected": c.connected,
                "AppliedRevision": c.applied_revision, "EtcdRevision": c.etcd_revision, "Lag": c.lag,
-               "StateHash": c.state_hash, "ReplicaAgeSeconds": c.age_secs}))})
+               "StateHash": c.state_hash, "ReplicaAgeSeconds": c.age_secs,
+               "Quarantined": c.quarantined}))})
 }
 
 fn status_text(s: &StatusInfo) -> String {
@@ -217,6 +218,9 @@ fn status_text(s: &StatusInfo) -> String {
             c.lag,
             c.age_secs
         ));
+        for q in &c.quarantined {
+            t.push_str(&format!("\nquarantined (not applied): {q}"));
+        }
     }
     t
 }
