@@ -185,7 +185,6 @@ pub async fn run(
         hasher,
         rng: SystemRandom::new(),
         throttle: server::Throttle::new(config.throttle),
-        replays: server::Replays::new(100_000),
         buffers: server::Budget::new(config.max_buffered_bytes),
         metrics: metrics.clone(),
         cluster,

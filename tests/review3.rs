@@ -1222,3 +1222,223 @@ fn a_rewritten_or_replayed_record_in_etcd_grants_nothing() {
         quarantined(&c)
     );
 }
+
+/// A CAM API call signed as Tencent's Python SDK signs it (`content-type`
+/// and `host` only: the action is not signed), as camd-api hands it to camd.
+fn sdk_signed_call(id: &str, key: &str, action: &str, body: &str) -> camd::protocol::ApiCall {
+    use camd::credentials::tc3::{Payload, Signed, ToSign, sign};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut headers = vec![
+        ("Content-Type".to_string(), "application/json".to_string()),
+        ("Host".to_string(), "cam.tencentcloudapi.com".to_string()),
+        ("X-TC-Action".to_string(), action.to_string()),
+        ("X-TC-Timestamp".to_string(), now.to_string()),
+        ("X-TC-Version".to_string(), "2019-01-16".to_string()),
+    ];
+    let authorization = sign(
+        key,
+        &ToSign {
+            secret_id: id,
+            service: "cam",
+            timestamp: now,
+            request: Signed {
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: &headers,
+                payload: Payload::Bytes(body.as_bytes()),
+            },
+            signed: &["content-type", "host"],
+        },
+    )
+    .unwrap();
+    headers.insert(0, ("Authorization".to_string(), authorization));
+    camd::protocol::ApiCall {
+        request: camd::protocol::SignedHttp {
+            method: "POST".into(),
+            path: "/".into(),
+            query: String::new(),
+            headers,
+            payload: SignedPayload::Body(body.as_bytes().to_vec()),
+        },
+    }
+}
+
+/// The same captured call with another `X-TC-Action`.
+fn as_action(call: &camd::protocol::ApiCall, action: &str) -> camd::protocol::ApiCall {
+    let mut c = call.clone();
+    for (k, v) in &mut c.request.headers {
+        if k == "X-TC-Action" {
+            *v = action.to_string();
+        }
+    }
+    c
+}
+
+fn api_answer(c: &mut Client, call: camd::protocol::ApiCall) -> String {
+    c.call(call).unwrap().json
+}
+
+/// Hole 5: a captured signed call never runs as another action: not after
+/// a restart, not on another cluster host.
+#[test]
+fn a_captured_call_never_runs_as_another_action() {
+    let d = Camd::start("review3-replay");
+    let key = d.user_with_key("ops", "AdministratorAccess");
+    assert!(d.camctl(&["user", "add", "b"]).status.success());
+    let get = sdk_signed_call(&key.0, &key.1, "GetUser", r#"{"Name":"b"}"#);
+    let first = api_answer(&mut d.client(), get.clone());
+    assert!(first.contains("\"Name\":\"b\""), "{first}");
+    // Within the same process (as before the fix).
+    let replay = api_answer(&mut d.client(), as_action(&get, "DeleteUser"));
+    assert!(replay.contains("AuthFailure.SignatureFailure"), "{replay}");
+    // After a restart.
+    let dir = d.dir.clone();
+    assert!(d.stop().success());
+    let d = Camd::start_in(dir);
+    let replay = api_answer(&mut d.client(), as_action(&get, "DeleteUser"));
+    assert!(replay.contains("AuthFailure.SignatureFailure"), "{replay}");
+    assert!(
+        d.camctl(&["user", "get", "b"]).status.success(),
+        "b survived"
+    );
+    // The same call again is still served (an honest client's retry).
+    assert!(api_answer(&mut d.client(), get).contains("\"Name\":\"b\""));
+    assert!(d.stop().success());
+
+    // On another cluster host.
+    let Some(etcd) = crate::etcd_harness::etcd("review3-replay", 1) else {
+        return;
+    };
+    let a = crate::etcd_harness::host("review3-replay-a", &etcd);
+    let b = crate::etcd_harness::host("review3-replay-b", &etcd);
+    let key = a.user_with_key("ops", "AdministratorAccess");
+    assert!(a.camctl(&["user", "add", "victim1"]).status.success());
+    assert!(crate::etcd_harness::converged(&[&a, &b]));
+    let get = sdk_signed_call(&key.0, &key.1, "GetUser", r#"{"Name":"victim1"}"#);
+    assert!(api_answer(&mut a.client(), get.clone()).contains("victim1"));
+    let replay = api_answer(&mut b.client(), as_action(&get, "DeleteUser"));
+    assert!(replay.contains("AuthFailure.SignatureFailure"), "{replay}");
+    assert!(b.camctl(&["user", "get", "victim1"]).status.success());
+    assert!(a.camctl(&["user", "get", "victim1"]).status.success());
+}
+
+fn commits(d: &Camd) -> u64 {
+    let text = String::from_utf8(d.camctl(&["metrics"]).stdout).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("camd_store_commit_duration_seconds_count "))
+        .map_or(0, |v| v.trim().parse().unwrap())
+}
+
+/// Low: one AddUserToGroup call with thousands of identical items is
+/// refused; duplicates are taken once, and a call's memberships commit
+/// together.
+#[test]
+fn add_user_to_group_items_are_bounded_deduplicated_and_committed_together() {
+    let d = Camd::start("review3-members");
+    let key = d.user_with_key("ops", "AdministratorAccess");
+    assert!(d.camctl(&["group", "create", "team"]).status.success());
+    let gid = camd::api::group_id("team");
+    let mut uins = Vec::new();
+    for i in 0..20 {
+        let name = format!("m{i}");
+        let out = d.camctl(&["--json", "user", "add", &name]);
+        uins.push(json(&out)["Uin"].as_u64().unwrap());
+    }
+    let item = |uin: u64| format!(r#"{{"GroupId":{gid},"Uid":{uin}}}"#);
+    // The review sent 4,500; this camd's frames hold about 1,400.
+    let flood = format!(r#"{{"Info":[{}]}}"#, vec![item(uins[0]); 1000].join(","));
+    let answer = api_answer(
+        &mut d.client(),
+        sdk_signed_call(&key.0, &key.1, "AddUserToGroup", &flood),
+    );
+    assert!(
+        answer.contains("InvalidParameterValue") && answer.contains("at most 100"),
+        "{answer}"
+    );
+    let same = format!(r#"{{"Info":[{}]}}"#, vec![item(uins[0]); 100].join(","));
+    let answer = api_answer(
+        &mut d.client(),
+        sdk_signed_call(&key.0, &key.1, "AddUserToGroup", &same),
+    );
+    assert!(!answer.contains("Error"), "{answer}");
+    let trail = json(&d.camctl(&["--json", "audit", "--since", "0"]));
+    let adds = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["Action"] == "cam:AddUserToGroup")
+        .count();
+    assert_eq!(adds, 1, "one membership, one entry");
+    // A call of one membership, then one of 18: the 18 commit together
+    // (the call's other bookkeeping, its signature and key use, is the same).
+    let call = |items: &[u64]| {
+        let items: Vec<String> = items.iter().map(|u| item(*u)).collect();
+        let before = commits(&d);
+        let body = format!(r#"{{"Info":[{}]}}"#, items.join(","));
+        let answer = api_answer(
+            &mut d.client(),
+            sdk_signed_call(&key.0, &key.1, "AddUserToGroup", &body),
+        );
+        assert!(!answer.contains("Error"), "{answer}");
+        std::thread::sleep(Duration::from_millis(1200));
+        commits(&d) - before
+    };
+    let one = call(&uins[1..2]);
+    let many = call(&uins[2..]);
+    assert!(
+        many <= one + 1,
+        "18 memberships took {many} commits, one took {one}"
+    );
+    let members = json(&d.camctl(&["--json", "group", "members", "team"]));
+    assert_eq!(members.as_array().unwrap().len(), 20, "{members}");
+    assert!(d.stop().success());
+}
+
+/// Low: PolicyStatus and Status name the users and groups holding
+/// dangling attachments only to callers that may read them.
+#[test]
+fn dangling_attachments_are_shown_only_to_who_may_read_their_holders() {
+    if !root_only("dangling_attachments_are_shown_only_to_who_may_read_their_holders") {
+        return;
+    }
+    let d = Camd::start("review3-dangling-view");
+    std::fs::write(
+        d.dir.join("policies/Lister.json"),
+        r#"{"version":"2.0","statement":[{"effect":"allow","action":["cam:ListPolicies","cam:ListUsers"],"resource":"*"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        d.dir.join("policies/Gone.json"),
+        r#"{"version":"2.0","statement":[{"effect":"allow","action":"im:SendMessage","resource":"*"}]}"#,
+    )
+    .unwrap();
+    assert!(d.camctl(&["policy", "reload"]).status.success());
+    let key = d.user_with_key("lister", "Lister");
+    assert!(
+        d.camctl(&["user", "add", "secretive", "--policy", "Gone"])
+            .status
+            .success()
+    );
+    std::fs::remove_file(d.dir.join("policies/Gone.json")).unwrap();
+    assert!(d.camctl(&["policy", "reload"]).status.success());
+    for args in [["--json", "policy", "status"], ["--json", "status", ""]] {
+        let args: Vec<&str> = args.iter().copied().filter(|a| !a.is_empty()).collect();
+        let theirs = json(&as_key(&d, &key, &args));
+        assert_eq!(
+            theirs["DanglingAttachments"].as_array().unwrap().len(),
+            0,
+            "{theirs}"
+        );
+        let mine = json(&d.camctl(&args));
+        assert_eq!(
+            mine["DanglingAttachments"].as_array().unwrap().len(),
+            1,
+            "{mine}"
+        );
+    }
+    assert!(d.stop().success());
+}

@@ -455,7 +455,13 @@ fn snapshot_authorizes_by_user_and_key() {
     assert_eq!(h.allowed_user("bob", "im:SendMessage"), Ok(false));
     {
         let d = h.read(|s, c| Ok(s.dangling(c)));
-        assert_eq!(d, vec![("user `bob`".to_string(), "ChatOps".to_string())])
+        assert_eq!(
+            d,
+            vec![(
+                camd::store::Holder::User("bob".into()),
+                "ChatOps".to_string()
+            )]
+        )
     }
     h.writer
         .reconfigure(Box::new(|p: &mut Publisher, _: &camd::store::State| {

@@ -126,17 +126,34 @@ fn key_owner(p: &Params, dir: &dyn Directory) -> Result<Option<String>, Failure>
 }
 
 /// The user and group of each `Info` item.
+/// Most `Info` items in one AddUserToGroup or RemoveUserFromGroup call
+/// (CAM documents none; a group holds at most 100 users).
+pub const MAX_MEMBERSHIP_ITEMS: usize = 100;
+
+/// The (group, user) pairs of `Info`, each once, in order.
 fn memberships(p: &Params, dir: &dyn Directory) -> Result<Vec<(String, String)>, Failure> {
-    p.list("Info", &["GroupId", "Uid", "Uin"])?
-        .iter()
-        .map(|i| {
-            let uin = match i.opt_u64("Uin")? {
-                Some(u) => u,
-                None => i.u64("Uid")?,
-            };
-            Ok((group(dir, i.u64("GroupId")?)?, user(dir, uin)?))
-        })
-        .collect()
+    let items = p.list("Info", &["GroupId", "Uid", "Uin"])?;
+    if items.len() > MAX_MEMBERSHIP_ITEMS {
+        return Err(Failure::new(
+            Code::InvalidParameterValue,
+            format!(
+                "Info has {} items; at most {MAX_MEMBERSHIP_ITEMS} are taken in one call",
+                items.len()
+            ),
+        ));
+    }
+    let mut out: Vec<(String, String)> = Vec::with_capacity(items.len());
+    for i in &items {
+        let uin = match i.opt_u64("Uin")? {
+            Some(u) => u,
+            None => i.u64("Uid")?,
+        };
+        let pair = (group(dir, i.u64("GroupId")?)?, user(dir, uin)?);
+        if !out.contains(&pair) {
+            out.push(pair);
+        }
+    }
+    Ok(out)
 }
 
 /// The requests `action` with JSON parameters `body` runs.

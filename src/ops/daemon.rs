@@ -55,7 +55,7 @@ impl Exec for Status {
             keys: n(counts.keys),
             attachments: n(counts.attachments),
             custom_policies: n(env.policies.catalog.load().custom().count()),
-            dangling,
+            dangling: env.visible_dangling(dangling),
             generation: env.authz.snapshot().generation,
             uptime_secs: live.uptime_secs,
             allows: live.allows,

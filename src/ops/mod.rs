@@ -85,6 +85,35 @@ pub struct Env<'a> {
     pub cluster: Option<&'a crate::cluster::Cluster>,
     /// This execution's audit entry.
     pub note: AuditNote,
+    /// Whether the caller holds a right (`cam:GetUser` on a user): for
+    /// reads that show only what the caller may see.
+    pub may: &'a (dyn Fn(&'static str, &str) -> bool + Sync),
+}
+
+impl Env<'_> {
+    /// The resource of user `name` (or `group` `name`) in this account.
+    pub fn resource(&self, kind: &str, name: &str) -> String {
+        format!("qcs::cam::uin/{}:{kind}/{name}", self.owner_uin)
+    }
+
+    /// The dangling attachments the caller may see: those of users it may
+    /// `cam:GetUser` and groups it may `cam:GetGroup`.
+    pub fn visible_dangling(
+        &self,
+        all: Vec<(crate::store::Holder, String)>,
+    ) -> Vec<(String, String)> {
+        all.into_iter()
+            .filter(|(h, _)| match h {
+                crate::store::Holder::User(u) => {
+                    (self.may)("cam:GetUser", &self.resource("user", u))
+                }
+                crate::store::Holder::Group(g) => {
+                    (self.may)("cam:GetGroup", &self.resource("group", g))
+                }
+            })
+            .map(|(h, p)| (h.to_string(), p))
+            .collect()
+    }
 }
 
 fn store_failure(e: AdminError) -> Failure {

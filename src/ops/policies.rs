@@ -310,7 +310,7 @@ impl Exec for PolicyStatus {
                     loaded_ms: updated_ms,
                 }),
         );
-        let dangling = env.read(|s, cx| Ok(s.dangling(cx))).await?;
+        let dangling = env.visible_dangling(env.read(|s, cx| Ok(s.dangling(cx))).await?);
         Ok(PolicyStatusInfo {
             policies,
             last_reload: env.policies.last.load_full().map(|r| reload_info(&r)),

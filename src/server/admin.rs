@@ -215,7 +215,11 @@ impl Daemon {
             }
             return Err(e);
         }
+        let may = |action: &'static str, resource: &str| {
+            self.permit(peer, proof, action, resource, &[]).is_ok()
+        };
         let env = Env {
+            may: &may,
             writer: &self.writer,
             authz: &self.authz,
             policies: &self.policies,

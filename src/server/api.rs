@@ -10,12 +10,13 @@ use crate::api::{self, Directory};
 use crate::authz::Snapshot;
 use crate::code::{Code, Failure};
 use crate::metrics::Way;
-use crate::protocol::{ApiAnswer, ApiCall, CLIENT_ADDRESS, GroupInfo, SignedPayload, WireError};
+use crate::protocol::{
+    ApiAnswer, ApiCall, Body, CLIENT_ADDRESS, GroupInfo, SignedPayload, WireError,
+};
 
 use super::daemon::Daemon;
 use super::handler::Proof;
 use super::peer::Peer;
-use super::replay::Refused;
 use super::signed::as_signed;
 
 /// Names behind CAM's ids, as of this call.
@@ -54,6 +55,30 @@ impl Directory for Names {
             .find(|p| api::policy_id(p) == id)
             .cloned()
     }
+}
+
+/// Runs `futs` together; their outputs in order.
+async fn all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
+    let mut futs: Vec<std::pin::Pin<Box<F>>> = futs.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in futs.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }
 
 /// A failure from a wire error (the code camd put there).
@@ -113,7 +138,8 @@ impl Daemon {
         let action = header("x-tc-action")?;
         let names = self.names(uin).await?;
         let plan = api::plan(action, body, &names)?;
-        self.bind_signature(peer, &secret_id, signature, action, timestamp, &s)?;
+        self.bind_signature(peer, &secret_id, signature, action, timestamp, &s)
+            .await?;
         let proof = Proof::Signed {
             secret_id: &secret_id,
             uin,
@@ -121,15 +147,34 @@ impl Daemon {
         for b in &plan.bodies {
             self.precheck(peer, proof, b.clone())?;
         }
+        // Memberships of one call are independent: queued together, they
+        // reach the writer as one batch (one commit), not one each.
+        let independent = plan
+            .bodies
+            .iter()
+            .all(|b| matches!(b, Body::AddUserToGroup(_) | Body::RemoveUserFromGroup(_)));
         let mut replies = Vec::with_capacity(plan.bodies.len());
-        for b in plan.bodies {
-            replies.push(self.admin(peer, proof, b).await.map_err(from_wire)?);
+        if independent {
+            let runs = plan
+                .bodies
+                .into_iter()
+                .map(|b| self.admin(peer, proof, b))
+                .collect();
+            for r in all(runs).await {
+                replies.push(r.map_err(from_wire)?);
+            }
+        } else {
+            for b in plan.bodies {
+                replies.push(self.admin(peer, proof, b).await.map_err(from_wire)?);
+            }
         }
         api::render(&plan.view, replies, &names)
     }
 
-    /// Binds the signature to the action of its first call (see `replay.rs`).
-    fn bind_signature(
+    /// Binds the signature to the action of its first call, durably in the
+    /// key's record (see `State::bind_signature`), unless the signature
+    /// covers `x-tc-action` itself.
+    async fn bind_signature(
         &self,
         peer: Peer,
         secret_id: &str,
@@ -138,30 +183,44 @@ impl Daemon {
         timestamp: i64,
         s: &crate::authz::SignedAsk<'_>,
     ) -> Result<(), Failure> {
-        let expires = timestamp.saturating_add(s.window_secs);
-        let is_change = |a: &str| {
+        let signs_action = s
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.signed_headers.split(';').any(|h| h == "x-tc-action"));
+        if signs_action {
+            return Ok(());
+        }
+        fn is_change(a: &str) -> bool {
             crate::policy::actions::lookup_action(&format!("cam:{a}"))
                 .is_none_or(|x| x.access == crate::policy::actions::Access::Write)
-        };
-        match self
-            .replays
-            .bind(signature, action, expires, s.now_secs, is_change)
-        {
+        }
+        let digest = ring::digest::digest(&ring::digest::SHA256, &signature);
+        let mut d = [0u8; 32];
+        d.copy_from_slice(digest.as_ref());
+        let expires = timestamp.saturating_add(s.window_secs);
+        let gone = || Failure::new(Code::Store, "the store writer has stopped");
+        let bound = self
+            .writer
+            .bind_signature(
+                secret_id.to_string(),
+                d,
+                action.to_string(),
+                s.now_secs,
+                expires,
+                is_change,
+            )
+            .map_err(|_| gone())?
+            .await
+            .map_err(|_| gone())?;
+        match bound {
             Ok(()) => Ok(()),
-            Err(Refused::Rebound) => {
-                self.auth_failed(peer, secret_id, Way::Signed, Code::SignatureFailure);
-                Err(Failure::new(
-                    Code::SignatureFailure,
-                    format!(
-                        "this signature was first used for another action, and `{}` or that one makes a change: sign x-tc-action, or sign again a second later",
-                        action.chars().take(64).collect::<String>()
-                    ),
-                ))
+            Err(e) => {
+                let f = Failure::from(e);
+                if f.code == Code::SignatureFailure {
+                    self.auth_failed(peer, secret_id, Way::Signed, Code::SignatureFailure);
+                }
+                Err(f)
             }
-            Err(Refused::Full) => Err(Failure::new(
-                Code::AuthThrottled,
-                "too many signed calls in the timestamp window; retry later",
-            )),
         }
     }
 

@@ -31,8 +31,6 @@ pub struct Daemon {
     pub throttle: super::Throttle,
     /// The bytes of requests buffered across all connections.
     pub buffers: Arc<super::Budget>,
-    /// Signatures CAM API calls were verified with, each used once.
-    pub replays: super::Replays,
     /// Decisions, admin operations, reloads, commits and connections, for
     /// `camctl status` and Prometheus.
     pub metrics: Arc<crate::metrics::Metrics>,

@@ -12,7 +12,6 @@ mod handler;
 mod listener;
 mod peer;
 mod per_uid;
-mod replay;
 mod signed;
 mod throttle;
 
@@ -29,7 +28,6 @@ pub use daemon::{Daemon, now_ms};
 pub use listener::{ListenError, bind, gid_of};
 pub use peer::Peer;
 use per_uid::{PerUid, Refused};
-pub use replay::Replays;
 pub use throttle::{Gate, Throttle};
 
 /// How often last-used times of access keys are written back.

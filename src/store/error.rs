@@ -73,6 +73,17 @@ pub enum AdminError {
     /// Too many access keys.
     #[error("{0} already has {1} access keys, the limit")]
     AccessKeyOverLimit(String, usize),
+    /// A CAM API call's signature was first used for another action, and
+    /// one of the two makes a change.
+    #[error(
+        "this signature was first used for `{0}`, and that action or this one makes a change: sign x-tc-action, or sign again a second later"
+    )]
+    SignatureRebound(String),
+    /// Too many signatures of one key are in their window.
+    #[error(
+        "access key has {0} signed calls in the timestamp window, the limit; retry in a few seconds"
+    )]
+    SignaturesFull(usize),
     /// The user still has access keys.
     #[error("user `{0}` has access keys; delete them first or use force")]
     HaveKeys(String),
@@ -149,6 +160,8 @@ impl AdminError {
             Self::GroupUserFull(..) => Code::GroupUserFull,
             Self::AttachmentFull(..) => Code::AttachmentFull,
             Self::AccessKeyOverLimit(..) => Code::AccessKeyOverLimit,
+            Self::SignatureRebound(_) => Code::SignatureFailure,
+            Self::SignaturesFull(_) => Code::AuthThrottled,
             Self::HaveKeys(_) => Code::HaveKeys,
             Self::PasswordViolatedRules => Code::PasswordViolatedRules,
             Self::Sealing { .. } => Code::SealingKey,

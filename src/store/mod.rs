@@ -27,7 +27,7 @@ pub use error::{AdminError, OpenError};
 pub use limits::Limits;
 pub use records::{Attachment, Group, Key, KeyStatus, PolicyVersion, StoredPolicy, User};
 pub use replica::{Record, RecordKey, Remote, RemoteError, decode_audit, decodes, encode_audit};
-pub use rules::{Ctx, FIRST_UIN, ROOT_NAME, check_name, check_user_name};
+pub use rules::{Ctx, FIRST_UIN, Holder, ROOT_NAME, check_name, check_user_name};
 pub use state::{Changes, State};
 pub use tables::SCHEMA_VERSION;
 pub use writer::{Job, Pending, Publish, Replicated, Writer, WriterError};

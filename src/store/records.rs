@@ -154,6 +154,21 @@ pub struct Key {
     /// The SecretKey sealed under the sealing key; `None` for keys made
     /// before camd kept sealed copies (they cannot verify signatures).
     pub sealed: Option<Sealed>,
+    /// Signatures of CAM API calls made with this key that are still in
+    /// their timestamp window, each with the action it was first used for
+    /// (kept in the record so a restart or another host knows them too).
+    pub signatures: Vec<SignatureUse>,
+}
+
+/// A signature's first use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureUse {
+    /// SHA-256 of the signature.
+    pub digest: [u8; 32],
+    /// The CAM action it was first used for.
+    pub action: String,
+    /// When its window closes (seconds since the epoch).
+    pub expires_s: i64,
 }
 
 impl Key {
@@ -167,6 +182,7 @@ impl Key {
             created_ms: now_ms,
             last_used_ms: None,
             sealed: Some(nk.sealed),
+            signatures: Vec::new(),
         }
     }
 }
@@ -180,6 +196,18 @@ struct KeyV1 {
     status: KeyStatus,
     created_ms: i64,
     last_used_ms: Option<i64>,
+}
+
+/// A key as version 2 stored it (no signature uses).
+#[derive(Serialize, Deserialize)]
+struct KeyV2 {
+    secret_id: String,
+    owner: u64,
+    hash: KeyHash,
+    status: KeyStatus,
+    created_ms: i64,
+    last_used_ms: Option<i64>,
+    sealed: Option<Sealed>,
 }
 
 impl std::fmt::Debug for Key {
@@ -213,7 +241,8 @@ enum GroupRecord {
 #[derive(Serialize, Deserialize)]
 enum KeyRecord {
     V1(KeyV1),
-    V2(Key),
+    V2(KeyV2),
+    V3(Key),
 }
 
 macro_rules! codec {
@@ -262,7 +291,7 @@ pub fn decode_user(bytes: &[u8]) -> Result<User, postcard::Error> {
 
 /// Encodes a key with its version tag.
 pub fn encode_key(k: &Key) -> Result<Vec<u8>, postcard::Error> {
-    postcard::to_stdvec(&KeyRecord::V2(k.clone()))
+    postcard::to_stdvec(&KeyRecord::V3(k.clone()))
 }
 
 /// Decodes a key of any known version.
@@ -276,8 +305,19 @@ pub fn decode_key(bytes: &[u8]) -> Result<Key, postcard::Error> {
             created_ms: k.created_ms,
             last_used_ms: k.last_used_ms,
             sealed: None,
+            signatures: Vec::new(),
         },
-        KeyRecord::V2(k) => k,
+        KeyRecord::V2(k) => Key {
+            secret_id: k.secret_id,
+            owner: k.owner,
+            hash: k.hash,
+            status: k.status,
+            created_ms: k.created_ms,
+            last_used_ms: k.last_used_ms,
+            sealed: k.sealed,
+            signatures: Vec::new(),
+        },
+        KeyRecord::V3(k) => k,
     })
 }
 

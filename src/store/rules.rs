@@ -63,6 +63,27 @@ fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), AdminEr
     }
 }
 
+/// Who holds an attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// A user, by name.
+    User(String),
+    /// A group, by name.
+    Group(String),
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Holder::User(u) => write!(f, "user `{u}`"),
+            Holder::Group(g) => write!(f, "group `{g}`"),
+        }
+    }
+}
+
+/// Most signature uses kept per access key (within their windows).
+pub const MAX_SIGNATURES: usize = 512;
+
 impl State {
     fn uin_of(&self, name: &str) -> Result<u64, AdminError> {
         self.names
@@ -411,6 +432,62 @@ impl State {
         }
     }
 
+    /// Binds a CAM API call's signature (its SHA-256 `digest`, valid until
+    /// `expires_s`) to `action` in the key's record. TC3 signs the body,
+    /// but Tencent's SDKs sign only `content-type` and `host`, so a
+    /// captured call could be resent within its window with another
+    /// `X-TC-Action` over the same body (`GetUser {"Name": "a"}` turned
+    /// into `DeleteUser`). TC3 has no nonce, so an honest client's calls
+    /// collide too (the same call twice in a second, two reads of one
+    /// body): a signature may be used again for the same action, or for
+    /// another read after a read; never for a change after another action,
+    /// nor for another action after a change. Kept in the record, the
+    /// binding holds across restarts and, in cluster mode, on every host
+    /// (two hosts binding at once conflict in etcd and the rule runs again
+    /// on the newer record). Expired uses are dropped; at most
+    /// `MAX_SIGNATURES` are kept per key.
+    pub fn bind_signature(
+        &mut self,
+        secret_id: &str,
+        digest: [u8; 32],
+        action: &str,
+        now_s: i64,
+        expires_s: i64,
+        is_change: impl Fn(&str) -> bool,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let Some(k) = self.keys.get_mut(secret_id) else {
+            return Err(AdminError::SecretNotExist(secret_id.to_string()));
+        };
+        let before = k.signatures.len();
+        k.signatures.retain(|s| s.expires_s >= now_s);
+        let pruned = k.signatures.len() != before;
+        let found = k.signatures.iter().find(|s| s.digest == digest);
+        let verdict = match found {
+            Some(first)
+                if first.action == action || !(is_change(&first.action) || is_change(action)) =>
+            {
+                Ok(false)
+            }
+            Some(first) => Err(AdminError::SignatureRebound(first.action.clone())),
+            None if k.signatures.len() >= MAX_SIGNATURES => {
+                Err(AdminError::SignaturesFull(MAX_SIGNATURES))
+            }
+            None => {
+                k.signatures.push(super::records::SignatureUse {
+                    digest,
+                    action: action.to_string(),
+                    expires_s,
+                });
+                Ok(true)
+            }
+        };
+        if pruned || verdict == Ok(true) {
+            changes.keys.insert(secret_id.to_string());
+        }
+        verdict.map(drop)
+    }
+
     /// The canonical name of a policy any source has.
     fn known(&self, ctx: &Ctx<'_>, policy: &str) -> Result<String, AdminError> {
         self.policy_named(policy, ctx)
@@ -651,20 +728,20 @@ impl State {
         }
     }
 
-    /// Attachments whose policy the catalog does not have: (`user x` / `group y`, policy).
-    pub fn dangling(&self, ctx: &Ctx<'_>) -> Vec<(String, String)> {
+    /// Attachments whose policy the catalog does not have: (who, policy).
+    pub fn dangling(&self, ctx: &Ctx<'_>) -> Vec<(Holder, String)> {
         let mut out = Vec::new();
         for u in self.users.values() {
             for a in &u.policies {
                 if self.policy_named(&a.policy, ctx).is_none() {
-                    out.push((format!("user `{}`", u.name), a.policy.clone()));
+                    out.push((Holder::User(u.name.clone()), a.policy.clone()));
                 }
             }
         }
         for g in self.groups.values() {
             for a in &g.policies {
                 if self.policy_named(&a.policy, ctx).is_none() {
-                    out.push((format!("group `{}`", g.name), a.policy.clone()));
+                    out.push((Holder::Group(g.name.clone()), a.policy.clone()));
                 }
             }
         }

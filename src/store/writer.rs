@@ -263,6 +263,25 @@ impl<P: Publish> Writer<P> {
         })
     }
 
+    /// Binds a CAM API call's signature to its action in the key's record
+    /// (see `State::bind_signature`); not audited (bookkeeping of a call
+    /// whose own effects are audited).
+    pub fn bind_signature(
+        &self,
+        secret_id: String,
+        digest: [u8; 32],
+        action: String,
+        now_s: i64,
+        expires_s: i64,
+        is_change: fn(&str) -> bool,
+    ) -> Result<Pending<()>, WriterError> {
+        self.queue(None, move |state, _, changes| {
+            state.bind_signature(
+                &secret_id, digest, &action, now_s, expires_s, is_change, changes,
+            )
+        })
+    }
+
     /// Reads up to `limit` audit entries from `since` on (between commits).
     pub async fn read_audit(&self, since: u64, limit: usize) -> Result<AuditPage, WriterError> {
         let (tx, rx) = oneshot::channel();
