@@ -46,7 +46,7 @@ impl Hosts {
         if name.is_empty() {
             return false;
         }
-        if self.names.iter().any(|n| *n == name) {
+        if self.names.contains(&name) {
             return true;
         }
         let Some(cert) = &self.cert else {

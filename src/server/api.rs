@@ -202,11 +202,13 @@ impl Daemon {
         let bound = self
             .writer
             .bind_signature(
-                secret_id.to_string(),
-                d,
-                action.to_string(),
-                s.now_secs,
-                expires,
+                crate::store::SignatureBinding {
+                    secret_id: secret_id.to_string(),
+                    digest: d,
+                    action: action.to_string(),
+                    now_s: s.now_secs,
+                    expires_s: expires,
+                },
                 is_change,
             )
             .map_err(|_| gone())?

@@ -146,7 +146,7 @@ pub async fn serve(
         }
         let body = &mut held.buf;
         let max_batch = daemon.config.max_batch_items;
-        let frame = match peek_batch(&body) {
+        let frame = match peek_batch(body) {
             // Refused before decoding: an oversized batch costs no memory.
             Some((id, n)) if n > max_batch as u64 => encoded(&Response {
                 id,

@@ -91,3 +91,18 @@ pub struct Resealed {
     /// Keys without a sealed copy (made before camd kept them), by SecretId.
     pub unsealed: Vec<String>,
 }
+
+/// A CAM API call's signature to bind to its action (`State::bind_signature`).
+#[derive(Debug, Clone)]
+pub struct SignatureBinding {
+    /// The signing key.
+    pub secret_id: String,
+    /// SHA-256 of the signature.
+    pub digest: [u8; 32],
+    /// The call's action.
+    pub action: String,
+    /// Now, in seconds since the epoch.
+    pub now_s: i64,
+    /// When the signature's window closes.
+    pub expires_s: i64,
+}

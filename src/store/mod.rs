@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use redb::{Database, Durability, ReadableTableMetadata};
 
 pub use audit::{AuditEntry, AuditNote, AuditRetention};
-pub use command::{AddUser, Counts, NewKey, Owner, Resealed, UpdateUser};
+pub use command::{AddUser, Counts, NewKey, Owner, Resealed, SignatureBinding, UpdateUser};
 pub use custom::{MAX_POLICIES, MAX_VERSIONS, PolicyKind};
 pub use error::{AdminError, OpenError};
 pub use limits::Limits;

@@ -448,14 +448,18 @@ impl State {
     /// `MAX_SIGNATURES` are kept per key.
     pub fn bind_signature(
         &mut self,
-        secret_id: &str,
-        digest: [u8; 32],
-        action: &str,
-        now_s: i64,
-        expires_s: i64,
+        b: &super::command::SignatureBinding,
         is_change: impl Fn(&str) -> bool,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
+        let super::command::SignatureBinding {
+            secret_id,
+            digest,
+            action,
+            now_s,
+            expires_s,
+        } = b;
+        let (digest, now_s, expires_s) = (*digest, *now_s, *expires_s);
         let Some(k) = self.keys.get_mut(secret_id) else {
             return Err(AdminError::SecretNotExist(secret_id.to_string()));
         };
@@ -465,7 +469,7 @@ impl State {
         let found = k.signatures.iter().find(|s| s.digest == digest);
         let verdict = match found {
             Some(first)
-                if first.action == action || !(is_change(&first.action) || is_change(action)) =>
+                if first.action == *action || !(is_change(&first.action) || is_change(action)) =>
             {
                 Ok(false)
             }
@@ -476,14 +480,14 @@ impl State {
             None => {
                 k.signatures.push(super::records::SignatureUse {
                     digest,
-                    action: action.to_string(),
+                    action: action.clone(),
                     expires_s,
                 });
                 Ok(true)
             }
         };
         if pruned || verdict == Ok(true) {
-            changes.keys.insert(secret_id.to_string());
+            changes.keys.insert(secret_id.clone());
         }
         verdict.map(drop)
     }

@@ -268,17 +268,11 @@ impl<P: Publish> Writer<P> {
     /// whose own effects are audited).
     pub fn bind_signature(
         &self,
-        secret_id: String,
-        digest: [u8; 32],
-        action: String,
-        now_s: i64,
-        expires_s: i64,
+        binding: super::command::SignatureBinding,
         is_change: fn(&str) -> bool,
     ) -> Result<Pending<()>, WriterError> {
         self.queue(None, move |state, _, changes| {
-            state.bind_signature(
-                &secret_id, digest, &action, now_s, expires_s, is_change, changes,
-            )
+            state.bind_signature(&binding, is_change, changes)
         })
     }
 
