@@ -59,9 +59,15 @@ pub enum StartError {
 /// (see [`crate::systemd::take_activated_listener`]); without one camd binds
 /// `config.socket` itself.
 pub async fn run(
-    config: Config,
+    mut config: Config,
     activated: Option<std::os::unix::net::UnixListener>,
 ) -> Result<(), StartError> {
+    for g in &config.gateway_groups {
+        match server::gid_of(g) {
+            Some(gid) => config.gateway_gids.push(gid),
+            None => crate::log_warn!("gateway group `{g}` does not exist; ignored"),
+        }
+    }
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)

@@ -83,6 +83,10 @@ pub struct Config {
     /// Gids whose members may, as `gateway_uids`.
     #[serde(default)]
     pub gateway_gids: Vec<u32>,
+    /// Groups (by name, looked up in /etc/group at start) whose members may,
+    /// as `gateway_uids`: the installed camd-api runs as group `camd-gateway`.
+    #[serde(default)]
+    pub gateway_groups: Vec<String>,
     /// Host of the console login link.
     #[serde(default = "default_console_host")]
     pub console_host: String,
@@ -139,8 +143,9 @@ pub struct ClusterConfig {
     #[serde(default = "default_revision_wait")]
     pub max_revision_wait_ms: u64,
     /// Refuse decisions (`FailedOperation.ClusterReplicaStale`) while the
-    /// replica has not heard from etcd for longer than this; absent: keep
-    /// deciding from the replica however old (availability first).
+    /// replica has not heard from etcd for longer than this (at least 10: a
+    /// quiet watch is heard from every 5 s); absent: keep deciding from the
+    /// replica however old (availability first).
     #[serde(default)]
     pub max_staleness_secs: Option<u64>,
 }
@@ -287,14 +292,24 @@ impl Config {
         }
         if self.max_connections == 0
             || self.max_frame_bytes < 64
-            || self.max_buffered_bytes < self.max_frame_bytes
+            || self.max_buffered_bytes / 4 < self.max_frame_bytes
             || self.frame_timeout_secs == 0
             || self.idle_timeout_secs == 0
             || self.max_batch_items == 0
         {
             return Err(ConfigError::Value(
-                "`max_connections`, `idle_timeout_secs`, `frame_timeout_secs` and `max_batch_items` must be positive, `max_frame_bytes` at least 64 and `max_buffered_bytes` at least `max_frame_bytes`".into(),
+                "`max_connections`, `idle_timeout_secs`, `frame_timeout_secs` and `max_batch_items` must be positive, `max_frame_bytes` at least 64 and `max_buffered_bytes` at least 4 times `max_frame_bytes` (one uid may hold a quarter of it)".into(),
             ));
+        }
+        if let Some(s) = self
+            .cluster
+            .as_ref()
+            .and_then(|c| c.max_staleness_secs)
+            .filter(|s| *s < 10)
+        {
+            return Err(ConfigError::Value(format!(
+                "`cluster.max_staleness_secs` must be at least 10 (a quiet watch is heard from every 5 s), not {s}"
+            )));
         }
         if self.listen_backlog == 0 || self.listen_backlog > 65535 {
             return Err(ConfigError::Value(format!(

@@ -155,9 +155,11 @@ fn refusals_cannot_push_changes_out_of_the_audit_trail() {
     if !root_only("refusals_cannot_push_changes_out_of_the_audit_trail") {
         return;
     }
+    // A burst of 500 refusals is audited one by one: more than the 100
+    // changes kept, which a single trail would have lost to them.
     let d = Camd::start_with(
         "review3-audit",
-        "[audit]\nmax_entries = 100\nmax_refusals = 20\n",
+        "[audit]\nmax_entries = 100\nmax_refusals = 20\n[throttle]\nburst = 500\nrefill_per_sec = 0.01\n",
     );
     assert!(d.camctl(&["user", "add", "victim"]).status.success());
     let socket = d.socket.display().to_string();
@@ -191,15 +193,8 @@ fn refusals_cannot_push_changes_out_of_the_audit_trail() {
         "the change survived the flood: {entries:?}"
     );
     let refusals = entries.iter().filter(|e| e["Outcome"] != "ok").count();
-    assert!(refusals <= 20, "{refusals} refusal entries kept");
-    // Repeats are folded: the entries count what they stand for.
-    assert!(
-        entries.iter().any(|e| e["Target"]
-            .as_str()
-            .unwrap()
-            .contains("more refused since the last entry")),
-        "{entries:?}"
-    );
+    assert_eq!(refusals, 20, "the refusals kept: their own retention");
+    assert!(field("refused") >= 500, "{counts}");
     assert!(d.stop().success());
 }
 
@@ -392,7 +387,7 @@ fn camd_api_cannot_be_starved_of_connections_without_a_key() {
         &d,
         &[
             "--max-connections",
-            "64",
+            "400",
             "--max-per-client",
             "16",
             "--body-timeout-secs",
@@ -411,11 +406,12 @@ fn camd_api_cannot_be_starved_of_connections_without_a_key() {
             slow.push(s);
         }
     }
-    // (b) Idle keep-alive connections from many addresses, each after one
-    // request without an Authorization header.
+    // (b) 300 idle keep-alive connections from as many addresses, each
+    // after one request without an Authorization header: before the pool,
+    // each held a camd connection (camd allows 256 per uid).
     let mut idle = Vec::new();
-    for i in 0..40u8 {
-        let mut s = tcp_from([127, 0, 1, i + 1], port);
+    for i in 0..300u32 {
+        let mut s = tcp_from([127, 0, 1 + (i / 200) as u8, 1 + (i % 200) as u8], port);
         let req = format!(
             "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
         );
@@ -438,16 +434,26 @@ fn camd_api_cannot_be_starved_of_connections_without_a_key() {
     // camd holds at most the pool's connections for camd-api.
     let camd_fds = crate::harness::fds(d.child.id());
     assert!(camd_fds < 64, "camd holds {camd_fds} descriptors");
-    // The slow bodies are cut off at their deadline.
+    // The slow bodies are cut off at their deadline (16 of them; the
+    // others were closed at once as over their address's share).
     std::thread::sleep(Duration::from_millis(2500));
-    let mut answered = 0;
+    let (mut cut_off, mut closed) = (0, 0);
     for s in slow.iter_mut() {
-        let body = read_response(s);
-        if body.contains("did not arrive within") || body.is_empty() {
-            answered += 1;
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 4096];
+        match s.read(&mut buf) {
+            Ok(0) => closed += 1,
+            Ok(n) if String::from_utf8_lossy(&buf[..n]).contains("did not arrive within") => {
+                cut_off += 1
+            }
+            Ok(n) => panic!("unexpected: {}", String::from_utf8_lossy(&buf[..n])),
+            // Closed at accept with the client's bytes unread: a reset.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => closed += 1,
+            Err(e) => panic!("a slow body was still held after its deadline: {e}"),
         }
     }
-    assert_eq!(answered, slow.len());
+    assert_eq!(cut_off, 16, "{closed} closed");
+    assert_eq!(closed, slow.len() - 16);
     let _ = api.kill();
     let _ = api.wait();
 }
@@ -554,6 +560,18 @@ fn a_signer_cannot_pick_the_service_of_an_authorize_signed_decision() {
         .authorize_signed(camd::client::signed(request, APP, None, &[]))
         .unwrap_err();
     assert!(e.to_string().contains("MissingParameter"), "{e}");
+    // Signed as the SDKs sign (x-tc-action not covered), for im: the
+    // service alone does not let the request pick its action ...
+    let sdk = sdk_signed(&key.0, &key.1, "im", "GetGroupInfo", r#"{"GroupId":"g"}"#);
+    let e = c
+        .authorize_signed(camd::client::signed(sdk.clone(), APP, Some("im"), &[]))
+        .unwrap_err();
+    assert!(e.to_string().contains("does not cover x-tc-action"), "{e}");
+    // ... the stated action is decided (a cam reader may not).
+    let decided = c
+        .authorize_signed(camd::client::signed(sdk, APP, Some("im:GetGroupInfo"), &[]))
+        .unwrap();
+    assert!(!decided.allowed);
     assert!(d.stop().success());
 }
 
@@ -589,6 +607,14 @@ fn key_material_never_reaches_a_core_dump() {
     let _ = child.wait();
     assert_eq!(owner, 0, "camd running as 65534 is not dumpable");
     let units = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd");
+    // camd-api's group is one the installed config names as a gateway.
+    let api = std::fs::read_to_string(units.join("camd-api.service")).unwrap();
+    assert!(api.lines().any(|l| l.trim() == "Group=camd-gateway"));
+    let sysusers = std::fs::read_to_string(units.join("camd.sysusers")).unwrap();
+    assert!(sysusers.lines().any(|l| l.starts_with("g camd-gateway")));
+    let installed = std::fs::read_to_string(units.join("../config/installed.toml")).unwrap();
+    let cfg: toml::Value = toml::from_str(&installed).unwrap();
+    assert_eq!(cfg["gateway_groups"][0].as_str(), Some("camd-gateway"));
     for unit in ["camd.service", "camd-api.service"] {
         let text = std::fs::read_to_string(units.join(unit)).unwrap();
         assert!(text.lines().any(|l| l.trim() == "LimitCORE=0"), "{unit}");
@@ -641,9 +667,12 @@ fn as_key_from_a_root_shell_acts_as_the_key() {
 fn a_pathological_wildcard_does_not_slow_other_decisions() {
     let d = Camd::start("review3-wildcard");
     // 50 policies of the review's shape (each under CAM's 6,144 characters),
-    // all on one user.
-    let resource = format!("qcs::im::uin/100000000001:sdkappid/*{}b*", "a".repeat(5900));
+    // all on one user: some with its 5,900-byte run, most with a 500-byte
+    // one, shorter than the 980-byte resources below (matching at each
+    // place, as before the fix, costs 500 x 1,000 steps per statement).
     for i in 0..50 {
+        let run = if i % 10 == 0 { 5900 } else { 500 };
+        let resource = format!("qcs::im::uin/100000000001:sdkappid/*{}b*", "a".repeat(run));
         std::fs::write(
             d.dir.join(format!("policies/Slow{i}.json")),
             format!(
@@ -923,7 +952,7 @@ fn a_partitioned_host_catches_up_after_healing() {
     let dir = Camd::prepare(
         "review3-partition-b",
         &format!(
-            "[cluster]\nendpoints = [\"http://127.0.0.1:{}\"]\nprefix = \"/test/\"\ntimeout_ms = 1500\nmax_staleness_secs = 6\n",
+            "[cluster]\nendpoints = [\"http://127.0.0.1:{}\"]\nprefix = \"/test/\"\ntimeout_ms = 1500\nmax_staleness_secs = 10\n",
             link.port
         ),
     );
@@ -954,7 +983,7 @@ fn a_partitioned_host_catches_up_after_healing() {
     let st = crate::etcd_harness::standing(&b);
     assert!(st["ReplicaAgeSeconds"].as_u64().unwrap() >= 2, "{st}");
     // Past max_staleness_secs it refuses to decide.
-    let refused_stale = wait_for(Duration::from_secs(10), || {
+    let refused_stale = wait_for(Duration::from_secs(20), || {
         let out = b.camctl(&[
             "check",
             "--user",
@@ -983,7 +1012,7 @@ fn a_partitioned_host_catches_up_after_healing() {
     assert!(crate::etcd_harness::converged(&[&a, &b]));
     let st = crate::etcd_harness::standing(&b);
     assert_eq!(st["Connected"], true, "{st}");
-    assert!(st["ReplicaAgeSeconds"].as_u64().unwrap() <= 6, "{st}");
+    assert!(st["ReplicaAgeSeconds"].as_u64().unwrap() <= 10, "{st}");
     drop(link);
 }
 
@@ -1120,22 +1149,21 @@ fn a_rewritten_or_replayed_record_in_etcd_grants_nothing() {
         .unwrap();
     let mallory_key = format!("/test/s/u/{mallory:020}");
     let sealed_admin = etcd_get(&etcd, &mallory_key);
-    // (a) The key record rewritten: its owner becomes the root account
-    // (the review's attack, as bytes: the record's uin replaced).
+    // (a) The review's attack: the key record rewritten so that its owner
+    // is the root account (a key record is variant 2, then the key).
     let key_path = format!("/test/s/k/{}", key.0);
     let original = etcd_get(&etcd, &key_path);
-    let victim = json(&a.camctl(&["--json", "user", "get", "victim"]))["Uin"]
-        .as_u64()
-        .unwrap();
-    let mut forged = original.clone();
-    let at = forged
-        .windows(8)
-        .position(|w| w == victim.to_le_bytes() || w == victim.to_be_bytes())
-        .unwrap_or(forged.len() - 1);
-    forged[at] ^= 1;
+    let payload = &original[45..];
+    assert_eq!(payload[0], 2, "a version-3 key record");
+    let mut k: camd::store::Key = postcard::from_bytes(&payload[1..]).unwrap();
+    k.owner = 100000000001;
+    let mut forged = vec![2u8];
+    forged.extend(postcard::to_stdvec(&k).unwrap());
+    // As a plain value, and inside the original envelope.
     etcd_put(&etcd, &key_path, &forged);
-    // ... and the unsealed payload alone.
-    etcd_put(&etcd, &key_path, &original[45..]);
+    let mut enveloped = original[..45].to_vec();
+    enveloped.extend_from_slice(&forged);
+    etcd_put(&etcd, &key_path, &enveloped);
     assert!(wait_for(Duration::from_secs(10), || quarantined(&b)
         .iter()
         .any(|q| q.starts_with(&key_path))));
@@ -1195,37 +1223,48 @@ fn a_rewritten_or_replayed_record_in_etcd_grants_nothing() {
         );
     }
     // (c) A bare delete of a record is refused too.
+    let victim = json(&a.camctl(&["--json", "user", "get", "victim"]))["Uin"]
+        .as_u64()
+        .unwrap();
     let victim_key = format!("/test/s/u/{victim:020}");
     etcd_del(&etcd, &victim_key);
     assert!(wait_for(Duration::from_secs(10), || quarantined(&b)
         .iter()
         .any(|q| q.contains("deleted outside camd"))));
     assert!(b.camctl(&["user", "get", "victim"]).status.success());
-    // A new host refuses the replayed record too (etcd no longer holds
-    // mallory's good record, so to it mallory does not exist).
-    let c = crate::etcd_harness::host("review3-forge-c", &etcd);
-    let out = c.camctl(&[
-        "check",
-        "--user",
-        "mallory",
-        "--action",
-        "cam:AddUser",
-        "--resource",
-        "*",
-    ]);
-    assert_ne!(out.status.code(), Some(0), "{:?}", quarantined(&c));
-    assert!(
-        quarantined(&c)
-            .iter()
-            .any(|q| q.contains("old record put back")),
-        "{:?}",
-        quarantined(&c)
+    // A new host refuses to join a state with an old record put back.
+    let dir = Camd::prepare(
+        "review3-forge-c",
+        &format!(
+            "[cluster]\nendpoints = [\"{}\"]\nprefix = \"/test/\"\ntimeout_ms = 3000\n",
+            etcd.endpoints()[0]
+        ),
     );
+    crate::etcd_members::shared_secrets(&dir.join("state"));
+    let mut c = Camd::spawn(&dir);
+    let exited = wait_for(Duration::from_secs(20), || c.try_wait().unwrap().is_some());
+    let log = std::fs::read_to_string(dir.join("camd.log")).unwrap_or_default();
+    let _ = c.kill();
+    assert!(exited, "the new host joined: {log}");
+    assert!(log.contains("old records put back"), "{log}");
 }
 
 /// A CAM API call signed as Tencent's Python SDK signs it (`content-type`
 /// and `host` only: the action is not signed), as camd-api hands it to camd.
 fn sdk_signed_call(id: &str, key: &str, action: &str, body: &str) -> camd::protocol::ApiCall {
+    camd::protocol::ApiCall {
+        request: sdk_signed(id, key, "cam", action, body),
+    }
+}
+
+/// A request signed as Tencent's Python SDK signs it, for `service`.
+fn sdk_signed(
+    id: &str,
+    key: &str,
+    service: &str,
+    action: &str,
+    body: &str,
+) -> camd::protocol::SignedHttp {
     use camd::credentials::tc3::{Payload, Signed, ToSign, sign};
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -1242,7 +1281,7 @@ fn sdk_signed_call(id: &str, key: &str, action: &str, body: &str) -> camd::proto
         key,
         &ToSign {
             secret_id: id,
-            service: "cam",
+            service,
             timestamp: now,
             request: Signed {
                 method: "POST",
@@ -1256,14 +1295,12 @@ fn sdk_signed_call(id: &str, key: &str, action: &str, body: &str) -> camd::proto
     )
     .unwrap();
     headers.insert(0, ("Authorization".to_string(), authorization));
-    camd::protocol::ApiCall {
-        request: camd::protocol::SignedHttp {
-            method: "POST".into(),
-            path: "/".into(),
-            query: String::new(),
-            headers,
-            payload: SignedPayload::Body(body.as_bytes().to_vec()),
-        },
+    camd::protocol::SignedHttp {
+        method: "POST".into(),
+        path: "/".into(),
+        query: String::new(),
+        headers,
+        payload: SignedPayload::Body(body.as_bytes().to_vec()),
     }
 }
 

@@ -163,6 +163,9 @@ impl Cluster {
             let all = replica::read_all(&etcd, &prefix, &integrity, &progress)
                 .await
                 .map_err(|e| format!("cannot read the cluster's state: {e}"))?;
+            if all.replayed > 0 {
+                return Err(replica::replayed_state(all.replayed));
+            }
             store.resync(&all.records, all.revision, crate::clock::now_ms())?;
             progress.state_rev.store(all.state_rev, Ordering::Relaxed);
             crate::log_info!(

@@ -127,6 +127,10 @@ pub struct ReadAll {
     pub revision: i64,
     /// The newest state change (`Progress::state_rev`).
     pub state_rev: i64,
+    /// Records written from a base older than another record's change
+    /// before their own: old records put back. A state with any is not
+    /// installed.
+    pub replayed: usize,
 }
 
 /// Reads every state record at one revision (the first page's), paging;
@@ -169,6 +173,7 @@ pub async fn read_all(
     revisions.dedup();
     let state_rev = revisions.last().copied().unwrap_or(0);
     let mut records = Vec::new();
+    let mut replayed = 0;
     for (m, base, key, r) in checked {
         let before = revisions.partition_point(|x| *x < m);
         let newest_before = before
@@ -178,6 +183,7 @@ pub async fn read_all(
             .unwrap_or(0);
         if base < newest_before {
             progress.quarantine(&key, old_record(base, newest_before));
+            replayed += 1;
             continue;
         }
         records.extend(r);
@@ -186,7 +192,15 @@ pub async fn read_all(
         records,
         revision,
         state_rev,
+        replayed,
     })
+}
+
+/// Why a state read whole is not installed.
+pub fn replayed_state(n: usize) -> String {
+    format!(
+        "{n} records in etcd are old records put back (see `camctl status`, Quarantined): the state is not installed; restore them (write them again through camd) and this host retries"
+    )
 }
 
 fn old_record(base: i64, seen: i64) -> String {
@@ -206,6 +220,9 @@ pub async fn resync(
     let all = read_all(etcd, prefix, integrity, progress)
         .await
         .map_err(|e| e.to_string())?;
+    if all.replayed > 0 {
+        return Err(replayed_state(all.replayed));
+    }
     let (n, revision) = (all.records.len(), all.revision);
     let applied = writer
         .replicate(Replicated::Everything(all.records, revision))

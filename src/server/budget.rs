@@ -1,13 +1,16 @@
 //! The bytes of requests buffered across every connection, bounded: a
 //! frame's buffer grows only as its bytes arrive, and only while the whole
-//! daemon's buffers stay within `max_buffered_bytes`. A connection that
-//! would go over is closed, so unfinished frames from many peers cannot
-//! pin more than the budget. The first `FREE` bytes of each buffer are not
-//! counted (connections are bounded, so they are too): a small request is
-//! always served, whatever others hold.
+//! daemon's buffers stay within `max_buffered_bytes` and the peer's uid
+//! holds at most a quarter of them (one peer cannot starve the others'
+//! large requests). A connection that would go over is closed, so
+//! unfinished frames from many peers cannot pin more than the budget. The
+//! first `FREE` bytes of each buffer are not counted (connections are
+//! bounded, so they are too): a small request is always served, whatever
+//! others hold.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Bytes of each buffer the budget does not count.
 const FREE: usize = 4096;
@@ -17,6 +20,8 @@ const FREE: usize = 4096;
 pub struct Budget {
     used: AtomicUsize,
     max: usize,
+    /// Bytes held per uid.
+    by_uid: Mutex<HashMap<u32, usize>>,
 }
 
 impl Budget {
@@ -25,6 +30,7 @@ impl Budget {
         Arc::new(Self {
             used: AtomicUsize::new(0),
             max,
+            by_uid: Mutex::new(HashMap::new()),
         })
     }
 
@@ -33,20 +39,55 @@ impl Budget {
         self.used.load(Ordering::Relaxed)
     }
 
-    fn take(&self, n: usize) -> bool {
-        self.used
+    fn uids(&self) -> std::sync::MutexGuard<'_, HashMap<u32, usize>> {
+        self.by_uid.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take(&self, uid: u32, n: usize) -> bool {
+        if n == 0 {
+            return true;
+        }
+        let mut by_uid = self.uids();
+        let mine = by_uid.get(&uid).copied().unwrap_or(0);
+        if mine.saturating_add(n) > self.max / 4 {
+            return false;
+        }
+        let ok = self
+            .used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
                 u.checked_add(n).filter(|t| *t <= self.max)
             })
-            .is_ok()
+            .is_ok();
+        if ok {
+            by_uid.insert(uid, mine.saturating_add(n));
+        }
+        ok
     }
 
-    fn give(&self, n: usize) {
+    /// Counts bytes already allocated (a reallocation that rounded up).
+    fn force(&self, uid: u32, n: usize) {
+        self.used.fetch_add(n, Ordering::AcqRel);
+        let mut by_uid = self.uids();
+        let m = by_uid.entry(uid).or_insert(0);
+        *m = m.saturating_add(n);
+    }
+
+    fn give(&self, uid: u32, n: usize) {
+        if n == 0 {
+            return;
+        }
         let _ = self
             .used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
                 Some(u.saturating_sub(n))
             });
+        let mut by_uid = self.uids();
+        if let Some(m) = by_uid.get_mut(&uid) {
+            *m = m.saturating_sub(n);
+            if *m == 0 {
+                by_uid.remove(&uid);
+            }
+        }
     }
 }
 
@@ -55,9 +96,12 @@ impl Budget {
 pub struct Held {
     /// The bytes.
     pub buf: Vec<u8>,
-    /// What the budget has counted for `buf` (its capacity when last synced).
+    /// What the budget has counted for `buf` (its capacity past `FREE`
+    /// when last synced).
     counted: usize,
     budget: Arc<Budget>,
+    /// The peer's uid, whose share it counts against.
+    uid: u32,
 }
 
 /// The budget is spent: the connection is to be closed.
@@ -65,12 +109,13 @@ pub struct Held {
 pub struct OverBudget;
 
 impl Held {
-    /// An empty buffer.
-    pub fn new(budget: Arc<Budget>) -> Self {
+    /// An empty buffer of a connection from `uid`.
+    pub fn new(budget: Arc<Budget>, uid: u32) -> Self {
         Self {
             buf: Vec::new(),
             counted: 0,
             budget,
+            uid,
         }
     }
 
@@ -85,7 +130,7 @@ impl Held {
             .max(self.buf.capacity().saturating_mul(2))
             .min(want + want / 2);
         let extra = target.saturating_sub(FREE).saturating_sub(self.counted);
-        if !self.budget.take(extra) {
+        if !self.budget.take(self.uid, extra) {
             return Err(OverBudget);
         }
         self.buf.reserve_exact(target - self.buf.len());
@@ -99,13 +144,9 @@ impl Held {
     pub fn sync(&mut self) {
         let cap = self.buf.capacity().saturating_sub(FREE);
         if cap > self.counted {
-            // Growth the budget did not see (a reallocation rounding up):
-            // counted, even past the budget, since it is already there.
-            self.budget
-                .used
-                .fetch_add(cap - self.counted, Ordering::AcqRel);
+            self.budget.force(self.uid, cap - self.counted);
         } else {
-            self.budget.give(self.counted - cap);
+            self.budget.give(self.uid, self.counted - cap);
         }
         self.counted = cap;
     }
@@ -113,7 +154,7 @@ impl Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.budget.give(self.counted);
+        self.budget.give(self.uid, self.counted);
     }
 }
 
@@ -122,13 +163,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn buffers_grow_within_the_budget_and_give_it_back() {
-        let b = Budget::new(1000);
-        let mut one = Held::new(b.clone());
+    fn buffers_grow_within_the_budget_and_the_uids_share_and_give_it_back() {
+        let b = Budget::new(4000);
+        let mut one = Held::new(b.clone(), 1);
         one.reserve(FREE + 600).unwrap();
-        assert!(b.used() >= 600);
-        let mut two = Held::new(b.clone());
-        assert!(two.reserve(FREE + 600).is_err(), "over the budget");
+        assert!(b.used() >= 600 && b.used() <= 1000);
+        let mut two = Held::new(b.clone(), 1);
+        assert!(two.reserve(FREE + 600).is_err(), "over the uid's quarter");
+        let mut other = Held::new(b.clone(), 2);
+        other.reserve(FREE + 600).unwrap();
+        drop(other);
         two.reserve(FREE).unwrap();
         assert!(b.used() <= 1000, "a small buffer is not counted");
         two.buf = Vec::new();
@@ -140,5 +184,6 @@ mod tests {
         drop(two);
         drop(one);
         assert_eq!(b.used(), 0);
+        assert!(b.uids().is_empty());
     }
 }

@@ -102,7 +102,7 @@ pub async fn serve(
         ));
     }
 
-    let mut held = Held::new(daemon.buffers.clone());
+    let mut held = Held::new(daemon.buffers.clone(), peer.uid);
     let frame_deadline = Duration::from_secs(daemon.config.frame_timeout_secs);
     let mut clock = IdleClock::new(idle);
     loop {
@@ -347,7 +347,7 @@ async fn json_loop(
     max: usize,
     mut stop: watch::Receiver<bool>,
 ) -> End {
-    let mut held = Held::new(daemon.buffers.clone());
+    let mut held = Held::new(daemon.buffers.clone(), peer.uid);
     loop {
         held.buf.clear();
         // Read one line, refusing to buffer more than `max` bytes of it.

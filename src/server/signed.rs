@@ -8,9 +8,7 @@ use crate::code::{Code, Failure};
 use crate::credentials::tc3::{self, Payload, Signed};
 use crate::metrics::{Metrics, Way};
 use crate::policy::Decision as EngineDecision;
-use crate::protocol::{
-    AuthorizeSigned, CLIENT_ADDRESS, Decision, SignedHttp, SignedPayload, WireError,
-};
+use crate::protocol::{AuthorizeSigned, Decision, SignedHttp, SignedPayload, WireError};
 
 use super::daemon::{Daemon, now_ms};
 use super::handler::{authz_failure, decision, outcome_of, to_wire};
@@ -88,17 +86,22 @@ impl Daemon {
     ) -> Result<Decision, WireError> {
         let started = Metrics::start_decision();
         let call = as_signed(&a.request);
-        let peer = match call.header(CLIENT_ADDRESS).ok().flatten() {
-            Some(addr) => peer.forwarding(Some(addr)),
-            None => {
-                let ctx: Vec<(&str, &str)> = a
-                    .context
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                super::handler::forwarded(peer, &ctx)
-            }
-        };
+        // The asking service names its caller with `qcs:ip`; the request's
+        // own headers are the caller's, and could name anyone.
+        let ctx: Vec<(&str, &str)> = a
+            .context
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let peer = super::handler::forwarded(peer, &ctx);
+        if let Some(age) = self.cluster.as_ref().and_then(|c| c.too_stale(now_ms())) {
+            return Err(to_wire(Failure::new(
+                Code::ClusterStale,
+                format!(
+                    "this host's replica last heard from etcd {age} s ago, more than max_staleness_secs"
+                ),
+            )));
+        }
         let stated = a.action.as_deref().map(str::trim).unwrap_or_default();
         let (service, full) = match stated.split_once(':') {
             Some((svc, _)) => (svc.strip_prefix("name/").unwrap_or(svc), true),
@@ -115,7 +118,18 @@ impl Daemon {
         let action = if full {
             stated
         } else {
-            let header = call.header("x-tc-action").ok().flatten();
+            // The action comes from the request only when the signature
+            // covers it: Tencent's SDKs do not sign x-tc-action, and a
+            // captured call could be resent with another one.
+            let signs_action = s
+                .auth
+                .as_ref()
+                .is_some_and(|a| a.signed_headers.split(';').any(|h| h == "x-tc-action"));
+            let header = call
+                .header("x-tc-action")
+                .ok()
+                .flatten()
+                .filter(|_| signs_action);
             let Some(name) = header else {
                 // What is wrong with the request itself comes first.
                 self.verify_signed(peer, &s, None, Way::Signed, |_, _| ())
@@ -123,18 +137,13 @@ impl Daemon {
                 return Err(to_wire(Failure::new(
                     Code::MissingParameter,
                     format!(
-                        "only the service `{service}` is stated and the request has no x-tc-action header"
+                        "only the service `{service}` is stated and the signature does not cover x-tc-action: state the action"
                     ),
                 )));
             };
             default_action = format!("{service}:{}", name.trim());
             default_action.as_str()
         };
-        let ctx: Vec<(&str, &str)> = a
-            .context
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
         let ask = Ask {
             action,
             resource: &a.resource,

@@ -242,9 +242,13 @@ impl Throttle {
                 !x.full(&cfg)
             });
         }
-        let u = by_uid.entry(uid).or_insert_with(|| Bucket::new(&cfg, now));
-        u.refill(&cfg, now);
-        u.tokens = (u.tokens - 1.0).max(0.0);
+        // Past the cap (an unbounded set of addresses), new subjects share
+        // no bucket of their own: their failures still count per SecretId.
+        if by_uid.len() < MAX_BUCKETS || by_uid.contains_key(&uid) {
+            let u = by_uid.entry(uid).or_insert_with(|| Bucket::new(&cfg, now));
+            u.refill(&cfg, now);
+            u.tokens = (u.tokens - 1.0).max(0.0);
+        }
         // Unbounded numbers of made-up SecretIds share one bucket per uid
         // once the table is full, so memory stays bounded.
         let key = if by_id.len() < MAX_BUCKETS || by_id.contains_key(secret_id) {
