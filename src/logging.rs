@@ -111,6 +111,8 @@ impl Filter {
 struct Logger {
     filter: Filter,
     journal: bool,
+    /// The program's name, which starts each line off the journal.
+    program: &'static str,
 }
 
 static LOGGER: OnceLock<Logger> = OnceLock::new();
@@ -134,9 +136,15 @@ fn stderr_is_journal() -> bool {
         .is_ok_and(|m| m.dev() == dev && m.ino() == ino)
 }
 
-/// Sets the log up from `CAMD_LOG` (or `RUST_LOG`) and `JOURNAL_STREAM`.
-/// Returns a complaint about a bad spec, which is then ignored.
+/// Sets camd's log up (see [`init_as`]).
 pub fn init() -> Option<String> {
+    init_as("camd")
+}
+
+/// Sets the log of `program` up from `CAMD_LOG` (or `RUST_LOG`) and
+/// `JOURNAL_STREAM`. Returns a complaint about a bad spec, which is then
+/// ignored.
+pub fn init_as(program: &'static str) -> Option<String> {
     let spec = std::env::var("CAMD_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_default();
@@ -147,6 +155,7 @@ pub fn init() -> Option<String> {
     let _ = LOGGER.set(Logger {
         filter,
         journal: stderr_is_journal(),
+        program,
     });
     if let Some(c) = &complaint {
         write(
@@ -165,8 +174,13 @@ pub fn enabled(level: Level, target: &str) -> bool {
         .map_or(level <= Level::Info, |l| l.filter.enabled(level, target))
 }
 
-/// Formats one (possibly multi-line) message as the log lines written for it.
+/// Formats one (possibly multi-line) message as camd's log lines.
 pub fn render(journal: bool, level: Level, message: &str) -> String {
+    render_as("camd", journal, level, message)
+}
+
+/// Formats one (possibly multi-line) message as `program`'s log lines.
+pub fn render_as(program: &str, journal: bool, level: Level, message: &str) -> String {
     let mut out = String::with_capacity(message.len() + 16);
     for (i, line) in message.lines().enumerate() {
         if journal {
@@ -175,7 +189,8 @@ pub fn render(journal: bool, level: Level, message: &str) -> String {
                 out.push_str(level.word());
             }
         } else if i == 0 {
-            out.push_str("camd: ");
+            out.push_str(program);
+            out.push_str(": ");
             out.push_str(level.word());
         } else {
             out.push_str("  ");
@@ -192,7 +207,8 @@ pub fn write(level: Level, target: &str, args: std::fmt::Arguments<'_>) {
         return;
     }
     let journal = LOGGER.get().is_some_and(|l| l.journal);
-    let text = render(journal, level, &args.to_string());
+    let program = LOGGER.get().map_or("camd", |l| l.program);
+    let text = render_as(program, journal, level, &args.to_string());
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs camd on a systemd host (tested on Debian 12):
-#   cargo build --release && sudo systemd/install.sh
+#   cargo build --profile dist && sudo systemd/install.sh
 # Installs the binaries, their man pages and shell completions, the units,
 # the system user, the folders, the configuration (kept if present), a fresh
 # pepper (kept if present), the monitoring examples, then enables and starts
@@ -12,10 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DESTDIR="${DESTDIR:-}"
-BIN="${BIN:-target/release}"
+BIN="${BIN:-target/dist}"
 
 for b in camd camctl camd-api; do
-    [[ -x "$BIN/$b" ]] || { echo "install.sh: $BIN/$b is missing; run 'cargo build --release' first" >&2; exit 1; }
+    [[ -x "$BIN/$b" ]] || { echo "install.sh: $BIN/$b is missing; run 'cargo build --profile dist' first" >&2; exit 1; }
 done
 if [[ -z "$DESTDIR" && $(id -u) -ne 0 ]]; then
     echo "install.sh: run as root (or set DESTDIR to stage the files)" >&2

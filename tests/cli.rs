@@ -273,3 +273,65 @@ fn simulate_errors_exit_2_and_name_the_bad_input() {
         assert!(err.contains(needle), "{full:?}: {err}");
     }
 }
+
+/// The newcomer's rough edges: errors as JSON with `--json`, `--user`
+/// wherever a user is named, a hint when camd is not running, the
+/// credentials' warning only for what was shown, and camd-api's man pages.
+#[test]
+fn cli_rough_edges_are_smoothed() {
+    let d = crate::harness::Camd::start("cli-edges");
+    let out = d.camctl(&["--json", "user", "get", "nosuch"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["Error"]["Code"], "ResourceNotFound.UserNotExist", "{v}");
+    assert!(v["Error"]["Message"].as_str().unwrap().contains("nosuch"));
+    assert!(d.camctl(&["user", "add", "kit"]).status.success());
+    let out = d.camctl(&["key", "create", "--user", "kit"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::harness::stderr(&out)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains("Store these now: the SecretKey is not shown again."),
+        "{text}"
+    );
+    let listed = crate::harness::json(&d.camctl(&["--json", "key", "list", "--user", "kit"]));
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let listed = crate::harness::json(&d.camctl(&["--json", "key", "list", "kit"]));
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "the positional form still works"
+    );
+    let out = d.camctl(&["user", "add", "plain"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Store these now"));
+    assert!(d.stop().success());
+    // camd is not running there.
+    let dir = temp_dir("cli-nosocket");
+    let out = camctl(&[
+        "--socket",
+        dir.join("camd.sock").to_str().unwrap(),
+        "user",
+        "list",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is camd running?") && err.contains("--socket"),
+        "{err}"
+    );
+    let man = dir.join("man");
+    let out = Command::new(env!("CARGO_BIN_EXE_camd-api"))
+        .args(["--man", man.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(man.join("camd-api.1").exists());
+}

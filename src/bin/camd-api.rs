@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use camd::gateway;
 
@@ -51,6 +51,12 @@ struct Args {
     /// A request signed for another host is refused.
     #[arg(long = "host", value_name = "NAME")]
     hosts: Vec<String>,
+    /// Print the shell completion script for SHELL and exit.
+    #[arg(long, value_name = "SHELL")]
+    completions: Option<clap_complete::Shell>,
+    /// Write man pages into DIR and exit.
+    #[arg(long, value_name = "DIR")]
+    man: Option<PathBuf>,
     /// Write a self-signed certificate and key for these names to --tls-cert
     /// and --tls-key (never overwriting), then exit.
     #[arg(long, value_name = "NAME", num_args = 1.., requires = "tls_cert")]
@@ -58,7 +64,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    camd::logging::init();
+    camd::logging::init_as("camd-api");
     if let Err(e) = camd::process::protect_memory() {
         camd::log_warn!("{e}");
     }
@@ -82,6 +88,15 @@ fn write_new(path: &std::path::Path, text: &str, mode: u32) -> Result<()> {
 fn run() -> Result<()> {
     let activated = camd::systemd::take_activated_tcp_listener()?;
     let args = Args::parse();
+    if let Some(shell) = args.completions {
+        camd::manual::completions(Args::command(), shell, &mut std::io::stdout());
+        return Ok(());
+    }
+    if let Some(dir) = &args.man {
+        camd::manual::man_pages(&Args::command(), dir)
+            .with_context(|| format!("cannot write man pages into `{}`", dir.display()))?;
+        return Ok(());
+    }
     if let (false, Some(cert), Some(key)) =
         (args.self_signed.is_empty(), &args.tls_cert, &args.tls_key)
     {

@@ -56,6 +56,9 @@ impl Exec for AddUser {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Credentials, Failure> {
+        // As CAM's AddUser: the password comes back only when generated (a
+        // chosen one is the caller's already, and is not echoed).
+        let generated = self.password.is_none();
         let password = match (&self.password, self.console_login) {
             (Some(p), _) => Some(checked(p)?),
             (None, true) => Some(
@@ -97,7 +100,9 @@ impl Exec for AddUser {
                 )
             }),
             name: u.name,
-            password: password.map(|p| p.expose().to_string()),
+            password: password
+                .filter(|_| generated)
+                .map(|p| p.expose().to_string()),
             secret_id: key.as_ref().map(|(k, _)| k.secret_id.clone()),
             secret_key: key.map(|(_, s)| s.expose().to_string()),
         })

@@ -85,7 +85,9 @@ pub enum AdminError {
     )]
     SignaturesFull(usize),
     /// The user still has access keys.
-    #[error("user `{0}` has access keys; delete them first or use force")]
+    #[error(
+        "user `{0}` has access keys; delete them first, or force it (camctl: --force; the API: Force)"
+    )]
     HaveKeys(String),
     /// A password breaks the rule.
     #[error("a password needs 8-32 characters with upper case, lower case, digits and symbols")]

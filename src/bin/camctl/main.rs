@@ -428,19 +428,25 @@ enum KeyCommand {
     /// Create an access key for a user (or, with --root, the root account) and print it once.
     Create {
         /// The user.
-        #[arg(required_unless_present = "root")]
+        #[arg(required_unless_present_any = ["root", "user_flag"], conflicts_with = "user_flag")]
         user: Option<String>,
+        /// The user, named as `policy attach --user` names one.
+        #[arg(long = "user", value_name = "USER")]
+        user_flag: Option<String>,
         /// For the root account.
-        #[arg(long, conflicts_with = "user")]
+        #[arg(long, conflicts_with_all = ["user", "user_flag"])]
         root: bool,
     },
     /// List a user's (or, with --root, the root account's) access keys.
     List {
         /// The user.
-        #[arg(required_unless_present = "root")]
+        #[arg(required_unless_present_any = ["root", "user_flag"], conflicts_with = "user_flag")]
         user: Option<String>,
+        /// The user, named as `policy attach --user` names one.
+        #[arg(long = "user", value_name = "USER")]
+        user_flag: Option<String>,
         /// The root account's keys.
-        #[arg(long, conflicts_with = "user")]
+        #[arg(long, conflicts_with_all = ["user", "user_flag"])]
         root: bool,
     },
     /// Disable an access key.
@@ -496,10 +502,24 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("camctl: {e:#}");
+            let text = format!("{e:#}");
+            if std::env::args().skip(1).any(|a| a == "--json") {
+                println!("{}", error_json(&text));
+            }
+            eprintln!("camctl: {text}");
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// An error as `--json` prints it: `{"Error": {"Code", "Message"}}` with
+/// the CAM code the message starts with (`InternalError` when it has none).
+fn error_json(text: &str) -> serde_json::Value {
+    let (code, message) = match text.split_once(": ") {
+        Some((c, m)) if camd::code::Code::parse(c).is_some() => (c, m),
+        _ => ("InternalError", text),
+    };
+    serde_json::json!({"Error": {"Code": code, "Message": message}})
 }
 
 fn run() -> Result<u8> {

@@ -56,7 +56,19 @@ impl Out {
 }
 
 fn remote(e: ClientError) -> anyhow::Error {
-    anyhow!(e)
+    match &e {
+        ClientError::Io { cause, .. }
+            if matches!(
+                cause.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            anyhow!(
+                "{e}; is camd running? start it (`cargo run --release --bin camd` in the source folder, or `systemctl start camd.socket`), or name its socket with --socket or CAMD_SOCKET"
+            )
+        }
+        _ => anyhow!(e),
+    }
 }
 
 /// Calls `op` and prints its reply.
@@ -426,8 +438,24 @@ fn detach(client: &mut Client, out: &Out, policy: String, target: Target) -> Res
 
 fn key(client: &mut Client, out: &Out, c: KeyCommand) -> Result<u8> {
     match c {
-        KeyCommand::Create { user, .. } => show(client, out, CreateAccessKey { user }),
-        KeyCommand::List { user, .. } => show(client, out, ListAccessKeys { user }),
+        KeyCommand::Create {
+            user, user_flag, ..
+        } => show(
+            client,
+            out,
+            CreateAccessKey {
+                user: user.or(user_flag),
+            },
+        ),
+        KeyCommand::List {
+            user, user_flag, ..
+        } => show(
+            client,
+            out,
+            ListAccessKeys {
+                user: user.or(user_flag),
+            },
+        ),
         KeyCommand::Disable { id } | KeyCommand::Enable { id } if id.is_empty() => {
             bail!("{ip}: empty SecretId", ip = Code::InvalidParameter)
         }

@@ -115,8 +115,22 @@ fn credentials_text(c: &Credentials) -> String {
             s.push_str(&format!("{label}: {v}\n"));
         }
     }
-    s.push_str("Store these now: the password and SecretKey are not shown again.");
-    s
+    let shown: Vec<&str> = [
+        ("the password", &c.password),
+        ("the SecretKey", &c.secret_key),
+    ]
+    .iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(what, _)| *what)
+    .collect();
+    if !shown.is_empty() {
+        s.push_str(&format!(
+            "Store these now: {} {} not shown again.",
+            shown.join(" and "),
+            if shown.len() > 1 { "are" } else { "is" }
+        ));
+    }
+    s.trim_end().to_string()
 }
 
 fn group_json(g: &GroupInfo) -> Value {
