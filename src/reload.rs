@@ -238,6 +238,20 @@ pub async fn reload_once(daemon: &Reloader) -> Report {
     report
 }
 
+/// A watcher's error in words (notify's own Display reads `No path was
+/// found. about ["…"]`).
+fn describe(e: &notify::Error) -> String {
+    match &e.kind {
+        notify::ErrorKind::PathNotFound => "the folder does not exist".into(),
+        notify::ErrorKind::Io(io) => io.to_string(),
+        notify::ErrorKind::MaxFilesWatch => {
+            "the system's limit of watched files is reached (fs.inotify.max_user_watches)".into()
+        }
+        notify::ErrorKind::Generic(m) => m.clone(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
 /// The reload loop: runs until the channel closes.
 pub async fn run(
     daemon: Arc<Reloader>,
@@ -249,8 +263,10 @@ pub async fn run(
         Ok(w) => Some(w),
         Err(e) => {
             crate::log_error!(
-                "cannot watch policy folder `{}`: {e}; retrying",
-                dir.display()
+                "cannot watch policy folder `{}`: {}; retrying every {} s",
+                dir.display(),
+                describe(&e),
+                REWATCH.as_secs()
             );
             None
         }

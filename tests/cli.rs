@@ -335,3 +335,41 @@ fn cli_rough_edges_are_smoothed() {
     );
     assert!(man.join("camd-api.1").exists());
 }
+
+/// A reader that stops reading is not an error (`camctl ... | head`).
+#[test]
+fn a_closed_pipe_ends_camctl_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_camctl"))
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reading end is closed before camctl has started writing.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A problem of a whole file is printed without a position, its code once.
+#[test]
+fn whole_file_problems_have_no_position_and_one_code() {
+    let dir = temp_dir("lint-whole");
+    let bad = dir.join("bad name!.json");
+    std::fs::write(&bad, GOOD).unwrap();
+    let out = camctl(&["policy", "lint", bad.to_str().unwrap()]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(!text.contains(":0:0"), "{text}");
+    assert_eq!(
+        text.matches("InvalidParameter.PolicyNameError").count(),
+        1,
+        "{text}"
+    );
+}

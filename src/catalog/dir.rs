@@ -44,21 +44,27 @@ impl std::fmt::Display for LoadError {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.path.display(),
-                p.line,
-                p.column,
-                p.code
-            )?;
+            write!(f, "{}", self.path.display())?;
+            // A problem of the whole file has no position.
+            if p.line > 0 {
+                write!(f, ":{}:{}", p.line, p.column)?;
+            }
+            write!(f, ": {}", p.code)?;
             if !p.json_path.is_empty() {
                 write!(f, " at `{}`", p.json_path)?;
             }
-            write!(f, ": {}", p.message)?;
+            write!(f, ": {}", without_code(&p.message, p.code.as_str()))?;
         }
         Ok(())
     }
+}
+
+/// `message` without the code it may start with (it is printed once, before).
+pub fn without_code<'m>(message: &'m str, code: &str) -> &'m str {
+    message
+        .strip_prefix(code)
+        .and_then(|m| m.strip_prefix(": "))
+        .unwrap_or(message)
 }
 
 fn whole_file(path: &Path, code: Code, message: String) -> LoadError {

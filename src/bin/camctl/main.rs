@@ -499,6 +499,7 @@ fn main() -> ExitCode {
     // camctl holds SecretKeys and passwords it reads or prints; a failure
     // here (an old kernel) is not worth refusing a command for.
     let _ = camd::process::protect_memory();
+    quiet_on_closed_pipe();
     match run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -510,6 +511,25 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// A reader that stopped reading (`camctl policy list | head`) is not an
+/// error: print!'s panic on a closed stdout ends camctl quietly, as a
+/// SIGPIPE would.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if text.contains("Broken pipe") || text.contains("BrokenPipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }
 
 /// An error as `--json` prints it: `{"Error": {"Code", "Message"}}` with

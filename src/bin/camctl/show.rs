@@ -259,9 +259,19 @@ fn reload_text(r: &ReloadInfo) -> String {
         } else {
             format!(" at `{}`", e.path)
         };
+        let position = if e.line > 0 {
+            format!(":{}:{}", e.line, e.column)
+        } else {
+            String::new()
+        };
+        let message = e
+            .message
+            .strip_prefix(e.code.as_str())
+            .and_then(|m| m.strip_prefix(": "))
+            .unwrap_or(&e.message);
         t.push_str(&format!(
-            "\n{}:{}:{}: {}{at}: {}",
-            e.file, e.line, e.column, e.code, e.message
+            "\n{}{position}: {}{at}: {message}",
+            e.file, e.code
         ));
     }
     t
@@ -280,12 +290,16 @@ fn policy_status_text(s: &PolicyStatusInfo) -> String {
         .policies
         .iter()
         .map(|p| {
+            let loaded = if p.loaded_ms > 0 {
+                format!("loaded {}", TimeText::new(p.loaded_ms).as_str())
+            } else {
+                "built in".to_string()
+            };
             format!(
-                "{}\t{}\t{}\tloaded {}",
+                "{}\t{}\t{}\t{loaded}",
                 p.name,
                 p.kind,
                 p.hash.get(..12).unwrap_or(&p.hash),
-                p.loaded_ms
             )
         })
         .collect();
