@@ -265,20 +265,26 @@ fn seed(etcd: &EtcdCluster, base: &Path, users: usize, per_user: usize) {
     }
     let recs = state.all_records();
     let e = etcd.client();
+    // Sealed as camd seals them, under the pepper `shared_secrets` writes,
+    // each chunk from the revision the one before it made.
+    let integrity = camd::cluster::Integrity::new(&camd::credentials::KeyHasher::new(
+        &camd::credentials::Pepper::from_bytes([7; 32]),
+    ));
+    let mut base = 0;
     for chunk in recs.chunks(500) {
         let ops: Vec<Op> = chunk
             .iter()
             .map(|r| {
-                Op::Put(
-                    camd::cluster::record_key(PREFIX, &r.key),
-                    r.value.clone().unwrap_or_default(),
-                )
+                let key = camd::cluster::record_key(PREFIX, &r.key);
+                let value = integrity.seal(&key, base, r.value.as_deref());
+                Op::Put(key, value)
             })
             .collect();
         let r = etcd
             .block_on(e.txn_unchanged_since(b"\0", b"\0", i64::MAX - 1, &ops))
             .unwrap();
         assert!(r.succeeded);
+        base = r.revision;
     }
 }
 

@@ -22,6 +22,7 @@ use crate::credentials::{KeyHasher, Keyring, Secret};
 use crate::etcd::{Etcd, EtcdConfig};
 use crate::store::{Store, Writer};
 
+pub use integrity::{Integrity, Opened};
 pub use keys::record_key;
 pub use replica::Progress;
 
