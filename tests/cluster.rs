@@ -25,6 +25,10 @@ fn users(h: &Camd) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    camd_missing_etcd,
+    ignore = "needs etcd: apt-get install etcd-server (.ci/run installs it)"
+)]
 fn every_host_decides_with_what_any_host_wrote() {
     let Some(etcd) = etcd("shared", 1) else {
         return;
@@ -128,6 +132,10 @@ fn every_host_decides_with_what_any_host_wrote() {
 }
 
 #[test]
+#[cfg_attr(
+    camd_missing_etcd,
+    ignore = "needs etcd: apt-get install etcd-server (.ci/run installs it)"
+)]
 fn conflicting_writes_from_two_hosts_break_no_invariant() {
     let Some(etcd) = etcd("conflicts", 1) else {
         return;
@@ -177,6 +185,10 @@ fn conflicting_writes_from_two_hosts_break_no_invariant() {
 }
 
 #[test]
+#[cfg_attr(
+    camd_missing_etcd,
+    ignore = "needs etcd: apt-get install etcd-server (.ci/run installs it)"
+)]
 fn with_etcd_away_decisions_go_on_and_writes_fail_fast() {
     let Some(mut etcd) = etcd("away", 1) else {
         return;
@@ -216,6 +228,10 @@ fn with_etcd_away_decisions_go_on_and_writes_fail_fast() {
 }
 
 #[test]
+#[cfg_attr(
+    camd_missing_etcd,
+    ignore = "needs etcd: apt-get install etcd-server (.ci/run installs it)"
+)]
 fn a_host_resyncs_after_etcd_compacted_past_it_and_a_killed_host_catches_up() {
     let Some(etcd) = etcd("compact", 1) else {
         return;
@@ -260,6 +276,10 @@ fn a_host_resyncs_after_etcd_compacted_past_it_and_a_killed_host_catches_up() {
 }
 
 #[test]
+#[cfg_attr(
+    camd_missing_etcd,
+    ignore = "needs etcd: apt-get install etcd-server (.ci/run installs it)"
+)]
 fn a_host_with_another_pepper_refuses_to_join() {
     let Some(etcd) = etcd("secrets", 1) else {
         return;
@@ -285,6 +305,10 @@ fn a_host_with_another_pepper_refuses_to_join() {
 }
 
 #[test]
+#[cfg_attr(
+    camd_missing_etcd,
+    ignore = "needs etcd: apt-get install etcd-server (.ci/run installs it)"
+)]
 fn killing_the_etcd_leader_loses_no_acknowledged_write() {
     let Some(mut etcd) = etcd("leader", 3) else {
         return;
@@ -344,6 +368,10 @@ fn killing_the_etcd_leader_loses_no_acknowledged_write() {
 }
 
 #[test]
+#[cfg_attr(
+    camd_missing_etcd,
+    ignore = "needs etcd: apt-get install etcd-server (.ci/run installs it)"
+)]
 fn policy_push_publishes_a_folder_to_every_host() {
     let Some(etcd) = etcd("push", 1) else {
         return;
@@ -401,6 +429,10 @@ fn policy_push_publishes_a_folder_to_every_host() {
 }
 
 #[test]
+#[cfg_attr(
+    camd_missing_etcd,
+    ignore = "needs etcd: apt-get install etcd-server (.ci/run installs it)"
+)]
 fn a_burst_of_writes_fits_etcds_transaction_limit() {
     // etcd allowing 20 operations per transaction (its default is 128).
     let Some(bin) = crate::harness::tool("etcd") else {
@@ -439,6 +471,10 @@ fn a_burst_of_writes_fits_etcds_transaction_limit() {
 }
 
 #[test]
+#[cfg_attr(
+    camd_missing_etcd,
+    ignore = "needs etcd: apt-get install etcd-server (.ci/run installs it)"
+)]
 fn a_host_authenticates_to_etcd_with_a_password_file() {
     let Some(etcd) = etcd("auth", 1) else {
         return;

@@ -153,6 +153,10 @@ fn wait_exit(child: &mut Child, within: Duration) -> ExitStatus {
 }
 
 #[test]
+#[cfg_attr(
+    camd_missing_systemd_tools,
+    ignore = "needs systemd-socket-activate and systemd-analyze: apt-get install systemd (.ci/run installs it)"
+)]
 fn notify_protocol_under_socket_activation() {
     let dir = folder("systemd-notify");
     let notify = NotifySocket::bind(&dir);
@@ -401,6 +405,10 @@ fn syscalls_after_exec(trace: &str, exe: &str) -> (BTreeSet<String>, BTreeSet<St
 }
 
 #[test]
+#[cfg_attr(
+    any(camd_missing_strace, camd_missing_systemd_tools),
+    ignore = "needs strace, systemd-analyze and systemd-socket-activate: apt-get install strace systemd (.ci/run installs them)"
+)]
 fn every_syscall_of_the_workload_is_allowed_by_the_unit() {
     let (Some(strace), Some(analyze)) = (tool("strace"), tool("systemd-analyze")) else {
         return;
@@ -680,6 +688,10 @@ fn install_script_stages_everything_and_keeps_operator_files() {
 /// connection that started it on the passed socket, and a TC3-signed call
 /// reaches camd and comes back as CAM's JSON.
 #[test]
+#[cfg_attr(
+    camd_missing_systemd_tools,
+    ignore = "needs systemd-socket-activate and systemd-analyze: apt-get install systemd (.ci/run installs it)"
+)]
 fn camd_api_serves_the_socket_systemd_passes() {
     let Some(activate) = tool("systemd-socket-activate") else {
         return;

@@ -533,11 +533,11 @@ fn quiet_on_closed_pipe() {
 }
 
 /// An error as `--json` prints it: `{"Error": {"Code", "Message"}}` with
-/// the CAM code the message starts with (`InternalError` when it has none).
+/// the CAM code the message starts with (`null` when it has none).
 fn error_json(text: &str) -> serde_json::Value {
     let (code, message) = match text.split_once(": ") {
-        Some((c, m)) if camd::code::Code::parse(c).is_some() => (c, m),
-        _ => ("InternalError", text),
+        Some((c, m)) if camd::code::Code::parse(c).is_some() => (Some(c), m),
+        _ => (None, text),
     };
     serde_json::json!({"Error": {"Code": code, "Message": message}})
 }

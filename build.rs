@@ -1,0 +1,53 @@
+//! Finds which tools the integration tests need are missing here, so that
+//! those tests are reported as skipped (ignored, with the reason and what to
+//! install) instead of passing without running. With `CAMD_REQUIRE_TOOLS`
+//! set (as `.ci/run` sets it after installing them) nothing is skipped:
+//! a missing tool fails its test.
+
+use std::path::PathBuf;
+
+/// (cfg set when missing, the programs it stands for).
+const TOOLS: &[(&str, &[&str])] = &[
+    ("camd_missing_etcd", &["etcd"]),
+    ("camd_missing_strace", &["strace"]),
+    (
+        "camd_missing_systemd_tools",
+        &["systemd-analyze", "systemd-socket-activate"],
+    ),
+];
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=CAMD_REQUIRE_TOOLS");
+    println!("cargo:rerun-if-env-changed=PATH");
+    for (cfg, _) in TOOLS {
+        println!("cargo:rustc-check-cfg=cfg({cfg})");
+    }
+    println!("cargo:rustc-check-cfg=cfg(camd_missing_venv)");
+    // Installing a tool changes the folder it lands in.
+    if let Some(p) = std::env::var_os("PATH") {
+        for d in std::env::split_paths(&p).filter(|d: &PathBuf| d.is_dir()) {
+            println!("cargo:rerun-if-changed={}", d.display());
+        }
+    }
+    if std::env::var_os("CAMD_REQUIRE_TOOLS").is_some() {
+        return;
+    }
+    for (cfg, programs) in TOOLS {
+        if !programs.iter().all(|p| on_path(p)) {
+            println!("cargo:rustc-cfg={cfg}");
+        }
+    }
+    let venv = std::process::Command::new("python3")
+        .args(["-c", "import venv, ensurepip"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !venv {
+        println!("cargo:rustc-cfg=camd_missing_venv");
+    }
+}
