@@ -54,6 +54,16 @@ pub enum StartError {
     Cluster(String),
 }
 
+/// Adds the gids of `gateway_groups` (names, from /etc/group) to `gateway_gids`.
+fn resolve_gateway_groups(config: &mut Config) {
+    for g in &config.gateway_groups {
+        match server::gid_of(g) {
+            Some(gid) => config.gateway_gids.push(gid),
+            None => crate::log_warn!("gateway group `{g}` does not exist; ignored"),
+        }
+    }
+}
+
 /// Runs the daemon until SIGTERM or SIGINT; returns after connections and
 /// commits have finished. `activated` is the socket systemd passed, if any
 /// (see [`crate::systemd::take_activated_listener`]); without one camd binds
@@ -62,12 +72,7 @@ pub async fn run(
     mut config: Config,
     activated: Option<std::os::unix::net::UnixListener>,
 ) -> Result<(), StartError> {
-    for g in &config.gateway_groups {
-        match server::gid_of(g) {
-            Some(gid) => config.gateway_gids.push(gid),
-            None => crate::log_warn!("gateway group `{g}` does not exist; ignored"),
-        }
-    }
+    resolve_gateway_groups(&mut config);
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)

@@ -13,6 +13,29 @@ pub fn completions(mut cmd: Command, shell: Shell, out: &mut dyn Write) {
     clap_complete::generate(shell, &mut cmd, name, out);
 }
 
+/// Serves a binary's `--completions SHELL` and `--man DIR` flags: true when
+/// one was given (and its output written), so the binary stops there.
+pub fn serve_flags(
+    cmd: impl Fn() -> Command,
+    completions: Option<Shell>,
+    man: Option<&Path>,
+) -> std::io::Result<bool> {
+    if let Some(shell) = completions {
+        self::completions(cmd(), shell, &mut std::io::stdout());
+        return Ok(true);
+    }
+    if let Some(dir) = man {
+        man_pages(&cmd(), dir).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot write man pages into `{}`: {e}", dir.display()),
+            )
+        })?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
 /// Writes a man page for `cmd` (`<name>.1`) and one for every subcommand,
 /// nested ones too (`<name>-<sub>.1`, `<name>-<sub>-<subsub>.1`), into
 /// `dir`; returns the files written.

@@ -339,3 +339,46 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// camd-api on a free loopback port for `d`'s camd, with `extra` arguments,
+/// as `uid` (None: this process's): the child and its port.
+pub fn camd_api_as(d: &Camd, extra: &[&str], uid: Option<u32>) -> (Child, u16) {
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log = d.dir.join(format!("api-{n}.log"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_camd-api"));
+    cmd.args([
+        "--socket",
+        d.socket.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .args(extra)
+    .stderr(std::fs::File::create(&log).unwrap())
+    .stdout(Stdio::null());
+    if let Some(u) = uid {
+        cmd.uid(u).gid(u);
+    }
+    let child = cmd.spawn().unwrap();
+    let mut port = None;
+    let found = wait_for(Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        port = text
+            .split("://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok());
+        port.is_some()
+    });
+    assert!(
+        found,
+        "camd-api did not start: {:?}",
+        std::fs::read_to_string(&log)
+    );
+    (child, port.unwrap_or_default())
+}
+
+/// camd-api as this process's uid (see [`camd_api_as`]).
+pub fn camd_api(d: &Camd, extra: &[&str]) -> (Child, u16) {
+    camd_api_as(d, extra, None)
+}

@@ -4,14 +4,14 @@
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use camd::client::{Call, Client, sign_post};
 use camd::protocol::{DeleteUser, SignedPayload};
 
 use crate::harness::{
-    APP, Camd, NOBODY, effective_uid, hostile_child, json, refused, stderr, wait_for,
+    APP, Camd, NOBODY, camd_api, effective_uid, hostile_child, json, refused, stderr, wait_for,
 };
 
 const UNAUTHORIZED: &str = "AuthFailure.UnauthorizedOperation";
@@ -196,39 +196,6 @@ fn refusals_cannot_push_changes_out_of_the_audit_trail() {
     assert_eq!(refusals, 20, "the refusals kept: their own retention");
     assert!(field("refused") >= 500, "{counts}");
     assert!(d.stop().success());
-}
-
-/// camd-api on a free loopback port with `extra` arguments: the child and its port.
-pub fn camd_api(d: &Camd, extra: &[&str]) -> (Child, u16) {
-    let log = d.dir.join("api.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_camd-api"))
-        .args([
-            "--socket",
-            d.socket.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(extra)
-        .stderr(std::fs::File::create(&log).unwrap())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut port = None;
-    let found = wait_for(Duration::from_secs(10), || {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        port = text
-            .split("://127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|p| p.parse().ok());
-        port.is_some()
-    });
-    assert!(
-        found,
-        "camd-api did not start: {:?}",
-        std::fs::read_to_string(&log)
-    );
-    (child, port.unwrap())
 }
 
 /// A TCP connection to 127.0.0.1:`port` from the loopback address `src`.

@@ -4,12 +4,10 @@
 //! HTTP on loopback and over HTTPS with a test CA.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
-
-use std::os::unix::process::CommandExt;
 
 use crate::harness::{Camd, NOBODY, effective_uid, json, stderr, temp_dir, wait_for};
 
@@ -75,41 +73,14 @@ fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (paths.0, paths.1, paths.2)
 }
 
-/// camd-api on a free loopback port: the child and its port.
+/// camd-api on a free loopback port, over TLS with `tls`: the child and its port.
 fn camd_api(d: &Camd, tls: Option<(&Path, &Path)>) -> (Child, u16) {
-    let log = d.dir.join(format!("api-{}.log", tls.is_some()));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_camd-api"));
-    cmd.args([
-        "--socket",
-        d.socket.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ])
-    .stderr(std::fs::File::create(&log).unwrap())
-    .stdout(Stdio::null());
-    if let Some((cert, key)) = tls {
-        cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
-    }
-    if tls.is_some() && effective_uid() == 0 {
-        cmd.uid(NOBODY).gid(NOBODY);
-    }
-    let child = cmd.spawn().unwrap();
-    let mut port = None;
-    let found = wait_for(Duration::from_secs(10), || {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        port = text
-            .split("://127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|p| p.parse().ok());
-        port.is_some()
-    });
-    assert!(
-        found,
-        "camd-api did not start: {:?}",
-        std::fs::read_to_string(&log)
-    );
-    (child, port.unwrap_or_default())
+    let Some((cert, key)) = tls else {
+        return crate::harness::camd_api(d, &[]);
+    };
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let uid = (effective_uid() == 0).then_some(NOBODY);
+    crate::harness::camd_api_as(d, &["--tls-cert", cert, "--tls-key", key], uid)
 }
 
 #[test]

@@ -88,13 +88,7 @@ fn write_new(path: &std::path::Path, text: &str, mode: u32) -> Result<()> {
 fn run() -> Result<()> {
     let activated = camd::systemd::take_activated_tcp_listener()?;
     let args = Args::parse();
-    if let Some(shell) = args.completions {
-        camd::manual::completions(Args::command(), shell, &mut std::io::stdout());
-        return Ok(());
-    }
-    if let Some(dir) = &args.man {
-        camd::manual::man_pages(&Args::command(), dir)
-            .with_context(|| format!("cannot write man pages into `{}`", dir.display()))?;
+    if camd::manual::serve_flags(Args::command, args.completions, args.man.as_deref())? {
         return Ok(());
     }
     if let (false, Some(cert), Some(key)) =

@@ -52,13 +52,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let args = Args::parse();
-    if let Some(shell) = args.completions {
-        camd::manual::completions(Args::command(), shell, &mut std::io::stdout());
-        return Ok(());
-    }
-    if let Some(dir) = &args.man {
-        camd::manual::man_pages(&Args::command(), dir)
-            .with_context(|| format!("cannot write man pages into `{}`", dir.display()))?;
+    if camd::manual::serve_flags(Args::command, args.completions, args.man.as_deref())? {
         return Ok(());
     }
     let mut config = Config::load(args.config.as_deref())?;

@@ -44,19 +44,18 @@ impl Integrity {
         }
     }
 
-    fn tag(&self, etcd_key: &[u8], base: i64, kind: u8, payload: &[u8]) -> hmac::Tag {
-        let mut ctx = hmac::Context::with_key(&self.key);
-        ctx.update(MAGIC);
-        ctx.update(
-            &u64::try_from(etcd_key.len())
-                .unwrap_or(u64::MAX)
-                .to_be_bytes(),
-        );
-        ctx.update(etcd_key);
-        ctx.update(&base.to_be_bytes());
-        ctx.update(&[kind]);
-        ctx.update(payload);
-        ctx.sign()
+    /// What the MAC covers: the envelope's version, the etcd key (with
+    /// its length), the base, the kind and the payload.
+    fn message(etcd_key: &[u8], base: i64, kind: u8, payload: &[u8]) -> Vec<u8> {
+        let len = u64::try_from(etcd_key.len()).unwrap_or(u64::MAX);
+        let mut m = Vec::with_capacity(4 + 8 + etcd_key.len() + 8 + 1 + payload.len());
+        m.extend_from_slice(MAGIC);
+        m.extend_from_slice(&len.to_be_bytes());
+        m.extend_from_slice(etcd_key);
+        m.extend_from_slice(&base.to_be_bytes());
+        m.push(kind);
+        m.extend_from_slice(payload);
+        m
     }
 
     /// `payload` (`None`: a tombstone) sealed for `etcd_key`, written by a
@@ -66,7 +65,7 @@ impl Integrity {
             Some(p) => (1u8, p),
             None => (0u8, &[][..]),
         };
-        let tag = self.tag(etcd_key, base, kind, bytes);
+        let tag = hmac::sign(&self.key, &Self::message(etcd_key, base, kind, bytes));
         let mut out = Vec::with_capacity(HEADER + bytes.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&base.to_be_bytes());
@@ -92,17 +91,7 @@ impl Integrity {
             return Err("not a sealed camd record (no envelope)".into());
         }
         let base = i64::from_be_bytes(base.try_into().map_err(|_| "bad base".to_string())?);
-        let mut ctx = Vec::with_capacity(HEADER + etcd_key.len() + payload.len());
-        ctx.extend_from_slice(MAGIC);
-        ctx.extend_from_slice(
-            &u64::try_from(etcd_key.len())
-                .unwrap_or(u64::MAX)
-                .to_be_bytes(),
-        );
-        ctx.extend_from_slice(etcd_key);
-        ctx.extend_from_slice(&base.to_be_bytes());
-        ctx.push(kind);
-        ctx.extend_from_slice(payload);
+        let ctx = Self::message(etcd_key, base, kind, payload);
         hmac::verify(&self.key, &ctx, tag)
             .map_err(|_| "its MAC does not verify (not written by a host of this cluster, or altered, or moved from another key)".to_string())?;
         match kind {
