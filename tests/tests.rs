@@ -35,3 +35,4 @@ mod soak;
 mod steps;
 mod store;
 mod systemd;
+mod wire;
