@@ -510,7 +510,11 @@ fn request_lines() -> Vec<String> {
             let frame = encode_request(&r).unwrap();
             assert_eq!(json_request(&json).unwrap(), r, "JSON round trip");
             let len = frame.len();
-            assert_eq!(decode_request(&frame[4..len]).unwrap(), r, "postcard round trip");
+            assert_eq!(
+                decode_request(&frame[4..len]).unwrap(),
+                r,
+                "postcard round trip"
+            );
             let name = variant(&serde_json::to_value(&r.body).unwrap());
             line(&name, &json, &frame)
         })
@@ -529,7 +533,11 @@ fn reply_lines() -> Vec<String> {
             };
             let json = json_response(&r);
             let frame = encode_response(&r).unwrap();
-            assert_eq!(decode_response(&frame[4..]).unwrap(), r, "postcard round trip");
+            assert_eq!(
+                decode_response(&frame[4..]).unwrap(),
+                r,
+                "postcard round trip"
+            );
             let Ok(reply) = &r.result else { unreachable!() };
             let name = variant(&serde_json::to_value(reply).unwrap());
             line(&name, &json, &frame)
@@ -576,7 +584,11 @@ fn check(file: &str, lines: Vec<String>) {
 fn every_request_body_is_pinned_in_both_encodings() {
     let all = requests();
     let mut seen: Vec<usize> = all.iter().map(which).collect();
-    assert_eq!(seen, (0..all.len()).collect::<Vec<_>>(), "samples in list order");
+    assert_eq!(
+        seen,
+        (0..all.len()).collect::<Vec<_>>(),
+        "samples in list order"
+    );
     seen.dedup();
     assert_eq!(seen.len(), 49);
     check("requests.jsonl", request_lines());
@@ -586,6 +598,10 @@ fn every_request_body_is_pinned_in_both_encodings() {
 fn every_reply_is_pinned_in_both_encodings() {
     let all = replies();
     let seen: Vec<usize> = all.iter().map(which_reply).collect();
-    assert_eq!(seen, (0..26).collect::<Vec<_>>(), "one sample per reply, in order");
+    assert_eq!(
+        seen,
+        (0..26).collect::<Vec<_>>(),
+        "one sample per reply, in order"
+    );
     check("replies.jsonl", reply_lines());
 }

@@ -1,31 +1,35 @@
-//! CAM's own API (Tencent Cloud API 3.0, version 2019-01-16) over camd's
-//! operations: each action's parameters, with CAM's names and types,
-//! become the same admin requests the socket runs, and their replies
-//! become CAM's response fields. Pure translation: the server verifies the
-//! signature, executes the requests as the signer, and resolves ids
-//! through a [`Directory`].
+//! Tencent Cloud API 3.0 services over camd's operations (CAM, version
+//! 2019-01-16): each action is one [`Action`] (its parameters with CAM's
+//! names and types, the admin requests it plans, how it renders their
+//! typed replies as CAM's response fields), listed once in its
+//! [`Service`]. Pure translation: the server verifies the signature,
+//! executes the requests as the signer, and resolves ids through a
+//! [`Directory`].
 
-mod actions;
-mod custom;
+mod action;
+mod attachments;
+mod boundaries;
+pub mod fields;
+mod groups;
 mod ids;
+mod keys;
 mod params;
-mod views;
+mod policies;
+mod service;
+mod users;
+mod versions;
 
 use serde_json::{Value, json};
 
 use crate::code::{Code, Failure};
-use crate::protocol::{Body, GroupInfo, Reply};
+use crate::protocol::GroupInfo;
 
-pub use actions::{ACTIONS, parse_scope, plan};
-pub use custom::CUSTOM_ACTIONS;
+pub use action::{Action, Entry, Out, Plan, last};
+pub use groups::MAX_MEMBERSHIP_ITEMS;
 pub use ids::{group_id, policy_id};
 pub use params::{Paging, Params};
-pub use views::{listed, render};
-
-/// The API version camd serves.
-pub const VERSION: &str = "2019-01-16";
-/// The service in the credential scope of a CAM API call.
-pub const SERVICE: &str = "cam";
+pub use policies::parse_scope;
+pub use service::{CAM, SERVICES, Service};
 
 /// What translating needs to know of camd's state: names behind CAM's ids.
 pub trait Directory {
@@ -43,15 +47,29 @@ pub trait Directory {
     fn group_by_name(&self, name: &str) -> Option<GroupInfo>;
     /// A policy's name, by PolicyId.
     fn policy_name(&self, id: u64) -> Option<String>;
-}
 
-/// The requests one call runs, in order, and how their replies are shown.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// Admin requests, run in order; the first failure stops the call.
-    pub bodies: Vec<Body>,
-    /// How the replies become the response.
-    pub view: views::View,
+    /// A sub-user's name, or `UserNotExist`.
+    fn user(&self, uin: u64) -> Result<String, Failure> {
+        self.user_name(uin)
+            .ok_or_else(|| Failure::new(Code::UserNotExist, format!("no sub-user has uin {uin}")))
+    }
+
+    /// A group's name, or `GroupNotExist`.
+    fn group(&self, id: u64) -> Result<String, Failure> {
+        self.group_by_id(id)
+            .map(|g| g.name)
+            .ok_or_else(|| Failure::new(Code::GroupNotExist, format!("no group has GroupId {id}")))
+    }
+
+    /// A policy's name, or `PolicyIdNotFound`.
+    fn policy(&self, id: u64) -> Result<String, Failure> {
+        self.policy_name(id).ok_or_else(|| {
+            Failure::new(
+                Code::PolicyIdNotFound,
+                format!("no policy has PolicyId {id}"),
+            )
+        })
+    }
 }
 
 /// A random RequestId in the UUID (version 4) form CAM uses.
@@ -93,12 +111,4 @@ pub fn error(failure: &Failure, request_id: &str) -> String {
         }
     })
     .to_string()
-}
-
-/// The failure of a reply that is not the shape an action expects (a bug).
-pub fn unexpected(reply: &Reply) -> Failure {
-    Failure::new(
-        Code::Dispatch,
-        format!("unexpected reply {:?}", std::mem::discriminant(reply)),
-    )
 }

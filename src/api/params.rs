@@ -80,6 +80,11 @@ impl Params {
         }
     }
 
+    /// An optional string, empty when absent.
+    pub fn text(&self, name: &str) -> Result<String, Failure> {
+        self.opt_str(name).map(Option::unwrap_or_default)
+    }
+
     /// A required string.
     pub fn str(&self, name: &str) -> Result<String, Failure> {
         self.opt_str(name)?.ok_or_else(|| missing(name))

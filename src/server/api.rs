@@ -1,8 +1,8 @@
 //! Answering `CallApi`: a CAM API 3.0 call that `camd-api` received over
 //! HTTP. The signature is verified here, where the sealed keys are; the
-//! action's parameters become admin requests (`api::plan`), whose rights
+//! action's parameters become admin requests (`api::CAM.plan`), whose rights
 //! are all checked for the signer before any runs; the replies become
-//! CAM's JSON (`api::render`).
+//! CAM's JSON (`Plan::render`).
 
 use std::sync::Arc;
 
@@ -10,9 +10,7 @@ use crate::api::{self, Directory};
 use crate::authz::Snapshot;
 use crate::code::{Code, Failure};
 use crate::metrics::Way;
-use crate::protocol::{
-    ApiAnswer, ApiCall, Body, CLIENT_ADDRESS, GroupInfo, SignedPayload, WireError,
-};
+use crate::protocol::{ApiAnswer, ApiCall, CLIENT_ADDRESS, GroupInfo, SignedPayload, WireError};
 
 use super::daemon::Daemon;
 use super::handler::Proof;
@@ -106,7 +104,7 @@ impl Daemon {
         };
         let signed = as_signed(&call.request);
         let peer = peer.forwarding(signed.header(CLIENT_ADDRESS).ok().flatten());
-        let s = self.signed_ask(signed, Some(api::SERVICE));
+        let s = self.signed_ask(signed, Some(api::CAM.name));
         let (secret_id, uin, signature, timestamp) =
             self.verify_signed(peer, &s, None, Way::Signed, |v, _| {
                 (v.secret_id.to_string(), v.uin, v.signature, v.timestamp)
@@ -125,19 +123,19 @@ impl Daemon {
                 })
         };
         let version = header("x-tc-version")?;
-        if version != api::VERSION {
+        if version != api::CAM.version {
             return Err(Failure::new(
                 Code::NoSuchVersion,
                 format!(
                     "version `{}` is not served; camd serves CAM {}",
                     version.chars().take(32).collect::<String>(),
-                    api::VERSION
+                    api::CAM.version
                 ),
             ));
         }
         let action = header("x-tc-action")?;
         let names = self.names(uin).await?;
-        let plan = api::plan(action, body, &names)?;
+        let mut plan = api::CAM.plan(action, body, &names)?;
         self.bind_signature(peer, &secret_id, signature, action, timestamp, &s)
             .await?;
         let proof = Proof::Signed {
@@ -147,16 +145,12 @@ impl Daemon {
         for b in &plan.bodies {
             self.precheck(peer, proof, b.clone())?;
         }
-        // Memberships of one call are independent: queued together, they
-        // reach the writer as one batch (one commit), not one each.
-        let independent = plan
-            .bodies
-            .iter()
-            .all(|b| matches!(b, Body::AddUserToGroup(_) | Body::RemoveUserFromGroup(_)));
-        let mut replies = Vec::with_capacity(plan.bodies.len());
-        if independent {
-            let runs = plan
-                .bodies
+        // Independent requests (memberships) queued together reach the
+        // writer as one batch (one commit), not one each.
+        let bodies = std::mem::take(&mut plan.bodies);
+        let mut replies = Vec::with_capacity(bodies.len());
+        if plan.independent {
+            let runs = bodies
                 .into_iter()
                 .map(|b| self.admin(peer, proof, b))
                 .collect();
@@ -164,11 +158,11 @@ impl Daemon {
                 replies.push(r.map_err(from_wire)?);
             }
         } else {
-            for b in plan.bodies {
+            for b in bodies {
                 replies.push(self.admin(peer, proof, b).await.map_err(from_wire)?);
             }
         }
-        api::render(&plan.view, replies, &names)
+        plan.render(replies, &names)
     }
 
     /// Binds the signature to the action of its first call, durably in the

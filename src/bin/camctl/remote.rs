@@ -313,7 +313,7 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             let keyword = keyword.unwrap_or_default();
             let shown: Vec<_> = all
                 .into_iter()
-                .filter(|p| api::listed(p, scope, &keyword))
+                .filter(|p| api::fields::listed(p, scope, &keyword))
                 .collect();
             out.print(&shown);
             Ok(EXIT_OK)
