@@ -6,7 +6,6 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use ring::rand::SystemRandom;
 use thiserror::Error;
-use tokio::sync::watch;
 
 use crate::authz::{Authorizer, Publisher, Snapshot};
 use crate::catalog::{LoadError, load_dir};
@@ -69,101 +68,65 @@ fn resolve_gateway_groups(config: &mut Config) {
 /// (see [`crate::systemd::take_activated_listener`]); without one camd binds
 /// `config.socket` itself.
 pub async fn run(
-    mut config: Config,
+    config: Config,
     activated: Option<std::os::unix::net::UnixListener>,
 ) -> Result<(), StartError> {
+    let opened = open(config, activated).await?;
+    let running = serve(opened).await;
+    stop(running).await;
+    Ok(())
+}
+
+/// A daemon whose parts are made, not yet serving.
+struct Opened {
+    daemon: Arc<Daemon>,
+    listener: std::os::unix::net::UnixListener,
+    socket: SocketFile,
+    writer_thread: std::thread::JoinHandle<Store>,
+    replica: Option<crate::cluster::Replica>,
+    control: (
+        tokio::sync::mpsc::UnboundedSender<reload::Control>,
+        tokio::sync::mpsc::UnboundedReceiver<reload::Control>,
+    ),
+}
+
+/// A daemon that has stopped serving: what is left to end, in order.
+struct Stopping {
+    daemon: Arc<Daemon>,
+    socket: SocketFile,
+    writer_thread: std::thread::JoinHandle<Store>,
+    replica: Option<crate::cluster::Replica>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Configuration to the daemon's parts: the state folder, the secrets, the
+/// policies, the socket, the store, the cluster, the writer.
+async fn open(
+    mut config: Config,
+    activated: Option<std::os::unix::net::UnixListener>,
+) -> Result<Opened, StartError> {
     resolve_gateway_groups(&mut config);
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&config.state_dir)
-        .and_then(|()| {
-            // Also when it already existed, or the umask was loose: the
-            // folder holds the key hashes and the pepper.
-            std::fs::set_permissions(&config.state_dir, std::fs::Permissions::from_mode(0o700))
-        })
-        .map_err(|source| StartError::StateDir {
-            path: config.state_dir.display().to_string(),
-            cause: source,
-        })?;
+    make_state_dir(&config)?;
     let pepper = Pepper::load_or_create(&config.pepper_path())?;
     let hasher = KeyHasher::new(&pepper);
     drop(pepper);
     let keyring = Arc::new(Keyring::load(&config.state_dir)?);
-    // In cluster mode every policy that is not a preset lives in etcd (so
-    // no two hosts decide differently at one revision): the folder is not read.
-    let (catalog, warnings) = if config.cluster.is_some() {
-        if std::fs::read_dir(&config.policy_dir).is_ok_and(|mut d| d.next().is_some()) {
-            crate::log_warn!(
-                "cluster mode: policy folder `{}` is not read; publish its files with `camctl policy push`",
-                config.policy_dir.display()
-            );
-        }
-        (crate::catalog::Catalog::presets_only(), Vec::new())
-    } else {
-        load_dir(&config.policy_dir, None, server::now_ms()).map_err(StartError::Policies)?
-    };
-    for w in warnings {
-        crate::log_warn!("{w}");
-    }
-    let catalog = Arc::new(catalog);
+    let catalog = Arc::new(load_catalog(&config)?);
     // The socket first: a live daemon on it is the clearest reason to refuse.
-    // A socket systemd passed belongs to systemd: camd neither sets its mode
-    // nor removes it.
-    let owns_socket = activated.is_none();
-    let (listener, socket_shown) = match activated {
-        Some(l) => {
-            l.set_nonblocking(true).map_err(StartError::Runtime)?;
-            let shown = l
-                .local_addr()
-                .ok()
-                .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
-                .unwrap_or_else(|| "the socket systemd passed".into());
-            (l, format!("{shown} (from systemd)"))
-        }
-        None => (
-            server::bind(
-                &config.socket,
-                config.mode().unwrap_or(0o660),
-                config.socket_group.as_deref(),
-                config.listen_backlog,
-            )?,
-            config.socket.display().to_string(),
-        ),
-    };
-    let mut store = match Store::open(&config.database_path(), config.limits, config.owner_uin) {
-        Ok(mut s) => {
-            s.set_audit_retention(config.audit);
-            s
-        }
-        Err(e) => {
-            if owns_socket {
-                let _ = std::fs::remove_file(&config.socket);
-            }
-            return Err(e.into());
-        }
-    };
+    let (listener, socket) = listen(&config, activated)?;
+    let mut store = Store::open(&config.database_path(), config.limits, config.owner_uin)?;
+    store.set_audit_retention(config.audit);
     let clashes = reload::clashes(&catalog, store.state(), &config.policy_dir);
     if !clashes.is_empty() {
-        if owns_socket {
-            let _ = std::fs::remove_file(&config.socket);
-        }
         return Err(StartError::Policies(clashes));
     }
     let cluster = match &config.cluster {
         None => None,
-        Some(c) => {
-            let joined = Cluster::join(c, &config.state_dir, &mut store, &hasher, &keyring).await;
-            match joined {
-                Ok(cl) => Some(Arc::new(cl)),
-                Err(e) => {
-                    if owns_socket {
-                        let _ = std::fs::remove_file(&config.socket);
-                    }
-                    return Err(StartError::Cluster(e));
-                }
-            }
-        }
+        Some(c) => Some(Arc::new(
+            Cluster::join(c, &config.state_dir, &mut store, &hasher, &keyring)
+                .await
+                .map_err(StartError::Cluster)?,
+        )),
     };
     let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
     let metrics = Arc::new(Metrics::new());
@@ -177,7 +140,6 @@ pub async fn run(
         ),
         None => None,
     };
-
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let authz = Authorizer::new(shared, hasher.clone(), keyring);
     let policies = Arc::new(Reloader {
@@ -190,19 +152,139 @@ pub async fn run(
     });
     let daemon = Arc::new(Daemon {
         control: control_tx.clone(),
-        policies: policies.clone(),
+        policies,
         authz,
         writer,
         hasher,
         rng: SystemRandom::new(),
         throttle: server::Throttle::new(config.throttle),
         buffers: server::Budget::new(config.max_buffered_bytes),
-        metrics: metrics.clone(),
+        metrics,
         cluster,
         config,
     });
+    Ok(Opened {
+        daemon,
+        listener,
+        socket,
+        writer_thread,
+        replica,
+        control: (control_tx, control_rx),
+    })
+}
+
+/// Makes the state folder, mode 0700 (also when it already existed, or the
+/// umask was loose: it holds the key hashes and the pepper).
+fn make_state_dir(config: &Config) -> Result<(), StartError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&config.state_dir)
+        .and_then(|()| {
+            std::fs::set_permissions(&config.state_dir, std::fs::Permissions::from_mode(0o700))
+        })
+        .map_err(|source| StartError::StateDir {
+            path: config.state_dir.display().to_string(),
+            cause: source,
+        })
+}
+
+/// The presets and the policy folder's files. In cluster mode every policy
+/// that is not a preset lives in etcd (so no two hosts decide differently
+/// at one revision): the folder is not read.
+fn load_catalog(config: &Config) -> Result<crate::catalog::Catalog, StartError> {
+    if config.cluster.is_some() {
+        if std::fs::read_dir(&config.policy_dir).is_ok_and(|mut d| d.next().is_some()) {
+            crate::log_warn!(
+                "cluster mode: policy folder `{}` is not read; publish its files with `camctl policy push`",
+                config.policy_dir.display()
+            );
+        }
+        return Ok(crate::catalog::Catalog::presets_only());
+    }
+    let (catalog, warnings) =
+        load_dir(&config.policy_dir, None, server::now_ms()).map_err(StartError::Policies)?;
+    for w in warnings {
+        crate::log_warn!("{w}");
+    }
+    Ok(catalog)
+}
+
+/// The socket: the one systemd passed (systemd's: camd neither sets its
+/// mode nor removes it), or `config.socket`, bound here and removed when
+/// the returned guard goes.
+fn listen(
+    config: &Config,
+    activated: Option<std::os::unix::net::UnixListener>,
+) -> Result<(std::os::unix::net::UnixListener, SocketFile), StartError> {
+    if let Some(l) = activated {
+        l.set_nonblocking(true).map_err(StartError::Runtime)?;
+        let shown = l
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
+            .unwrap_or_else(|| "the socket systemd passed".into());
+        return Ok((l, SocketFile::systemds(format!("{shown} (from systemd)"))));
+    }
+    let l = server::bind(
+        &config.socket,
+        config.mode().unwrap_or(0o660),
+        config.socket_group.as_deref(),
+        config.listen_backlog,
+    )?;
+    Ok((l, SocketFile::owned(config.socket.clone())))
+}
+
+/// Serves until a stop signal: announces readiness, starts the background
+/// tasks (watchdog, policy reloads, metrics file, signals), then serves the
+/// socket and drains it.
+async fn serve(opened: Opened) -> Stopping {
+    let Opened {
+        daemon,
+        listener,
+        socket,
+        writer_thread,
+        replica,
+        control: (control_tx, control_rx),
+    } = opened;
+    announce(&daemon, &socket);
+    let mut tasks = Vec::new();
+    if let Some(every) = systemd::watchdog_interval() {
+        tasks.push(tokio::spawn(watchdog(daemon.clone(), every)));
+    }
+    if daemon.cluster.is_none() {
+        let policies = daemon.policies.clone();
+        tasks.push(tokio::spawn(reload::run(
+            policies,
+            control_tx.clone(),
+            control_rx,
+        )));
+    } else {
+        // Cluster mode reloads nothing from files: a reload request fails
+        // at once instead of waiting on a loop that never runs.
+        drop(control_rx);
+    }
+    if let Some(path) = daemon.config.metrics.textfile.clone() {
+        tasks.push(tokio::spawn(write_textfile(daemon.clone(), path)));
+    }
+    let stop = crate::shutdown::on_signals(move || {
+        let _ = control_tx.send(reload::Control::Reload(None));
+    });
+    server::serve(daemon.clone(), listener, stop).await;
+    Stopping {
+        daemon,
+        socket,
+        writer_thread,
+        replica,
+        tasks,
+    }
+}
+
+/// Logs and tells systemd that the daemon is ready, with what to fix.
+fn announce(daemon: &Daemon, socket: &SocketFile) {
     crate::log_info!(
-        "ready on `{socket_shown}`: {}",
+        "ready on `{}`: {}",
+        socket.shown(),
         daemon.policies.status_line()
     );
     for u in daemon.authz.snapshot().users.values() {
@@ -220,69 +302,62 @@ pub async fn run(
     }
     warn_about_sealing(&daemon.authz);
     systemd::ready(&daemon.policies.status_line());
-    let watchdog =
-        systemd::watchdog_interval().map(|every| tokio::spawn(watchdog(daemon.clone(), every)));
+}
 
-    let reloader = if daemon.cluster.is_some() {
-        tokio::spawn(async move { drop((policies, control_rx)) })
-    } else {
-        tokio::spawn(reload::run(policies, control_tx.clone(), control_rx))
-    };
-    let textfile = daemon
-        .config
-        .metrics
-        .textfile
-        .clone()
-        .map(|path| tokio::spawn(write_textfile(daemon.clone(), path)));
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let signals = tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::hangup()),
-        ) else {
-            return;
-        };
-        loop {
-            tokio::select! {
-                _ = term.recv() => break,
-                _ = int.recv() => break,
-                _ = hup.recv() => {
-                    let _ = control_tx.send(reload::Control::Reload(None));
-                }
-            }
-        }
-        crate::log_info!("stopping: finishing in-flight requests");
-        systemd::stopping();
-        let _ = stop_tx.send(true);
-    });
-    server::serve(daemon.clone(), listener, stop_rx).await;
-    signals.abort();
-    reloader.abort();
-    if let Some(r) = replica {
+/// Ends what serving left: the tasks, the replica, the writer (after its
+/// queue), then the socket file.
+async fn stop(s: Stopping) {
+    for t in &s.tasks {
+        t.abort();
+    }
+    if let Some(r) = s.replica {
         // Its handle on the writer goes with it, so the writer can end.
         tokio::task::spawn_blocking(move || r.stop()).await.ok();
     }
-    if let Some(t) = textfile {
-        t.abort();
+    for t in s.tasks {
+        let _ = t.await;
     }
-    if let Some(w) = watchdog {
-        w.abort();
-    }
-    let _ = reloader.await;
-    let socket = daemon.config.socket.clone();
-    drop(daemon);
+    drop(s.daemon);
     // The writer ends once every handle is gone, after finishing its queue.
+    let writer_thread = s.writer_thread;
     tokio::task::spawn_blocking(move || writer_thread.join())
         .await
         .ok();
-    if owns_socket {
-        let _ = std::fs::remove_file(&socket);
-    }
+    drop(s.socket);
     crate::log_info!("stopped");
     systemd::flush(std::time::Duration::from_secs(1));
-    Ok(())
+}
+
+/// The socket file, removed once when this goes (on a stop or a failed
+/// start alike); a socket systemd passed is left to systemd.
+struct SocketFile {
+    owned: Option<std::path::PathBuf>,
+    shown: String,
+}
+
+impl SocketFile {
+    fn owned(path: std::path::PathBuf) -> Self {
+        Self {
+            shown: path.display().to_string(),
+            owned: Some(path),
+        }
+    }
+
+    fn systemds(shown: String) -> Self {
+        Self { owned: None, shown }
+    }
+
+    fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.owned.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// Feeds systemd's watchdog every `every`, but only while the daemon is

@@ -25,6 +25,7 @@ pub mod process;
 pub mod protocol;
 pub mod reload;
 pub mod server;
+pub mod shutdown;
 pub mod simulate;
 pub mod store;
 pub mod systemd;

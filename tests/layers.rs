@@ -9,7 +9,7 @@ const TOP: &[&[&str]] = &[
     &["code", "clock", "logging", "manual", "process"],
     &["policy", "credentials", "protocol", "metrics"],
     &["catalog", "store", "systemd", "client", "api", "etcd"],
-    &["authz", "config", "simulate", "gateway"],
+    &["authz", "config", "simulate", "gateway", "shutdown"],
     &["reload", "cluster"],
     &["ops"],
     &["server"],

@@ -131,20 +131,8 @@ fn run() -> Result<()> {
             socket.display()
         );
         camd::systemd::ready(&format!("serving {scheme}://{addr}/"));
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            use tokio::signal::unix::{SignalKind, signal};
-            if let (Ok(mut term), Ok(mut int)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) {
-                tokio::select! {
-                    _ = term.recv() => {},
-                    _ = int.recv() => {},
-                }
-            }
-            camd::systemd::stopping();
-            let _ = stop_tx.send(true);
+        let stop_rx = camd::shutdown::on_signals(|| {
+            camd::log_info!("SIGHUP: camd-api has nothing to reload");
         });
         let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
         let limits = gateway::Limits {
