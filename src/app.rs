@@ -132,6 +132,7 @@ async fn open(
     let metrics = Arc::new(Metrics::new());
     let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin)
         .with_metrics(metrics.clone());
+    let revisions = publisher.revisions();
     let (writer, writer_thread) = Writer::spawn(store, publisher).map_err(StartError::Runtime)?;
     let replica = match &cluster {
         Some(c) => Some(
@@ -160,6 +161,7 @@ async fn open(
         throttle: server::Throttle::new(config.throttle),
         buffers: server::Budget::new(config.max_buffered_bytes),
         metrics,
+        revisions,
         cluster,
         config,
     });

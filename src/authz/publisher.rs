@@ -68,6 +68,8 @@ pub struct Publisher {
     changed: Option<BTreeSet<String>>,
     /// Where commit times and batch sizes are recorded.
     metrics: Option<Arc<Metrics>>,
+    /// The revision of each published snapshot, for those who wait on one.
+    revision: tokio::sync::watch::Sender<i64>,
 }
 
 impl Publisher {
@@ -82,7 +84,14 @@ impl Publisher {
             set_of: HashMap::new(),
             changed: None,
             metrics: None,
+            revision: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// The revision of the snapshot last published, updated after each
+    /// publication (so a decision awaiting it sees the snapshot that has it).
+    pub fn revisions(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.revision.subscribe()
     }
 
     /// Records each commit's time and batch size in `metrics`.
@@ -297,5 +306,6 @@ impl Publish for Publisher {
         next.generation = old.generation + 1;
         next.revision = state.revision;
         self.shared.store(Arc::new(next));
+        self.revision.send_replace(state.revision);
     }
 }

@@ -175,6 +175,13 @@ pub fn lookup_action(action: &str) -> Option<&'static ActionInfo> {
     lookup(service, name)
 }
 
+/// Whether `action` (`service:name`) changes something: a catalogued
+/// write, or any action the catalogue does not know (treated as a write,
+/// so an unknown action never passes for a harmless read).
+pub fn is_write(action: &str) -> bool {
+    lookup_action(action).is_none_or(|a| a.access == Access::Write)
+}
+
 /// A cheap hash of a short key, ignoring ASCII case: its length and its
 /// first and last eight bytes, lowercased.
 fn quick_hash(key: &[u8]) -> u64 {

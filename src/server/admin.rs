@@ -45,11 +45,6 @@ pub fn shown_id(id: &str) -> &str {
     }
 }
 
-fn is_write(action: &str) -> bool {
-    crate::policy::actions::lookup_action(action)
-        .is_none_or(|a| a.access == crate::policy::actions::Access::Write)
-}
-
 /// One peer's admin request, handed every operation by `Body::visit`.
 struct Admin<'a> {
     daemon: &'a Daemon,
@@ -196,7 +191,7 @@ impl Daemon {
             // Counted against the subject (a flood of refusals throttles
             // it) and audited at most once a second, repeats folded in.
             if let (true, Some(more)) = (
-                is_write(&note.action),
+                crate::policy::actions::is_write(&note.action),
                 self.throttle.refused(peer.subject()),
             ) {
                 let target = if more > 0 {

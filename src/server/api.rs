@@ -185,8 +185,7 @@ impl Daemon {
             return Ok(());
         }
         fn is_change(a: &str) -> bool {
-            crate::policy::actions::lookup_action(&format!("cam:{a}"))
-                .is_none_or(|x| x.access == crate::policy::actions::Access::Write)
+            crate::policy::actions::is_write(&format!("cam:{a}"))
         }
         let digest = ring::digest::digest(&ring::digest::SHA256, &signature);
         let mut d = [0u8; 32];

@@ -34,6 +34,8 @@ pub struct Daemon {
     /// Decisions, admin operations, reloads, commits and connections, for
     /// `camctl status` and Prometheus.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The revision of each snapshot published (what `AuthorizeAt` awaits).
+    pub revisions: tokio::sync::watch::Receiver<i64>,
     /// Cluster mode's replica (`None`: standalone).
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }

@@ -183,26 +183,24 @@ impl Daemon {
     /// A decision once this host's state has reached the revision the
     /// caller asks for (waiting up to `cluster.max_revision_wait_ms`).
     async fn decide_at(&self, peer: Peer, a: &AuthorizeAt) -> Result<Decision, WireError> {
-        let reached = || self.authz.snapshot().revision >= a.min_revision;
-        if !reached() {
+        let reached = |r: &i64| *r >= a.min_revision;
+        if !reached(&self.authz.snapshot().revision) {
             let wait = self
                 .cluster
                 .as_ref()
                 .map_or(std::time::Duration::ZERO, |c| c.max_wait);
-            let deadline = tokio::time::Instant::now() + wait;
-            while !reached() {
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(wire(
-                        Code::ClusterLagging,
-                        format!(
-                            "this host is at revision {}, not yet at {} (waited {} ms)",
-                            self.authz.snapshot().revision,
-                            a.min_revision,
-                            wait.as_millis()
-                        ),
-                    ));
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            let mut published = self.revisions.clone();
+            let waited = tokio::time::timeout(wait, published.wait_for(reached)).await;
+            if !matches!(waited, Ok(Ok(_))) || !reached(&self.authz.snapshot().revision) {
+                return Err(wire(
+                    Code::ClusterLagging,
+                    format!(
+                        "this host is at revision {}, not yet at {} (waited {} ms)",
+                        self.authz.snapshot().revision,
+                        a.min_revision,
+                        wait.as_millis()
+                    ),
+                ));
             }
         }
         self.decide(peer, &AskRef::of(&a.ask), false)
