@@ -263,7 +263,7 @@ fn seed(etcd: &EtcdCluster, base: &Path, users: usize, per_user: usize) {
             )
             .unwrap();
     }
-    let recs = state.all_records();
+    let recs = state.all_records().unwrap();
     let e = etcd.client();
     // Sealed as camd seals them, under the pepper `shared_secrets` writes,
     // each chunk from the revision the one before it made.

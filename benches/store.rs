@@ -271,7 +271,7 @@ fn engine_ns(o: &Open, users: usize, rounds: usize) -> f64 {
 /// write's publication, of publishing everyone, and of republishing after
 /// a reload that changed one policy held by 10 users.
 fn publication_us(n: usize, rounds: usize) -> (f64, f64, f64) {
-    use camd::store::{Changes, Ctx, FIRST_UIN, Publish, State};
+    use camd::store::{Changes, Ctx, Publish, State};
     let limits = Limits {
         users: n + 1,
         ..limits()
@@ -286,10 +286,8 @@ fn publication_us(n: usize, rounds: usize) -> (f64, f64, f64) {
         owner_uin: OWNER,
         known_policy: &known,
     };
-    let mut state = State {
-        next_uin: FIRST_UIN,
-        ..State::default()
-    };
+    // Uins start at FIRST_UIN from an empty state.
+    let mut state = State::default();
     let mut everyone = Changes::default();
     for i in 0..n {
         let user = AddUser {

@@ -120,7 +120,7 @@ fn watch(
 pub fn clashes(catalog: &Catalog, state: &State, dir: &Path) -> Vec<LoadError> {
     catalog
         .custom()
-        .filter(|p| state.policies.contains_key(&p.name))
+        .filter(|p| state.policies().contains_key(&p.name))
         .map(|p| clash(dir, &p.name))
         .collect()
 }
@@ -171,7 +171,7 @@ pub async fn reload_once(daemon: &Reloader) -> Report {
                     if !clashes.is_empty() {
                         let names: Vec<String> = for_writer
                             .custom()
-                            .filter(|c| state.policies.contains_key(&c.name))
+                            .filter(|c| state.policies().contains_key(&c.name))
                             .map(|c| c.name.clone())
                             .collect();
                         return Err(names.join("\n"));

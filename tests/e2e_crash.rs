@@ -234,19 +234,22 @@ fn check_nothing_lost(dir: &std::path::Path, facts: &[Fact]) -> usize {
     let s = store.state();
     for f in facts {
         match f {
-            Fact::User(u) => assert!(s.names.contains_key(u), "lost user {u}"),
+            Fact::User(u) => assert!(s.uin_named(u).is_some(), "lost user {u}"),
             Fact::Key(u, id) => assert_eq!(
-                s.keys.get(id).map(|k| k.owner),
-                s.names.get(u).copied(),
+                s.keys().get(id).map(|k| k.owner),
+                s.uin_named(u),
                 "lost key {id}"
             ),
-            Fact::Group(g) => assert!(s.groups.contains_key(g), "lost group {g}"),
+            Fact::Group(g) => assert!(s.groups().contains_key(g), "lost group {g}"),
             Fact::Member(g, u) => assert!(
-                s.users[&s.names[u]].groups.contains(g),
+                s.users()[&s.uin_named(u).unwrap()].groups.contains(g),
                 "lost membership {g} {u}"
             ),
             Fact::Attach(u, p) => assert!(
-                s.users[&s.names[u]].policies.iter().any(|a| &a.policy == p),
+                s.users()[&s.uin_named(u).unwrap()]
+                    .policies
+                    .iter()
+                    .any(|a| &a.policy == p),
                 "lost attachment {u} {p}"
             ),
         }

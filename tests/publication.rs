@@ -9,17 +9,14 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use camd::authz::{Publisher, Snapshot, UserEntry};
 use camd::catalog::Catalog;
-use camd::store::{AddUser, Changes, Ctx, FIRST_UIN, Limits, Publish, State};
+use camd::store::{AddUser, Changes, Ctx, Limits, Publish, State};
 
 const OWNER: u64 = 100_000_000_001;
 const USERS: usize = 100_000;
 
 /// `USERS` users with Chat's read-only preset; the first `ten` also have `Ten`.
 fn population(ctx: &Ctx<'_>, ten: usize) -> (State, Changes) {
-    let mut state = State {
-        next_uin: FIRST_UIN,
-        ..State::default()
-    };
+    let mut state = State::default();
     let mut everyone = Changes::default();
     for i in 0..USERS {
         let mut policies = vec!["QcloudChatReadOnlyAccess".to_string()];
@@ -98,14 +95,14 @@ fn one_write_at_100000_users_publishes_without_copying_the_population() {
         full.bytes_total
     );
     // The change is there, the rest is shared, the reader's copy untouched.
-    let uin = state.names["u5"];
+    let uin = state.uin_named("u5").unwrap();
     assert_eq!(after.users.len(), USERS);
     assert_eq!(after.generation, before.generation + 1);
     assert!(!Arc::ptr_eq(
         &after.users.get(&uin).unwrap().policies,
         &before.users.get(&uin).unwrap().policies
     ));
-    let other = state.names["u6"];
+    let other = state.uin_named("u6").unwrap();
     assert!(same_entry(
         after.users.get(&other).unwrap(),
         before.users.get(&other).unwrap()
@@ -130,7 +127,7 @@ fn a_reload_rebuilds_only_the_users_of_the_changed_policy() {
     });
     let after = shared.load_full();
     let rebuilt: Vec<u64> = state
-        .users
+        .users()
         .keys()
         .filter(|u| !same_entry(after.users.get(*u).unwrap(), before.users.get(*u).unwrap()))
         .copied()
@@ -139,7 +136,7 @@ fn a_reload_rebuilds_only_the_users_of_the_changed_policy() {
     assert!(
         rebuilt
             .iter()
-            .all(|u| state.users[u].policies.iter().any(|a| a.policy == "Ten"))
+            .all(|u| state.users()[u].policies.iter().any(|a| a.policy == "Ten"))
     );
     assert!(
         reload.bytes_total < 1 << 20,

@@ -362,9 +362,12 @@ fn restart_keeps_state_and_schema_is_checked() {
     assert_eq!(h.allowed_key(&id, &secret, "im:SendMessage"), Ok(true));
     let mut store = h.close();
     let after = store.state().clone();
-    assert_eq!(format!("{:?}", before.users), format!("{:?}", after.users));
-    assert_eq!(before.groups, after.groups);
-    assert_eq!(before.keys, after.keys);
+    assert_eq!(
+        format!("{:?}", before.users()),
+        format!("{:?}", after.users())
+    );
+    assert_eq!(before.groups(), after.groups());
+    assert_eq!(before.keys(), after.keys());
     assert!(store.check_integrity().unwrap());
     drop(store);
 
@@ -678,18 +681,18 @@ fn check_acknowledged(store: &Store, acked: &[String], in_flight_delete: &[Strin
             in_flight_delete
                 .iter()
                 .map(String::as_str)
-                .filter(|u| !s.names.contains_key(*u)),
+                .filter(|u| s.uin_named(u).is_none()),
         )
         .collect();
     for line in acked {
         let parts: Vec<&str> = line.split(' ').collect();
         match parts.as_slice() {
-            ["ACK", "group", g] => assert!(s.groups.contains_key(*g), "lost group {g}"),
+            ["ACK", "group", g] => assert!(s.groups().contains_key(*g), "lost group {g}"),
             ["ACK", "user", u] if !deleted.contains(u) => {
-                assert!(s.names.contains_key(*u), "lost user {u}")
+                assert!(s.uin_named(u).is_some(), "lost user {u}")
             }
             ["ACK", "attach", u, p] if !deleted.contains(u) => {
-                let user = &s.users[&s.names[*u]];
+                let user = &s.users()[&s.uin_named(u).unwrap()];
                 assert!(
                     user.policies.iter().any(|a| a.policy == *p),
                     "lost attachment {u} {p}"
@@ -697,33 +700,35 @@ fn check_acknowledged(store: &Store, acked: &[String], in_flight_delete: &[Strin
             }
             ["ACK", "key", u, id] if !deleted.contains(u) => {
                 assert_eq!(
-                    s.keys.get(*id).map(|k| k.owner),
-                    s.names.get(*u).copied(),
+                    s.keys().get(*id).map(|k| k.owner),
+                    s.uin_named(u),
                     "lost key {id}"
                 );
             }
             ["ACK", "member", g, u] if !deleted.contains(u) => {
                 assert!(
-                    s.users[&s.names[*u]].groups.contains(&g.to_string()),
+                    s.users()[&s.uin_named(u).unwrap()]
+                        .groups
+                        .contains(&g.to_string()),
                     "lost membership {g} {u}"
                 );
             }
-            ["ACK", "delete", u] => assert!(!s.names.contains_key(*u), "deleted user {u} is back"),
+            ["ACK", "delete", u] => assert!(s.uin_named(u).is_none(), "deleted user {u} is back"),
             _ => {}
         }
     }
     // Consistency: no key without its owner, no membership of a missing group.
-    for k in s.keys.values() {
+    for k in s.keys().values() {
         assert!(
-            k.owner == OWNER || s.users.contains_key(&k.owner),
+            k.owner == OWNER || s.users().contains_key(&k.owner),
             "orphan key {}",
             k.secret_id
         );
     }
-    for u in s.users.values() {
+    for u in s.users().values() {
         for g in &u.groups {
             assert!(
-                s.groups.contains_key(g),
+                s.groups().contains_key(g),
                 "user {} in missing group {g}",
                 u.name
             );

@@ -122,7 +122,7 @@ impl Publisher {
     fn policy_set(&mut self, state: &State, u: &User) -> Arc<PolicySet> {
         let mut names: Vec<String> = u.policies.iter().map(|a| a.policy.clone()).collect();
         for g in &u.groups {
-            if let Some(group) = state.groups.get(g) {
+            if let Some(group) = state.groups().get(g) {
                 names.extend(group.policies.iter().map(|a| a.policy.clone()));
             }
         }
@@ -252,7 +252,7 @@ impl Publish for Publisher {
             self.cache.clear();
             self.set_of.clear();
             self.stored = state
-                .policies
+                .policies()
                 .values()
                 .filter_map(|p| compile_stored(p).map(|c| (p.name.clone(), c)))
                 .collect();
@@ -260,12 +260,12 @@ impl Publish for Publisher {
                 owner_uin: self.owner_uin,
                 ..Snapshot::default()
             };
-            for u in state.users.values() {
+            for u in state.users().values() {
                 let e = self.user_entry(state, u);
                 s.names.insert(e.name.clone(), e.clone());
                 s.users.insert(u.uin, e);
             }
-            for (id, k) in &state.keys {
+            for (id, k) in state.keys() {
                 s.keys.insert(
                     Arc::from(id.as_str()),
                     Self::key_entry(k, old.keys.get(id.as_str())),
@@ -276,7 +276,7 @@ impl Publish for Publisher {
             let mut s = (*old).clone();
             let mut affected = self.users_of(&changes.policies);
             for name in &changes.policies {
-                match state.policies.get(name).and_then(compile_stored) {
+                match state.policies().get(name).and_then(compile_stored) {
                     Some(c) => self.stored.insert(name.clone(), c),
                     None => self.stored.remove(name),
                 };
@@ -287,7 +287,7 @@ impl Publish for Publisher {
                     s.names.remove(prev.name.as_str());
                     self.forget(*uin);
                 }
-                if let Some(u) = state.users.get(uin) {
+                if let Some(u) = state.users().get(uin) {
                     let e = self.user_entry(state, u);
                     s.names.insert(e.name.clone(), e.clone());
                     s.users.insert(*uin, e);
@@ -295,7 +295,7 @@ impl Publish for Publisher {
             }
             for id in &changes.keys {
                 let prev = s.keys.remove(id.as_str());
-                if let Some(k) = state.keys.get(id) {
+                if let Some(k) = state.keys().get(id) {
                     s.keys
                         .insert(Arc::from(id.as_str()), Self::key_entry(k, prev.as_ref()));
                 }
@@ -304,8 +304,8 @@ impl Publish for Publisher {
         };
         next.owner_uin = self.owner_uin;
         next.generation = old.generation + 1;
-        next.revision = state.revision;
+        next.revision = state.revision();
         self.shared.store(Arc::new(next));
-        self.revision.send_replace(state.revision);
+        self.revision.send_replace(state.revision());
     }
 }

@@ -12,33 +12,15 @@ pub const AUDIT: &str = "a/";
 /// The check value of the cluster's pepper and sealing key.
 pub const SECRETS: &str = "c/secrets";
 
-/// The etcd key of a record.
+/// The etcd key of a record (its kind's path under the state's part).
 pub fn record_key(prefix: &str, k: &RecordKey) -> Vec<u8> {
-    let tail = match k {
-        RecordKey::User(uin) => format!("u/{uin:020}"),
-        RecordKey::Group(name) => format!("g/{name}"),
-        RecordKey::Key(id) => format!("k/{id}"),
-        RecordKey::Policy(name) => format!("p/{name}"),
-        RecordKey::NextUin => "n".to_string(),
-    };
-    format!("{prefix}{STATE}{tail}").into_bytes()
+    format!("{prefix}{STATE}{}", k.path()).into_bytes()
 }
 
 /// The record an etcd key names (`None`: not a state key).
 pub fn parse_record_key(prefix: &str, key: &[u8]) -> Option<RecordKey> {
     let key = std::str::from_utf8(key).ok()?;
-    let tail = key.strip_prefix(prefix)?.strip_prefix(STATE)?;
-    if tail == "n" {
-        return Some(RecordKey::NextUin);
-    }
-    let (kind, name) = tail.split_once('/')?;
-    Some(match kind {
-        "u" => RecordKey::User(name.parse().ok()?),
-        "g" => RecordKey::Group(name.to_string()),
-        "k" => RecordKey::Key(name.to_string()),
-        "p" => RecordKey::Policy(name.to_string()),
-        _ => return None,
-    })
+    RecordKey::parse(key.strip_prefix(prefix)?.strip_prefix(STATE)?)
 }
 
 /// The host an audit key was written by (`None`: not an audit key).

@@ -156,7 +156,7 @@ impl Cluster {
         let integrity = Arc::new(integrity::Integrity::new(hasher));
         if !known {
             let s = store.state();
-            if !s.users.is_empty() || !s.groups.is_empty() || !s.keys.is_empty() {
+            if !s.users().is_empty() || !s.groups().is_empty() || !s.keys().is_empty() {
                 return Err(
                     "this state folder holds a standalone database; a host joins a cluster with an empty state folder".into(),
                 );
@@ -167,7 +167,9 @@ impl Cluster {
             if all.replayed > 0 {
                 return Err(replica::replayed_state(all.replayed));
             }
-            store.resync(&all.records, all.revision, crate::clock::now_ms())?;
+            store
+                .resync(&all.records, all.revision, crate::clock::now_ms())
+                .map_err(|e| e.to_string())?;
             progress.state_rev.store(all.state_rev, Ordering::Relaxed);
             crate::log_info!(
                 "cluster: joined with {} records at revision {}",

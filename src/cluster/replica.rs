@@ -114,7 +114,7 @@ fn check(integrity: &Integrity, prefix: &str, kv: &Kv) -> Result<(i64, Option<Re
             value: Some(v.to_vec()),
         },
     };
-    decodes(&record)?;
+    decodes(&record).map_err(|e| e.to_string())?;
     Ok((base, Some(record)))
 }
 
@@ -228,7 +228,8 @@ pub async fn resync(
         .replicate(Replicated::Everything(all.records, revision))
         .map_err(|e| e.to_string())?
         .await
-        .map_err(|e| e.to_string())??;
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
     progress.applied_now(applied);
     progress
         .state_rev
@@ -334,6 +335,7 @@ async fn apply(
         .map_err(|e| e.to_string())?
         .await
         .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
 }
 
 /// Watches and applies until the writer is gone.

@@ -79,7 +79,7 @@ impl Exec for GetUserPermissionBoundary {
             let kind = s.policy_kind(&b, cx);
             let document = match kind {
                 Some(PolicyKind::Api) => s
-                    .policies
+                    .policies()
                     .get(&b)
                     .and_then(|p| p.default_document())
                     .map(|v| v.document.clone()),
@@ -133,7 +133,7 @@ impl Exec for UserPermissions {
                     out.insert(a.policy.clone(), "direct".into());
                 }
                 for g in &u.groups {
-                    for a in s.groups.get(g).into_iter().flat_map(|g| &g.policies) {
+                    for a in s.groups().get(g).into_iter().flat_map(|g| &g.policies) {
                         let via = format!("group:{g}");
                         out.entry(a.policy.clone())
                             .and_modify(|v| {

@@ -8,6 +8,7 @@ use crate::code::{Code, Failure};
 use crate::metrics::Metrics;
 use crate::protocol::{Audit, AuditInfo, ClusterInfo, GetMetrics, Status, StatusInfo};
 use crate::reload::Reloader;
+use crate::store::AdminError;
 use crate::store::Writer;
 
 use super::{Env, Exec, Resources, Right};
@@ -22,11 +23,11 @@ impl Exec for Status {
         let (counts, dangling, hash, revision) = env
             .read(move |s, cx| {
                 let hash = if clustered {
-                    state_hash(s)
+                    state_hash(s).map_err(|e| AdminError::Storage(e.to_string()))?
                 } else {
                     String::new()
                 };
-                Ok((s.counts(), s.dangling(cx), hash, s.revision))
+                Ok((s.counts(), s.dangling(cx), hash, s.revision()))
             })
             .await?;
         let cluster = match env.cluster {
@@ -68,9 +69,9 @@ impl Exec for Status {
 }
 
 /// SHA-256 over every record in key order.
-fn state_hash(s: &crate::store::State) -> String {
+fn state_hash(s: &crate::store::State) -> Result<String, crate::store::RecordError> {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    for r in s.all_records() {
+    for r in s.all_records()? {
         ctx.update(format!("{:?}", r.key).as_bytes());
         ctx.update(&[0]);
         if let Some(v) = &r.value {
@@ -78,11 +79,12 @@ fn state_hash(s: &crate::store::State) -> String {
         }
         ctx.update(&[0xff]);
     }
-    ctx.finish()
+    Ok(ctx
+        .finish()
         .as_ref()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect())
 }
 
 impl Exec for Audit {

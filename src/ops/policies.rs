@@ -22,7 +22,7 @@ type Stored = Vec<(String, String, String, i64)>;
 
 async fn stored(env: &Env<'_>) -> Result<Stored, Failure> {
     env.read(|s, _| {
-        Ok(s.policies
+        Ok(s.policies()
             .values()
             .map(|p| {
                 let doc = p

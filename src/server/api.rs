@@ -223,7 +223,7 @@ impl Daemon {
         let (groups, stored) = self
             .writer
             .read(|s, _| {
-                let stored: Vec<String> = s.policies.keys().cloned().collect();
+                let stored: Vec<String> = s.policies().keys().cloned().collect();
                 Ok((crate::ops::group_infos(s), stored))
             })
             .map_err(|_| Failure::new(Code::Store, "the store writer has stopped"))?

@@ -285,9 +285,7 @@ impl State {
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
         let uin = self
-            .names
-            .get(user)
-            .copied()
+            .uin_named(user)
             .ok_or_else(|| AdminError::UserNotExist(user.to_string()))?;
         let u = self
             .users

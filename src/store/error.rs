@@ -215,3 +215,39 @@ pub enum OpenError {
         cause: postcard::Error,
     },
 }
+
+/// A record that cannot cross between the state and its bytes.
+#[derive(Debug, Error)]
+pub enum RecordError {
+    /// A record's bytes are not a record of its kind (a value from a newer
+    /// camd, or garbage).
+    #[error("{what} does not decode: {cause}")]
+    Decode {
+        /// Which record (`user 200000000001`).
+        what: String,
+        /// Why.
+        cause: postcard::Error,
+    },
+    /// A record could not be encoded.
+    #[error("cannot encode {what}: {cause}")]
+    Encode {
+        /// Which record.
+        what: String,
+        /// Why.
+        cause: postcard::Error,
+    },
+    /// The uin counter's value is not 8 bytes.
+    #[error("next_uin is not 8 bytes")]
+    Counter,
+}
+
+/// Why changes from the shared truth could not be applied.
+#[derive(Debug, Error)]
+pub enum ApplyError {
+    /// A record did not decode.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// The local commit failed.
+    #[error("cannot commit to the local file: {0}")]
+    Commit(#[from] redb::Error),
+}

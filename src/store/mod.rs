@@ -7,6 +7,7 @@ mod audit;
 mod command;
 mod custom;
 mod error;
+mod kind;
 mod limits;
 mod migrate;
 mod records;
@@ -23,10 +24,11 @@ use redb::{Database, Durability, ReadableTableMetadata};
 pub use audit::{AuditEntry, AuditNote, AuditRetention};
 pub use command::{AddUser, Counts, NewKey, Owner, Resealed, SignatureBinding, UpdateUser};
 pub use custom::{MAX_POLICIES, MAX_VERSIONS, PolicyKind};
-pub use error::{AdminError, OpenError};
+pub use error::{AdminError, ApplyError, OpenError, RecordError};
+pub use kind::RecordKey;
 pub use limits::Limits;
 pub use records::{Attachment, Group, Key, KeyStatus, PolicyVersion, StoredPolicy, User};
-pub use replica::{Record, RecordKey, Remote, RemoteError, decode_audit, decodes, encode_audit};
+pub use replica::{Record, Remote, RemoteError, decode_audit, decodes, encode_audit};
 pub use rules::{Ctx, FIRST_UIN, Holder, ROOT_NAME, check_name, check_user_name};
 pub use state::{Changes, State};
 pub use tables::SCHEMA_VERSION;
@@ -137,7 +139,7 @@ impl Store {
         audit: Vec<Vec<u8>>,
         top: i64,
         now_ms: i64,
-    ) -> Result<Changes, String> {
+    ) -> Result<Changes, ApplyError> {
         let fresh: Vec<Record> = records
             .into_iter()
             .filter(|(r, _)| *r > self.state.revision)
@@ -151,17 +153,20 @@ impl Store {
         // most a second later (a crash before then only makes the host
         // resume from an earlier revision, its file consistent).
         let durable = self.last_durable.elapsed() >= std::time::Duration::from_secs(1);
-        self.commit_as(&changes, audit, now_ms, Some(revision), durable)
-            .map_err(|e| e.to_string())?;
+        self.commit_as(&changes, audit, now_ms, Some(revision), durable)?;
         self.state.revision = revision;
         Ok(changes)
     }
 
     /// Replaces the whole state with the shared truth's at `revision`.
-    pub fn resync(&mut self, records: &[Record], revision: i64, now_ms: i64) -> Result<(), String> {
+    pub fn resync(
+        &mut self,
+        records: &[Record],
+        revision: i64,
+        now_ms: i64,
+    ) -> Result<(), ApplyError> {
         let changes = self.state.replace_all(records)?;
-        self.commit(&changes, Vec::new(), now_ms, Some(revision))
-            .map_err(|e| e.to_string())?;
+        self.commit(&changes, Vec::new(), now_ms, Some(revision))?;
         self.state.revision = revision;
         Ok(())
     }
@@ -228,7 +233,24 @@ impl Store {
         }
         let mut revision = None;
         if let Some(remote) = self.remote.as_mut() {
-            let records = self.state.records_of(&changes);
+            let records = match self.state.records_of(&changes) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.undo(&changes);
+                    let msg = e.to_string();
+                    for r in &mut results {
+                        if r.is_ok() {
+                            *r = Err(AdminError::Storage(msg.clone()));
+                        }
+                    }
+                    return BatchOutcome {
+                        results,
+                        changes: Changes::default(),
+                        reloaded: false,
+                        conflict: None,
+                    };
+                }
+            };
             let entries: Vec<Vec<u8>> = audit
                 .iter()
                 .map(|(at, note, outcome)| encode_audit(*at, note, outcome))

@@ -4,32 +4,16 @@
 //! the shared truth refused. The store knows neither etcd nor any network:
 //! a `Remote` commits for it.
 
-use std::collections::BTreeSet;
-
 use redb::WriteTransaction;
 
 use super::audit::{AuditEntry, AuditNote};
-use super::records;
+use super::error::RecordError;
+use super::kind::{Kind, OnKinds, OnRecord, RecordKey, each_kind};
 use super::state::{Changes, State};
-use super::tables::{GROUPS, KEYS, META, META_NEXT_UIN, POLICIES, USERS};
+use super::tables::{META, META_NEXT_UIN};
 
 /// Meta key of the shared truth's revision the file holds.
 pub const META_REVISION: &str = "cluster_revision";
-
-/// Which record.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RecordKey {
-    /// A sub-user, by uin.
-    User(u64),
-    /// A group, by name.
-    Group(String),
-    /// An access key, by SecretId.
-    Key(String),
-    /// An API-managed policy, by name.
-    Policy(String),
-    /// The next uin to hand out.
-    NextUin,
-}
 
 /// A record as replicated (`None`: deleted).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,10 +46,6 @@ pub trait Remote: Send {
     ) -> Result<i64, RemoteError>;
 }
 
-fn enc(r: Result<Vec<u8>, postcard::Error>) -> Option<Vec<u8>> {
-    r.ok()
-}
-
 /// An audit entry as replicated: its fields without the local number.
 pub fn encode_audit(at_ms: i64, note: &AuditNote, outcome: &str) -> Vec<u8> {
     postcard::to_allocvec(&AuditEntry {
@@ -96,151 +76,190 @@ pub fn decode_audit(bytes: &[u8]) -> Option<(i64, AuditNote, String)> {
 
 /// Whether a replicated record decodes as its kind (a value from a newer
 /// camd, or garbage, does not: it is quarantined, never applied).
-pub fn decodes(r: &Record) -> Result<(), String> {
-    let Some(b) = &r.value else {
-        return Ok(());
-    };
-    let bad = |e: postcard::Error| format!("does not decode: {e}");
-    match &r.key {
-        RecordKey::User(_) => records::decode_user(b).map(drop).map_err(bad),
-        RecordKey::Group(_) => records::decode_group(b).map(drop).map_err(bad),
-        RecordKey::Key(_) => records::decode_key(b).map(drop).map_err(bad),
-        RecordKey::Policy(_) => records::decode_policy(b).map(drop).map_err(bad),
-        RecordKey::NextUin => {
-            if b.len() == 8 {
-                Ok(())
-            } else {
-                Err("next_uin is not 8 bytes".into())
-            }
+pub fn decodes(r: &Record) -> Result<(), RecordError> {
+    struct Decodes<'a>(&'a [u8]);
+    impl OnRecord for Decodes<'_> {
+        type Out = Result<(), RecordError>;
+        fn kind<K: Kind>(self, id: &K::Id) -> Self::Out {
+            K::decode(self.0)
+                .map(drop)
+                .map_err(|cause| RecordError::Decode {
+                    what: format!("{} {id}", K::NAME),
+                    cause,
+                })
         }
+        fn next_uin(self) -> Self::Out {
+            counter(Some(self.0)).map(drop)
+        }
+    }
+    match &r.value {
+        None => Ok(()),
+        Some(b) => r.key.visit(Decodes(b)),
+    }
+}
+
+/// The uin counter from its record's bytes.
+fn counter(b: Option<&[u8]>) -> Result<u64, RecordError> {
+    let bytes: [u8; 8] = b
+        .and_then(|b| b.try_into().ok())
+        .ok_or(RecordError::Counter)?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+/// The records a batch names, as the state holds them now.
+struct Collect<'a> {
+    state: &'a State,
+    changes: &'a Changes,
+    out: Vec<Record>,
+}
+
+impl OnKinds for Collect<'_> {
+    type Error = RecordError;
+    fn kind<K: Kind>(&mut self) -> Result<(), RecordError> {
+        for id in K::noted(self.changes) {
+            let value = match K::get(self.state, id) {
+                None => None,
+                Some(v) => Some(K::encode(v).map_err(|cause| RecordError::Encode {
+                    what: format!("{} {id}", K::NAME),
+                    cause,
+                })?),
+            };
+            self.out.push(Record {
+                key: K::wrap(id.clone()),
+                value,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Notes every record of each kind the state holds as changed.
+struct NoteAll<'a> {
+    state: &'a State,
+    changes: &'a mut Changes,
+}
+
+impl OnKinds for NoteAll<'_> {
+    type Error = std::convert::Infallible;
+    fn kind<K: Kind>(&mut self) -> Result<(), Self::Error> {
+        K::noted_mut(self.changes).extend(K::ids(self.state));
+        Ok(())
+    }
+}
+
+/// Adds the changes of one set to another's, kind by kind.
+struct Merge<'a> {
+    from: &'a Changes,
+    into: &'a mut Changes,
+}
+
+impl OnKinds for Merge<'_> {
+    type Error = std::convert::Infallible;
+    fn kind<K: Kind>(&mut self) -> Result<(), Self::Error> {
+        let from = K::noted(self.from).iter().cloned();
+        K::noted_mut(self.into).extend(from);
+        Ok(())
+    }
+}
+
+/// Applies one record's value (`None`: deleted) to the state.
+struct Apply<'a> {
+    state: &'a mut State,
+    changes: &'a mut Changes,
+    value: Option<&'a [u8]>,
+}
+
+impl OnRecord for Apply<'_> {
+    type Out = Result<(), RecordError>;
+    fn kind<K: Kind>(self, id: &K::Id) -> Self::Out {
+        let value = match self.value {
+            None => None,
+            Some(b) => Some(K::decode(b).map_err(|cause| RecordError::Decode {
+                what: format!("{} {id}", K::NAME),
+                cause,
+            })?),
+        };
+        K::put(self.state, id, value, self.changes);
+        K::noted_mut(self.changes).insert(id.clone());
+        Ok(())
+    }
+    fn next_uin(self) -> Self::Out {
+        self.state.next_uin = counter(self.value)?;
+        self.changes.meta = true;
+        Ok(())
+    }
+}
+
+/// Reads from the file, of each kind, the records a batch names.
+struct Reread<'a> {
+    txn: &'a redb::ReadTransaction,
+    changes: &'a Changes,
+    out: Vec<Record>,
+}
+
+impl OnKinds for Reread<'_> {
+    type Error = redb::Error;
+    fn kind<K: Kind>(&mut self) -> Result<(), redb::Error> {
+        let table = self.txn.open_table(K::TABLE)?;
+        for id in K::noted(self.changes) {
+            let value = table.get(K::key(id))?.map(|v| v.value().to_vec());
+            self.out.push(Record {
+                key: K::wrap(id.clone()),
+                value,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The uin counter's record.
+fn counter_record(next_uin: u64) -> Record {
+    Record {
+        key: RecordKey::NextUin,
+        value: Some(next_uin.to_be_bytes().to_vec()),
     }
 }
 
 impl State {
-    /// The records `changes` names, as they are now.
-    pub fn records_of(&self, changes: &Changes) -> Vec<Record> {
-        let mut out = Vec::new();
-        for uin in &changes.users {
-            out.push(Record {
-                key: RecordKey::User(*uin),
-                value: self
-                    .users
-                    .get(uin)
-                    .and_then(|u| enc(records::encode_user(u))),
-            });
-        }
-        for name in &changes.groups {
-            out.push(Record {
-                key: RecordKey::Group(name.clone()),
-                value: self
-                    .groups
-                    .get(name)
-                    .and_then(|g| enc(records::encode_group(g))),
-            });
-        }
-        for id in &changes.keys {
-            out.push(Record {
-                key: RecordKey::Key(id.clone()),
-                value: self.keys.get(id).and_then(|k| enc(records::encode_key(k))),
-            });
-        }
-        for name in &changes.policies {
-            out.push(Record {
-                key: RecordKey::Policy(name.clone()),
-                value: self
-                    .policies
-                    .get(name)
-                    .and_then(|p| enc(records::encode_policy(p))),
-            });
-        }
+    /// The records `changes` names, as they are now (an encode failure is
+    /// an error: a record is never sent as deleted because it would not encode).
+    pub fn records_of(&self, changes: &Changes) -> Result<Vec<Record>, RecordError> {
+        let mut c = Collect {
+            state: self,
+            changes,
+            out: Vec::new(),
+        };
+        each_kind(&mut c)?;
+        let mut out = c.out;
         if changes.meta {
-            out.push(Record {
-                key: RecordKey::NextUin,
-                value: Some(self.next_uin.to_be_bytes().to_vec()),
-            });
+            out.push(counter_record(self.next_uin));
         }
-        out
+        Ok(out)
     }
 
     /// Every record, in key order (a resync's source, and the state hash).
-    pub fn all_records(&self) -> Vec<Record> {
-        let changes = Changes {
-            users: self.users.keys().copied().collect(),
-            groups: self.groups.keys().cloned().collect(),
-            keys: self.keys.keys().cloned().collect(),
-            policies: self.policies.keys().cloned().collect(),
+    pub fn all_records(&self) -> Result<Vec<Record>, RecordError> {
+        let mut changes = Changes {
             meta: true,
             ..Changes::default()
         };
+        let Ok(()) = each_kind(&mut NoteAll {
+            state: self,
+            changes: &mut changes,
+        });
         self.records_of(&changes)
     }
 
     /// Applies records from the shared truth; what changed (to persist and
     /// publish). A record that does not decode is an error naming it.
-    pub fn apply_records(&mut self, recs: &[Record]) -> Result<Changes, String> {
+    pub fn apply_records(&mut self, recs: &[Record]) -> Result<Changes, RecordError> {
         let mut ch = Changes::default();
         for r in recs {
-            let bad = |e: postcard::Error| format!("{:?} does not decode: {e}", r.key);
-            match (&r.key, &r.value) {
-                (RecordKey::User(uin), v) => {
-                    self.remove_user(*uin);
-                    if let Some(b) = v {
-                        let u = records::decode_user(b).map_err(bad)?;
-                        self.insert_user(u);
-                    }
-                    ch.users.insert(*uin);
-                    ch.affected.insert(*uin);
-                }
-                (RecordKey::Group(name), v) => {
-                    match v {
-                        Some(b) => {
-                            let g = records::decode_group(b).map_err(bad)?;
-                            self.groups.insert(name.clone(), g);
-                        }
-                        None => {
-                            self.groups.remove(name);
-                        }
-                    }
-                    ch.groups.insert(name.clone());
-                    if let Some(m) = self.members.get(name) {
-                        ch.affected.extend(m.iter().copied());
-                    }
-                }
-                (RecordKey::Key(id), v) => {
-                    self.remove_key(id);
-                    if let Some(b) = v {
-                        self.insert_key(records::decode_key(b).map_err(bad)?);
-                    }
-                    ch.keys.insert(id.clone());
-                }
-                (RecordKey::Policy(name), v) => {
-                    match v {
-                        Some(b) => {
-                            let p = records::decode_policy(b).map_err(bad)?;
-                            self.policies.insert(name.clone(), p);
-                        }
-                        None => {
-                            self.policies.remove(name);
-                        }
-                    }
-                    ch.policies.insert(name.clone());
-                }
-                (RecordKey::NextUin, v) => {
-                    let bytes: [u8; 8] = v
-                        .as_deref()
-                        .and_then(|b| b.try_into().ok())
-                        .ok_or_else(|| "next_uin is not 8 bytes".to_string())?;
-                    self.next_uin = u64::from_be_bytes(bytes);
-                    ch.meta = true;
-                }
-            }
-        }
-        // Members of touched groups (before and after) may have new sets.
-        let touched: Vec<String> = ch.groups.iter().cloned().collect();
-        for g in touched {
-            if let Some(m) = self.members.get(&g) {
-                ch.affected.extend(m.iter().copied());
-            }
+            r.key.visit(Apply {
+                state: self,
+                changes: &mut ch,
+                value: r.value.as_deref(),
+            })?;
         }
         Ok(ch)
     }
@@ -250,88 +269,42 @@ impl State {
     pub fn revert(&mut self, db: &redb::Database, changes: &Changes) -> Result<(), redb::Error> {
         use redb::ReadableDatabase;
         let txn = db.begin_read()?;
-        let users = txn.open_table(USERS)?;
-        let groups = txn.open_table(GROUPS)?;
-        let keys = txn.open_table(KEYS)?;
-        let policies = txn.open_table(POLICIES)?;
-        let mut recs = Vec::new();
-        for uin in &changes.users {
-            recs.push(Record {
-                key: RecordKey::User(*uin),
-                value: users.get(*uin)?.map(|v| v.value().to_vec()),
-            });
-        }
-        for name in &changes.groups {
-            recs.push(Record {
-                key: RecordKey::Group(name.clone()),
-                value: groups.get(name.as_str())?.map(|v| v.value().to_vec()),
-            });
-        }
-        for id in &changes.keys {
-            recs.push(Record {
-                key: RecordKey::Key(id.clone()),
-                value: keys.get(id.as_str())?.map(|v| v.value().to_vec()),
-            });
-        }
-        for name in &changes.policies {
-            recs.push(Record {
-                key: RecordKey::Policy(name.clone()),
-                value: policies.get(name.as_str())?.map(|v| v.value().to_vec()),
-            });
-        }
+        let mut reread = Reread {
+            txn: &txn,
+            changes,
+            out: Vec::new(),
+        };
+        each_kind(&mut reread)?;
+        let mut recs = reread.out;
         if changes.meta {
             let meta = txn.open_table(META)?;
             let next = meta.get(META_NEXT_UIN)?.map_or(1, |v| v.value());
-            recs.push(Record {
-                key: RecordKey::NextUin,
-                value: Some(next.to_be_bytes().to_vec()),
-            });
+            recs.push(counter_record(next));
         }
         // Group records name no members: members come from users, so a
         // user put back restores its memberships.
         self.apply_records(&recs)
             .map(drop)
-            .map_err(redb::Error::Corrupted)
+            .map_err(|e| redb::Error::Corrupted(e.to_string()))
     }
 
     /// Replaces everything with `recs` (a resync); every record changed.
-    pub fn replace_all(&mut self, recs: &[Record]) -> Result<Changes, String> {
-        let mut gone = self.all_records();
-        for r in &mut gone {
-            r.value = None;
-        }
-        *self = State {
-            next_uin: 1,
-            revision: self.revision,
-            ..State::default()
-        };
-        let mut ch = Changes::default();
+    pub fn replace_all(&mut self, recs: &[Record]) -> Result<Changes, RecordError> {
         // Everything that was, deleted (so the file drops it too) ...
-        for r in &gone {
-            match &r.key {
-                RecordKey::User(u) => {
-                    ch.users.insert(*u);
-                }
-                RecordKey::Group(g) => {
-                    ch.groups.insert(g.clone());
-                }
-                RecordKey::Key(k) => {
-                    ch.keys.insert(k.clone());
-                }
-                RecordKey::Policy(p) => {
-                    ch.policies.insert(p.clone());
-                }
-                RecordKey::NextUin => ch.meta = true,
-            }
-        }
+        let mut ch = Changes::default();
+        let Ok(()) = each_kind(&mut NoteAll {
+            state: self,
+            changes: &mut ch,
+        });
+        *self = State::empty_at(self.revision);
         // ... and everything that is, applied.
         let applied = self.apply_records(recs)?;
-        ch.users.extend(applied.users);
-        ch.groups.extend(applied.groups);
-        ch.keys.extend(applied.keys);
-        ch.policies.extend(applied.policies);
+        let Ok(()) = each_kind(&mut Merge {
+            from: &applied,
+            into: &mut ch,
+        });
         ch.meta = true;
-        ch.affected = self.users.keys().copied().collect::<BTreeSet<u64>>();
+        ch.affected = self.users.keys().copied().collect();
         Ok(ch)
     }
 }

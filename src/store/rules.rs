@@ -86,9 +86,7 @@ pub const MAX_SIGNATURES: usize = 512;
 
 impl State {
     fn uin_of(&self, name: &str) -> Result<u64, AdminError> {
-        self.names
-            .get(name)
-            .copied()
+        self.uin_named(name)
             .ok_or_else(|| AdminError::UserNotExist(name.to_string()))
     }
 
@@ -125,11 +123,7 @@ impl State {
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
         let uin = self.uin_of(name)?;
-        let ids: Vec<String> = self
-            .keys_by_owner
-            .get(&uin)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default();
+        let ids: Vec<String> = self.keys_of(uin).cloned().collect();
         if !ids.is_empty() && !force {
             return Err(AdminError::HaveKeys(name.to_string()));
         }
@@ -173,14 +167,11 @@ impl State {
     /// Deletes a group, its memberships and attachments.
     pub fn delete_group(&mut self, name: &str, changes: &mut Changes) -> Result<(), AdminError> {
         self.group_exists(name)?;
-        for uin in self.members.remove(name).unwrap_or_default() {
-            if let Some(u) = self.users.get_mut(&uin) {
-                u.groups.retain(|g| g != name);
-                changes.users.insert(uin);
-                changes.affected.insert(uin);
-            }
+        for uin in self.disband(name) {
+            changes.users.insert(uin);
+            changes.affected.insert(uin);
         }
-        self.groups.remove(name);
+        self.put_group(name, None);
         changes.groups.insert(name.to_string());
         Ok(())
     }
@@ -195,8 +186,8 @@ impl State {
     ) -> Result<(), AdminError> {
         self.group_exists(group)?;
         let uin = self.uin_of(user)?;
-        let members = self.members.get(group).map_or(0, |m| m.len());
-        let Some(u) = self.users.get_mut(&uin) else {
+        let members = self.member_count(group);
+        let Some(u) = self.users.get(&uin) else {
             return Err(AdminError::UserNotExist(user.to_string()));
         };
         if u.groups.iter().any(|g| g == group) {
@@ -208,11 +199,7 @@ impl State {
         if members >= ctx.limits.users_per_group {
             return Err(AdminError::GroupUserFull(group.to_string(), members));
         }
-        u.groups.push(group.to_string());
-        self.members
-            .entry(group.to_string())
-            .or_default()
-            .insert(uin);
+        self.join_group(uin, group);
         changes.users.insert(uin);
         changes.affected.insert(uin);
         Ok(())
@@ -227,7 +214,7 @@ impl State {
     ) -> Result<(), AdminError> {
         self.group_exists(group)?;
         let uin = self.uin_of(user)?;
-        let Some(u) = self.users.get_mut(&uin) else {
+        let Some(u) = self.users.get(&uin) else {
             return Err(AdminError::UserNotExist(user.to_string()));
         };
         if !u.groups.iter().any(|g| g == group) {
@@ -236,10 +223,7 @@ impl State {
                 group: group.to_string(),
             });
         }
-        u.groups.retain(|g| g != group);
-        if let Some(m) = self.members.get_mut(group) {
-            m.remove(&uin);
-        }
+        self.leave_group(uin, group);
         changes.users.insert(uin);
         changes.affected.insert(uin);
         Ok(())
@@ -343,7 +327,7 @@ impl State {
         changes: &mut Changes,
     ) -> Result<Key, AdminError> {
         let (uin, label) = self.owner_uin_of(owner, ctx)?;
-        let have = self.keys_by_owner.get(&uin).map_or(0, |s| s.len());
+        let have = self.keys_of(uin).count();
         if have >= ctx.limits.keys_per_user {
             return Err(AdminError::AccessKeyOverLimit(label, have));
         }
@@ -500,9 +484,7 @@ impl State {
 
     fn group_changed(&self, group: &str, changes: &mut Changes) {
         changes.groups.insert(group.to_string());
-        if let Some(m) = self.members.get(group) {
-            changes.affected.extend(m.iter().copied());
-        }
+        changes.affected.extend(self.members_of(group));
     }
 
     /// Creates a user, with its policies and key, in one step.
@@ -516,7 +498,7 @@ impl State {
         check_len("remark", &nu.remark, MAX_REMARK)?;
         check_len("email", &nu.email, MAX_EMAIL)?;
         check_len("phone", &nu.phone, MAX_PHONE)?;
-        if self.names.contains_key(&nu.name) {
+        if self.uin_named(&nu.name).is_some() {
             return Err(AdminError::SubUserNameInUse(nu.name));
         }
         if self.users.len() >= ctx.limits.users {
@@ -582,7 +564,7 @@ impl State {
         let uin = self.uin_of(name)?;
         if let Some(n) = upd.new_name.as_ref().filter(|n| *n != name) {
             check_user_name(n)?;
-            if n != name && self.names.contains_key(n) {
+            if n != name && self.uin_named(n).is_some() {
                 return Err(AdminError::SubUserNameInUse(n.clone()));
             }
         }
@@ -643,16 +625,16 @@ impl State {
     pub fn all_groups(&self) -> Vec<(Group, usize)> {
         self.groups
             .values()
-            .map(|g| (g.clone(), self.members.get(&g.name).map_or(0, |m| m.len())))
+            .map(|g| (g.clone(), self.member_count(&g.name)))
             .collect()
     }
 
     /// A group's members.
     pub fn users_in_group(&self, group: &str) -> Result<Vec<User>, AdminError> {
         self.group_exists(group)?;
-        let members = self.members.get(group).into_iter().flatten();
-        Ok(members
-            .filter_map(|uin| self.users.get(uin).cloned())
+        Ok(self
+            .members_of(group)
+            .filter_map(|uin| self.users.get(&uin).cloned())
             .collect())
     }
 
@@ -713,7 +695,7 @@ impl State {
     /// A user's (or the root account's) access keys.
     pub fn access_keys(&self, owner: &Owner, ctx: &Ctx<'_>) -> Result<Vec<Key>, AdminError> {
         let (uin, _) = self.owner_uin_of(owner, ctx)?;
-        let ids = self.keys_by_owner.get(&uin).into_iter().flatten();
+        let ids = self.keys_of(uin);
         Ok(ids.filter_map(|id| self.keys.get(id).cloned()).collect())
     }
 

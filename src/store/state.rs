@@ -1,6 +1,8 @@
 //! The store's state in memory: every record, with the indexes the rules
-//! need. It is loaded from redb at open, changed by `ops.rs`, and written back
-//! key by key (`Changes` says which) in one transaction per batch.
+//! need. It is loaded from redb at open, changed by the rules, and written
+//! back record by record (`Changes` says which) in one transaction per
+//! batch. The indexes are this file's alone: they change only with the
+//! records they index.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -8,33 +10,35 @@ use std::path::Path;
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::error::OpenError;
-use super::records::{self, Group, Key, StoredPolicy, User};
-use super::tables::{GROUPS, KEYS, META, META_NEXT_UIN, POLICIES, USERS};
+use super::kind::{Kind, OnKinds, each_kind};
+use super::records::{Group, Key, StoredPolicy, User};
+use super::tables::{META, META_NEXT_UIN};
 
-/// Everything the store holds.
+/// Everything the store holds. The maps are the store's to change (its
+/// rules); outside it they are read through the accessors.
 #[derive(Debug, Clone, Default)]
 pub struct State {
     /// The next uin to allocate.
-    pub next_uin: u64,
+    pub(super) next_uin: u64,
     /// Sub-users by uin.
-    pub users: BTreeMap<u64, User>,
+    pub(super) users: BTreeMap<u64, User>,
     /// Uin by user name.
-    pub names: HashMap<String, u64>,
+    names: HashMap<String, u64>,
     /// Groups by name.
-    pub groups: BTreeMap<String, Group>,
+    pub(super) groups: BTreeMap<String, Group>,
     /// Members of each group (derived from users' group lists).
-    pub members: HashMap<String, BTreeSet<u64>>,
+    members: HashMap<String, BTreeSet<u64>>,
     /// Access keys by SecretId.
-    pub keys: BTreeMap<String, Key>,
+    pub(super) keys: BTreeMap<String, Key>,
     /// SecretIds by owner uin (derived).
-    pub keys_by_owner: HashMap<u64, BTreeSet<String>>,
+    keys_by_owner: HashMap<u64, BTreeSet<String>>,
     /// API-managed custom policies by name.
-    pub policies: BTreeMap<String, StoredPolicy>,
+    pub(super) policies: BTreeMap<String, StoredPolicy>,
     /// Cluster mode: the shared truth's revision the state is at (0: none).
-    pub revision: i64,
+    pub(super) revision: i64,
 }
 
-/// What a batch changed: the keys to write back and the users whose
+/// What a batch changed: the records to write back and the users whose
 /// decisions may have changed.
 #[derive(Debug, Default)]
 pub struct Changes {
@@ -64,6 +68,64 @@ impl Changes {
     }
 }
 
+/// Reads every record of each kind into a state.
+struct Load<'a> {
+    txn: &'a redb::ReadTransaction,
+    state: &'a mut State,
+    path: &'a Path,
+}
+
+impl OnKinds for Load<'_> {
+    type Error = OpenError;
+    fn kind<K: Kind>(&mut self) -> Result<(), OpenError> {
+        let dberr = |e: redb::Error| OpenError::Database {
+            path: self.path.to_path_buf(),
+            cause: Box::new(e),
+        };
+        let table = self.txn.open_table(K::TABLE).map_err(|e| dberr(e.into()))?;
+        let mut scratch = Changes::default();
+        for row in table.iter().map_err(|e| dberr(e.into()))? {
+            let (k, v) = row.map_err(|e| dberr(e.into()))?;
+            let id = K::id_of(k.value());
+            let value = K::decode(v.value()).map_err(|e| OpenError::Corrupt {
+                path: self.path.to_path_buf(),
+                what: format!("{} {id}", K::NAME),
+                cause: e,
+            })?;
+            K::put(self.state, &id, Some(value), &mut scratch);
+        }
+        Ok(())
+    }
+}
+
+/// Writes back (or deletes) each changed record of each kind.
+struct Persist<'a> {
+    txn: &'a WriteTransaction,
+    state: &'a State,
+    changes: &'a Changes,
+}
+
+impl OnKinds for Persist<'_> {
+    type Error = redb::Error;
+    fn kind<K: Kind>(&mut self) -> Result<(), redb::Error> {
+        let mut table = self.txn.open_table(K::TABLE)?;
+        for id in K::noted(self.changes) {
+            match K::get(self.state, id) {
+                Some(v) => {
+                    let bytes = K::encode(v).map_err(|e| {
+                        redb::Error::Corrupted(format!("cannot encode {} {id}: {e}", K::NAME))
+                    })?;
+                    table.insert(K::key(id), bytes.as_slice())?;
+                }
+                None => {
+                    table.remove(K::key(id))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl State {
     /// Reads every record.
     pub fn load(db: &redb::Database, path: &Path) -> Result<Self, OpenError> {
@@ -71,50 +133,94 @@ impl State {
             path: path.to_path_buf(),
             cause: Box::new(e),
         };
-        let corrupt = |what: String, source| OpenError::Corrupt {
-            path: path.to_path_buf(),
-            what,
-            cause: source,
-        };
         let txn = db.begin_read().map_err(|e| dberr(e.into()))?;
-        let mut s = State {
-            next_uin: 1,
-            revision: super::replica::load_revision(db).map_err(dberr)?,
-            ..State::default()
-        };
+        let mut s = State::empty_at(super::replica::load_revision(db).map_err(dberr)?);
         let meta = txn.open_table(META).map_err(|e| dberr(e.into()))?;
         if let Some(v) = meta.get(META_NEXT_UIN).map_err(|e| dberr(e.into()))? {
             s.next_uin = v.value();
         }
-        let users = txn.open_table(USERS).map_err(|e| dberr(e.into()))?;
-        for row in users.iter().map_err(|e| dberr(e.into()))? {
-            let (k, v) = row.map_err(|e| dberr(e.into()))?;
-            let u = records::decode_user(v.value())
-                .map_err(|e| corrupt(format!("user {}", k.value()), e))?;
-            s.insert_user(u);
-        }
-        let groups = txn.open_table(GROUPS).map_err(|e| dberr(e.into()))?;
-        for row in groups.iter().map_err(|e| dberr(e.into()))? {
-            let (k, v) = row.map_err(|e| dberr(e.into()))?;
-            let g = records::decode_group(v.value())
-                .map_err(|e| corrupt(format!("group {}", k.value()), e))?;
-            s.groups.insert(g.name.clone(), g);
-        }
-        let keys = txn.open_table(KEYS).map_err(|e| dberr(e.into()))?;
-        for row in keys.iter().map_err(|e| dberr(e.into()))? {
-            let (k, v) = row.map_err(|e| dberr(e.into()))?;
-            let key = records::decode_key(v.value())
-                .map_err(|e| corrupt(format!("key {}", k.value()), e))?;
-            s.insert_key(key);
-        }
-        let policies = txn.open_table(POLICIES).map_err(|e| dberr(e.into()))?;
-        for row in policies.iter().map_err(|e| dberr(e.into()))? {
-            let (k, v) = row.map_err(|e| dberr(e.into()))?;
-            let p = records::decode_policy(v.value())
-                .map_err(|e| corrupt(format!("policy {}", k.value()), e))?;
-            s.policies.insert(p.name.clone(), p);
-        }
+        each_kind(&mut Load {
+            txn: &txn,
+            state: &mut s,
+            path,
+        })?;
         Ok(s)
+    }
+
+    /// Writes back every changed record (or deletes it when gone).
+    pub fn persist(&self, txn: &WriteTransaction, changes: &Changes) -> Result<(), redb::Error> {
+        if changes.meta {
+            txn.open_table(META)?.insert(META_NEXT_UIN, self.next_uin)?;
+        }
+        each_kind(&mut Persist {
+            txn,
+            state: self,
+            changes,
+        })
+    }
+
+    /// No records, at `revision`.
+    pub(super) fn empty_at(revision: i64) -> Self {
+        State {
+            next_uin: 1,
+            revision,
+            ..State::default()
+        }
+    }
+
+    /// Sub-users by uin.
+    pub fn users(&self) -> &BTreeMap<u64, User> {
+        &self.users
+    }
+
+    /// Groups by name.
+    pub fn groups(&self) -> &BTreeMap<String, Group> {
+        &self.groups
+    }
+
+    /// Access keys by SecretId.
+    pub fn keys(&self) -> &BTreeMap<String, Key> {
+        &self.keys
+    }
+
+    /// API-managed custom policies by name.
+    pub fn policies(&self) -> &BTreeMap<String, StoredPolicy> {
+        &self.policies
+    }
+
+    /// The uin of the user named `name`.
+    pub fn uin_named(&self, name: &str) -> Option<u64> {
+        self.names.get(name).copied()
+    }
+
+    /// The user named `name`.
+    pub fn user_named(&self, name: &str) -> Option<&User> {
+        self.uin_named(name).and_then(|u| self.users.get(&u))
+    }
+
+    /// The uins of a group's members.
+    pub fn members_of(&self, group: &str) -> impl Iterator<Item = u64> + '_ {
+        self.members.get(group).into_iter().flatten().copied()
+    }
+
+    /// How many members a group has.
+    pub fn member_count(&self, group: &str) -> usize {
+        self.members.get(group).map_or(0, BTreeSet::len)
+    }
+
+    /// The SecretIds of a user's (or the root account's) keys.
+    pub fn keys_of(&self, uin: u64) -> impl Iterator<Item = &String> + '_ {
+        self.keys_by_owner.get(&uin).into_iter().flatten()
+    }
+
+    /// The next uin to allocate.
+    pub fn next_uin(&self) -> u64 {
+        self.next_uin
+    }
+
+    /// Cluster mode: the shared truth's revision the state is at (0: none).
+    pub fn revision(&self) -> i64 {
+        self.revision
     }
 
     /// Adds a user to the maps and indexes.
@@ -138,6 +244,57 @@ impl State {
         Some(u)
     }
 
+    /// Makes user `uin` a member of `group` (both must exist).
+    pub(super) fn join_group(&mut self, uin: u64, group: &str) {
+        if let Some(u) = self.users.get_mut(&uin) {
+            if !u.groups.iter().any(|g| g == group) {
+                u.groups.push(group.to_string());
+            }
+            self.members
+                .entry(group.to_string())
+                .or_default()
+                .insert(uin);
+        }
+    }
+
+    /// Takes user `uin` out of `group`.
+    pub(super) fn leave_group(&mut self, uin: u64, group: &str) {
+        if let Some(u) = self.users.get_mut(&uin) {
+            u.groups.retain(|g| g != group);
+        }
+        if let Some(m) = self.members.get_mut(group) {
+            m.remove(&uin);
+        }
+    }
+
+    /// Ends every membership of `group`; the uins that were members.
+    pub(super) fn disband(&mut self, group: &str) -> BTreeSet<u64> {
+        let members = self.members.remove(group).unwrap_or_default();
+        for uin in &members {
+            if let Some(u) = self.users.get_mut(uin) {
+                u.groups.retain(|g| g != group);
+            }
+        }
+        members
+    }
+
+    /// Puts a group record in place (`None`: removes it); memberships are
+    /// the users' and stay as they are.
+    pub(super) fn put_group(&mut self, name: &str, g: Option<Group>) {
+        match g {
+            Some(g) => self.groups.insert(name.to_string(), g),
+            None => self.groups.remove(name),
+        };
+    }
+
+    /// Puts an API-managed policy in place (`None`: removes it).
+    pub(super) fn put_policy(&mut self, name: &str, p: Option<StoredPolicy>) {
+        match p {
+            Some(p) => self.policies.insert(name.to_string(), p),
+            None => self.policies.remove(name),
+        };
+    }
+
     /// Adds a key to the maps and indexes.
     pub fn insert_key(&mut self, k: Key) {
         self.keys_by_owner
@@ -154,61 +311,5 @@ impl State {
             ids.remove(id);
         }
         Some(k)
-    }
-
-    /// Writes back every changed record (or deletes it when gone).
-    pub fn persist(&self, txn: &WriteTransaction, changes: &Changes) -> Result<(), redb::Error> {
-        let encode = |r: Result<Vec<u8>, postcard::Error>| {
-            r.map_err(|e| redb::Error::Corrupted(format!("cannot encode a record: {e}")))
-        };
-        if changes.meta {
-            txn.open_table(META)?.insert(META_NEXT_UIN, self.next_uin)?;
-        }
-        let mut users = txn.open_table(USERS)?;
-        for uin in &changes.users {
-            match self.users.get(uin) {
-                Some(u) => {
-                    users.insert(*uin, encode(records::encode_user(u))?.as_slice())?;
-                }
-                None => {
-                    users.remove(*uin)?;
-                }
-            }
-        }
-        let mut groups = txn.open_table(GROUPS)?;
-        for name in &changes.groups {
-            match self.groups.get(name) {
-                Some(g) => {
-                    groups.insert(name.as_str(), encode(records::encode_group(g))?.as_slice())?;
-                }
-                None => {
-                    groups.remove(name.as_str())?;
-                }
-            }
-        }
-        let mut keys = txn.open_table(KEYS)?;
-        for id in &changes.keys {
-            match self.keys.get(id) {
-                Some(k) => {
-                    keys.insert(id.as_str(), encode(records::encode_key(k))?.as_slice())?;
-                }
-                None => {
-                    keys.remove(id.as_str())?;
-                }
-            }
-        }
-        let mut policies = txn.open_table(POLICIES)?;
-        for name in &changes.policies {
-            match self.policies.get(name) {
-                Some(p) => {
-                    policies
-                        .insert(name.as_str(), encode(records::encode_policy(p))?.as_slice())?;
-                }
-                None => {
-                    policies.remove(name.as_str())?;
-                }
-            }
-        }
-        Ok(())
     }
 }

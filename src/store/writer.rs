@@ -15,6 +15,7 @@ use crate::clock::now_ms;
 use super::Store;
 use super::audit::{AuditEntry, AuditNote};
 use super::error::AdminError;
+use super::error::ApplyError;
 use super::rules::Ctx;
 use super::state::{Changes, State};
 
@@ -117,7 +118,7 @@ enum Work<P> {
     ReadAudit(u64, usize, oneshot::Sender<AuditPage>),
     Reconfigure(Reconfigure<P>, oneshot::Sender<Result<(), String>>),
     Ping(oneshot::Sender<()>),
-    Replicate(Replicated, oneshot::Sender<Result<i64, String>>),
+    Replicate(Replicated, oneshot::Sender<Result<i64, ApplyError>>),
 }
 
 /// How often a batch the shared truth refused (another host wrote first)
@@ -202,7 +203,7 @@ impl<P: Publish> Writer<P> {
     pub fn replicate(
         &self,
         r: Replicated,
-    ) -> Result<oneshot::Receiver<Result<i64, String>>, WriterError> {
+    ) -> Result<oneshot::Receiver<Result<i64, ApplyError>>, WriterError> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Work::Replicate(r, tx))
@@ -341,7 +342,7 @@ impl<P: Publish> Worker<P> {
         None
     }
 
-    fn replicate(&mut self, r: Replicated) -> Result<i64, String> {
+    fn replicate(&mut self, r: Replicated) -> Result<i64, ApplyError> {
         match r {
             Replicated::Changes(records, audit, top) => {
                 let changes = self.store.apply_remote(records, audit, top, now_ms())?;
