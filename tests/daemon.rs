@@ -314,7 +314,7 @@ fn policies_are_listed_and_shown_with_their_documents() {
     let all = c.call(ListPolicies).unwrap();
     assert!(
         all.iter()
-            .any(|p| p.name == "UserAdmin" && p.kind == "Custom")
+            .any(|p| p.name == "UserAdmin" && p.kind == camd::protocol::PolicyKind::File)
     );
     let one = c
         .call(GetPolicy {

@@ -354,7 +354,7 @@ fn replies() -> Vec<Reply> {
         Reply::Names(vec![s("dev"), s("ops")]),
         Reply::Policies(vec![PolicyInfo {
             name: s("senders"),
-            kind: s("Custom"),
+            kind: PolicyKind::File,
             description: s("may send"),
             document: Some(s("{}")),
         }]),
@@ -399,7 +399,7 @@ fn replies() -> Vec<Reply> {
         Reply::PolicyStatus(PolicyStatusInfo {
             policies: vec![LoadedPolicy {
                 name: s("senders"),
-                kind: s("Custom"),
+                kind: PolicyKind::File,
                 hash: s("ab"),
                 loaded_ms: 1_764_633_600_000,
             }],
@@ -429,7 +429,7 @@ fn replies() -> Vec<Reply> {
         Reply::Version(version_info()),
         Reply::Boundary(BoundaryInfo {
             policy: Some(s("senders")),
-            kind: Some(s("Custom")),
+            kind: Some(PolicyKind::File),
             document: Some(s("{}")),
         }),
         Reply::Permissions(vec![ActionPermission {
@@ -604,4 +604,28 @@ fn every_reply_is_pinned_in_both_encodings() {
         "one sample per reply, in order"
     );
     check("replies.jsonl", reply_lines());
+}
+
+#[test]
+fn policy_kinds_cross_the_wire_by_their_old_names() {
+    for (k, name) in [
+        (PolicyKind::Preset, "Preset"),
+        (PolicyKind::File, "Custom"),
+        (PolicyKind::Managed, "Api"),
+    ] {
+        assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{name}\""));
+        assert_eq!(
+            postcard::to_stdvec(&k).unwrap(),
+            postcard::to_stdvec(name).unwrap()
+        );
+        assert_eq!(
+            serde_json::from_str::<PolicyKind>(&format!("\"{name}\"")).unwrap(),
+            k
+        );
+    }
+    let err = serde_json::from_str::<PolicyKind>("\"Role\"").unwrap_err();
+    assert!(
+        err.to_string().contains("unknown policy kind `Role`"),
+        "{err}"
+    );
 }

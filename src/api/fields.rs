@@ -6,7 +6,9 @@ use serde_json::{Map, Value, json};
 
 use crate::policy::TimeText;
 use crate::policy::preset::canonical_name;
-use crate::protocol::{AttachedInfo, BoundaryInfo, PolicyInfo, PolicyVersionInfo, UserInfo};
+use crate::protocol::{
+    AttachedInfo, BoundaryInfo, PolicyInfo, PolicyKind, PolicyVersionInfo, UserInfo,
+};
 
 use super::params::Paging;
 use super::{group_id, policy_id};
@@ -57,7 +59,7 @@ pub fn group(name: &str, remark: &str, created_ms: i64) -> Value {
 
 /// A policy as ListPolicies shows it (CAM's StrategyInfo).
 pub fn policy(p: &PolicyInfo) -> Value {
-    let preset = p.kind == "Preset";
+    let preset = p.kind == PolicyKind::Preset;
     let (kind, mode) = origin(preset);
     json!({
         "PolicyId": policy_id(&p.name),
@@ -102,7 +104,7 @@ pub fn version_detail(v: &PolicyVersionInfo) -> Value {
 
 /// A user's boundary, as GetUserPermissionBoundary answers.
 pub fn boundary(b: &BoundaryInfo) -> Value {
-    let preset = b.kind.as_deref() == Some("Preset");
+    let preset = b.kind == Some(PolicyKind::Preset);
     match &b.policy {
         None => json!({"PolicyId": null, "PolicyName": null, "PolicyDocument": null,
                        "PolicyType": null, "CreateMode": null}),
@@ -139,6 +141,6 @@ pub fn with(mut fields: Value, key: &str, extra: Value) -> Value {
 /// Whether ListPolicies shows `p` for Scope (`Some(true)`: presets only,
 /// `Some(false)`: custom only) and Keyword (in the name or description).
 pub fn listed(p: &PolicyInfo, scope: Option<bool>, keyword: &str) -> bool {
-    scope.is_none_or(|preset| (p.kind == "Preset") == preset)
+    scope.is_none_or(|preset| (p.kind == PolicyKind::Preset) == preset)
         && (p.name.contains(keyword) || p.description.contains(keyword))
 }

@@ -48,15 +48,6 @@ impl Exec for DeleteUserPermissionsBoundary {
     }
 }
 
-/// The kind as the wire shows it.
-pub(super) fn kind_name(kind: PolicyKind) -> &'static str {
-    match kind {
-        PolicyKind::Preset => "Preset",
-        PolicyKind::File => "Custom",
-        PolicyKind::Api => "Api",
-    }
-}
-
 impl Exec for GetUserPermissionBoundary {
     fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
         vec![Right::on(
@@ -78,7 +69,7 @@ impl Exec for GetUserPermissionBoundary {
             };
             let kind = s.policy_kind(&b, cx);
             let document = match kind {
-                Some(PolicyKind::Api) => s
+                Some(PolicyKind::Managed) => s
                     .policies()
                     .get(&b)
                     .and_then(|p| p.default_document())
@@ -92,7 +83,7 @@ impl Exec for GetUserPermissionBoundary {
             };
             Ok(BoundaryInfo {
                 policy: Some(b),
-                kind: kind.map(|k| kind_name(k).to_string()),
+                kind,
                 document,
             })
         })

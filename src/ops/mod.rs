@@ -6,10 +6,10 @@
 //! executes these.
 
 mod boundaries;
-mod custom;
 mod daemon;
 mod groups;
 mod keys;
+mod managed;
 mod policies;
 mod rights;
 mod users;

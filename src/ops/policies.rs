@@ -2,7 +2,7 @@
 //! user or group, ListAttachedUserPolicies (and ...AllPolicies),
 //! ListAttachedGroupPolicies, ListEntitiesForPolicy; and the policy folder:
 //! ReloadPolicies, PolicyStatus. API-managed policies are listed beside
-//! presets and files (kind `Api`).
+//! presets and files (kind `Managed`, `Api` on the wire).
 
 use crate::code::{Code, Failure};
 use crate::policy::preset;
@@ -13,7 +13,7 @@ use crate::protocol::{
     ReloadInfo, ReloadPolicies, ReloadProblem,
 };
 use crate::reload::{Control, Report};
-use crate::store::AdminError;
+use crate::store::{AdminError, PolicyKind};
 
 use super::{Env, Exec, Resources, Right};
 
@@ -47,7 +47,7 @@ async fn policies(env: &Env<'_>, only: Option<&str>) -> Result<Vec<PolicyInfo>, 
         .filter(|p| wanted(p.name))
         .map(|p| PolicyInfo {
             name: p.name.to_string(),
-            kind: "Preset".into(),
+            kind: PolicyKind::Preset,
             description: p.description.to_string(),
             document: only.map(|_| p.document.to_string()),
         })
@@ -58,7 +58,7 @@ async fn policies(env: &Env<'_>, only: Option<&str>) -> Result<Vec<PolicyInfo>, 
             .filter(|p| wanted(&p.name))
             .map(|p| PolicyInfo {
                 name: p.name.clone(),
-                kind: "Custom".into(),
+                kind: PolicyKind::File,
                 description: String::new(),
                 document: only.and_then(|_| catalog.source(&p.name)),
             }),
@@ -66,7 +66,7 @@ async fn policies(env: &Env<'_>, only: Option<&str>) -> Result<Vec<PolicyInfo>, 
     out.extend(api.into_iter().filter(|(n, ..)| wanted(n)).map(
         |(name, description, document, _)| PolicyInfo {
             name,
-            kind: "Api".into(),
+            kind: PolicyKind::Managed,
             description,
             document: only.map(|_| document),
         },
@@ -285,7 +285,7 @@ impl Exec for PolicyStatus {
             .iter()
             .map(|p| LoadedPolicy {
                 name: p.name.to_string(),
-                kind: "Preset".into(),
+                kind: PolicyKind::Preset,
                 hash: hex_sha256(p.document),
                 loaded_ms: 0,
             })
@@ -294,7 +294,7 @@ impl Exec for PolicyStatus {
             let meta = catalog.meta(&p.name);
             LoadedPolicy {
                 name: p.name.clone(),
-                kind: "Custom".into(),
+                kind: PolicyKind::File,
                 hash: meta.map(|m| m.hash.clone()).unwrap_or_default(),
                 loaded_ms: meta.map_or(0, |m| m.loaded_ms),
             }
@@ -305,7 +305,7 @@ impl Exec for PolicyStatus {
                 .into_iter()
                 .map(|(name, _, document, updated_ms)| LoadedPolicy {
                     name,
-                    kind: "Api".into(),
+                    kind: PolicyKind::Managed,
                     hash: hex_sha256(&document),
                     loaded_ms: updated_ms,
                 }),

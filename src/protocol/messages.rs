@@ -58,6 +58,15 @@ pub enum Authorize {
     },
 }
 
+/// A decision at least at a revision of the shared truth (cluster mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizeAt {
+    /// The revision a write returned.
+    pub min_revision: i64,
+    /// The decision.
+    pub ask: Authorize,
+}
+
 /// An HTTP request as received, for TC3 verification: nothing re-serialized.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedHttp {
@@ -229,13 +238,77 @@ pub struct GroupInfo {
     pub members: u32,
 }
 
+/// Where a policy comes from. On the wire by the names camd has always
+/// sent (`Preset`, `Custom` for a file, `Api` for an API-managed one), as a
+/// string in both encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    /// One of camd's preset policies (CAM's "QCS" policies).
+    Preset,
+    /// A file in the policy folder ("file-managed").
+    File,
+    /// Created through the API and kept in the store ("API-managed").
+    Managed,
+}
+
+impl PolicyKind {
+    /// Its name on the wire.
+    pub const fn wire_name(self) -> &'static str {
+        match self {
+            PolicyKind::Preset => "Preset",
+            PolicyKind::File => "Custom",
+            PolicyKind::Managed => "Api",
+        }
+    }
+
+    /// The kind a wire name names.
+    pub fn from_wire_name(name: &str) -> Option<Self> {
+        [PolicyKind::Preset, PolicyKind::File, PolicyKind::Managed]
+            .into_iter()
+            .find(|k| k.wire_name() == name)
+    }
+
+    /// How messages name it (`preset`, `file-managed`, `API-managed`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::Preset => "preset",
+            PolicyKind::File => "file-managed",
+            PolicyKind::Managed => "api-managed",
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.wire_name())
+    }
+}
+
+impl Serialize for PolicyKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.wire_name())
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        PolicyKind::from_wire_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown policy kind `{}`",
+                name.chars().take(32).collect::<String>()
+            ))
+        })
+    }
+}
+
 /// A policy as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyInfo {
     /// Name.
     pub name: String,
-    /// `Preset` or `Custom`.
-    pub kind: String,
+    /// Where it comes from.
+    pub kind: PolicyKind,
     /// What it grants.
     pub description: String,
     /// The document (GetPolicy only).
@@ -393,15 +466,15 @@ pub enum Reply {
     /// What re-sealing did.
     Resealed(ResealInfo),
     /// A new policy version's id.
-    VersionCreated(super::custom::VersionCreated),
+    VersionCreated(super::managed::VersionCreated),
     /// Policy versions.
-    Versions(Vec<super::custom::PolicyVersionInfo>),
+    Versions(Vec<super::managed::PolicyVersionInfo>),
     /// One policy version.
-    Version(super::custom::PolicyVersionInfo),
+    Version(super::managed::PolicyVersionInfo),
     /// A user's permissions boundary.
-    Boundary(super::custom::BoundaryInfo),
+    Boundary(super::managed::BoundaryInfo),
     /// A user's permissions, per action.
-    Permissions(Vec<super::custom::ActionPermission>),
+    Permissions(Vec<super::managed::ActionPermission>),
 }
 
 /// One problem in a policy file.
@@ -443,8 +516,8 @@ pub struct ReloadInfo {
 pub struct LoadedPolicy {
     /// Name.
     pub name: String,
-    /// `Preset` or `Custom`.
-    pub kind: String,
+    /// Where it comes from.
+    pub kind: PolicyKind,
     /// SHA-256 of the document, hex.
     pub hash: String,
     /// When this content was loaded (ms since the epoch; presets: 0).

@@ -4,7 +4,7 @@
 
 mod borrowed;
 mod codec;
-mod custom;
+mod managed;
 mod messages;
 mod ops;
 mod replies;
@@ -17,7 +17,7 @@ pub use codec::{
     encode_hello, encode_request, encode_response, frame_len, json_request, json_response,
     peek_batch,
 };
-pub use custom::*;
+pub use managed::*;
 pub use messages::*;
 pub use ops::*;
 pub use replies::{

@@ -6,11 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::custom::*;
+use super::managed::*;
 use super::messages::{
-    ApiAnswer, ApiCall, AttachedInfo, AuditInfo, Authorize, AuthorizeSigned, Credentials, Decision,
-    GroupInfo, KeyInfo, PolicyInfo, PolicyStatusInfo, ReloadInfo, Reply, ResealInfo, StatusInfo,
-    UserInfo, WireError,
+    ApiAnswer, ApiCall, AttachedInfo, AuditInfo, Authorize, AuthorizeAt, AuthorizeSigned,
+    Credentials, Decision, GroupInfo, KeyInfo, PolicyInfo, PolicyStatusInfo, ReloadInfo, Reply,
+    ResealInfo, StatusInfo, UserInfo, WireError,
 };
 
 /// A request with a typed reply.

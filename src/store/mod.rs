@@ -5,10 +5,10 @@
 
 mod audit;
 mod command;
-mod custom;
 mod error;
 mod kind;
 mod limits;
+mod managed;
 mod migrate;
 mod records;
 mod replica;
@@ -23,10 +23,10 @@ use redb::{Database, Durability, ReadableTableMetadata};
 
 pub use audit::{AuditEntry, AuditNote, AuditRetention};
 pub use command::{AddUser, Counts, NewKey, Owner, Resealed, SignatureBinding, UpdateUser};
-pub use custom::{MAX_POLICIES, MAX_VERSIONS, PolicyKind};
 pub use error::{AdminError, ApplyError, OpenError, RecordError};
 pub use kind::RecordKey;
 pub use limits::Limits;
+pub use managed::{MAX_POLICIES, MAX_VERSIONS, PolicyKind};
 pub use records::{Attachment, Group, Key, KeyStatus, PolicyVersion, StoredPolicy, User};
 pub use replica::{Record, Remote, RemoteError, decode_audit, decodes, encode_audit};
 pub use rules::{Ctx, FIRST_UIN, Holder, ROOT_NAME, check_name, check_user_name};

@@ -1,7 +1,7 @@
 //! `camctl`: the operator's command-line client, the console's equivalent.
 //! `policy lint` and `policy simulate` work without a daemon.
 
-mod custom;
+mod managed;
 mod remote;
 mod secrets;
 mod show;
@@ -244,7 +244,7 @@ enum UserCommand {
     },
     /// A user's permissions boundary.
     #[command(subcommand)]
-    Boundary(custom::BoundaryCommand),
+    Boundary(managed::BoundaryCommand),
     /// What a user may do: per catalogued action, whether, on which
     /// resources, under which conditions, and from where.
     Permissions {
@@ -361,7 +361,7 @@ enum PolicyCommand {
     },
     /// An API-managed policy's versions.
     #[command(subcommand)]
-    Version(custom::VersionCommand),
+    Version(managed::VersionCommand),
     /// Publish a policy folder as API-managed policies (new names created,
     /// changed documents replace their default version): how cluster mode
     /// takes policy files.
@@ -549,7 +549,7 @@ fn run() -> Result<u8> {
         Command::Policy(PolicyCommand::Simulate(args)) => run_simulate(args, cli.json),
         Command::Policy(PolicyCommand::Diff { old, new }) => {
             let socket = cli.socket.unwrap_or_else(camd::client::default_socket);
-            custom::policy_diff(&socket, &old, &new, cli.json)
+            managed::policy_diff(&socket, &old, &new, cli.json)
         }
         Command::Sign(args) => signing::sign(&args, cli.json),
         Command::Completions { shell } => {

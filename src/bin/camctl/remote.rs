@@ -20,7 +20,7 @@ use camd::protocol::{
 use camd::api;
 use camd::protocol::{CreatePolicy, DeletePolicy, UpdatePolicy, UserPermissions};
 
-use super::custom::{self, BoundaryOp, VersionOp};
+use super::managed::{self, BoundaryOp, VersionOp};
 use super::secrets::{CsvFile, chosen_password, secret_from_env_or_stdin};
 use super::show::{Document, Show};
 use super::{
@@ -260,7 +260,7 @@ fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
             let what = format!("deleted user `{name}`");
             done(client, out, DeleteUser { name, force }, what)
         }
-        UserCommand::Boundary(b) => match custom::boundary_request(b) {
+        UserCommand::Boundary(b) => match managed::boundary_request(b) {
             BoundaryOp::Set(op) => {
                 let what = format!("user `{}` is bounded by `{}`", op.user, op.policy);
                 done(client, out, op, what)
@@ -324,7 +324,7 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             description,
         } => {
             let what = format!("created policy `{name}` (version 1)");
-            let document = custom::read_document(&document)?;
+            let document = managed::read_document(&document)?;
             let op = CreatePolicy {
                 name,
                 document,
@@ -338,7 +338,7 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             description,
         } => {
             let what = format!("updated policy `{name}`");
-            let document = document.map(|d| custom::read_document(&d)).transpose()?;
+            let document = document.map(|d| managed::read_document(&d)).transpose()?;
             let op = UpdatePolicy {
                 name,
                 document,
@@ -350,8 +350,8 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             let what = format!("deleted policy `{name}`");
             done(client, out, DeletePolicy { name }, what)
         }
-        PolicyCommand::Push { dir } => custom::push(client, &dir, out.json),
-        PolicyCommand::Version(v) => match custom::version_request(v)? {
+        PolicyCommand::Push { dir } => managed::push(client, &dir, out.json),
+        PolicyCommand::Version(v) => match managed::version_request(v)? {
             VersionOp::Create(op) => show(client, out, op),
             VersionOp::List(op) => show(client, out, op),
             VersionOp::Get(op) => show(client, out, op),

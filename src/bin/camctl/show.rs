@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use camd::policy::TimeText;
 use camd::protocol::{
-    AttachedInfo, AuditInfo, Credentials, Entities, GroupInfo, KeyInfo, PolicyInfo,
+    AttachedInfo, AuditInfo, Credentials, Entities, GroupInfo, KeyInfo, PolicyInfo, PolicyKind,
     PolicyStatusInfo, ReloadInfo, ResealInfo, StatusInfo, UserInfo,
 };
 
@@ -146,10 +146,10 @@ fn policy_json(p: &PolicyInfo) -> Value {
 }
 
 fn policy_text(p: &PolicyInfo) -> String {
-    let kind = match p.kind.as_str() {
-        "Custom" => "Custom (file-managed)",
-        "Api" => "Custom (API-managed)",
-        other => other,
+    let kind = match p.kind {
+        PolicyKind::Preset => "Preset",
+        PolicyKind::File => "Custom (file-managed)",
+        PolicyKind::Managed => "Custom (API-managed)",
     };
     format!("{}\t{}\t{}", p.name, kind, p.description)
 }

@@ -15,27 +15,7 @@ pub const MAX_POLICIES: usize = 1500;
 /// The longest description.
 const MAX_DESCRIPTION: usize = 300;
 
-/// What a policy name refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolicyKind {
-    /// One of camd's preset policies.
-    Preset,
-    /// A file in the policy folder.
-    File,
-    /// Created through the API and kept in the store.
-    Api,
-}
-
-impl PolicyKind {
-    /// How it is shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyKind::Preset => "preset",
-            PolicyKind::File => "file-managed",
-            PolicyKind::Api => "api-managed",
-        }
-    }
-}
+pub use crate::protocol::PolicyKind;
 
 fn check_description(d: &str) -> Result<(), AdminError> {
     if d.chars().count() > MAX_DESCRIPTION {
@@ -57,7 +37,7 @@ impl State {
     /// Where a policy name comes from, if it exists.
     pub fn policy_kind(&self, name: &str, ctx: &Ctx<'_>) -> Option<PolicyKind> {
         if self.policies.contains_key(name) {
-            return Some(PolicyKind::Api);
+            return Some(PolicyKind::Managed);
         }
         let canonical = (ctx.known_policy)(name)?;
         Some(if crate::policy::preset::preset(&canonical).is_some() {
@@ -70,7 +50,7 @@ impl State {
     /// An API-managed policy, or why a name is not one.
     pub fn stored_policy(&self, name: &str, ctx: &Ctx<'_>) -> Result<&StoredPolicy, AdminError> {
         match self.policy_kind(name, ctx) {
-            Some(PolicyKind::Api) => self
+            Some(PolicyKind::Managed) => self
                 .policies
                 .get(name)
                 .ok_or_else(|| AdminError::PolicyNotExist(name.to_string())),

@@ -16,7 +16,7 @@ use camd::policy::{Policy, TimeText};
 use camd::protocol::{
     ActionPermission, BoundaryInfo, CreatePolicyVersion, DeletePolicyVersion,
     DeleteUserPermissionsBoundary, GetPolicy, GetPolicyVersion, GetUserPermissionBoundary,
-    GrantInfo, ListPolicyVersions, PolicyVersionInfo, PutUserPermissionsBoundary,
+    GrantInfo, ListPolicyVersions, PolicyKind, PolicyVersionInfo, PutUserPermissionsBoundary,
     SetDefaultPolicyVersion, VersionCreated,
 };
 
@@ -188,7 +188,8 @@ impl Show for BoundaryInfo {
             None => "no permissions boundary".into(),
             Some(p) => format!(
                 "boundary: {p} ({})\n{}",
-                self.kind.as_deref().unwrap_or("gone: it allows nothing"),
+                self.kind
+                    .map_or("gone: it allows nothing", PolicyKind::wire_name),
                 self.document.as_deref().unwrap_or_default()
             ),
         }
@@ -278,7 +279,7 @@ pub fn push(client: &mut Client, dir: &Path, json_out: bool) -> Result<u8> {
                 })
                 .map(|_| "created"),
             Ok(found) => match found.first() {
-                Some(p) if p.kind != "Api" => Err(camd::client::ClientError::Remote(
+                Some(p) if p.kind != PolicyKind::Managed => Err(camd::client::ClientError::Remote(
                     camd::protocol::WireError {
                         code: Code::PolicyNotApiManaged.as_str().into(),
                         message: format!("policy `{name}` is a {} policy", p.kind),

@@ -3,15 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A decision at least at a revision of the shared truth (cluster mode).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuthorizeAt {
-    /// The revision a write returned.
-    pub min_revision: i64,
-    /// The decision.
-    pub ask: super::messages::Authorize,
-}
-
 /// Creates an API-managed custom policy (its document becomes version 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatePolicy {
@@ -140,7 +131,7 @@ pub struct BoundaryInfo {
     /// The boundary policy.
     pub policy: Option<String>,
     /// `Preset`, `Custom` (a file) or `Api`.
-    pub kind: Option<String>,
+    pub kind: Option<super::messages::PolicyKind>,
     /// Its document (the default version's for an API-managed policy).
     pub document: Option<String>,
 }
