@@ -114,9 +114,51 @@ fn pct(mut v: Vec<f64>, p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Median ms of bare etcd transactions of the shape a write takes (a
+/// compare on the state prefix; user record, uin counter and audit entry),
+/// with the revision read first, each on the ids after `from`.
+fn bare_txns(etcd: &EtcdCluster, e: &Etcd, from: usize, n: usize) -> f64 {
+    let state = format!("{PREFIX}x/").into_bytes();
+    let end = prefix_end(&state);
+    let mut bare = Vec::new();
+    for i in from..from + n {
+        let ops = vec![
+            Op::Put(format!("{PREFIX}x/u/{i:020}").into_bytes(), vec![7u8; 120]),
+            Op::Put(format!("{PREFIX}x/n").into_bytes(), vec![1u8; 8]),
+            Op::Put(format!("{PREFIX}y/a/{i}").into_bytes(), vec![3u8; 80]),
+        ];
+        let t = Instant::now();
+        let rev = etcd.block_on(e.revision()).unwrap();
+        let r = etcd
+            .block_on(e.txn_unchanged_since(&state, &end, rev, &ops))
+            .unwrap();
+        assert!(r.succeeded);
+        bare.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    pct(bare, 0.5)
+}
+
+/// Median ms of bare transactions with a new connection per call, and with
+/// connections kept (what camd's client does), alternating rounds.
+fn connection_reuse(etcd: &EtcdCluster, n: usize) -> (f64, f64) {
+    let fresh = Etcd::new(&camd::etcd::EtcdConfig {
+        endpoints: etcd.endpoints(),
+        timeout: Duration::from_secs(2),
+        fresh_connections: true,
+        ..camd::etcd::EtcdConfig::default()
+    })
+    .unwrap();
+    let kept = etcd.client();
+    let (mut f, mut k) = (Vec::new(), Vec::new());
+    for round in 0..4 {
+        f.push(bare_txns(etcd, &fresh, 1_000_000 + round * 2 * n, n));
+        k.push(bare_txns(etcd, &kept, 1_000_000 + (round * 2 + 1) * n, n));
+    }
+    (pct(f, 0.5), pct(k, 0.5))
+}
+
 /// Median ms of writes through camd, and of bare etcd transactions of the
-/// same shape (a compare on the state prefix; user record, uin counter and
-/// audit entry).
+/// same shape.
 fn writes(a: &Host, etcd: &EtcdCluster, n: usize) -> (f64, f64) {
     let mut c = a.client();
     let mut through = Vec::new();
@@ -131,24 +173,8 @@ fn writes(a: &Host, etcd: &EtcdCluster, n: usize) -> (f64, f64) {
         through.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let e: Etcd = etcd.client();
-    let state = format!("{PREFIX}x/").into_bytes();
-    let end = prefix_end(&state);
-    let mut bare = Vec::new();
-    for i in 0..n {
-        let ops = vec![
-            Op::Put(format!("{PREFIX}x/u/{i:020}").into_bytes(), vec![7u8; 120]),
-            Op::Put(format!("{PREFIX}x/n").into_bytes(), vec![1u8; 8]),
-            Op::Put(format!("{PREFIX}y/a/{i}").into_bytes(), vec![3u8; 80]),
-        ];
-        let t = Instant::now();
-        let rev = etcd.block_on(e.revision()).unwrap();
-        let r = etcd
-            .block_on(e.txn_unchanged_since(&state, &end, rev, &ops))
-            .unwrap();
-        assert!(r.succeeded);
-        bare.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    (pct(through, 0.5), pct(bare, 0.5))
+    let bare = bare_txns(etcd, &e, 0, n);
+    (pct(through, 0.5), bare)
 }
 
 /// ms from a write acknowledged on A until B decides with it: (p50, p99).
@@ -322,6 +348,7 @@ fn main() {
     let a = host(&base, "a", &etcd, 100_000);
     let b = host(&base, "b", &etcd, 100_000);
     let (through, bare) = writes(&a, &etcd, n_writes);
+    let (fresh, kept) = connection_reuse(&etcd, n_writes);
     let (p50, p99) = propagation(&a, &b, n_prop);
     // The floor: a standalone camd on the same machine, which replicates
     // nothing, measured the same way during the same kind of write stream;
@@ -375,6 +402,10 @@ fn main() {
     println!(
         "| write acknowledged through camd vs a bare etcd txn of the same size (median) | {through:.2} ms vs {bare:.2} ms = {:.2}x | <= 1.5x |",
         through / bare
+    );
+    println!(
+        "| bare etcd txn (with its revision read) on a new connection per call vs kept connections (camd's client) | {fresh:.2} ms vs {kept:.2} ms = {:.2}x | |",
+        kept / fresh
     );
     println!(
         "| propagation A -> B deciding with it | p50 {p50:.2} ms, p99 {p99:.2} ms | p99 <= 100 ms |"

@@ -136,6 +136,7 @@ impl Cluster {
             key: config.key.clone(),
             user: password(config)?,
             timeout: Duration::from_millis(config.timeout_ms),
+            fresh_connections: false,
         })
         .map_err(|e| e.to_string())?;
         let prefix = config.prefix.clone();

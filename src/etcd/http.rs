@@ -12,23 +12,76 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpStream;
 
-use super::{Endpoint, EtcdError};
+use super::{Endpoint, EtcdError, Grpc};
 
-/// A connection to one member, ready for one request.
-pub(super) async fn send(
+/// An open HTTP/1.1 connection to one member: one request at a time, kept
+/// for the next one when its answer was read whole.
+pub(super) struct Conn {
+    sender: http1::SendRequest<Full<Bytes>>,
+}
+
+impl Conn {
+    /// Whether the connection can take another request now.
+    pub(super) fn is_ready(&self) -> bool {
+        self.sender.is_ready()
+    }
+}
+
+/// Connects to `ep` (with TLS when `tls` is given).
+pub(super) async fn connect(
     ep: &Endpoint,
     tls: Option<&Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+) -> Result<Conn, EtcdError> {
+    let unreachable = |why: String| EtcdError::Unavailable(format!("{}: {why}", ep.url()));
+    let open = async {
+        let tcp = TcpStream::connect((ep.host.as_str(), ep.port))
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        match tls {
+            None => handshake(TokioIo::new(tcp), &unreachable).await,
+            Some(config) => {
+                let name = rustls::pki_types::ServerName::try_from(ep.host.clone())
+                    .map_err(|e| EtcdError::Config(format!("{}: {e}", ep.url())))?;
+                let stream = tokio_rustls::TlsConnector::from(config.clone())
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| unreachable(format!("TLS: {e}")))?;
+                handshake(TokioIo::new(stream), &unreachable).await
+            }
+        }
+    };
+    tokio::time::timeout(timeout, open)
+        .await
+        .map_err(|_| unreachable("connect timed out".into()))?
+}
+
+async fn handshake<I>(
+    io: I,
+    unreachable: &(dyn Fn(String) -> EtcdError + Sync),
+) -> Result<Conn, EtcdError>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (sender, conn) = http1::handshake(io)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    tokio::spawn(conn);
+    Ok(Conn { sender })
+}
+
+/// POSTs `body` to `path` over `conn`; the answer's head (its body is read
+/// by the caller).
+pub(super) async fn send(
+    conn: &mut Conn,
+    ep: &Endpoint,
     path: &str,
     token: Option<&str>,
     body: &Value,
     timeout: Duration,
 ) -> Result<hyper::Response<Incoming>, EtcdError> {
     let unreachable = |why: String| EtcdError::Unavailable(format!("{}: {why}", ep.url()));
-    let tcp = tokio::time::timeout(timeout, TcpStream::connect((ep.host.as_str(), ep.port)))
-        .await
-        .map_err(|_| unreachable("connect timed out".into()))?
-        .map_err(|e| unreachable(e.to_string()))?;
-    let _ = tcp.set_nodelay(true);
     let mut req = hyper::Request::post(path)
         .header("host", format!("{}:{}", ep.host, ep.port))
         .header("content-type", "application/json");
@@ -39,41 +92,18 @@ pub(super) async fn send(
         .body(Full::new(Bytes::from(body.to_string())))
         .map_err(|e| EtcdError::Protocol(e.to_string()))?;
     let exchange = async {
-        match tls {
-            None => over(TokioIo::new(tcp), req, &unreachable).await,
-            Some(config) => {
-                let name = rustls::pki_types::ServerName::try_from(ep.host.clone())
-                    .map_err(|e| EtcdError::Config(format!("{}: {e}", ep.url())))?;
-                let stream = tokio_rustls::TlsConnector::from(config.clone())
-                    .connect(name, tcp)
-                    .await
-                    .map_err(|e| unreachable(format!("TLS: {e}")))?;
-                over(TokioIo::new(stream), req, &unreachable).await
-            }
-        }
+        conn.sender
+            .ready()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        conn.sender
+            .send_request(req)
+            .await
+            .map_err(|e| unreachable(e.to_string()))
     };
     tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| unreachable("no answer in time".into()))?
-}
-
-/// One request over a fresh HTTP/1.1 connection on `io`.
-async fn over<I>(
-    io: I,
-    req: hyper::Request<Full<Bytes>>,
-    unreachable: &(dyn Fn(String) -> EtcdError + Sync),
-) -> Result<hyper::Response<Incoming>, EtcdError>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = http1::handshake(io)
-        .await
-        .map_err(|e| unreachable(e.to_string()))?;
-    tokio::spawn(conn);
-    sender
-        .send_request(req)
-        .await
-        .map_err(|e| unreachable(e.to_string()))
 }
 
 /// The whole answer as JSON; a gateway error becomes `EtcdError::Server`.
@@ -95,7 +125,8 @@ pub(super) async fn read_json(
     Ok(v)
 }
 
-/// A gateway error body as an error.
+/// A gateway error body as an error, with its gRPC code (`code` in a
+/// unary answer, `grpc_code` in a stream's).
 pub(super) fn server_error(v: &Value) -> EtcdError {
     let message = v
         .get("message")
@@ -103,7 +134,13 @@ pub(super) fn server_error(v: &Value) -> EtcdError {
         .and_then(Value::as_str)
         .unwrap_or("unknown error")
         .to_string();
-    EtcdError::Server(message)
+    let code = v
+        .get("code")
+        .or_else(|| v.get("grpc_code"))
+        .and_then(Value::as_u64)
+        .and_then(|c| u32::try_from(c).ok())
+        .map_or(Grpc::UNKNOWN, Grpc);
+    EtcdError::Server { code, message }
 }
 
 fn shown(b: &[u8]) -> String {

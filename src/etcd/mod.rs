@@ -22,9 +22,14 @@ pub enum EtcdError {
     /// No member answered (connection refused, timed out, cut).
     #[error("etcd is unreachable: {0}")]
     Unavailable(String),
-    /// A member answered with an error.
-    #[error("etcd refused: {0}")]
-    Server(String),
+    /// A member answered with an error: its gRPC code and message.
+    #[error("etcd refused: {message}")]
+    Server {
+        /// The gateway's gRPC status code.
+        code: Grpc,
+        /// etcd's message.
+        message: String,
+    },
     /// The answer did not parse.
     #[error("etcd answered something unexpected: {0}")]
     Protocol(String),
@@ -34,6 +39,53 @@ pub enum EtcdError {
     /// The client options are wrong.
     #[error("etcd client configuration: {0}")]
     Config(String),
+}
+
+/// A gRPC status code, as etcd's gateway reports it with an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grpc(pub u32);
+
+impl Grpc {
+    /// No code given.
+    pub const UNKNOWN: Grpc = Grpc(2);
+    /// Bad input; also etcd's answer to a wrong user name or password.
+    pub const INVALID_ARGUMENT: Grpc = Grpc(3);
+    /// The request took too long.
+    pub const DEADLINE_EXCEEDED: Grpc = Grpc(4);
+    /// Over a quota (etcd's NOSPACE).
+    pub const RESOURCE_EXHAUSTED: Grpc = Grpc(8);
+    /// A revision compacted away, or not yet reached.
+    pub const OUT_OF_RANGE: Grpc = Grpc(11);
+    /// No leader, the leader changed, or the request timed out in raft.
+    pub const UNAVAILABLE: Grpc = Grpc(14);
+    /// The auth token is invalid or expired.
+    pub const UNAUTHENTICATED: Grpc = Grpc(16);
+}
+
+impl std::fmt::Display for Grpc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "gRPC code {}", self.0)
+    }
+}
+
+impl EtcdError {
+    /// A member could not serve it now, another (or a later try) may.
+    fn is_transient(&self) -> bool {
+        matches!(self, EtcdError::Server { code, .. }
+            if *code == Grpc::UNAVAILABLE || *code == Grpc::DEADLINE_EXCEEDED)
+    }
+
+    /// The auth token needs renewing.
+    fn is_stale_token(&self) -> bool {
+        matches!(self, EtcdError::Server { code, .. } if *code == Grpc::UNAUTHENTICATED)
+    }
+
+    /// The revision asked for is compacted away (etcd gives this and a
+    /// revision in the future one code; only the message tells them apart).
+    fn is_compacted(&self) -> bool {
+        matches!(self, EtcdError::Server { code, message }
+            if *code == Grpc::OUT_OF_RANGE && !message.contains("future"))
+    }
 }
 
 /// One member's client URL.
@@ -97,6 +149,9 @@ pub struct EtcdConfig {
     pub user: Option<(String, crate::credentials::Secret)>,
     /// How long one call may take.
     pub timeout: Duration,
+    /// Open a connection for every call instead of keeping idle ones (the
+    /// benches' baseline).
+    pub fresh_connections: bool,
 }
 
 /// A key and its value at a revision.
@@ -184,13 +239,20 @@ fn unb64(v: &Value) -> Result<Vec<u8>, EtcdError> {
     }
 }
 
-/// An int64 as the gateway writes it (a string, or absent for 0).
-fn int(v: &Value) -> i64 {
+/// An int64 as the gateway writes it: a string (a number from some
+/// versions), absent for 0. Anything else is refused, never read as 0.
+fn int(v: &Value) -> Result<i64, EtcdError> {
+    let bad = || EtcdError::Protocol(format!("`{}` is not an int64", shown_value(v)));
     match v {
-        Value::String(s) => s.parse().unwrap_or(0),
-        Value::Number(n) => n.as_i64().unwrap_or(0),
-        _ => 0,
+        Value::Null => Ok(0),
+        Value::String(s) => s.parse().map_err(|_| bad()),
+        Value::Number(n) => n.as_i64().ok_or_else(bad),
+        _ => Err(bad()),
     }
+}
+
+fn shown_value(v: &Value) -> String {
+    v.to_string().chars().take(40).collect()
 }
 
 /// `v`'s field `k` (null when absent).
@@ -203,7 +265,7 @@ fn kv_of(v: &Value) -> Result<Kv, EtcdError> {
     Ok(Kv {
         key: unb64(field(v, "key"))?,
         value: unb64(field(v, "value"))?,
-        mod_revision: int(field(v, "mod_revision")),
+        mod_revision: int(field(v, "mod_revision"))?,
     })
 }
 
@@ -221,7 +283,14 @@ struct Inner {
     timeout: Duration,
     /// The member that answered last (tried first).
     preferred: AtomicUsize,
+    /// Idle connections for unary calls, with the member each goes to.
+    idle: std::sync::Mutex<Vec<(usize, http::Conn)>>,
+    /// Keep no idle connection.
+    fresh: bool,
 }
+
+/// Most idle connections a client keeps.
+const MAX_IDLE: usize = 8;
 
 impl std::fmt::Debug for Etcd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -302,6 +371,8 @@ impl Etcd {
                     config.timeout
                 },
                 preferred: AtomicUsize::new(0),
+                idle: std::sync::Mutex::new(Vec::new()),
+                fresh: config.fresh_connections,
             }),
         })
     }
@@ -320,17 +391,25 @@ impl Etcd {
             return Ok(());
         };
         let body = json!({"name": name, "password": password.expose()});
-        let tls = self.inner.tls.as_ref().filter(|_| ep.tls);
+        let at = self
+            .inner
+            .endpoints
+            .iter()
+            .position(|e| e == ep)
+            .unwrap_or(0);
+        let mut conn = self.conn(at, ep).await?;
         let resp = http::send(
+            &mut conn,
             ep,
-            tls,
             "/v3/auth/authenticate",
             None,
             &body,
             self.inner.timeout,
         )
         .await?;
-        let v = http::read_json(resp, self.inner.timeout).await?;
+        let v = http::read_json(resp, self.inner.timeout).await;
+        self.put_back(at, conn, &v);
+        let v = v?;
         let token = field(&v, "token")
             .as_str()
             .ok_or_else(|| EtcdError::Protocol("no token".into()))?;
@@ -340,13 +419,45 @@ impl Etcd {
         Ok(())
     }
 
+    /// An idle connection to member `at`, or a new one.
+    async fn conn(&self, at: usize, ep: &Endpoint) -> Result<http::Conn, EtcdError> {
+        let reused = self.inner.idle.lock().ok().and_then(|mut idle| {
+            idle.retain(|(_, c)| c.is_ready());
+            let i = idle.iter().position(|(m, _)| *m == at)?;
+            Some(idle.swap_remove(i).1)
+        });
+        match reused {
+            Some(c) => Ok(c),
+            None => {
+                let tls = self.inner.tls.as_ref().filter(|_| ep.tls);
+                http::connect(ep, tls, self.inner.timeout).await
+            }
+        }
+    }
+
+    /// Keeps `conn` for the next call when its answer was read whole (an
+    /// answer or a gateway error; not a cut or a timeout).
+    fn put_back<T>(&self, at: usize, conn: http::Conn, read: &Result<T, EtcdError>) {
+        let whole = matches!(
+            read,
+            Ok(_) | Err(EtcdError::Server { .. } | EtcdError::Protocol(_))
+        );
+        if whole && !self.inner.fresh && conn.is_ready() {
+            if let Ok(mut idle) = self.inner.idle.lock() {
+                if idle.len() < MAX_IDLE {
+                    idle.push((at, conn));
+                }
+            }
+        }
+    }
+
     /// Sends `body` to `path` on the first member that answers (the last
-    /// good one first); the raw answer.
+    /// good one first): the answer's head, the member, its connection.
     async fn exchange(
         &self,
         path: &str,
         body: &Value,
-    ) -> Result<(hyper::Response<hyper::body::Incoming>, usize), EtcdError> {
+    ) -> Result<(hyper::Response<hyper::body::Incoming>, usize, http::Conn), EtcdError> {
         let n = self.inner.endpoints.len();
         let first = self.inner.preferred.load(Ordering::Relaxed);
         let mut last = EtcdError::Unavailable("no endpoint".into());
@@ -361,20 +472,26 @@ impl Etcd {
                     continue;
                 }
             }
-            let tls = self.inner.tls.as_ref().filter(|_| ep.tls);
-            match http::send(
-                ep,
-                tls,
-                path,
-                self.token().as_deref(),
-                body,
-                self.inner.timeout,
-            )
-            .await
-            {
-                Ok(resp) => {
+            let sent = match self.conn(at, ep).await {
+                Ok(mut conn) => {
+                    let token = self.token();
+                    http::send(
+                        &mut conn,
+                        ep,
+                        path,
+                        token.as_deref(),
+                        body,
+                        self.inner.timeout,
+                    )
+                    .await
+                    .map(|resp| (resp, conn))
+                }
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok((resp, conn)) => {
                     self.inner.preferred.store(at, Ordering::Relaxed);
-                    return Ok((resp, at));
+                    return Ok((resp, at, conn));
                 }
                 Err(e) => last = e,
             }
@@ -383,24 +500,21 @@ impl Etcd {
     }
 
     /// A unary call: the answer as JSON (retried on another member when
-    /// one is unreachable or has no leader).
+    /// one is unreachable or has no leader, and once with a new token).
     async fn call(&self, path: &str, body: &Value) -> Result<Value, EtcdError> {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (resp, at) = self.exchange(path, body).await?;
-            match http::read_json(resp, self.inner.timeout).await {
-                Err(EtcdError::Server(m)) if m.contains("invalid auth token") && attempts < 3 => {
+            let (resp, at, conn) = self.exchange(path, body).await?;
+            let read = http::read_json(resp, self.inner.timeout).await;
+            self.put_back(at, conn, &read);
+            match read {
+                Err(e) if e.is_stale_token() && self.inner.user.is_some() && attempts < 3 => {
                     if let Ok(mut t) = self.inner.token.lock() {
                         *t = None;
                     }
                 }
-                Err(EtcdError::Server(m))
-                    if (m.contains("leader")
-                        || m.contains("timed out")
-                        || m.contains("unavailable"))
-                        && attempts < 3 * self.inner.endpoints.len() =>
-                {
+                Err(e) if e.is_transient() && attempts < 3 * self.inner.endpoints.len() => {
                     self.inner
                         .preferred
                         .store((at + 1) % self.inner.endpoints.len(), Ordering::Relaxed);
@@ -423,9 +537,7 @@ impl Etcd {
         let body = json!({"key": b64(key), "range_end": b64(end), "revision": revision.to_string(),
                           "limit": limit.to_string()});
         let v = match self.call("/v3/kv/range", &body).await {
-            Err(EtcdError::Server(m)) if m.contains("compacted") => {
-                return Err(EtcdError::Compacted(revision));
-            }
+            Err(e) if e.is_compacted() => return Err(EtcdError::Compacted(revision)),
             other => other?,
         };
         let kvs = field(&v, "kvs")
@@ -436,7 +548,7 @@ impl Etcd {
         Ok(Page {
             kvs,
             more: field(&v, "more").as_bool().unwrap_or(false),
-            revision: int(field(field(&v, "header"), "revision")),
+            revision: int(field(field(&v, "header"), "revision"))?,
         })
     }
 
@@ -447,15 +559,13 @@ impl Etcd {
                           "limit": "1", "sort_order": "DESCEND", "sort_target": "MOD",
                           "keys_only": true});
         let v = match self.call("/v3/kv/range", &body).await {
-            Err(EtcdError::Server(m)) if m.contains("compacted") => {
-                return Err(EtcdError::Compacted(revision));
-            }
+            Err(e) if e.is_compacted() => return Err(EtcdError::Compacted(revision)),
             other => other?,
         };
-        Ok(field(&v, "kvs")
+        field(&v, "kvs")
             .as_array()
             .and_then(|a| a.first())
-            .map_or(0, |kv| int(field(kv, "mod_revision"))))
+            .map_or(Ok(0), |kv| int(field(kv, "mod_revision")))
     }
 
     /// Runs `ops` if nothing in `[key, end)` changed after `revision`
@@ -506,14 +616,14 @@ impl Etcd {
             .await?;
         Ok(TxnResult {
             succeeded: field(&v, "succeeded").as_bool().unwrap_or(false),
-            revision: int(field(field(&v, "header"), "revision")),
+            revision: int(field(field(&v, "header"), "revision"))?,
         })
     }
 
     /// The cluster's current revision.
     pub async fn revision(&self) -> Result<i64, EtcdError> {
         let v = self.call("/v3/maintenance/status", &json!({})).await?;
-        Ok(int(field(field(&v, "header"), "revision")))
+        int(field(field(&v, "header"), "revision"))
     }
 
     /// Whether the member that answers leads: (its member id, the leader's).
@@ -543,13 +653,15 @@ impl Etcd {
     pub async fn watch(&self, key: &[u8], end: &[u8], start: i64) -> Result<Watch, EtcdError> {
         let body = json!({"create_request": {"key": b64(key), "range_end": b64(end),
                           "start_revision": start.to_string(), "progress_notify": true}});
-        let (resp, _) = self.exchange("/v3/watch", &body).await?;
+        // A watch holds its connection for as long as it lasts: never pooled.
+        let (resp, _, conn) = self.exchange("/v3/watch", &body).await?;
         if !resp.status().is_success() {
             let v = http::read_json(resp, self.inner.timeout).await?;
             return Err(http::server_error(&v));
         }
         Ok(Watch {
             lines: http::Lines::new(resp),
+            _conn: conn,
         })
     }
 }
@@ -557,6 +669,8 @@ impl Etcd {
 /// An open watch.
 pub struct Watch {
     lines: http::Lines,
+    /// The watch's own connection, open while it lasts.
+    _conn: http::Conn,
 }
 
 impl Watch {
@@ -570,17 +684,18 @@ impl Watch {
                 return Err(http::server_error(e));
             }
             let r = &field(&v, "result");
-            let compact = int(field(r, "compact_revision"));
+            let compact = int(field(r, "compact_revision"))?;
             if compact > 0 {
                 return Ok(WatchMessage::Compacted(compact));
             }
             if field(r, "canceled").as_bool() == Some(true) {
-                return Err(EtcdError::Server(
-                    field(r, "cancel_reason")
+                return Err(EtcdError::Server {
+                    code: Grpc::UNKNOWN,
+                    message: field(r, "cancel_reason")
                         .as_str()
                         .unwrap_or("watch canceled")
                         .to_string(),
-                ));
+                });
             }
             let events = field(r, "events")
                 .as_array()
@@ -593,7 +708,7 @@ impl Watch {
                 return Ok(WatchMessage::Progress(int(field(
                     field(r, "header"),
                     "revision",
-                ))));
+                ))?));
             }
             let mut out = Vec::with_capacity(events.len());
             for e in events {
@@ -611,6 +726,40 @@ impl Watch {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn revisions_are_parsed_or_refused() {
+        assert_eq!(int(&json!("42")).unwrap(), 42);
+        assert_eq!(int(&json!(7)).unwrap(), 7);
+        assert_eq!(int(&Value::Null).unwrap(), 0);
+        for bad in [json!("4x"), json!(1.5), json!(true), json!([1])] {
+            assert!(matches!(int(&bad), Err(EtcdError::Protocol(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn gateway_errors_are_classified_by_their_code() {
+        let e = |v: Value| http::server_error(&v);
+        let compacted = e(
+            json!({"error": "etcdserver: mvcc: required revision has been compacted",
+                                 "message": "etcdserver: mvcc: required revision has been compacted", "code": 11}),
+        );
+        assert!(compacted.is_compacted() && !compacted.is_transient());
+        let future = e(
+            json!({"message": "etcdserver: mvcc: required revision is a future revision", "code": 11}),
+        );
+        assert!(!future.is_compacted());
+        assert!(e(json!({"message": "etcdserver: no leader", "code": 14})).is_transient());
+        assert!(e(json!({"message": "etcdserver: request timed out", "code": 14})).is_transient());
+        assert!(
+            e(json!({"message": "etcdserver: invalid auth token", "code": 16})).is_stale_token()
+        );
+        // A message alone decides nothing: "leader" in the text of another code.
+        assert!(!e(json!({"message": "not the leader's key", "code": 3})).is_transient());
+        let streamed =
+            e(json!({"grpc_code": 14, "http_code": 503, "message": "etcdserver: no leader"}));
+        assert!(streamed.is_transient());
+    }
 
     #[test]
     fn endpoints_and_prefix_ends() {
