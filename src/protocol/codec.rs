@@ -4,7 +4,8 @@
 
 use thiserror::Error;
 
-use super::messages::{Reply, Request, Response, WireError};
+use super::envelope::{Request, Response};
+use super::messages::{Reply, WireError};
 
 /// The first four bytes of a binary connection, both ways.
 pub const MAGIC: &[u8; 4] = b"CAMD";

@@ -131,7 +131,7 @@ pub struct BoundaryInfo {
     /// The boundary policy.
     pub policy: Option<String>,
     /// `Preset`, `Custom` (a file) or `Api`.
-    pub kind: Option<super::messages::PolicyKind>,
+    pub kind: Option<super::kind::PolicyKind>,
     /// Its document (the default version's for an API-managed policy).
     pub document: Option<String>,
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ops::Body;
+use super::kind::PolicyKind;
 
 /// A user named by name or by uin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,18 +139,6 @@ pub struct ResealInfo {
     pub unsealed: Vec<String>,
 }
 
-/// A request: an id echoed in the response, optional delegated-admin credentials, the body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Request {
-    /// Chosen by the client; echoed back.
-    pub id: u64,
-    /// An access key whose user's policies authorize this admin operation
-    /// (not needed by the local operator, nor for Authorize requests).
-    pub auth: Option<KeyAuth>,
-    /// What is asked.
-    pub body: Body,
-}
-
 /// An error reply: the CAM error code and a message naming the bad input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireError {
@@ -236,70 +224,6 @@ pub struct GroupInfo {
     pub created_ms: i64,
     /// Number of members.
     pub members: u32,
-}
-
-/// Where a policy comes from. On the wire by the names camd has always
-/// sent (`Preset`, `Custom` for a file, `Api` for an API-managed one), as a
-/// string in both encodings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PolicyKind {
-    /// One of camd's preset policies (CAM's "QCS" policies).
-    Preset,
-    /// A file in the policy folder ("file-managed").
-    File,
-    /// Created through the API and kept in the store ("API-managed").
-    Managed,
-}
-
-impl PolicyKind {
-    /// Its name on the wire.
-    pub const fn wire_name(self) -> &'static str {
-        match self {
-            PolicyKind::Preset => "Preset",
-            PolicyKind::File => "Custom",
-            PolicyKind::Managed => "Api",
-        }
-    }
-
-    /// The kind a wire name names.
-    pub fn from_wire_name(name: &str) -> Option<Self> {
-        [PolicyKind::Preset, PolicyKind::File, PolicyKind::Managed]
-            .into_iter()
-            .find(|k| k.wire_name() == name)
-    }
-
-    /// How messages name it (`preset`, `file-managed`, `API-managed`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            PolicyKind::Preset => "preset",
-            PolicyKind::File => "file-managed",
-            PolicyKind::Managed => "api-managed",
-        }
-    }
-}
-
-impl std::fmt::Display for PolicyKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.wire_name())
-    }
-}
-
-impl Serialize for PolicyKind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.wire_name())
-    }
-}
-
-impl<'de> Deserialize<'de> for PolicyKind {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
-        PolicyKind::from_wire_name(&name).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown policy kind `{}`",
-                name.chars().take(32).collect::<String>()
-            ))
-        })
-    }
 }
 
 /// A policy as listed.
@@ -533,18 +457,4 @@ pub struct PolicyStatusInfo {
     pub last_reload: Option<ReloadInfo>,
     /// Attachments naming a policy not loaded: (entity, policy).
     pub dangling: Vec<(String, String)>,
-}
-
-/// A response: the request's id and its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Response {
-    /// The request's id (0 when the request could not be read).
-    pub id: u64,
-    /// The outcome.
-    pub result: Result<Reply, WireError>,
-    /// Cluster mode: the revision of the shared truth this host's state was
-    /// at when it answered an admin request (after applying its own write).
-    /// On the wire: absent, or appended after `result`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revision: Option<i64>,
 }

@@ -4,6 +4,8 @@
 
 mod borrowed;
 mod codec;
+mod envelope;
+mod kind;
 mod managed;
 mod messages;
 mod ops;
@@ -17,6 +19,8 @@ pub use codec::{
     encode_hello, encode_request, encode_response, frame_len, json_request, json_response,
     peek_batch,
 };
+pub use envelope::{Request, Response};
+pub use kind::PolicyKind;
 pub use managed::*;
 pub use messages::*;
 pub use ops::*;

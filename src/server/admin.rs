@@ -12,38 +12,10 @@ use crate::ops::{Env, Exec, KeyOwner, Live, Resources, Right};
 use crate::protocol::{Body, Handle, Reply, ReplyShape, Visit, WireError};
 use crate::store::AuditNote;
 
+use super::answer::to_wire;
 use super::daemon::Daemon;
-use super::handler::{Proof, to_wire};
 use super::peer::Peer;
-
-/// Who a peer is, for the audit trail (never a SecretKey).
-pub fn actor(peer: Peer, proof: Proof<'_>) -> String {
-    let who = actor_of(peer);
-    match proof {
-        Proof::Key(k) => format!("{who} key {}", shown_id(&k.secret_id)),
-        Proof::Signed { secret_id, .. } => format!("{who} signed by {}", shown_id(secret_id)),
-        Proof::None => who,
-    }
-}
-
-/// A peer as the audit trail names it: `uid N`, and the client a gateway
-/// forwards for (`uid N for 192.0.2.7`).
-pub fn actor_of(peer: Peer) -> String {
-    match peer.remote {
-        Some(a) => format!("uid {} for {a}", peer.uid),
-        None => format!("uid {}", peer.uid),
-    }
-}
-
-/// A SecretId as the audit trail and log show it: only what looks like one
-/// (a caller could put anything, a SecretKey even, in the field).
-pub fn shown_id(id: &str) -> &str {
-    if id.len() <= 64 && id.starts_with("AKID") && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        id
-    } else {
-        "<malformed SecretId>"
-    }
-}
+use super::proof::{Proof, actor};
 
 /// One peer's admin request, handed every operation by `Body::visit`.
 struct Admin<'a> {

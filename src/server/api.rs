@@ -13,8 +13,8 @@ use crate::metrics::Way;
 use crate::protocol::{ApiAnswer, ApiCall, CLIENT_ADDRESS, GroupInfo, SignedPayload, WireError};
 
 use super::daemon::Daemon;
-use super::handler::Proof;
 use super::peer::Peer;
+use super::proof::Proof;
 use super::signed::as_signed;
 
 /// Names behind CAM's ids, as of this call.

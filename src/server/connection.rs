@@ -19,9 +19,9 @@ use crate::protocol::{
     peek_batch,
 };
 
+use super::answer::{batch_too_large, wire};
 use super::budget::Held;
 use super::daemon::Daemon;
-use super::handler::{batch_too_large, wire};
 use super::peer::Peer;
 
 /// The read and write buffers of each connection.

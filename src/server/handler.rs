@@ -4,95 +4,21 @@
 use crate::authz::{Ask, AuthzError, View, Who};
 use crate::code::{Code, Failure};
 use crate::metrics::{Metrics, Outcome, Way};
-use crate::policy::{Decision as EngineDecision, Reason};
+use crate::policy::Decision as EngineDecision;
 use crate::protocol::{
     AskRef, AuthorizeAt, Body, Decision, DecisionBody, DecisionFrame, DecisionRef, DecisionRequest,
-    KeyAuth, KeyRef, PROTOCOL_VERSION, Reply, Request, Response, UserRefRef, WireError,
+    KeyRef, PROTOCOL_VERSION, Reply, Request, Response, UserRefRef, WireError,
 };
-
-/// What proves a delegated admin request's caller.
-#[derive(Debug, Clone, Copy)]
-pub enum Proof<'a> {
-    /// Nothing: only the operator may.
-    None,
-    /// An access key presented with the request.
-    Key(&'a KeyAuth),
-    /// A TC3 signature camd verified: the key's id and its owner. Its
-    /// owner's policies decide, even when the peer is the operator (the
-    /// HTTP front runs as one).
-    Signed {
-        /// The key.
-        secret_id: &'a str,
-        /// Its owner's uin.
-        uin: u64,
-    },
-}
-
-impl Proof<'_> {
-    /// Whether `peer` with this proof acts as the root account: the local
-    /// operator presenting nothing. A presented key or a signature acts as
-    /// its owner, also from the operator's uid (`camctl --as-key` in a root
-    /// shell proves the key, never the root account).
-    pub fn acts_as_operator(&self, peer: Peer) -> bool {
-        peer.operator && matches!(self, Proof::None)
-    }
-}
 
 use crate::store::AuditNote;
 
-use super::admin::{actor_of, shown_id};
+use super::answer::{
+    THROTTLED, authz_failure, batch_too_large, decision, outcome_of, to_wire, wire,
+};
 use super::daemon::{Daemon, now_ms};
-use super::peer::Peer;
+use super::peer::{Peer, forwarded};
+use super::proof::{Proof, actor_of, shown_id};
 use super::throttle::Gate;
-
-/// The code of a request refused by failed-authentication throttling.
-pub const THROTTLED: Code = Code::AuthThrottled;
-
-/// A wire error from a code and a message.
-pub fn wire(code: Code, message: impl Into<String>) -> WireError {
-    WireError {
-        code: code.as_str().to_string(),
-        message: message.into(),
-    }
-}
-
-/// The refusal of a batch of `len` decisions over `max` (refused whole).
-pub fn batch_too_large(len: u64, max: usize) -> WireError {
-    wire(
-        Code::BatchSize,
-        format!("a batch of {len} decisions exceeds the limit of {max} (max_batch_items)"),
-    )
-}
-
-/// The peer forwarding for the client in the `qcs:ip` context key, when
-/// the peer is a trusted gateway (failures then count against that client).
-pub(super) fn forwarded(peer: Peer, context: &[(&str, &str)]) -> Peer {
-    if !peer.gateway {
-        return peer;
-    }
-    peer.forwarding(
-        context
-            .iter()
-            .find(|(k, _)| *k == "qcs:ip")
-            .map(|(_, v)| *v),
-    )
-}
-
-/// A failure as it goes on the wire.
-pub fn to_wire(f: Failure) -> WireError {
-    wire(f.code, f.message)
-}
-
-pub(super) fn decision(d: &EngineDecision<'_>, uin: u64) -> Decision {
-    let st = d.statement();
-    Decision {
-        allowed: d.is_allowed(),
-        reason: d.reason_code().to_string(),
-        policy: d.policy().map(str::to_string),
-        statement: st.map(|s| u32::try_from(s.statement).unwrap_or(u32::MAX)),
-        uin,
-    }
-}
 
 /// A decision as the wire shows it, borrowed from the engine's answer.
 fn decision_ref<'d>(d: &'d EngineDecision<'_>, uin: u64) -> DecisionRef<'d> {
@@ -111,19 +37,6 @@ fn decision_ref<'d>(d: &'d EngineDecision<'_>, uin: u64) -> DecisionRef<'d> {
 /// encoded, which the client reports as malformed).
 fn owned_frame(r: Response) -> Vec<u8> {
     crate::protocol::encode_response(&r).unwrap_or_default()
-}
-
-pub(super) fn outcome_of(d: &EngineDecision<'_>) -> Outcome {
-    match d.reason {
-        Reason::Root | Reason::Allowed(_) => Outcome::Allow,
-        Reason::ExplicitDeny(_) | Reason::BoundaryDeny(_) => Outcome::ExplicitDeny,
-        Reason::FailClosedDeny(_) | Reason::BoundaryFailClosedDeny(_) => Outcome::FailClosedDeny,
-        Reason::ImplicitDeny | Reason::OutsideBoundary { .. } => Outcome::ImplicitDeny,
-    }
-}
-
-pub(super) fn authz_failure(e: AuthzError) -> Failure {
-    Failure::new(e.code(), e.to_string())
 }
 
 /// `Ok` when the key's owner is allowed; else why not.

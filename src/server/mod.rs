@@ -4,6 +4,7 @@
 
 mod acceptor;
 mod admin;
+mod answer;
 mod api;
 mod budget;
 mod connection;
@@ -12,6 +13,7 @@ mod handler;
 mod listener;
 mod peer;
 mod per_uid;
+mod proof;
 mod signed;
 mod throttle;
 

@@ -60,3 +60,17 @@ impl Peer {
         }
     }
 }
+
+/// The peer forwarding for the client in the `qcs:ip` context key, when
+/// the peer is a trusted gateway (failures then count against that client).
+pub(super) fn forwarded(peer: Peer, context: &[(&str, &str)]) -> Peer {
+    if !peer.gateway {
+        return peer;
+    }
+    peer.forwarding(
+        context
+            .iter()
+            .find(|(k, _)| *k == "qcs:ip")
+            .map(|(_, v)| *v),
+    )
+}

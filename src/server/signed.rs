@@ -10,8 +10,8 @@ use crate::metrics::{Metrics, Way};
 use crate::policy::Decision as EngineDecision;
 use crate::protocol::{AuthorizeSigned, Decision, SignedHttp, SignedPayload, WireError};
 
+use super::answer::{authz_failure, decision, outcome_of, to_wire};
 use super::daemon::{Daemon, now_ms};
-use super::handler::{authz_failure, decision, outcome_of, to_wire};
 use super::peer::Peer;
 
 /// The request as the TC3 verifier reads it.
@@ -93,7 +93,7 @@ impl Daemon {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let peer = super::handler::forwarded(peer, &ctx);
+        let peer = super::peer::forwarded(peer, &ctx);
         if let Some(age) = self.cluster.as_ref().and_then(|c| c.too_stale(now_ms())) {
             return Err(to_wire(Failure::new(
                 Code::ClusterStale,

@@ -6,6 +6,7 @@
 mod audit;
 mod command;
 mod error;
+mod file;
 mod kind;
 mod limits;
 mod managed;
@@ -368,7 +369,7 @@ impl Store {
         self.state.persist(&txn, changes)?;
         audit::append(&txn, audit, self.retention, now_ms)?;
         if let Some(r) = revision {
-            replica::set_revision(&txn, r)?;
+            file::set_revision(&txn, r)?;
         }
         txn.commit()?;
         if durable {

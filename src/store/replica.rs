@@ -4,16 +4,11 @@
 //! the shared truth refused. The store knows neither etcd nor any network:
 //! a `Remote` commits for it.
 
-use redb::WriteTransaction;
-
 use super::audit::{AuditEntry, AuditNote};
 use super::error::RecordError;
 use super::kind::{Kind, OnKinds, OnRecord, RecordKey, each_kind};
 use super::state::{Changes, State};
 use super::tables::{META, META_NEXT_UIN};
-
-/// Meta key of the shared truth's revision the file holds.
-pub const META_REVISION: &str = "cluster_revision";
 
 /// A record as replicated (`None`: deleted).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,21 +302,4 @@ impl State {
         ch.affected = self.users.keys().copied().collect();
         Ok(ch)
     }
-}
-
-/// The shared truth's revision the file holds (0: none).
-pub fn load_revision(db: &redb::Database) -> Result<i64, redb::Error> {
-    use redb::ReadableDatabase;
-    let txn = db.begin_read()?;
-    let meta = txn.open_table(META)?;
-    Ok(meta
-        .get(META_REVISION)?
-        .map_or(0, |v| i64::try_from(v.value()).unwrap_or(0)))
-}
-
-/// Writes the shared truth's revision into the file, inside `txn`.
-pub fn set_revision(txn: &WriteTransaction, revision: i64) -> Result<(), redb::Error> {
-    txn.open_table(META)?
-        .insert(META_REVISION, u64::try_from(revision).unwrap_or(0))?;
-    Ok(())
 }

@@ -1,18 +1,10 @@
 //! The store's state in memory: every record, with the indexes the rules
-//! need. It is loaded from redb at open, changed by the rules, and written
-//! back record by record (`Changes` says which) in one transaction per
-//! batch. The indexes are this file's alone: they change only with the
-//! records they index.
+//! need, and what a batch changed (`Changes`). The indexes are this file's
+//! alone: they change only with the records they index. (`file.rs` loads
+//! and writes it back.)
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
-
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
-
-use super::error::OpenError;
-use super::kind::{Kind, OnKinds, each_kind};
 use super::records::{Group, Key, StoredPolicy, User};
-use super::tables::{META, META_NEXT_UIN};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Everything the store holds. The maps are the store's to change (its
 /// rules); outside it they are read through the accessors.
@@ -68,97 +60,7 @@ impl Changes {
     }
 }
 
-/// Reads every record of each kind into a state.
-struct Load<'a> {
-    txn: &'a redb::ReadTransaction,
-    state: &'a mut State,
-    path: &'a Path,
-}
-
-impl OnKinds for Load<'_> {
-    type Error = OpenError;
-    fn kind<K: Kind>(&mut self) -> Result<(), OpenError> {
-        let dberr = |e: redb::Error| OpenError::Database {
-            path: self.path.to_path_buf(),
-            cause: Box::new(e),
-        };
-        let table = self.txn.open_table(K::TABLE).map_err(|e| dberr(e.into()))?;
-        let mut scratch = Changes::default();
-        for row in table.iter().map_err(|e| dberr(e.into()))? {
-            let (k, v) = row.map_err(|e| dberr(e.into()))?;
-            let id = K::id_of(k.value());
-            let value = K::decode(v.value()).map_err(|e| OpenError::Corrupt {
-                path: self.path.to_path_buf(),
-                what: format!("{} {id}", K::NAME),
-                cause: e,
-            })?;
-            K::put(self.state, &id, Some(value), &mut scratch);
-        }
-        Ok(())
-    }
-}
-
-/// Writes back (or deletes) each changed record of each kind.
-struct Persist<'a> {
-    txn: &'a WriteTransaction,
-    state: &'a State,
-    changes: &'a Changes,
-}
-
-impl OnKinds for Persist<'_> {
-    type Error = redb::Error;
-    fn kind<K: Kind>(&mut self) -> Result<(), redb::Error> {
-        let mut table = self.txn.open_table(K::TABLE)?;
-        for id in K::noted(self.changes) {
-            match K::get(self.state, id) {
-                Some(v) => {
-                    let bytes = K::encode(v).map_err(|e| {
-                        redb::Error::Corrupted(format!("cannot encode {} {id}: {e}", K::NAME))
-                    })?;
-                    table.insert(K::key(id), bytes.as_slice())?;
-                }
-                None => {
-                    table.remove(K::key(id))?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 impl State {
-    /// Reads every record.
-    pub fn load(db: &redb::Database, path: &Path) -> Result<Self, OpenError> {
-        let dberr = |e: redb::Error| OpenError::Database {
-            path: path.to_path_buf(),
-            cause: Box::new(e),
-        };
-        let txn = db.begin_read().map_err(|e| dberr(e.into()))?;
-        let mut s = State::empty_at(super::replica::load_revision(db).map_err(dberr)?);
-        let meta = txn.open_table(META).map_err(|e| dberr(e.into()))?;
-        if let Some(v) = meta.get(META_NEXT_UIN).map_err(|e| dberr(e.into()))? {
-            s.next_uin = v.value();
-        }
-        each_kind(&mut Load {
-            txn: &txn,
-            state: &mut s,
-            path,
-        })?;
-        Ok(s)
-    }
-
-    /// Writes back every changed record (or deletes it when gone).
-    pub fn persist(&self, txn: &WriteTransaction, changes: &Changes) -> Result<(), redb::Error> {
-        if changes.meta {
-            txn.open_table(META)?.insert(META_NEXT_UIN, self.next_uin)?;
-        }
-        each_kind(&mut Persist {
-            txn,
-            state: self,
-            changes,
-        })
-    }
-
     /// No records, at `revision`.
     pub(super) fn empty_at(revision: i64) -> Self {
         State {
