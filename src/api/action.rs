@@ -23,8 +23,12 @@ pub trait Action: Sized + Send + 'static {
     /// Reads the parameters and resolves CAM's ids: what rendering needs,
     /// and the requests to run, in order (the first failure stops the call).
     fn plan(p: &Params, dir: &dyn Directory) -> Result<(Self, Vec<Self::Op>), Failure>;
-    /// The response fields, from the replies of every request (in order).
-    fn render(self, replies: Vec<Out<Self>>, dir: &dyn Directory) -> Result<Value, Failure>;
+    /// The response fields, from the replies of every request (in order);
+    /// by default none but the RequestId.
+    fn render(self, replies: Vec<Out<Self>>, dir: &dyn Directory) -> Result<Value, Failure> {
+        let _ = (self, replies, dir);
+        Ok(Value::Object(serde_json::Map::new()))
+    }
 }
 
 /// The typed reply of an action's operation.

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::code::Failure;
-use crate::protocol::{self as op, AttachedInfo, Done, Entities};
+use crate::protocol::{self as op, AttachedInfo, Entities};
 
 use super::action::{Action, last};
 use super::params::{Paging, bad_value};
@@ -28,10 +28,6 @@ macro_rules! attach_action {
                     policy: dir.policy(p.u64("PolicyId")?)?,
                 };
                 Ok((Self, vec![op]))
-            }
-
-            fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-                Ok(json!({}))
             }
         }
     };

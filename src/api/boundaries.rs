@@ -1,10 +1,10 @@
 //! CAM's actions on a sub-user's permissions boundary: Put, Delete and
 //! Get.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::code::Failure;
-use crate::protocol::{self as op, BoundaryInfo, Done};
+use crate::protocol::{self as op, BoundaryInfo};
 
 use super::action::{Action, last};
 use super::{Directory, Params, fields};
@@ -27,10 +27,6 @@ impl Action for PutUserPermissionsBoundary {
         };
         Ok((Self, vec![op]))
     }
-
-    fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
 }
 
 /// Removes a user's boundary.
@@ -47,10 +43,6 @@ impl Action for DeleteUserPermissionsBoundary {
     ) -> Result<(Self, Vec<op::DeleteUserPermissionsBoundary>), Failure> {
         let user = dir.user(p.u64("TargetUin")?)?;
         Ok((Self, vec![op::DeleteUserPermissionsBoundary { user }]))
-    }
-
-    fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
     }
 }
 

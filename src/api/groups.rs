@@ -45,10 +45,6 @@ impl Action for DeleteGroup {
         let name = dir.group(p.u64("GroupId")?)?;
         Ok((Self, vec![op::DeleteGroup { name }]))
     }
-
-    fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
 }
 
 /// Every group, paged, filtered by Keyword.
@@ -120,10 +116,6 @@ impl Action for AddUserToGroup {
             .collect();
         Ok((Self, ops))
     }
-
-    fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
 }
 
 /// Removes users from groups.
@@ -144,10 +136,6 @@ impl Action for RemoveUserFromGroup {
             .map(|(group, user)| op::RemoveUserFromGroup { group, user })
             .collect();
         Ok((Self, ops))
-    }
-
-    fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::code::Failure;
-use crate::protocol::{self as op, Credentials, Done, KeyInfo};
+use crate::protocol::{self as op, Credentials, KeyInfo};
 
 use super::action::{Action, last};
 use super::params::bad_value;
@@ -70,10 +70,6 @@ impl Action for UpdateAccessKey {
         };
         Ok((Self, vec![op]))
     }
-
-    fn render(self, _: Vec<KeyInfo>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
 }
 
 /// Deletes an access key.
@@ -87,10 +83,6 @@ impl Action for DeleteAccessKey {
     fn plan(p: &Params, _: &dyn Directory) -> Result<(Self, Vec<op::DeleteAccessKey>), Failure> {
         let secret_id = p.str("AccessKeyId")?;
         Ok((Self, vec![op::DeleteAccessKey { secret_id }]))
-    }
-
-    fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
     }
 }
 

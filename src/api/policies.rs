@@ -151,8 +151,4 @@ impl Action for DeletePolicy {
             .collect::<Result<_, _>>()?;
         Ok((Self, ops))
     }
-
-    fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
 }

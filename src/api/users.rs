@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::code::Failure;
-use crate::protocol::{self as op, Credentials, Done, UserInfo};
+use crate::protocol::{self as op, Credentials, UserInfo};
 
 use super::action::{Action, last};
 use super::{Directory, Params, fields};
@@ -131,10 +131,6 @@ impl Action for UpdateUser {
         };
         Ok((Self, vec![op]))
     }
-
-    fn render(self, _: Vec<UserInfo>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
-    }
 }
 
 /// Deletes a sub-user (`Force`: with their keys).
@@ -151,9 +147,5 @@ impl Action for DeleteUser {
             force: p.opt_flag("Force")?.unwrap_or(false),
         };
         Ok((Self, vec![op]))
-    }
-
-    fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
     }
 }

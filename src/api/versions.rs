@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::code::Failure;
-use crate::protocol::{self as op, Done, PolicyVersionInfo, VersionCreated};
+use crate::protocol::{self as op, PolicyVersionInfo, VersionCreated};
 
 use super::action::{Action, last};
 use super::params::bad_value;
@@ -61,10 +61,6 @@ impl Action for SetDefaultPolicyVersion {
             version: version(p.u64("VersionId")?)?,
         };
         Ok((Self, vec![op]))
-    }
-
-    fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
     }
 }
 
@@ -136,9 +132,5 @@ impl Action for DeletePolicyVersion {
                 .collect::<Result<_, _>>()?,
         };
         Ok((Self, vec![op]))
-    }
-
-    fn render(self, _: Vec<Done>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(json!({}))
     }
 }

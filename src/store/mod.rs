@@ -74,6 +74,49 @@ pub struct BatchOutcome {
     pub conflict: Option<i64>,
 }
 
+impl BatchOutcome {
+    /// The outcome of a batch that committed `changes` (or changed nothing).
+    fn of(results: Vec<Result<(), AdminError>>, changes: Changes) -> Self {
+        Self {
+            results,
+            changes,
+            reloaded: false,
+            conflict: None,
+        }
+    }
+}
+
+/// Why a batch's changes were not committed.
+enum Refused {
+    /// The shared truth moved on (the batch is retried on the new state).
+    Conflict(i64),
+    /// Every job that had succeeded fails with this instead.
+    Failed(AdminError),
+}
+
+impl Refused {
+    /// The outcome: nothing changed.
+    fn outcome(self, mut results: Vec<Result<(), AdminError>>) -> BatchOutcome {
+        let conflict = match self {
+            Refused::Conflict(at) => Some(at),
+            Refused::Failed(e) => {
+                for r in &mut results {
+                    if r.is_ok() {
+                        *r = Err(e.clone());
+                    }
+                }
+                None
+            }
+        };
+        BatchOutcome {
+            results,
+            changes: Changes::default(),
+            reloaded: false,
+            conflict,
+        }
+    }
+}
+
 /// Creates the database file readable by its owner alone (0600, whatever
 /// the umask), or narrows an existing one to that: it holds key and password
 /// hashes.
@@ -202,6 +245,55 @@ impl Store {
         known_policy: &dyn Fn(&str) -> Option<String>,
         now_ms: i64,
     ) -> BatchOutcome {
+        let (results, changes, audit) = self.apply_jobs(jobs, known_policy, now_ms);
+        if changes.is_empty() && audit.is_empty() {
+            return BatchOutcome::of(results, changes);
+        }
+        let revision = match self.share(&changes, &audit) {
+            Ok(revision) => revision,
+            Err(refused) => {
+                self.undo(&changes);
+                return refused.outcome(results);
+            }
+        };
+        match self.commit(&changes, audit, now_ms, revision) {
+            Ok(()) => {
+                if let Some(r) = revision {
+                    self.state.revision = r;
+                }
+                BatchOutcome::of(results, changes)
+            }
+            Err(e) => {
+                let reloaded = match State::load(&self.db, &self.path) {
+                    Ok(s) => {
+                        self.state = s;
+                        true
+                    }
+                    Err(_) => false,
+                };
+                let mut out = Refused::Failed(AdminError::Storage(e.to_string())).outcome(results);
+                out.reloaded = reloaded;
+                out
+            }
+        }
+    }
+
+    /// Runs each job on the state: their results, what they changed, and
+    /// their audit entries with outcomes.
+    #[allow(
+        clippy::type_complexity,
+        reason = "the three parts of one step, named at the call"
+    )]
+    fn apply_jobs(
+        &mut self,
+        jobs: &mut [Box<dyn Job>],
+        known_policy: &dyn Fn(&str) -> Option<String>,
+        now_ms: i64,
+    ) -> (
+        Vec<Result<(), AdminError>>,
+        Changes,
+        Vec<(i64, AuditNote, String)>,
+    ) {
         let ctx = rules::Ctx {
             limits: &self.limits,
             now_ms,
@@ -224,106 +316,43 @@ impl Store {
             }
             results.push(result);
         }
-        if changes.is_empty() && audit.is_empty() {
-            return BatchOutcome {
-                results,
-                changes,
-                reloaded: false,
-                conflict: None,
-            };
-        }
-        let mut revision = None;
-        if let Some(remote) = self.remote.as_mut() {
-            let records = match self.state.records_of(&changes) {
-                Ok(r) => r,
-                Err(e) => {
-                    self.undo(&changes);
-                    let msg = e.to_string();
-                    for r in &mut results {
-                        if r.is_ok() {
-                            *r = Err(AdminError::Storage(msg.clone()));
-                        }
-                    }
-                    return BatchOutcome {
-                        results,
-                        changes: Changes::default(),
-                        reloaded: false,
-                        conflict: None,
-                    };
-                }
-            };
-            let entries: Vec<Vec<u8>> = audit
-                .iter()
-                .map(|(at, note, outcome)| encode_audit(*at, note, outcome))
-                .collect();
-            let base = (!records.is_empty()).then_some(self.state.revision);
-            match remote.commit(base, &records, &entries) {
-                // The compare held: nothing else changed the state in
-                // between, so the state is now at the commit's revision.
-                Ok(rev) if base.is_some() => revision = Some(rev),
-                Ok(_) => {}
-                Err(RemoteError::Conflict(now_at)) => {
-                    self.undo(&changes);
-                    return BatchOutcome {
-                        results,
-                        changes: Changes::default(),
-                        reloaded: false,
-                        conflict: Some(now_at),
-                    };
-                }
-                Err(RemoteError::Unavailable(why)) if records.is_empty() => {
-                    crate::log_warn!(
-                        "the audit entries of this batch are kept on this host only: {why}"
-                    );
-                }
-                Err(RemoteError::Unavailable(why)) => {
-                    self.undo(&changes);
-                    for r in &mut results {
-                        if r.is_ok() {
-                            *r = Err(AdminError::ClusterUnavailable(why.clone()));
-                        }
-                    }
-                    return BatchOutcome {
-                        results,
-                        changes: Changes::default(),
-                        reloaded: false,
-                        conflict: None,
-                    };
-                }
+        (results, changes, audit)
+    }
+
+    /// Cluster mode: commits the batch's records and audit entries to the
+    /// shared truth first; the revision the state is then at (`None`:
+    /// standalone, or only audit entries).
+    fn share(
+        &mut self,
+        changes: &Changes,
+        audit: &[(i64, AuditNote, String)],
+    ) -> Result<Option<i64>, Refused> {
+        let Some(remote) = self.remote.as_mut() else {
+            return Ok(None);
+        };
+        let records = self
+            .state
+            .records_of(changes)
+            .map_err(|e| Refused::Failed(AdminError::Storage(e.to_string())))?;
+        let entries: Vec<Vec<u8>> = audit
+            .iter()
+            .map(|(at, note, outcome)| encode_audit(*at, note, outcome))
+            .collect();
+        let base = (!records.is_empty()).then_some(self.state.revision);
+        match remote.commit(base, &records, &entries) {
+            // The compare held: nothing else changed the state in
+            // between, so the state is now at the commit's revision.
+            Ok(rev) if base.is_some() => Ok(Some(rev)),
+            Ok(_) => Ok(None),
+            Err(RemoteError::Conflict(now_at)) => Err(Refused::Conflict(now_at)),
+            Err(RemoteError::Unavailable(why)) if records.is_empty() => {
+                crate::log_warn!(
+                    "the audit entries of this batch are kept on this host only: {why}"
+                );
+                Ok(None)
             }
-        }
-        match self.commit(&changes, audit, now_ms, revision) {
-            Ok(()) => {
-                if let Some(r) = revision {
-                    self.state.revision = r;
-                }
-                BatchOutcome {
-                    results,
-                    changes,
-                    reloaded: false,
-                    conflict: None,
-                }
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                for r in &mut results {
-                    if r.is_ok() {
-                        *r = Err(AdminError::Storage(msg.clone()));
-                    }
-                }
-                let reloaded = match State::load(&self.db, &self.path) {
-                    Ok(s) => {
-                        self.state = s;
-                        true
-                    }
-                    Err(_) => false,
-                };
-                BatchOutcome {
-                    results,
-                    changes: Changes::default(),
-                    reloaded,
-                    conflict: None,
-                }
+            Err(RemoteError::Unavailable(why)) => {
+                Err(Refused::Failed(AdminError::ClusterUnavailable(why)))
             }
         }
     }
