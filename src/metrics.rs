@@ -416,149 +416,198 @@ fn histogram(
 
 impl Collector for Collected {
     fn encode(&self, mut e: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let m = &self.0;
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let gauge_u = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
-        let mut rows = Vec::new();
-        for (way, way_name) in WAYS {
-            for (outcome, outcome_name) in OUTCOMES {
-                let v = m
-                    .decisions
-                    .get(way as usize)
-                    .and_then(|w| w.get(outcome as usize))
-                    .map_or(0, load);
-                rows.push((vec![("way", way_name), ("outcome", outcome_name)], v));
-            }
-        }
-        counter_family(
-            &mut e,
-            "decisions",
-            "Decisions, by way in and outcome.",
-            &rows,
-        )?;
-        histogram(
-            &mut e,
-            "decision_duration_seconds",
-            "Server-side decision latency (one decision in 64 per thread is timed).",
-            &m.decision_seconds,
-        )?;
-        let admin: Vec<(Labels, u64)> = m
-            .admin
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|((action, outcome), v)| (vec![("action", *action), ("outcome", *outcome)], *v))
-            .collect();
-        counter_family(
-            &mut e,
-            "admin_operations",
-            "Admin operations, by CAM action and outcome (`ok` or the error code).",
-            &admin,
-        )?;
-        counter_family(
-            &mut e,
-            "reloads",
-            "Policy folder reloads, by outcome.",
-            &[
-                (vec![("outcome", "applied")], load(&m.reloads_applied)),
-                (vec![("outcome", "rejected")], load(&m.reloads_rejected)),
-            ],
-        )?;
-        let last = m.last_reload_ms.load(Ordering::Relaxed) / 1000;
-        gauge(
-            &mut e,
-            "last_reload_timestamp_seconds",
-            "When the policy folder was last reloaded (0: not since start).",
-            last,
-        )?;
-        histogram(
-            &mut e,
-            "store_commit_duration_seconds",
-            "Durable store commits: time from the first job to the commit's return.",
-            &m.commit_seconds,
-        )?;
-        histogram(
-            &mut e,
-            "store_commit_jobs",
-            "Jobs (admin changes, reads, audit entries) per store commit batch.",
-            &m.commit_jobs,
-        )?;
-        gauge(
-            &mut e,
-            "connections",
-            "Connections open now.",
-            m.connections.load(Ordering::Relaxed),
-        )?;
-        counter_family(
-            &mut e,
-            "connections_refused",
-            "Connections refused at accept, because the uid held its share (cap) or opened too many too fast (rate).",
-            &[
-                (vec![("reason", "cap")], load(&m.refused_cap)),
-                (vec![("reason", "rate")], load(&m.refused_rate)),
-            ],
-        )?;
-        for (name, help, v) in [
-            (
-                "snapshot_users",
-                "Sub-users in the published snapshot.",
-                &m.users,
-            ),
-            (
-                "snapshot_access_keys",
-                "Access keys in the published snapshot.",
-                &m.keys,
-            ),
-            (
-                "snapshot_attachments",
-                "Policy attachments (users and groups).",
-                &m.attachments,
-            ),
-            (
-                "snapshot_policies",
-                "Policies in use (presets and custom).",
-                &m.policies,
-            ),
-        ] {
-            gauge(&mut e, name, help, gauge_u(load(v)))?;
-        }
-        gauge(
-            &mut e,
-            "watchdog_last_ping_timestamp_seconds",
-            "When systemd's watchdog was last fed (0: no watchdog).",
-            m.watchdog_ms.load(Ordering::Relaxed) / 1000,
-        )?;
-        let age = m.replica_age_secs.load(Ordering::Relaxed);
-        if age >= 0 {
-            gauge(
-                &mut e,
-                "cluster_replica_age_seconds",
-                "Cluster mode: seconds since this host's replica last heard from etcd.",
-                age,
-            )?;
-            gauge(
-                &mut e,
-                "cluster_quarantined_records",
-                "Cluster mode: records in etcd this host did not apply (unsealed, altered, replayed, or undecodable); `camctl status` names them.",
-                gauge_u(load(&m.quarantined)),
-            )?;
-        }
-        gauge(
-            &mut e,
-            "process_start_time_seconds",
-            "When camd started, seconds since the epoch.",
-            m.started_ms / 1000,
-        )?;
-        let mut info = e.encode_descriptor(
-            "build_info",
-            "camd's version (always 1).",
-            None,
-            MetricType::Gauge,
-        )?;
-        let labels: Labels = vec![("version", env!("CARGO_PKG_VERSION"))];
-        ConstGauge::new(1i64).encode(info.encode_family(&labels)?)?;
-        Ok(())
+        let m: &Metrics = &self.0;
+        encode_decisions(&mut e, m)?;
+        encode_admin(&mut e, m)?;
+        encode_reloads(&mut e, m)?;
+        encode_commits(&mut e, m)?;
+        encode_connections(&mut e, m)?;
+        encode_snapshot_size(&mut e, m)?;
+        encode_watchdog_and_cluster(&mut e, m)?;
+        encode_process(&mut e, m)
     }
+}
+
+/// A counter's value, as read at scrape time.
+fn load(a: &AtomicU64) -> u64 {
+    a.load(Ordering::Relaxed)
+}
+
+/// A count as a gauge's value (saturating).
+fn gauge_u(x: u64) -> i64 {
+    i64::try_from(x).unwrap_or(i64::MAX)
+}
+
+/// Decisions by way in and outcome, and their latency.
+fn encode_decisions(e: &mut DescriptorEncoder<'_>, m: &Metrics) -> Result<(), std::fmt::Error> {
+    let mut rows = Vec::new();
+    for (way, way_name) in WAYS {
+        for (outcome, outcome_name) in OUTCOMES {
+            let v = m
+                .decisions
+                .get(way as usize)
+                .and_then(|w| w.get(outcome as usize))
+                .map_or(0, load);
+            rows.push((vec![("way", way_name), ("outcome", outcome_name)], v));
+        }
+    }
+    counter_family(e, "decisions", "Decisions, by way in and outcome.", &rows)?;
+    histogram(
+        e,
+        "decision_duration_seconds",
+        "Server-side decision latency (one decision in 64 per thread is timed).",
+        &m.decision_seconds,
+    )
+}
+
+/// Admin operations by CAM action and outcome.
+fn encode_admin(e: &mut DescriptorEncoder<'_>, m: &Metrics) -> Result<(), std::fmt::Error> {
+    let admin: Vec<(Labels, u64)> = m
+        .admin
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|((action, outcome), v)| (vec![("action", *action), ("outcome", *outcome)], *v))
+        .collect();
+    counter_family(
+        e,
+        "admin_operations",
+        "Admin operations, by CAM action and outcome (`ok` or the error code).",
+        &admin,
+    )
+}
+
+/// Policy folder reloads by outcome, and when the last one was.
+fn encode_reloads(e: &mut DescriptorEncoder<'_>, m: &Metrics) -> Result<(), std::fmt::Error> {
+    counter_family(
+        e,
+        "reloads",
+        "Policy folder reloads, by outcome.",
+        &[
+            (vec![("outcome", "applied")], load(&m.reloads_applied)),
+            (vec![("outcome", "rejected")], load(&m.reloads_rejected)),
+        ],
+    )?;
+    let last = m.last_reload_ms.load(Ordering::Relaxed) / 1000;
+    gauge(
+        e,
+        "last_reload_timestamp_seconds",
+        "When the policy folder was last reloaded (0: not since start).",
+        last,
+    )
+}
+
+/// Store commits: their latency and their batch sizes.
+fn encode_commits(e: &mut DescriptorEncoder<'_>, m: &Metrics) -> Result<(), std::fmt::Error> {
+    histogram(
+        e,
+        "store_commit_duration_seconds",
+        "Durable store commits: time from the first job to the commit's return.",
+        &m.commit_seconds,
+    )?;
+    histogram(
+        e,
+        "store_commit_jobs",
+        "Jobs (admin changes, reads, audit entries) per store commit batch.",
+        &m.commit_jobs,
+    )
+}
+
+/// Connections open now, and those refused at accept by reason.
+fn encode_connections(e: &mut DescriptorEncoder<'_>, m: &Metrics) -> Result<(), std::fmt::Error> {
+    gauge(
+        e,
+        "connections",
+        "Connections open now.",
+        m.connections.load(Ordering::Relaxed),
+    )?;
+    counter_family(
+        e,
+        "connections_refused",
+        "Connections refused at accept, because the uid held its share (cap) or opened too many too fast (rate).",
+        &[
+            (vec![("reason", "cap")], load(&m.refused_cap)),
+            (vec![("reason", "rate")], load(&m.refused_rate)),
+        ],
+    )
+}
+
+/// The published snapshot's size.
+fn encode_snapshot_size(e: &mut DescriptorEncoder<'_>, m: &Metrics) -> Result<(), std::fmt::Error> {
+    for (name, help, v) in [
+        (
+            "snapshot_users",
+            "Sub-users in the published snapshot.",
+            &m.users,
+        ),
+        (
+            "snapshot_access_keys",
+            "Access keys in the published snapshot.",
+            &m.keys,
+        ),
+        (
+            "snapshot_attachments",
+            "Policy attachments (users and groups).",
+            &m.attachments,
+        ),
+        (
+            "snapshot_policies",
+            "Policies in use (presets and custom).",
+            &m.policies,
+        ),
+    ] {
+        gauge(e, name, help, gauge_u(load(v)))?;
+    }
+    Ok(())
+}
+
+/// systemd's watchdog, and (in cluster mode only) the replica's age and
+/// quarantined records.
+fn encode_watchdog_and_cluster(
+    e: &mut DescriptorEncoder<'_>,
+    m: &Metrics,
+) -> Result<(), std::fmt::Error> {
+    gauge(
+        e,
+        "watchdog_last_ping_timestamp_seconds",
+        "When systemd's watchdog was last fed (0: no watchdog).",
+        m.watchdog_ms.load(Ordering::Relaxed) / 1000,
+    )?;
+    let age = m.replica_age_secs.load(Ordering::Relaxed);
+    if age >= 0 {
+        gauge(
+            e,
+            "cluster_replica_age_seconds",
+            "Cluster mode: seconds since this host's replica last heard from etcd.",
+            age,
+        )?;
+        gauge(
+            e,
+            "cluster_quarantined_records",
+            "Cluster mode: records in etcd this host did not apply (unsealed, altered, replayed, or undecodable); `camctl status` names them.",
+            gauge_u(load(&m.quarantined)),
+        )?;
+    }
+    Ok(())
+}
+
+/// When camd started, and its build.
+fn encode_process(e: &mut DescriptorEncoder<'_>, m: &Metrics) -> Result<(), std::fmt::Error> {
+    gauge(
+        e,
+        "process_start_time_seconds",
+        "When camd started, seconds since the epoch.",
+        m.started_ms / 1000,
+    )?;
+    let mut info = e.encode_descriptor(
+        "build_info",
+        "camd's version (always 1).",
+        None,
+        MetricType::Gauge,
+    )?;
+    let labels: Labels = vec![("version", env!("CARGO_PKG_VERSION"))];
+    ConstGauge::new(1i64).encode(info.encode_family(&labels)?)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -162,64 +162,82 @@ pub async fn reload_once(daemon: &Reloader) -> Report {
                     at_ms: now_ms(),
                 };
             }
-            let catalog = Arc::new(catalog);
-            let for_writer = catalog.clone();
-            let dir = daemon.dir.clone();
-            let outcome = match daemon.writer.reconfigure(Box::new(
-                move |p: &mut Publisher, state: &State| {
-                    let clashes = clashes(&for_writer, state, &dir);
-                    if !clashes.is_empty() {
-                        let names: Vec<String> = for_writer
-                            .custom()
-                            .filter(|c| state.policies().contains_key(&c.name))
-                            .map(|c| c.name.clone())
-                            .collect();
-                        return Err(names.join("\n"));
-                    }
-                    p.set_catalog(for_writer);
-                    Ok(())
-                },
-            )) {
-                Ok(done) => done
-                    .await
-                    .unwrap_or_else(|_| Err("the writer stopped".into())),
-                Err(_) => Err("the writer stopped".into()),
-            };
-            let applied = outcome.is_ok();
-            if applied {
-                daemon.catalog.store(catalog);
-            }
-            Report {
-                applied,
-                diff: if applied { diff } else { Diff::default() },
-                errors: outcome.err().map_or_else(Vec::new, |names| {
-                    names.lines().map(|n| clash(&daemon.dir, n)).collect()
-                }),
-                at_ms: now_ms(),
-            }
+            install(daemon, catalog, diff).await
         }
-        Ok(Err(errors)) => Report {
-            applied: false,
-            diff: Diff::default(),
-            errors,
-            at_ms: now_ms(),
-        },
-        Err(e) => Report {
-            applied: false,
-            diff: Diff::default(),
-            errors: vec![LoadError {
-                path: daemon.dir.clone(),
-                problems: vec![crate::catalog::Problem {
-                    code: crate::code::Code::Reload,
-                    json_path: String::new(),
-                    line: 0,
-                    column: 0,
-                    message: e.to_string(),
-                }],
+        Ok(Err(errors)) => rejected(errors),
+        Err(e) => rejected(vec![LoadError {
+            path: daemon.dir.clone(),
+            problems: vec![crate::catalog::Problem {
+                code: crate::code::Code::Reload,
+                json_path: String::new(),
+                line: 0,
+                column: 0,
+                message: e.to_string(),
             }],
-            at_ms: now_ms(),
-        },
+        }]),
     };
+    log_report(&report);
+    report
+}
+
+/// Installs a changed catalog (with `diff` from the one in use), unless a
+/// policy file takes an API-managed policy's name.
+async fn install(daemon: &Reloader, catalog: Catalog, diff: Diff) -> Report {
+    let catalog = Arc::new(catalog);
+    let outcome = set_catalog(daemon, catalog.clone()).await;
+    let applied = outcome.is_ok();
+    if applied {
+        daemon.catalog.store(catalog);
+    }
+    Report {
+        applied,
+        diff: if applied { diff } else { Diff::default() },
+        errors: outcome.err().map_or_else(Vec::new, |names| {
+            names.lines().map(|n| clash(&daemon.dir, n)).collect()
+        }),
+        at_ms: now_ms(),
+    }
+}
+
+/// Has the writer install `for_writer` in the publisher (one snapshot
+/// swap); refused with the clashing names, one a line, when policy files
+/// take API-managed policies' names.
+async fn set_catalog(daemon: &Reloader, for_writer: Arc<Catalog>) -> Result<(), String> {
+    let dir = daemon.dir.clone();
+    match daemon
+        .writer
+        .reconfigure(Box::new(move |p: &mut Publisher, state: &State| {
+            let clashes = clashes(&for_writer, state, &dir);
+            if !clashes.is_empty() {
+                let names: Vec<String> = for_writer
+                    .custom()
+                    .filter(|c| state.policies().contains_key(&c.name))
+                    .map(|c| c.name.clone())
+                    .collect();
+                return Err(names.join("\n"));
+            }
+            p.set_catalog(for_writer);
+            Ok(())
+        })) {
+        Ok(done) => done
+            .await
+            .unwrap_or_else(|_| Err("the writer stopped".into())),
+        Err(_) => Err("the writer stopped".into()),
+    }
+}
+
+/// The report of a folder that was not applied, for `errors`.
+fn rejected(errors: Vec<LoadError>) -> Report {
+    Report {
+        applied: false,
+        diff: Diff::default(),
+        errors,
+        at_ms: now_ms(),
+    }
+}
+
+/// Logs a reload's outcome: what changed, or every error.
+fn log_report(report: &Report) {
     if report.applied {
         let d = report.diff;
         crate::log_info!(
@@ -235,7 +253,6 @@ pub async fn reload_once(daemon: &Reloader) -> Report {
             all.join("\n")
         );
     }
-    report
 }
 
 /// A watcher's error in words (notify's own Display reads `No path was

@@ -30,6 +30,17 @@ pub struct SignedAsk<'a> {
     pub window_secs: i64,
 }
 
+impl SignedAsk<'_> {
+    /// Whether the signature covers header `name` (lowercase): only then
+    /// may its value be trusted as the signer's (Tencent's SDKs do not sign
+    /// x-tc-action, and a captured call could be resent with another one).
+    pub fn signs(&self, name: &str) -> bool {
+        self.auth
+            .as_ref()
+            .is_some_and(|a| a.signed_headers.split(';').any(|h| h == name))
+    }
+}
+
 /// Who signed a request that verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified<'a> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ring::digest;
 
-use crate::policy::preset;
+use crate::policy::{Policy, preset};
 
 use super::file::{PolicyFileError, compile_policy_text, read_policy_text};
 use super::set::{Catalog, PolicyMeta};
@@ -124,10 +124,35 @@ pub fn load_dir(
     previous: Option<&Catalog>,
     now_ms: i64,
 ) -> Result<(Catalog, Vec<String>), Vec<LoadError>> {
+    let Some(paths) = policy_paths(dir)? else {
+        return Ok((Catalog::presets_only(), Vec::new()));
+    };
+    let mut policies = Vec::new();
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut meta = BTreeMap::new();
+    for path in paths {
+        match load_file(&path, previous, now_ms, &mut warnings) {
+            Ok((name, m, policy)) => {
+                meta.insert(name, m);
+                policies.push(policy);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok((Catalog::with_custom(policies).with_meta(meta), warnings))
+    } else {
+        Err(errors)
+    }
+}
+
+/// The policy files in `dir`, sorted; `None` when the folder does not exist.
+fn policy_paths(dir: &Path) -> Result<Option<Vec<PathBuf>>, Vec<LoadError>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok((Catalog::presets_only(), Vec::new()));
+            return Ok(None);
         }
         Err(e) => {
             return Err(vec![whole_file(
@@ -142,67 +167,77 @@ pub fn load_dir(
         .filter(|p| is_policy_file(p))
         .collect();
     paths.sort();
-    let mut policies = Vec::new();
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    let mut meta = BTreeMap::new();
-    for path in paths {
-        let (name, text) = match read_policy_text(&path) {
-            Ok(x) => x,
-            Err(e) => {
-                errors.push(problems_of(&path, e));
-                continue;
-            }
-        };
-        if preset::canonical_name(&name).is_some() {
-            errors.push(whole_file(
-                &path,
-                Code::PolicyNameInUse,
-                format!("`{name}` is a preset policy's name; a custom policy may not take it"),
-            ));
-            continue;
-        }
-        let hash: String = digest::digest(&digest::SHA256, text.as_bytes())
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        // An unchanged file keeps its compiled policy and load time: a reload
-        // costs a read and a hash per file, and a compile only per change.
-        let unchanged = previous.and_then(|p| {
-            let m = p.meta(&name).filter(|m| m.hash == hash)?;
-            Some((p.get(&name)?, m.loaded_ms))
-        });
-        let (policy, loaded_ms) = match unchanged {
-            Some(x) => x,
-            None => match compile_policy_text(&path, &name, text.clone()) {
-                Ok((c, _)) => {
-                    warnings.extend(
-                        c.warnings
-                            .iter()
-                            .map(|w| format!("{}: {w}", path.display())),
-                    );
-                    (Arc::new(c.policy), now_ms)
-                }
-                Err(e) => {
-                    errors.push(problems_of(&path, e));
-                    continue;
-                }
-            },
-        };
-        meta.insert(
-            name,
-            PolicyMeta {
-                hash,
-                loaded_ms,
-                source: Arc::from(text.as_str()),
-            },
-        );
-        policies.push(policy);
+    Ok(Some(paths))
+}
+
+/// Reads and checks one policy file: its name, what the catalog remembers
+/// of it, and the policy (compiled again only when the file changed; its
+/// warnings go to `warnings`).
+fn load_file(
+    path: &Path,
+    previous: Option<&Catalog>,
+    now_ms: i64,
+    warnings: &mut Vec<String>,
+) -> Result<(String, PolicyMeta, Arc<Policy>), LoadError> {
+    let (name, text) = read_policy_text(path).map_err(|e| problems_of(path, e))?;
+    if preset::canonical_name(&name).is_some() {
+        return Err(whole_file(
+            path,
+            Code::PolicyNameInUse,
+            format!("`{name}` is a preset policy's name; a custom policy may not take it"),
+        ));
     }
-    if errors.is_empty() {
-        Ok((Catalog::with_custom(policies).with_meta(meta), warnings))
-    } else {
-        Err(errors)
+    let hash = sha256_hex(&text);
+    // An unchanged file keeps its compiled policy and load time: a reload
+    // costs a read and a hash per file, and a compile only per change.
+    let (policy, loaded_ms) = match unchanged(previous, &name, &hash) {
+        Some(x) => x,
+        None => compile_file(path, &name, &text, now_ms, warnings)?,
+    };
+    let meta = PolicyMeta {
+        hash,
+        loaded_ms,
+        source: Arc::from(text.as_str()),
+    };
+    Ok((name, meta, policy))
+}
+
+/// The SHA-256 of `text`, in lowercase hex.
+fn sha256_hex(text: &str) -> String {
+    digest::digest(&digest::SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The policy `previous` holds for `name` and when it was loaded, if its
+/// file's hash is still `hash`.
+fn unchanged(previous: Option<&Catalog>, name: &str, hash: &str) -> Option<(Arc<Policy>, i64)> {
+    previous.and_then(|p| {
+        let m = p.meta(name).filter(|m| m.hash == hash)?;
+        Some((p.get(name)?, m.loaded_ms))
+    })
+}
+
+/// Compiles a new or changed file's text, loaded at `now_ms`; its warnings
+/// go to `warnings`, each with the file's path.
+fn compile_file(
+    path: &Path,
+    name: &str,
+    text: &str,
+    now_ms: i64,
+    warnings: &mut Vec<String>,
+) -> Result<(Arc<Policy>, i64), LoadError> {
+    match compile_policy_text(path, name, text.to_owned()) {
+        Ok((c, _)) => {
+            warnings.extend(
+                c.warnings
+                    .iter()
+                    .map(|w| format!("{}: {w}", path.display())),
+            );
+            Ok((Arc::new(c.policy), now_ms))
+        }
+        Err(e) => Err(problems_of(path, e)),
     }
 }

@@ -4,8 +4,10 @@
 //! refuses to start. The check value reveals neither key: an HMAC under
 //! the pepper of a fixed label, and the sealing key's id.
 
+use thiserror::Error;
+
 use crate::credentials::{KeyHasher, Keyring, hex_id};
-use crate::etcd::{Etcd, Op};
+use crate::etcd::{Etcd, EtcdError, Op};
 
 use super::keys::SECRETS;
 
@@ -23,23 +25,28 @@ pub fn check_value(hasher: &KeyHasher, keyring: &Keyring) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Why the secrets check did not pass.
+#[derive(Debug, Error)]
+pub enum CheckError {
+    /// etcd did not answer it.
+    #[error(transparent)]
+    Etcd(#[from] EtcdError),
+    /// This host's secrets differ from the cluster's (the message says which).
+    #[error("{0}")]
+    Differs(String),
+}
+
 /// Stores `mine` as the cluster's check value if there is none; refuses
 /// when the cluster's differs.
-pub async fn check_secrets(etcd: &Etcd, prefix: &str, mine: &[u8]) -> Result<(), String> {
+pub async fn check_secrets(etcd: &Etcd, prefix: &str, mine: &[u8]) -> Result<(), CheckError> {
     let key = format!("{prefix}{SECRETS}").into_bytes();
     let put = [Op::Put(key.clone(), mine.to_vec())];
-    let r = etcd
-        .txn_if_value(&key, None, &put)
-        .await
-        .map_err(|e| e.to_string())?;
+    let r = etcd.txn_if_value(&key, None, &put).await?;
     if r.succeeded {
         crate::log_info!("cluster: this host set the cluster's secrets check");
         return Ok(());
     }
-    let page = etcd
-        .range(&key, &[], 0, 1)
-        .await
-        .map_err(|e| e.to_string())?;
+    let page = etcd.range(&key, &[], 0, 1).await?;
     let theirs = page
         .kvs
         .first()
@@ -62,9 +69,9 @@ pub async fn check_secrets(etcd: &Etcd, prefix: &str, mine: &[u8]) -> Result<(),
     .filter(|(k, _)| part(&theirs, k) != part(mine, k))
     .map(|(_, what)| *what)
     .collect();
-    Err(format!(
+    Err(CheckError::Differs(format!(
         "{code}: this host's {} differs from the cluster's (checked against `{prefix}{SECRETS}`): give every host the same pepper and sealing key (systemd credentials `pepper` and `sealing-key`)",
         which.join(" and "),
         code = crate::code::Code::ClusterSecrets
-    ))
+    )))
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use crate::authz::Publisher;
 use crate::config::ClusterConfig;
 use crate::credentials::{KeyHasher, Keyring, Secret};
-use crate::etcd::{Etcd, EtcdConfig};
+use crate::etcd::{Etcd, EtcdConfig, EtcdError};
 use crate::store::{Store, Writer};
 
 pub use integrity::{Integrity, Opened};
@@ -117,6 +117,65 @@ fn host_id(state_dir: &Path) -> Result<String, String> {
     Ok(id)
 }
 
+/// The etcd client `config` describes.
+fn client(config: &ClusterConfig) -> Result<Etcd, String> {
+    Etcd::new(&EtcdConfig {
+        endpoints: config.endpoints.clone(),
+        ca: config.ca.clone(),
+        cert: config.cert.clone(),
+        key: config.key.clone(),
+        user: password(config)?,
+        timeout: Duration::from_millis(config.timeout_ms),
+        fresh_connections: false,
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// A new replica's first read: everything in etcd, into an empty store.
+async fn first_read(
+    etcd: &Etcd,
+    prefix: &str,
+    store: &mut Store,
+    integrity: &integrity::Integrity,
+    progress: &Progress,
+) -> Result<(), String> {
+    let s = store.state();
+    if !s.users().is_empty() || !s.groups().is_empty() || !s.keys().is_empty() {
+        return Err(
+            "this state folder holds a standalone database; a host joins a cluster with an empty state folder".into(),
+        );
+    }
+    let all = replica::read_all(etcd, prefix, integrity, progress)
+        .await
+        .map_err(|e| format!("cannot read the cluster's state: {e}"))?;
+    if all.replayed > 0 {
+        return Err(replica::replayed_state(all.replayed));
+    }
+    store
+        .resync(&all.records, all.revision, crate::clock::now_ms())
+        .map_err(|e| e.to_string())?;
+    progress.state_rev.store(all.state_rev, Ordering::Relaxed);
+    crate::log_info!(
+        "cluster: joined with {} records at revision {}",
+        all.records.len(),
+        all.revision
+    );
+    Ok(())
+}
+
+/// A known replica's start: the newest state change as of its revision,
+/// what a record's base is checked against from here on.
+async fn newest_state(etcd: &Etcd, prefix: &str, revision: i64, progress: &Progress) {
+    let state = format!("{prefix}{}", keys::STATE).into_bytes();
+    let end = crate::etcd::prefix_end(&state);
+    match etcd.newest(&state, &end, revision).await {
+        Ok(rev) => progress.state_rev.store(rev, Ordering::Relaxed),
+        Err(e) => crate::log_warn!(
+            "cluster: cannot read the newest state change at revision {revision}: {e}; old records put back meanwhile are caught from the next change on"
+        ),
+    }
+}
+
 impl Cluster {
     /// Joins the cluster: checks the secrets and brings `store` up to
     /// etcd's state (a new replica reads everything; a known one catches
@@ -129,66 +188,27 @@ impl Cluster {
         hasher: &KeyHasher,
         keyring: &Keyring,
     ) -> Result<Self, String> {
-        let etcd = Etcd::new(&EtcdConfig {
-            endpoints: config.endpoints.clone(),
-            ca: config.ca.clone(),
-            cert: config.cert.clone(),
-            key: config.key.clone(),
-            user: password(config)?,
-            timeout: Duration::from_millis(config.timeout_ms),
-            fresh_connections: false,
-        })
-        .map_err(|e| e.to_string())?;
+        let etcd = client(config)?;
         let prefix = config.prefix.clone();
         let host = host_id(state_dir)?;
         let mine = join::check_value(hasher, keyring);
         let known = store.revision() > 0;
         match join::check_secrets(&etcd, &prefix, &mine).await {
             Ok(()) => {}
-            Err(e) if known && e.contains("unreachable") => {
+            Err(join::CheckError::Etcd(e @ EtcdError::Unavailable(_))) if known => {
                 crate::log_warn!(
                     "cluster: etcd unreachable at start; deciding from the replica at revision {}: {e}",
                     store.revision()
                 );
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.to_string()),
         }
         let progress = Arc::new(Progress::default());
         let integrity = Arc::new(integrity::Integrity::new(hasher));
-        if !known {
-            let s = store.state();
-            if !s.users().is_empty() || !s.groups().is_empty() || !s.keys().is_empty() {
-                return Err(
-                    "this state folder holds a standalone database; a host joins a cluster with an empty state folder".into(),
-                );
-            }
-            let all = replica::read_all(&etcd, &prefix, &integrity, &progress)
-                .await
-                .map_err(|e| format!("cannot read the cluster's state: {e}"))?;
-            if all.replayed > 0 {
-                return Err(replica::replayed_state(all.replayed));
-            }
-            store
-                .resync(&all.records, all.revision, crate::clock::now_ms())
-                .map_err(|e| e.to_string())?;
-            progress.state_rev.store(all.state_rev, Ordering::Relaxed);
-            crate::log_info!(
-                "cluster: joined with {} records at revision {}",
-                all.records.len(),
-                all.revision
-            );
+        if known {
+            newest_state(&etcd, &prefix, store.revision(), &progress).await;
         } else {
-            // The newest state change as of the replica's revision: what a
-            // record's base is checked against from here on.
-            let state = format!("{prefix}{}", keys::STATE).into_bytes();
-            let end = crate::etcd::prefix_end(&state);
-            match etcd.newest(&state, &end, store.revision()).await {
-                Ok(rev) => progress.state_rev.store(rev, Ordering::Relaxed),
-                Err(e) => crate::log_warn!(
-                    "cluster: cannot read the newest state change at revision {}: {e}; old records put back meanwhile are caught from the next change on",
-                    store.revision()
-                ),
-            }
+            first_read(&etcd, &prefix, store, &integrity, &progress).await?;
         }
         progress.applied.store(store.revision(), Ordering::Relaxed);
         progress.seen.store(store.revision(), Ordering::Relaxed);

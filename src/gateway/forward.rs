@@ -53,8 +53,23 @@ pub async fn answer(
     client: std::net::IpAddr,
     front: &Front,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    if let Some((code, message)) = refusal(&req, front) {
+        return Ok(failed(code, message));
+    }
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body, front).await {
+        Ok(b) => b,
+        Err((code, message)) => return Ok(failed(code, message)),
+    };
+    let call = api_call(&parts, client, &body);
+    Ok(answered(front.pool.call(call).await))
+}
+
+/// Why a request is refused before its body is read: it is not a POST, or
+/// for a host not served here.
+fn refusal(req: &Request<Incoming>, front: &Front) -> Option<(Code, String)> {
     if req.method() != hyper::Method::POST {
-        return Ok(failed(
+        return Some((
             Code::UnsupportedProtocol,
             format!(
                 "method `{}` is not served; CAM API calls are POST with a JSON body",
@@ -68,7 +83,7 @@ pub async fn answer(
         .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
         .unwrap_or_default();
     if !front.hosts.serves(&host) {
-        return Ok(failed(
+        return Some((
             Code::HostNotServed,
             format!(
                 "host `{}` is not served here (camd-api serves {}; see --host)",
@@ -77,27 +92,37 @@ pub async fn answer(
             ),
         ));
     }
-    let (parts, body) = req.into_parts();
+    None
+}
+
+/// The whole body, or why there is none: it is too large, cannot be read
+/// or does not arrive in time.
+async fn read_body(body: Incoming, front: &Front) -> Result<Bytes, (Code, String)> {
     let collected =
         tokio::time::timeout(front.body_timeout, Limited::new(body, MAX_BODY).collect());
-    let body = match collected.await {
-        Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(e)) => {
-            return Ok(failed(
-                Code::InvalidParameter,
-                format!("the request body cannot be read (at most {MAX_BODY} bytes): {e}"),
-            ));
-        }
-        Err(_) => {
-            return Ok(failed(
-                Code::InvalidParameter,
-                format!(
-                    "the request body did not arrive within {} s",
-                    front.body_timeout.as_secs()
-                ),
-            ));
-        }
-    };
+    match collected.await {
+        Ok(Ok(b)) => Ok(b.to_bytes()),
+        Ok(Err(e)) => Err((
+            Code::InvalidParameter,
+            format!("the request body cannot be read (at most {MAX_BODY} bytes): {e}"),
+        )),
+        Err(_) => Err((
+            Code::InvalidParameter,
+            format!(
+                "the request body did not arrive within {} s",
+                front.body_timeout.as_secs()
+            ),
+        )),
+    }
+}
+
+/// The request as camd's `CallApi`, with camd-api's word on the client's
+/// address in place of any the client sent.
+fn api_call(
+    parts: &hyper::http::request::Parts,
+    client: std::net::IpAddr,
+    body: &Bytes,
+) -> ApiCall {
     // The client's own claim of an address is dropped; camd-api says
     // whom it forwards for.
     let headers = parts
@@ -115,7 +140,7 @@ pub async fn answer(
             client.to_string(),
         )))
         .collect();
-    let call = ApiCall {
+    ApiCall {
         request: SignedHttp {
             method: parts.method.as_str().to_string(),
             path: parts.uri.path().to_string(),
@@ -123,8 +148,12 @@ pub async fn answer(
             headers,
             payload: SignedPayload::Body(body.to_vec()),
         },
-    };
-    Ok(match front.pool.call(call).await {
+    }
+}
+
+/// camd's answer (or why there is none) as the response.
+fn answered(result: Result<String, PoolError>) -> Response<Full<Bytes>> {
+    match result {
         Ok(json) => respond(StatusCode::OK, json),
         Err(PoolError::Client(ClientError::Remote(e))) => {
             failed(Code::parse(&e.code).unwrap_or(Code::Dispatch), e.message)
@@ -137,5 +166,5 @@ pub async fn answer(
             ),
         ),
         Err(PoolError::Client(e)) => failed(Code::Store, format!("camd is not reachable: {e}")),
-    })
+    }
 }

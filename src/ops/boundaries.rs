@@ -115,28 +115,7 @@ impl Exec for UserPermissions {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Vec<ActionPermission>, Failure> {
-        let user = self.user.clone();
-        let origins: Origins = env
-            .read(move |s, _| {
-                let u = s.user(&user)?;
-                let mut out = Origins::new();
-                for a in &u.policies {
-                    out.insert(a.policy.clone(), "direct".into());
-                }
-                for g in &u.groups {
-                    for a in s.groups().get(g).into_iter().flat_map(|g| &g.policies) {
-                        let via = format!("group:{g}");
-                        out.entry(a.policy.clone())
-                            .and_modify(|v| {
-                                v.push(',');
-                                v.push_str(&via);
-                            })
-                            .or_insert(via);
-                    }
-                }
-                Ok(out)
-            })
-            .await?;
+        let origins = origins(env, self.user.clone()).await?;
         let snapshot = env.authz.snapshot();
         let entry = snapshot
             .names
@@ -146,54 +125,94 @@ impl Exec for UserPermissions {
         let own: Vec<Arc<Policy>> = set.policies().cloned().collect();
         let bound: Option<Vec<Arc<Policy>>> =
             set.boundary().map(|b| b.policies().cloned().collect());
-        let mut out = Vec::new();
-        for (i, action) in permissions::catalogued(self.service.as_deref()) {
-            let mut allow = Vec::new();
-            let mut deny = Vec::new();
-            let mut grants_allow = Vec::new();
-            let mut grants_deny = Vec::new();
-            for p in &own {
-                let via = origins.get(&p.name).map_or("direct", String::as_str);
-                for g in permissions::grants(p, i) {
-                    match g.effect {
-                        Effect::Allow => allow.push(grant_info(&g, via)),
-                        Effect::Deny => deny.push(grant_info(&g, via)),
-                    }
-                    match g.effect {
-                        Effect::Allow => grants_allow.push(g),
-                        Effect::Deny => grants_deny.push(g),
-                    }
-                }
+        Ok(permissions::catalogued(self.service.as_deref())
+            .map(|(i, action)| {
+                let mut p = permission(i, &own, bound.as_deref(), &origins);
+                p.action = format!("{}:{}", action.service, action.name);
+                p
+            })
+            .collect())
+    }
+}
+
+/// Where each of a user's policies comes from: `direct`, `group:NAME`, or
+/// several of them.
+async fn origins(env: &Env<'_>, user: String) -> Result<Origins, Failure> {
+    env.read(move |s, _| {
+        let u = s.user(&user)?;
+        let mut out = Origins::new();
+        for a in &u.policies {
+            out.insert(a.policy.clone(), "direct".into());
+        }
+        for g in &u.groups {
+            for a in s.groups().get(g).into_iter().flat_map(|g| &g.policies) {
+                let via = format!("group:{g}");
+                out.entry(a.policy.clone())
+                    .and_modify(|v| {
+                        v.push(',');
+                        v.push_str(&via);
+                    })
+                    .or_insert(via);
             }
-            let mut bound_allow = None;
-            let mut boundary = None;
-            if let Some(bps) = &bound {
-                let mut ga = Vec::new();
-                let mut shown = Vec::new();
-                for g in bps.iter().flat_map(|p| permissions::grants(p, i)) {
-                    match g.effect {
-                        Effect::Allow => {
-                            shown.push(grant_info(&g, "boundary"));
-                            ga.push(g);
-                        }
-                        Effect::Deny => {
-                            deny.push(grant_info(&g, "boundary"));
-                            grants_deny.push(g);
-                        }
-                    }
-                }
-                bound_allow = Some(ga);
-                boundary = Some(shown);
-            }
-            let access = permissions::access(&grants_allow, &grants_deny, bound_allow.as_deref());
-            out.push(ActionPermission {
-                action: format!("{}:{}", action.service, action.name),
-                access: access.as_str().to_string(),
-                allow,
-                deny,
-                boundary,
-            });
         }
         Ok(out)
+    })
+    .await
+}
+
+/// What the user's policies (`own`) and boundary (`bound`) say of the
+/// catalogued action `i` (its name is filled in by the caller).
+fn permission(
+    i: usize,
+    own: &[Arc<Policy>],
+    bound: Option<&[Arc<Policy>]>,
+    origins: &Origins,
+) -> ActionPermission {
+    let mut allow = Vec::new();
+    let mut deny = Vec::new();
+    let mut grants_allow = Vec::new();
+    let mut grants_deny = Vec::new();
+    for p in own {
+        let via = origins.get(&p.name).map_or("direct", String::as_str);
+        for g in permissions::grants(p, i) {
+            match g.effect {
+                Effect::Allow => {
+                    allow.push(grant_info(&g, via));
+                    grants_allow.push(g);
+                }
+                Effect::Deny => {
+                    deny.push(grant_info(&g, via));
+                    grants_deny.push(g);
+                }
+            }
+        }
+    }
+    let mut bound_allow = None;
+    let mut boundary = None;
+    if let Some(bps) = bound {
+        let mut ga = Vec::new();
+        let mut shown = Vec::new();
+        for g in bps.iter().flat_map(|p| permissions::grants(p, i)) {
+            match g.effect {
+                Effect::Allow => {
+                    shown.push(grant_info(&g, "boundary"));
+                    ga.push(g);
+                }
+                Effect::Deny => {
+                    deny.push(grant_info(&g, "boundary"));
+                    grants_deny.push(g);
+                }
+            }
+        }
+        bound_allow = Some(ga);
+        boundary = Some(shown);
+    }
+    let access = permissions::access(&grants_allow, &grants_deny, bound_allow.as_deref());
+    ActionPermission {
+        action: String::new(),
+        access: access.as_str().to_string(),
+        allow,
+        deny,
+        boundary,
     }
 }

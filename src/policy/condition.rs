@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::checker::Checker;
 use super::cidr::Cidr;
 use super::error::Code;
-use super::json::{Node, Value};
+use super::json::{Key, Node, Value};
 use super::pattern::{Digits, Pattern, Vars};
 use super::request::Request;
 use super::time::{TimeText, parse_ms};
@@ -208,6 +208,18 @@ fn scalar_text(v: &Value) -> Option<&str> {
     }
 }
 
+/// A condition operator's name, taken apart.
+struct Operator {
+    /// The operator's type (and, when ordered, its comparison).
+    base: Base,
+    /// A `*_not_equal` operator.
+    negate: bool,
+    /// `_if_exist`.
+    if_exist: bool,
+    /// `for_any_value:` / `for_all_value:`.
+    qualifier: Qualifier,
+}
+
 /// Compiles a statement's `condition` object; errors go to `ck`.
 pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clause> {
     let mut clauses = Vec::new();
@@ -231,99 +243,155 @@ pub(crate) fn compile(node: &Node, path: &str, ck: &mut Checker<'_>) -> Vec<Clau
     for (op_key, op_node) in ops {
         let op_name = op_key.name.as_str();
         let op_path = format!("{path}.{op_name}");
-        let (qualifier, rest) = if let Some(r) = op_name.strip_prefix("for_any_value:") {
-            (Qualifier::ForAnyValue, r)
-        } else if let Some(r) = op_name.strip_prefix("for_all_value:") {
-            (Qualifier::ForAllValue, r)
-        } else {
-            (Qualifier::None, op_name)
-        };
-        let (if_exist, base_name) = match rest.strip_suffix("_if_exist") {
-            Some(b) => (true, b),
-            None => (false, rest),
-        };
-        let Some((base, negate)) = base_operator(base_name) else {
-            ck.error(
-                Code::ConditionTypeError,
-                &op_path,
-                op_key.offset,
-                format!("unknown condition operator `{op_name}`"),
-            );
+        let Some(op) = operator(op_key, &op_path, ck) else {
             continue;
         };
-        if matches!(base, Base::Null) && (if_exist || qualifier != Qualifier::None) {
-            ck.error(
-                Code::ConditionTypeError,
-                &op_path,
-                op_key.offset,
-                format!("`null_equal` takes neither `_if_exist` nor a qualifier, in `{op_name}`"),
-            );
-            continue;
-        }
-        let Value::Object(keys) = &op_node.value else {
-            ck.error(
-                Code::ConditionError,
-                &op_path,
-                op_node.offset,
-                format!(
-                    "operator `{op_name}` must map keys to values, not be {}",
-                    op_node.value.kind()
-                ),
-            );
+        let Some(keys) = operator_keys(op_name, &op_path, op_node, ck) else {
             continue;
         };
-        if keys.is_empty() {
-            ck.error(
-                Code::ConditionError,
-                &op_path,
-                op_node.offset,
-                format!("operator `{op_name}` names no key"),
-            );
-        }
         for (key, vnode) in keys {
-            let key_path = format!("{op_path}.{}", key.name);
-            if !key_ok(&key.name) {
-                ck.error(
-                    Code::ConditionError,
-                    &key_path,
-                    key.offset,
-                    format!("condition key `{}` is not a known `qcs:` key nor of the form `service:key`", key.name),
-                );
-                continue;
-            }
-            let items: Vec<(String, &Node)> = match &vnode.value {
-                Value::Array(items) if items.is_empty() => {
-                    ck.error(
-                        Code::ConditionContentError,
-                        &key_path,
-                        vnode.offset,
-                        format!("condition key `{}` has no values", key.name),
-                    );
-                    continue;
-                }
-                Value::Array(items) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| (format!("{key_path}[{i}]"), n))
-                    .collect(),
-                _ => vec![(key_path.clone(), vnode)],
-            };
-            let values = typed_values(&base, &items, ck);
-            if let Some(values) = values {
-                let written: Vec<String> = items.iter().map(|(_, n)| written(&n.value)).collect();
-                clauses.push(Clause {
-                    shown: format!("{op_name} {}: {}", key.name, written.join(", ")).into(),
-                    source: Source::of(&key.name),
-                    key: key.name.clone().into_boxed_str(),
-                    values,
-                    negate,
-                    if_exist,
-                    qualifier,
-                });
+            if let Some(c) = clause(op_name, &op, &op_path, key, vnode, ck) {
+                clauses.push(c);
             }
         }
     }
     clauses
+}
+
+/// Takes an operator's name apart, reporting an operator camd does not know
+/// (and `null_equal` with `_if_exist` or a qualifier).
+fn operator(op_key: &Key, op_path: &str, ck: &mut Checker<'_>) -> Option<Operator> {
+    let op_name = op_key.name.as_str();
+    let (qualifier, rest) = if let Some(r) = op_name.strip_prefix("for_any_value:") {
+        (Qualifier::ForAnyValue, r)
+    } else if let Some(r) = op_name.strip_prefix("for_all_value:") {
+        (Qualifier::ForAllValue, r)
+    } else {
+        (Qualifier::None, op_name)
+    };
+    let (if_exist, base_name) = match rest.strip_suffix("_if_exist") {
+        Some(b) => (true, b),
+        None => (false, rest),
+    };
+    let Some((base, negate)) = base_operator(base_name) else {
+        ck.error(
+            Code::ConditionTypeError,
+            op_path,
+            op_key.offset,
+            format!("unknown condition operator `{op_name}`"),
+        );
+        return None;
+    };
+    if matches!(base, Base::Null) && (if_exist || qualifier != Qualifier::None) {
+        ck.error(
+            Code::ConditionTypeError,
+            op_path,
+            op_key.offset,
+            format!("`null_equal` takes neither `_if_exist` nor a qualifier, in `{op_name}`"),
+        );
+        return None;
+    }
+    Some(Operator {
+        base,
+        negate,
+        if_exist,
+        qualifier,
+    })
+}
+
+/// The keys an operator maps to values, reporting an operator that is not
+/// an object (and one that names no key).
+fn operator_keys<'n>(
+    op_name: &str,
+    op_path: &str,
+    op_node: &'n Node,
+    ck: &mut Checker<'_>,
+) -> Option<&'n [(Key, Node)]> {
+    let Value::Object(keys) = &op_node.value else {
+        ck.error(
+            Code::ConditionError,
+            op_path,
+            op_node.offset,
+            format!(
+                "operator `{op_name}` must map keys to values, not be {}",
+                op_node.value.kind()
+            ),
+        );
+        return None;
+    };
+    if keys.is_empty() {
+        ck.error(
+            Code::ConditionError,
+            op_path,
+            op_node.offset,
+            format!("operator `{op_name}` names no key"),
+        );
+    }
+    Some(keys.as_slice())
+}
+
+/// One key of an operator as a clause, reporting a key camd does not know
+/// and values that do not fit the operator.
+fn clause(
+    op_name: &str,
+    op: &Operator,
+    op_path: &str,
+    key: &Key,
+    vnode: &Node,
+    ck: &mut Checker<'_>,
+) -> Option<Clause> {
+    let key_path = format!("{op_path}.{}", key.name);
+    if !key_ok(&key.name) {
+        ck.error(
+            Code::ConditionError,
+            &key_path,
+            key.offset,
+            format!(
+                "condition key `{}` is not a known `qcs:` key nor of the form `service:key`",
+                key.name
+            ),
+        );
+        return None;
+    }
+    let items = key_items(&key_path, key, vnode, ck)?;
+    let values = typed_values(&op.base, &items, ck)?;
+    let written: Vec<String> = items.iter().map(|(_, n)| written(&n.value)).collect();
+    Some(Clause {
+        shown: format!("{op_name} {}: {}", key.name, written.join(", ")).into(),
+        source: Source::of(&key.name),
+        key: key.name.clone().into_boxed_str(),
+        values,
+        negate: op.negate,
+        if_exist: op.if_exist,
+        qualifier: op.qualifier,
+    })
+}
+
+/// A key's values, each with its path: the value itself, or each item of
+/// an array (an empty array is reported).
+fn key_items<'n>(
+    key_path: &str,
+    key: &Key,
+    vnode: &'n Node,
+    ck: &mut Checker<'_>,
+) -> Option<Vec<(String, &'n Node)>> {
+    Some(match &vnode.value {
+        Value::Array(items) if items.is_empty() => {
+            ck.error(
+                Code::ConditionContentError,
+                key_path,
+                vnode.offset,
+                format!("condition key `{}` has no values", key.name),
+            );
+            return None;
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (format!("{key_path}[{i}]"), n))
+            .collect(),
+        _ => vec![(key_path.to_string(), vnode)],
+    })
 }
 
 /// A condition value as written.

@@ -5,7 +5,7 @@ use super::action::{ActionBits, ActionPattern};
 use super::checker::Checker;
 use super::condition;
 use super::error::{Code, PolicyErrors, PolicyWarning};
-use super::json::{self, Node, Value};
+use super::json::{self, Key, Node, Value};
 use super::resource::ResourcePattern;
 use super::statement::{Effect, Statement};
 
@@ -178,6 +178,19 @@ fn unknown_key(key: &str, what: &str, known: &[&str]) -> String {
     }
 }
 
+/// A statement's members, as found in it.
+#[derive(Default)]
+struct Members<'n> {
+    /// `effect`.
+    effect: Option<&'n Node>,
+    /// `action`.
+    action: Option<&'n Node>,
+    /// `resource`.
+    resource: Option<&'n Node>,
+    /// `condition`.
+    condition: Option<&'n Node>,
+}
+
 fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement> {
     let path = format!("statement[{i}]");
     let Value::Object(members) = &node.value else {
@@ -190,13 +203,40 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
         return None;
     };
     let before = ck.errors.len();
-    let (mut effect, mut action, mut resource, mut cond) = (None, None, None, None);
+    let found = members_of(members, &path, ck);
+    let effect = effect_of(found.effect, &path, node.offset, ck);
+    let actions = actions_of(found.action, &path, node.offset, ck);
+    let (resources, resources_shown) = resources_of(found.resource, &path, node.offset, ck);
+    let conditions = found
+        .condition
+        .map(|c| condition::compile(c, &format!("{path}.condition"), ck))
+        .unwrap_or_default();
+    if ck.errors.len() != before {
+        return None;
+    }
+    let st = Statement {
+        index: i,
+        effect: effect?,
+        any_resource: resources.contains(&ResourcePattern::Any),
+        action_bits: ActionBits::of(&actions),
+        actions,
+        resources,
+        resources_shown: resources_shown.into_boxed_slice(),
+        conditions,
+    };
+    super::escalation::check(&st, &path, node.offset, ck);
+    Some(st)
+}
+
+/// Sorts a statement's members out, reporting `principal` and unknown keys.
+fn members_of<'n>(members: &'n [(Key, Node)], path: &str, ck: &mut Checker<'_>) -> Members<'n> {
+    let mut found = Members::default();
     for (key, n) in members {
         match key.name.as_str() {
-            "effect" => effect = Some(n),
-            "action" => action = Some(n),
-            "resource" => resource = Some(n),
-            "condition" => cond = Some(n),
+            "effect" => found.effect = Some(n),
+            "action" => found.action = Some(n),
+            "resource" => found.resource = Some(n),
+            "condition" => found.condition = Some(n),
             "principal" => ck.error(
                 Code::StatementError,
                 &format!("{path}.principal"),
@@ -211,12 +251,23 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
             ),
         }
     }
-    let effect = match effect {
+    found
+}
+
+/// The statement's effect, `allow` or `deny`; a missing or other one is
+/// reported (at the statement's `offset` when missing).
+fn effect_of(
+    effect: Option<&Node>,
+    path: &str,
+    offset: usize,
+    ck: &mut Checker<'_>,
+) -> Option<Effect> {
+    match effect {
         None => {
             ck.error(
                 Code::EffectError,
                 &format!("{path}.effect"),
-                node.offset,
+                offset,
                 "`effect` is missing".into(),
             );
             None
@@ -237,25 +288,43 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
                 None
             }
         },
-    };
-    let actions = strings(
+    }
+}
+
+/// The statement's action patterns, each compiled (errors go to `ck`).
+fn actions_of(
+    action: Option<&Node>,
+    path: &str,
+    offset: usize,
+    ck: &mut Checker<'_>,
+) -> Vec<ActionPattern> {
+    strings(
         action,
         &format!("{path}.action"),
         "action",
         Code::ActionError,
-        node.offset,
+        offset,
         ck,
     )
     .into_iter()
     .filter_map(|(p, off, s)| ActionPattern::compile(&s, &p, off, ck))
-    .collect::<Vec<_>>();
+    .collect::<Vec<_>>()
+}
+
+/// The statement's resource patterns, and each as written (errors go to `ck`).
+fn resources_of(
+    resource: Option<&Node>,
+    path: &str,
+    offset: usize,
+    ck: &mut Checker<'_>,
+) -> (Vec<ResourcePattern>, Vec<Box<str>>) {
     let mut resources_shown = Vec::new();
     let resources = strings(
         resource,
         &format!("{path}.resource"),
         "resource",
         Code::ResourceError,
-        node.offset,
+        offset,
         ck,
     )
     .into_iter()
@@ -270,24 +339,7 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
         }
     })
     .collect::<Vec<_>>();
-    let conditions = cond
-        .map(|c| condition::compile(c, &format!("{path}.condition"), ck))
-        .unwrap_or_default();
-    if ck.errors.len() != before {
-        return None;
-    }
-    let st = Statement {
-        index: i,
-        effect: effect?,
-        any_resource: resources.contains(&ResourcePattern::Any),
-        action_bits: ActionBits::of(&actions),
-        actions,
-        resources,
-        resources_shown: resources_shown.into_boxed_slice(),
-        conditions,
-    };
-    super::escalation::check(&st, &path, node.offset, ck);
-    Some(st)
+    (resources, resources_shown)
 }
 
 /// A string or a non-empty array of strings, with each item's path and offset.

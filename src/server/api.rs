@@ -177,11 +177,7 @@ impl Daemon {
         timestamp: i64,
         s: &crate::authz::SignedAsk<'_>,
     ) -> Result<(), Failure> {
-        let signs_action = s
-            .auth
-            .as_ref()
-            .is_some_and(|a| a.signed_headers.split(';').any(|h| h == "x-tc-action"));
-        if signs_action {
+        if s.signs("x-tc-action") {
             return Ok(());
         }
         fn is_change(a: &str) -> bool {

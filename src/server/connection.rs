@@ -44,6 +44,11 @@ fn malformed(e: &FrameError) -> Response {
     }
 }
 
+/// The read half of a connection, buffered.
+type Reader = BufReader<tokio::net::unix::OwnedReadHalf>;
+/// The write half, buffered.
+type Writer = BufWriter<tokio::net::unix::OwnedWriteHalf>;
+
 /// Serves one connection until it closes, breaks, idles out or the daemon stops.
 pub async fn serve(
     daemon: Arc<Daemon>,
@@ -74,36 +79,45 @@ pub async fn serve(
     if first == Some(b'{') || first.is_some_and(|b| b.is_ascii_whitespace()) {
         return json_loop(&daemon, peer, reader, writer, idle, max, stop).await;
     }
+    if let Err(end) = hello(&mut reader, &mut writer, idle).await {
+        return end;
+    }
+    binary_loop(&daemon, peer, reader, writer, stop).await
+}
 
+/// The binary protocol's hello: the client's version read, camd's sent,
+/// and the two compared.
+async fn hello(reader: &mut Reader, writer: &mut Writer, idle: Duration) -> Result<(), End> {
     let mut hello = [0u8; HELLO_LEN];
     match tokio::time::timeout(idle, reader.read_exact(&mut hello)).await {
         Ok(Ok(_)) => {}
-        _ => return End::Dropped("incomplete hello".into()),
+        _ => return Err(End::Dropped("incomplete hello".into())),
     }
-    let version = match decode_hello(&hello) {
-        Ok(v) => v,
-        Err(e) => return End::Dropped(e.to_string()),
-    };
-    if send(
-        &mut writer,
-        &encode_hello(PROTOCOL_VERSION),
-        true,
-        idle,
-        None,
-    )
-    .await
-    .is_err()
+    let version = decode_hello(&hello).map_err(|e| End::Dropped(e.to_string()))?;
+    if send(writer, &encode_hello(PROTOCOL_VERSION), true, idle, None)
+        .await
+        .is_err()
     {
-        return End::Dropped("cannot answer the hello".into());
+        return Err(End::Dropped("cannot answer the hello".into()));
     }
     if version != PROTOCOL_VERSION {
-        return End::Dropped(format!(
+        return Err(End::Dropped(format!(
             "client speaks protocol {version}, camd speaks {PROTOCOL_VERSION}"
-        ));
+        )));
     }
+    Ok(())
+}
 
+/// Frames in, answers out, in order, until the connection ends.
+async fn binary_loop(
+    daemon: &Daemon,
+    peer: Peer,
+    mut reader: Reader,
+    mut writer: Writer,
+    mut stop: watch::Receiver<bool>,
+) -> End {
+    let idle = Duration::from_secs(daemon.config.idle_timeout_secs);
     let mut held = Held::new(daemon.buffers.clone(), peer.uid);
-    let frame_deadline = Duration::from_secs(daemon.config.frame_timeout_secs);
     let mut clock = IdleClock::new(idle);
     loop {
         // The request buffer is kept while requests keep coming (a client
@@ -113,62 +127,18 @@ pub async fn serve(
             shrink(&mut held.buf);
             held.sync();
         }
-        let mut header = [0u8; 4];
-        let read = tokio::select! {
-            r = clock.run(reader.read_exact(&mut header)) => r,
-            _ = stop.changed() => return End::Done,
-        };
-        match read {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return End::Done,
-            Ok(Err(e)) => return End::Dropped(format!("read failed: {e}")),
-            Err(Idle) => return End::Dropped("idle timeout".into()),
+        let next = next_frame(
+            daemon,
+            &mut reader,
+            &mut writer,
+            &mut held,
+            &mut clock,
+            &mut stop,
+        );
+        if let Err(end) = next.await {
+            return end;
         }
-        let len = match frame_len(header, max) {
-            Ok(l) => l,
-            Err(e) => {
-                if let Ok(f) = encode_response(&malformed(&e)) {
-                    let _ = send(&mut writer, &f, true, idle, None).await;
-                }
-                return End::Dropped(e.to_string());
-            }
-        };
-        // The frame's bytes are buffered as they arrive, within the
-        // daemon's budget, and must all be there by the frame's deadline.
-        match tokio::time::timeout(frame_deadline, read_frame(&mut reader, &mut held, len)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(end)) => return end,
-            Err(_) => {
-                return End::Dropped(
-                    "a frame did not arrive whole within frame_timeout_secs".into(),
-                );
-            }
-        }
-        let body = &mut held.buf;
-        let max_batch = daemon.config.max_batch_items;
-        let frame = match peek_batch(body) {
-            // Refused before decoding: an oversized batch costs no memory.
-            Some((id, n)) if n > max_batch as u64 => encoded(&Response {
-                id,
-                result: Err(batch_too_large(n, max_batch)),
-                revision: None,
-            }),
-            _ => match decode_decision(body) {
-                // Decisions read in place and answered straight into
-                // their frame: no allocation per string either way.
-                Some(req) => daemon.decision_frame(peer, &req),
-                None => {
-                    let request = decode_request(body);
-                    // Admin requests may wait (on the writer): not with a large buffer.
-                    shrink(body);
-                    held.sync();
-                    match request {
-                        Ok(req) => encoded(&daemon.handle(peer, req).await),
-                        Err(e) => encoded(&malformed(&e)),
-                    }
-                }
-            },
-        };
+        let frame = answer(daemon, peer, &mut held).await;
         if frame.is_empty() {
             return End::Dropped("cannot encode a response".into());
         }
@@ -179,6 +149,80 @@ pub async fn serve(
             return end;
         }
         clock.touch();
+    }
+}
+
+/// Reads the next frame into `held`: its header within the idle time (or
+/// until the daemon stops: `End::Done`), then its bytes within the frame's
+/// deadline and the daemon's budget (a frame begun is read whole, and
+/// answered, stop or not).
+async fn next_frame(
+    daemon: &Daemon,
+    reader: &mut Reader,
+    writer: &mut Writer,
+    held: &mut Held,
+    clock: &mut IdleClock,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), End> {
+    let mut header = [0u8; 4];
+    let read = tokio::select! {
+        r = clock.run(reader.read_exact(&mut header)) => r,
+        _ = stop.changed() => return Err(End::Done),
+    };
+    match read {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(End::Done),
+        Ok(Err(e)) => return Err(End::Dropped(format!("read failed: {e}"))),
+        Err(Idle) => return Err(End::Dropped("idle timeout".into())),
+    }
+    let len = match frame_len(header, daemon.config.max_frame_bytes) {
+        Ok(l) => l,
+        Err(e) => {
+            if let Ok(f) = encode_response(&malformed(&e)) {
+                let _ = send(writer, &f, true, clock.idle(), None).await;
+            }
+            return Err(End::Dropped(e.to_string()));
+        }
+    };
+    // The frame's bytes are buffered as they arrive, within the
+    // daemon's budget, and must all be there by the frame's deadline.
+    let deadline = Duration::from_secs(daemon.config.frame_timeout_secs);
+    match tokio::time::timeout(deadline, read_frame(reader, held, len)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(end)) => Err(end),
+        Err(_) => Err(End::Dropped(
+            "a frame did not arrive whole within frame_timeout_secs".into(),
+        )),
+    }
+}
+
+/// The answer to the frame in `held`, as a frame (empty if it cannot be
+/// encoded).
+async fn answer(daemon: &Daemon, peer: Peer, held: &mut Held) -> Vec<u8> {
+    let body = &mut held.buf;
+    let max_batch = daemon.config.max_batch_items;
+    match peek_batch(body) {
+        // Refused before decoding: an oversized batch costs no memory.
+        Some((id, n)) if n > max_batch as u64 => encoded(&Response {
+            id,
+            result: Err(batch_too_large(n, max_batch)),
+            revision: None,
+        }),
+        _ => match decode_decision(body) {
+            // Decisions read in place and answered straight into
+            // their frame: no allocation per string either way.
+            Some(req) => daemon.decision_frame(peer, &req),
+            None => {
+                let request = decode_request(body);
+                // Admin requests may wait (on the writer): not with a large buffer.
+                shrink(body);
+                held.sync();
+                match request {
+                    Ok(req) => encoded(&daemon.handle(peer, req).await),
+                    Err(e) => encoded(&malformed(&e)),
+                }
+            }
+        },
     }
 }
 
@@ -240,6 +284,11 @@ impl IdleClock {
             last: tokio::time::Instant::now(),
             timer: Box::pin(tokio::time::sleep(limit)),
         }
+    }
+
+    /// The idle limit.
+    fn idle(&self) -> Duration {
+        self.limit
     }
 
     /// Notes activity: the idle period starts again (no timer is touched).

@@ -119,6 +119,20 @@ impl Daemon {
         self.decide(peer, &AskRef::of(&a.ask), false)
     }
 
+    /// Cluster mode: refuses to decide on a replica that has not heard from
+    /// etcd for longer than `max_staleness_secs`.
+    pub(super) fn fresh_enough(&self, now: i64) -> Result<(), Failure> {
+        match self.cluster.as_ref().and_then(|c| c.too_stale(now)) {
+            None => Ok(()),
+            Some(age) => Err(Failure::new(
+                Code::ClusterStale,
+                format!(
+                    "this host's replica last heard from etcd {age} s ago, more than max_staleness_secs"
+                ),
+            )),
+        }
+    }
+
     /// Before verifying a key: refuses (and audits, at most once a second per
     /// uid) when the peer's failed authentications are throttled.
     pub(super) fn key_gate(&self, peer: Peer, secret_id: &str, way: Way) -> Result<(), Failure> {
@@ -213,14 +227,7 @@ impl Daemon {
         make: impl FnOnce(u64, &EngineDecision<'_>) -> R,
     ) -> Result<R, WireError> {
         let started = Metrics::start_decision();
-        if let Some(age) = self.cluster.as_ref().and_then(|c| c.too_stale(now)) {
-            return Err(wire(
-                Code::ClusterStale,
-                format!(
-                    "this host's replica last heard from etcd {age} s ago, more than max_staleness_secs"
-                ),
-            ));
-        }
+        self.fresh_enough(now).map_err(to_wire)?;
         let (action, resource, context) = a.parts();
         let ask = Ask {
             action,

@@ -94,42 +94,21 @@ impl Daemon {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let peer = super::peer::forwarded(peer, &ctx);
-        if let Some(age) = self.cluster.as_ref().and_then(|c| c.too_stale(now_ms())) {
-            return Err(to_wire(Failure::new(
-                Code::ClusterStale,
-                format!(
-                    "this host's replica last heard from etcd {age} s ago, more than max_staleness_secs"
-                ),
-            )));
-        }
-        let stated = a.action.as_deref().map(str::trim).unwrap_or_default();
-        let (service, full) = match stated.split_once(':') {
-            Some((svc, _)) => (svc.strip_prefix("name/").unwrap_or(svc), true),
-            None => (stated, false),
-        };
-        if service.is_empty() {
-            return Err(to_wire(Failure::new(
-                Code::MissingParameter,
-                "no action: state the action, or the asking service's name (`im`) to decide `<service>:<X-TC-Action>`",
-            )));
-        }
+        self.fresh_enough(now_ms()).map_err(to_wire)?;
+        let (service, full) = stated_service(a.action.as_deref()).map_err(to_wire)?;
         let s = self.signed_ask(call, Some(service));
         let default_action;
         let action = if full {
-            stated
+            a.action.as_deref().map(str::trim).unwrap_or_default()
         } else {
             // The action comes from the request only when the signature
             // covers it: Tencent's SDKs do not sign x-tc-action, and a
             // captured call could be resent with another one.
-            let signs_action = s
-                .auth
-                .as_ref()
-                .is_some_and(|a| a.signed_headers.split(';').any(|h| h == "x-tc-action"));
             let header = call
                 .header("x-tc-action")
                 .ok()
                 .flatten()
-                .filter(|_| signs_action);
+                .filter(|_| s.signs("x-tc-action"));
             let Some(name) = header else {
                 // What is wrong with the request itself comes first.
                 self.verify_signed(peer, &s, None, Way::Signed, |_, _| ())
@@ -164,4 +143,21 @@ impl Daemon {
         }
         decided.map_err(to_wire)
     }
+}
+
+/// The service an `AuthorizeSigned` names, and whether it states the whole
+/// action (`im:SendMessage`) or only the service (`im`).
+fn stated_service(stated: Option<&str>) -> Result<(&str, bool), Failure> {
+    let stated = stated.map(str::trim).unwrap_or_default();
+    let (service, full) = match stated.split_once(':') {
+        Some((svc, _)) => (svc.strip_prefix("name/").unwrap_or(svc), true),
+        None => (stated, false),
+    };
+    if service.is_empty() {
+        return Err(Failure::new(
+            Code::MissingParameter,
+            "no action: state the action, or the asking service's name (`im`) to decide `<service>:<X-TC-Action>`",
+        ));
+    }
+    Ok((service, full))
 }

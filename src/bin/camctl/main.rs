@@ -169,39 +169,43 @@ struct AskArgs {
     context: Vec<String>,
 }
 
+/// `camctl user add`'s arguments.
+#[derive(clap::Args)]
+struct AddUserArgs {
+    /// Unique name.
+    name: String,
+    /// Free text.
+    #[arg(long, default_value = "")]
+    remark: String,
+    /// Allow console login (a password is generated unless given).
+    #[arg(long)]
+    console_login: bool,
+    #[command(flatten)]
+    password: PasswordArgs,
+    /// Must change the password at first login.
+    #[arg(long)]
+    need_reset_password: bool,
+    /// Create an access key (SecretId/SecretKey).
+    #[arg(long)]
+    api_key: bool,
+    /// Attach a policy; repeat for several.
+    #[arg(long = "policy")]
+    policies: Vec<String>,
+    /// Contact e-mail.
+    #[arg(long, default_value = "")]
+    email: String,
+    /// Contact phone.
+    #[arg(long, default_value = "")]
+    phone: String,
+    /// Write the credentials as the console's CSV file (mode 0600; never overwrites).
+    #[arg(long)]
+    credentials_csv: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum UserCommand {
     /// Create a sub-user and print their credentials once.
-    Add {
-        /// Unique name.
-        name: String,
-        /// Free text.
-        #[arg(long, default_value = "")]
-        remark: String,
-        /// Allow console login (a password is generated unless given).
-        #[arg(long)]
-        console_login: bool,
-        #[command(flatten)]
-        password: PasswordArgs,
-        /// Must change the password at first login.
-        #[arg(long)]
-        need_reset_password: bool,
-        /// Create an access key (SecretId/SecretKey).
-        #[arg(long)]
-        api_key: bool,
-        /// Attach a policy; repeat for several.
-        #[arg(long = "policy")]
-        policies: Vec<String>,
-        /// Contact e-mail.
-        #[arg(long, default_value = "")]
-        email: String,
-        /// Contact phone.
-        #[arg(long, default_value = "")]
-        phone: String,
-        /// Write the credentials as the console's CSV file (mode 0600; never overwrites).
-        #[arg(long)]
-        credentials_csv: Option<PathBuf>,
-    },
+    Add(AddUserArgs),
     /// Show a user.
     Get {
         /// The user.

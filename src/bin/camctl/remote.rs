@@ -24,8 +24,8 @@ use super::managed::{self, BoundaryOp, VersionOp};
 use super::secrets::{CsvFile, chosen_password, secret_from_env_or_stdin};
 use super::show::{Document, Show};
 use super::{
-    AskArgs, Command, EXIT_DENY, EXIT_ERROR, EXIT_OK, GroupCommand, KeyCommand, PolicyCommand,
-    Target, UserCommand, VerifyArgs, parse_context,
+    AddUserArgs, AskArgs, Command, EXIT_DENY, EXIT_ERROR, EXIT_OK, GroupCommand, KeyCommand,
+    PolicyCommand, Target, UserCommand, VerifyArgs, parse_context,
 };
 
 /// The socket: the flag, else the default (`client::default_socket`).
@@ -189,48 +189,7 @@ fn verify(client: &mut Client, out: &Out, args: VerifyArgs) -> Result<u8> {
 
 fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
     match c {
-        UserCommand::Add {
-            name,
-            remark,
-            console_login,
-            password,
-            need_reset_password,
-            api_key,
-            policies,
-            email,
-            phone,
-            credentials_csv,
-        } => {
-            let password = chosen_password(&password)?;
-            if password.is_some() && !console_login {
-                bail!(
-                    "{ip}: a console password needs --console-login",
-                    ip = Code::InvalidParameter
-                );
-            }
-            let csv = credentials_csv
-                .as_deref()
-                .map(CsvFile::create)
-                .transpose()?;
-            let cred = client
-                .call(AddUser {
-                    name,
-                    remark,
-                    console_login,
-                    password,
-                    need_reset_password,
-                    use_api: api_key,
-                    email,
-                    phone,
-                    policies,
-                })
-                .map_err(remote)?;
-            if let Some(f) = csv {
-                f.write(&cred)?;
-            }
-            out.print(&cred);
-            Ok(EXIT_OK)
-        }
+        UserCommand::Add(args) => user_add(client, out, args),
         UserCommand::Get { name } => show(client, out, GetUser { name }),
         UserCommand::List => show(client, out, ListUsers),
         UserCommand::Update {
@@ -260,17 +219,7 @@ fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
             let what = format!("deleted user `{name}`");
             done(client, out, DeleteUser { name, force }, what)
         }
-        UserCommand::Boundary(b) => match managed::boundary_request(b) {
-            BoundaryOp::Set(op) => {
-                let what = format!("user `{}` is bounded by `{}`", op.user, op.policy);
-                done(client, out, op, what)
-            }
-            BoundaryOp::Get(op) => show(client, out, op),
-            BoundaryOp::Delete(op) => {
-                let what = format!("user `{}` has no permissions boundary", op.user);
-                done(client, out, op, what)
-            }
-        },
+        UserCommand::Boundary(b) => user_boundary(client, out, b),
         UserCommand::Permissions { name, service } => show(
             client,
             out,
@@ -279,6 +228,56 @@ fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
                 service,
             },
         ),
+    }
+}
+
+/// `camctl user add`: the credentials printed once (and written to the
+/// CSV file, if asked).
+fn user_add(client: &mut Client, out: &Out, a: AddUserArgs) -> Result<u8> {
+    let password = chosen_password(&a.password)?;
+    if password.is_some() && !a.console_login {
+        bail!(
+            "{ip}: a console password needs --console-login",
+            ip = Code::InvalidParameter
+        );
+    }
+    let csv = a
+        .credentials_csv
+        .as_deref()
+        .map(CsvFile::create)
+        .transpose()?;
+    let cred = client
+        .call(AddUser {
+            name: a.name,
+            remark: a.remark,
+            console_login: a.console_login,
+            password,
+            need_reset_password: a.need_reset_password,
+            use_api: a.api_key,
+            email: a.email,
+            phone: a.phone,
+            policies: a.policies,
+        })
+        .map_err(remote)?;
+    if let Some(f) = csv {
+        f.write(&cred)?;
+    }
+    out.print(&cred);
+    Ok(EXIT_OK)
+}
+
+/// `camctl user boundary set|get|delete`.
+fn user_boundary(client: &mut Client, out: &Out, b: managed::BoundaryCommand) -> Result<u8> {
+    match managed::boundary_request(b) {
+        BoundaryOp::Set(op) => {
+            let what = format!("user `{}` is bounded by `{}`", op.user, op.policy);
+            done(client, out, op, what)
+        }
+        BoundaryOp::Get(op) => show(client, out, op),
+        BoundaryOp::Delete(op) => {
+            let what = format!("user `{}` has no permissions boundary", op.user);
+            done(client, out, op, what)
+        }
     }
 }
 
@@ -307,17 +306,7 @@ fn group(client: &mut Client, out: &Out, c: GroupCommand) -> Result<u8> {
 
 fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
     match c {
-        PolicyCommand::List { scope, keyword } => {
-            let all = client.call(ListPolicies).map_err(remote)?;
-            let scope = api::parse_scope(Some(&scope)).map_err(|e| anyhow!("{e}"))?;
-            let keyword = keyword.unwrap_or_default();
-            let shown: Vec<_> = all
-                .into_iter()
-                .filter(|p| api::fields::listed(p, scope, &keyword))
-                .collect();
-            out.print(&shown);
-            Ok(EXIT_OK)
-        }
+        PolicyCommand::List { scope, keyword } => policy_list(client, out, &scope, keyword),
         PolicyCommand::Create {
             name,
             document,
@@ -351,19 +340,7 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             done(client, out, DeletePolicy { name }, what)
         }
         PolicyCommand::Push { dir } => managed::push(client, &dir, out.json),
-        PolicyCommand::Version(v) => match managed::version_request(v)? {
-            VersionOp::Create(op) => show(client, out, op),
-            VersionOp::List(op) => show(client, out, op),
-            VersionOp::Get(op) => show(client, out, op),
-            VersionOp::SetDefault(op) => {
-                let what = format!("version {} of `{}` is the default", op.version, op.name);
-                done(client, out, op, what)
-            }
-            VersionOp::Delete(op) => {
-                let what = format!("deleted versions {:?} of `{}`", op.versions, op.name);
-                done(client, out, op, what)
-            }
-        },
+        PolicyCommand::Version(v) => policy_version(client, out, v),
         PolicyCommand::Get { name } => {
             let found = client.call(GetPolicy { policy: name }).map_err(remote)?;
             let p = found
@@ -394,6 +371,36 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
         PolicyCommand::Status => show(client, out, PolicyStatus),
         PolicyCommand::Lint { .. } | PolicyCommand::Simulate(_) | PolicyCommand::Diff { .. } => {
             Ok(EXIT_ERROR)
+        }
+    }
+}
+
+/// `camctl policy list`: by Scope and keyword, as ListPolicies filters.
+fn policy_list(client: &mut Client, out: &Out, scope: &str, keyword: Option<String>) -> Result<u8> {
+    let all = client.call(ListPolicies).map_err(remote)?;
+    let scope = api::parse_scope(Some(scope)).map_err(|e| anyhow!("{e}"))?;
+    let keyword = keyword.unwrap_or_default();
+    let shown: Vec<_> = all
+        .into_iter()
+        .filter(|p| api::fields::listed(p, scope, &keyword))
+        .collect();
+    out.print(&shown);
+    Ok(EXIT_OK)
+}
+
+/// `camctl policy version create|list|get|set-default|delete`.
+fn policy_version(client: &mut Client, out: &Out, v: managed::VersionCommand) -> Result<u8> {
+    match managed::version_request(v)? {
+        VersionOp::Create(op) => show(client, out, op),
+        VersionOp::List(op) => show(client, out, op),
+        VersionOp::Get(op) => show(client, out, op),
+        VersionOp::SetDefault(op) => {
+            let what = format!("version {} of `{}` is the default", op.version, op.name);
+            done(client, out, op, what)
+        }
+        VersionOp::Delete(op) => {
+            let what = format!("deleted versions {:?} of `{}`", op.versions, op.name);
+            done(client, out, op, what)
         }
     }
 }
