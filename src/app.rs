@@ -50,7 +50,7 @@ pub enum StartError {
     Runtime(std::io::Error),
     /// Cluster mode could not start.
     #[error("cluster mode: {0}")]
-    Cluster(String),
+    Cluster(#[from] crate::cluster::JoinError),
 }
 
 /// Adds the gids of `gateway_groups` (names, from /etc/group) to `gateway_gids`.
@@ -123,9 +123,7 @@ async fn open(
     let cluster = match &config.cluster {
         None => None,
         Some(c) => Some(Arc::new(
-            Cluster::join(c, &config.state_dir, &mut store, &hasher, &keyring)
-                .await
-                .map_err(StartError::Cluster)?,
+            Cluster::join(c, &config.state_dir, &mut store, &hasher, &keyring).await?,
         )),
     };
     let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));

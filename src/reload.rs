@@ -17,7 +17,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use crate::authz::{Authorizer, Publisher};
 use crate::catalog::{Catalog, Diff, LoadError, load_dir};
 use crate::clock::now_ms;
-use crate::store::{State, Writer};
+use crate::store::{ReconfigureError, State, Writer};
 
 /// Quiet time after a file event (or an explicit reload) before reloading,
 /// so a burst is one reload.
@@ -165,16 +165,7 @@ pub async fn reload_once(daemon: &Reloader) -> Report {
             install(daemon, catalog, diff).await
         }
         Ok(Err(errors)) => rejected(errors),
-        Err(e) => rejected(vec![LoadError {
-            path: daemon.dir.clone(),
-            problems: vec![crate::catalog::Problem {
-                code: crate::code::Code::Reload,
-                json_path: String::new(),
-                line: 0,
-                column: 0,
-                message: e.to_string(),
-            }],
-        }]),
+        Err(e) => rejected(vec![reload_failed(&daemon.dir, &e)]),
     };
     log_report(&report);
     report
@@ -192,9 +183,13 @@ async fn install(daemon: &Reloader, catalog: Catalog, diff: Diff) -> Report {
     Report {
         applied,
         diff: if applied { diff } else { Diff::default() },
-        errors: outcome.err().map_or_else(Vec::new, |names| {
-            names.lines().map(|n| clash(&daemon.dir, n)).collect()
-        }),
+        errors: match outcome {
+            Ok(()) => Vec::new(),
+            Err(ReconfigureError::Clashes(names)) => {
+                names.iter().map(|n| clash(&daemon.dir, n)).collect()
+            }
+            Err(e @ ReconfigureError::Stopped) => vec![reload_failed(&daemon.dir, &e)],
+        },
         at_ms: now_ms(),
     }
 }
@@ -202,7 +197,7 @@ async fn install(daemon: &Reloader, catalog: Catalog, diff: Diff) -> Report {
 /// Has the writer install `for_writer` in the publisher (one snapshot
 /// swap); refused with the clashing names, one a line, when policy files
 /// take API-managed policies' names.
-async fn set_catalog(daemon: &Reloader, for_writer: Arc<Catalog>) -> Result<(), String> {
+async fn set_catalog(daemon: &Reloader, for_writer: Arc<Catalog>) -> Result<(), ReconfigureError> {
     let dir = daemon.dir.clone();
     match daemon
         .writer
@@ -214,15 +209,27 @@ async fn set_catalog(daemon: &Reloader, for_writer: Arc<Catalog>) -> Result<(), 
                     .filter(|c| state.policies().contains_key(&c.name))
                     .map(|c| c.name.clone())
                     .collect();
-                return Err(names.join("\n"));
+                return Err(ReconfigureError::Clashes(names));
             }
             p.set_catalog(for_writer);
             Ok(())
         })) {
-        Ok(done) => done
-            .await
-            .unwrap_or_else(|_| Err("the writer stopped".into())),
-        Err(_) => Err("the writer stopped".into()),
+        Ok(done) => done.await.unwrap_or(Err(ReconfigureError::Stopped)),
+        Err(_) => Err(ReconfigureError::Stopped),
+    }
+}
+
+/// A reload that failed for a reason of camd's own, not the folder's.
+fn reload_failed(dir: &std::path::Path, e: &dyn std::fmt::Display) -> LoadError {
+    LoadError {
+        path: dir.to_path_buf(),
+        problems: vec![crate::catalog::Problem {
+            code: crate::code::Code::Reload,
+            json_path: String::new(),
+            line: 0,
+            column: 0,
+            message: e.to_string(),
+        }],
     }
 }
 

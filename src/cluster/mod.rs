@@ -5,6 +5,7 @@
 //! host must hold the same pepper and sealing key (`join.rs`). Where the
 //! records live under the prefix: `keys.rs`.
 
+mod error;
 mod integrity;
 mod join;
 mod keys;
@@ -22,6 +23,7 @@ use crate::credentials::{KeyHasher, Keyring, Secret};
 use crate::etcd::{Etcd, EtcdConfig, EtcdError};
 use crate::store::{Store, Writer};
 
+pub use error::JoinError;
 pub use integrity::{Integrity, Opened};
 pub use keys::record_key;
 pub use replica::Progress;
@@ -72,7 +74,7 @@ pub struct Standing {
     pub etcd_revision: i64,
 }
 
-fn password(config: &ClusterConfig) -> Result<Option<(String, Secret)>, String> {
+fn password(config: &ClusterConfig) -> Result<Option<(String, Secret)>, JoinError> {
     let Some(user) = &config.user else {
         return Ok(None);
     };
@@ -83,16 +85,16 @@ fn password(config: &ClusterConfig) -> Result<Option<(String, Secret)>, String> 
         (Some(p), _) => p.clone(),
         (None, Some(dir)) => Path::new(&dir).join("etcd-password"),
         (None, None) => {
-            return Err(format!(
+            return Err(JoinError::Password(format!(
                 "cluster user `{user}` needs a password: set cluster.password_file or the systemd credential `etcd-password`"
-            ));
+            )));
         }
     };
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        format!(
+        JoinError::Password(format!(
             "cannot read the etcd password file `{}`: {e}",
             path.display()
-        )
+        ))
     })?;
     Ok(Some((
         user.clone(),
@@ -101,7 +103,7 @@ fn password(config: &ClusterConfig) -> Result<Option<(String, Secret)>, String> 
 }
 
 /// This host's id: random, kept in the state folder.
-fn host_id(state_dir: &Path) -> Result<String, String> {
+fn host_id(state_dir: &Path) -> Result<String, JoinError> {
     let path = state_dir.join("host-id");
     if let Ok(id) = std::fs::read_to_string(&path) {
         let id = id.trim().to_string();
@@ -111,14 +113,15 @@ fn host_id(state_dir: &Path) -> Result<String, String> {
     }
     let mut b = [0u8; 8];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
-        .map_err(|_| "the random generator failed".to_string())?;
+        .map_err(|_| JoinError::HostId("the random generator failed".to_string()))?;
     let id: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    std::fs::write(&path, &id).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    std::fs::write(&path, &id)
+        .map_err(|e| JoinError::HostId(format!("cannot write `{}`: {e}", path.display())))?;
     Ok(id)
 }
 
 /// The etcd client `config` describes.
-fn client(config: &ClusterConfig) -> Result<Etcd, String> {
+fn client(config: &ClusterConfig) -> Result<Etcd, JoinError> {
     Etcd::new(&EtcdConfig {
         endpoints: config.endpoints.clone(),
         ca: config.ca.clone(),
@@ -128,7 +131,7 @@ fn client(config: &ClusterConfig) -> Result<Etcd, String> {
         timeout: Duration::from_millis(config.timeout_ms),
         fresh_connections: false,
     })
-    .map_err(|e| e.to_string())
+    .map_err(JoinError::from)
 }
 
 /// A new replica's first read: everything in etcd, into an empty store.
@@ -138,22 +141,18 @@ async fn first_read(
     store: &mut Store,
     integrity: &integrity::Integrity,
     progress: &Progress,
-) -> Result<(), String> {
+) -> Result<(), JoinError> {
     let s = store.state();
     if !s.users().is_empty() || !s.groups().is_empty() || !s.keys().is_empty() {
-        return Err(
-            "this state folder holds a standalone database; a host joins a cluster with an empty state folder".into(),
-        );
+        return Err(JoinError::Standalone);
     }
     let all = replica::read_all(etcd, prefix, integrity, progress)
         .await
-        .map_err(|e| format!("cannot read the cluster's state: {e}"))?;
+        .map_err(|e| JoinError::Read(e.to_string()))?;
     if all.replayed > 0 {
-        return Err(replica::replayed_state(all.replayed));
+        return Err(JoinError::Replayed(all.replayed));
     }
-    store
-        .resync(&all.records, all.revision, crate::clock::now_ms())
-        .map_err(|e| e.to_string())?;
+    store.resync(&all.records, all.revision, crate::clock::now_ms())?;
     progress.state_rev.store(all.state_rev, Ordering::Relaxed);
     crate::log_info!(
         "cluster: joined with {} records at revision {}",
@@ -187,7 +186,7 @@ impl Cluster {
         store: &mut Store,
         hasher: &KeyHasher,
         keyring: &Keyring,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, JoinError> {
         let etcd = client(config)?;
         let prefix = config.prefix.clone();
         let host = host_id(state_dir)?;
@@ -201,7 +200,7 @@ impl Cluster {
                     store.revision()
                 );
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         }
         let progress = Arc::new(Progress::default());
         let integrity = Arc::new(integrity::Integrity::new(hasher));

@@ -196,13 +196,6 @@ pub async fn read_all(
     })
 }
 
-/// Why a state read whole is not installed.
-pub fn replayed_state(n: usize) -> String {
-    format!(
-        "{n} records in etcd are old records put back (see `camctl status`, Quarantined): the state is not installed; restore them (write them again through camd) and this host retries"
-    )
-}
-
 fn old_record(base: i64, seen: i64) -> String {
     format!(
         "an old record put back: written by a replica at revision {base}, older than a change at {seen}"
@@ -221,7 +214,7 @@ pub async fn resync(
         .await
         .map_err(|e| e.to_string())?;
     if all.replayed > 0 {
-        return Err(replayed_state(all.replayed));
+        return Err(super::error::JoinError::Replayed(all.replayed).to_string());
     }
     let (n, revision) = (all.records.len(), all.revision);
     let applied = writer

@@ -101,7 +101,7 @@ impl Exec for Audit {
             .read_audit(self.since, limit)
             .await
             .map_err(|e| Failure::new(Code::Store, e.to_string()))?
-            .map_err(|e| Failure::new(Code::Store, e))?;
+            .map_err(|e| Failure::new(Code::Store, e.to_string()))?;
         Ok(page
             .into_iter()
             .map(|e| AuditInfo {

@@ -9,10 +9,9 @@ use std::pin::Pin;
 use crate::code::{Code, Failure};
 use crate::metrics::Outcome;
 use crate::ops::{Env, Exec, KeyOwner, Live, Resources, Right};
-use crate::protocol::{Body, Handle, Reply, ReplyShape, Visit, WireError};
+use crate::protocol::{Body, Handle, Reply, ReplyShape, Visit};
 use crate::store::AuditNote;
 
-use super::answer::to_wire;
 use super::daemon::Daemon;
 use super::peer::Peer;
 use super::proof::{Proof, actor};
@@ -25,7 +24,7 @@ struct Admin<'a> {
 }
 
 impl<'a> Visit for Admin<'a> {
-    type Out = Pin<Box<dyn Future<Output = Result<Reply, WireError>> + Send + 'a>>;
+    type Out = Pin<Box<dyn Future<Output = Result<Reply, Failure>> + Send + 'a>>;
 }
 
 impl<'a, O: Exec> Handle<O> for Admin<'a> {
@@ -34,7 +33,7 @@ impl<'a, O: Exec> Handle<O> for Admin<'a> {
             let result = self.daemon.execute(self.peer, self.proof, op).await;
             let outcome = result.as_ref().map_or_else(|f| f.code.as_str(), |_| "ok");
             self.daemon.metrics.admin(O::NAME, outcome);
-            result.map(ReplyShape::into_reply).map_err(to_wire)
+            result.map(ReplyShape::into_reply)
         })
     }
 }
@@ -77,12 +76,7 @@ impl Daemon {
     }
 
     /// Runs an admin request after checking the caller may.
-    pub async fn admin(
-        &self,
-        peer: Peer,
-        proof: Proof<'_>,
-        body: Body,
-    ) -> Result<Reply, WireError> {
+    pub async fn admin(&self, peer: Peer, proof: Proof<'_>, body: Body) -> Result<Reply, Failure> {
         let admin = Admin {
             daemon: self,
             peer,
@@ -90,10 +84,7 @@ impl Daemon {
         };
         match body.visit(admin) {
             Ok(running) => running.await,
-            Err(_) => Err(to_wire(Failure::new(
-                Code::Dispatch,
-                "not an admin operation",
-            ))),
+            Err(_) => Err(Failure::new(Code::Dispatch, "not an admin operation")),
         }
     }
 

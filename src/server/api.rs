@@ -10,7 +10,7 @@ use crate::api::{self, Directory};
 use crate::authz::Snapshot;
 use crate::code::{Code, Failure};
 use crate::metrics::Way;
-use crate::protocol::{ApiAnswer, ApiCall, CLIENT_ADDRESS, GroupInfo, SignedPayload, WireError};
+use crate::protocol::{ApiAnswer, ApiCall, CLIENT_ADDRESS, GroupInfo, SignedPayload};
 
 use super::daemon::Daemon;
 use super::peer::Peer;
@@ -77,11 +77,6 @@ async fn all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
     })
     .await;
     out.into_iter().flatten().collect()
-}
-
-/// A failure from a wire error (the code camd put there).
-fn from_wire(e: WireError) -> Failure {
-    Failure::new(Code::parse(&e.code).unwrap_or(Code::Dispatch), e.message)
 }
 
 impl Daemon {
@@ -155,11 +150,11 @@ impl Daemon {
                 .map(|b| self.admin(peer, proof, b))
                 .collect();
             for r in all(runs).await {
-                replies.push(r.map_err(from_wire)?);
+                replies.push(r?);
             }
         } else {
             for b in bodies {
-                replies.push(self.admin(peer, proof, b).await.map_err(from_wire)?);
+                replies.push(self.admin(peer, proof, b).await?);
             }
         }
         plan.render(replies, &names)

@@ -77,7 +77,7 @@ impl Daemon {
             Body::AuthorizeAt(a) => self.decide_at(peer, &a).await.map(Reply::Decision),
             body => {
                 let proof = req.auth.as_ref().map_or(Proof::None, Proof::Key);
-                let r = self.admin(peer, proof, body).await;
+                let r = self.admin(peer, proof, body).await.map_err(to_wire);
                 // The state this answer saw, its own write included.
                 revision = self
                     .cluster

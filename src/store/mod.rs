@@ -33,7 +33,7 @@ pub use replica::{Record, Remote, RemoteError, decode_audit, decodes, encode_aud
 pub use rules::{Ctx, FIRST_UIN, Holder, ROOT_NAME, check_name, check_user_name};
 pub use state::{Changes, State};
 pub use tables::SCHEMA_VERSION;
-pub use writer::{Job, Pending, Publish, Replicated, Writer, WriterError};
+pub use writer::{Job, Pending, Publish, ReconfigureError, Replicated, Writer, WriterError};
 
 /// The database file and the in-memory state mirrored from it.
 pub struct Store {

@@ -40,10 +40,21 @@ pub trait Publish: Send + 'static {
 
 /// A change to the publisher's view that needs a republish (e.g. a new
 /// policy catalog); it sees the state, and may refuse (nothing changes then).
-pub type Reconfigure<P> = Box<dyn FnOnce(&mut P, &State) -> Result<(), String> + Send>;
+pub type Reconfigure<P> = Box<dyn FnOnce(&mut P, &State) -> Result<(), ReconfigureError> + Send>;
+
+/// Why the writer did not take a reconfiguration.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconfigureError {
+    /// It would take names records in the store hold.
+    #[error("it takes names the store holds: {}", .0.join(", "))]
+    Clashes(Vec<String>),
+    /// The writer has stopped.
+    #[error("the store writer has stopped")]
+    Stopped,
+}
 
 /// Audit entries read from the store, or why not.
-type AuditPage = Result<Vec<AuditEntry>, String>;
+type AuditPage = Result<Vec<AuditEntry>, redb::Error>;
 
 /// A change or a read, queued for the writer; keeps its typed result until
 /// the batch it is in has committed.
@@ -116,7 +127,10 @@ pub enum Replicated {
 enum Work<P> {
     Job(Box<dyn Job>),
     ReadAudit(u64, usize, oneshot::Sender<AuditPage>),
-    Reconfigure(Reconfigure<P>, oneshot::Sender<Result<(), String>>),
+    Reconfigure(
+        Reconfigure<P>,
+        oneshot::Sender<Result<(), ReconfigureError>>,
+    ),
     Ping(oneshot::Sender<()>),
     Replicate(Replicated, oneshot::Sender<Result<i64, ApplyError>>),
 }
@@ -300,7 +314,7 @@ impl<P: Publish> Writer<P> {
     pub fn reconfigure(
         &self,
         f: Reconfigure<P>,
-    ) -> Result<oneshot::Receiver<Result<(), String>>, WriterError> {
+    ) -> Result<oneshot::Receiver<Result<(), ReconfigureError>>, WriterError> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Work::Reconfigure(f, tx))
@@ -323,7 +337,7 @@ impl<P: Publish> Worker<P> {
         match item {
             Work::Job(j) => return Some(j),
             Work::ReadAudit(since, limit, r) => {
-                let _ = r.send(self.store.audit(since, limit).map_err(|e| e.to_string()));
+                let _ = r.send(self.store.audit(since, limit));
             }
             Work::Reconfigure(f, done) => {
                 let r = f(&mut self.publisher, self.store.state());
