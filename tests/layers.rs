@@ -89,7 +89,7 @@ const INNER: &[(&str, &[&[&str]])] = &[
             &["file"],
             &["replica"],
             &["rules"],
-            &["managed"],
+            &["users", "groups", "attachments", "keys", "reads", "managed"],
             &["writer"],
         ],
     ),

@@ -3,19 +3,24 @@
 //! thread that groups concurrent operations into one durable, two-phase
 //! commit and acknowledges each only after that commit returns.
 
+mod attachments;
 mod audit;
 mod command;
 mod error;
 mod file;
+mod groups;
+mod keys;
 mod kind;
 mod limits;
 mod managed;
 mod migrate;
+mod reads;
 mod records;
 mod replica;
 mod rules;
 mod state;
 mod tables;
+mod users;
 mod writer;
 
 use std::path::{Path, PathBuf};
