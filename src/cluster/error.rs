@@ -1,4 +1,5 @@
-//! Why a host could not join its cluster.
+//! Why a host could not join its cluster, or its replica could not apply
+//! what etcd holds.
 
 use thiserror::Error;
 
@@ -10,7 +11,7 @@ use super::join::CheckError;
 /// Why joining failed (camd does not start).
 #[derive(Debug, Error)]
 pub enum JoinError {
-    /// The etcd client options are wrong, or etcd did not answer.
+    /// The etcd client options are wrong.
     #[error(transparent)]
     Etcd(#[from] EtcdError),
     /// The cluster's secrets differ from this host's, or could not be checked.
@@ -27,15 +28,26 @@ pub enum JoinError {
         "this state folder holds a standalone database; a host joins a cluster with an empty state folder"
     )]
     Standalone,
+    /// The cluster's state could not be read or installed.
+    #[error(transparent)]
+    Replica(#[from] ReplicaError),
+}
+
+/// Why the replica could not read or apply the cluster's state.
+#[derive(Debug, Error)]
+pub enum ReplicaError {
     /// The cluster's state could not be read whole.
     #[error("cannot read the cluster's state: {0}")]
-    Read(String),
+    Read(#[from] EtcdError),
     /// Records in etcd are old records put back.
     #[error(
         "{0} records in etcd are old records put back (see `camctl status`, Quarantined): the state is not installed; restore them (write them again through camd) and this host retries"
     )]
     Replayed(usize),
-    /// The state read could not be installed.
+    /// The store's writer has stopped.
+    #[error("the store writer has stopped")]
+    WriterGone,
+    /// What was read could not be installed.
     #[error(transparent)]
-    Install(#[from] ApplyError),
+    Apply(#[from] ApplyError),
 }

@@ -23,7 +23,7 @@ use crate::credentials::{KeyHasher, Keyring, Secret};
 use crate::etcd::{Etcd, EtcdConfig, EtcdError};
 use crate::store::{Store, Writer};
 
-pub use error::JoinError;
+pub use error::{JoinError, ReplicaError};
 pub use integrity::{Integrity, Opened};
 pub use keys::record_key;
 pub use replica::Progress;
@@ -148,11 +148,13 @@ async fn first_read(
     }
     let all = replica::read_all(etcd, prefix, integrity, progress)
         .await
-        .map_err(|e| JoinError::Read(e.to_string()))?;
+        .map_err(ReplicaError::Read)?;
     if all.replayed > 0 {
-        return Err(JoinError::Replayed(all.replayed));
+        return Err(ReplicaError::Replayed(all.replayed).into());
     }
-    store.resync(&all.records, all.revision, crate::clock::now_ms())?;
+    store
+        .resync(&all.records, all.revision, crate::clock::now_ms())
+        .map_err(ReplicaError::Apply)?;
     progress.state_rev.store(all.state_rev, Ordering::Relaxed);
     crate::log_info!(
         "cluster: joined with {} records at revision {}",

@@ -14,6 +14,7 @@ use crate::authz::Publisher;
 use crate::etcd::{Etcd, EtcdError, Kv, WatchMessage, prefix_end};
 use crate::store::{Record, Replicated, Writer, decodes};
 
+use super::error::ReplicaError;
 use super::integrity::{Integrity, Opened};
 use super::keys::{STATE, audit_host, parse_record_key};
 
@@ -209,20 +210,17 @@ pub async fn resync(
     integrity: &Integrity,
     writer: &Writer<Publisher>,
     progress: &Progress,
-) -> Result<i64, String> {
-    let all = read_all(etcd, prefix, integrity, progress)
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<i64, ReplicaError> {
+    let all = read_all(etcd, prefix, integrity, progress).await?;
     if all.replayed > 0 {
-        return Err(super::error::JoinError::Replayed(all.replayed).to_string());
+        return Err(ReplicaError::Replayed(all.replayed));
     }
     let (n, revision) = (all.records.len(), all.revision);
     let applied = writer
         .replicate(Replicated::Everything(all.records, revision))
-        .map_err(|e| e.to_string())?
+        .map_err(|_| ReplicaError::WriterGone)?
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|_| ReplicaError::WriterGone)??;
     progress.applied_now(applied);
     progress
         .state_rev
@@ -320,15 +318,15 @@ async fn apply(
     integrity: &Integrity,
     writer: &Writer<Publisher>,
     progress: &Progress,
-) -> Result<i64, String> {
+) -> Result<i64, ReplicaError> {
     let top = events.iter().map(|e| e.kv.mod_revision).max().unwrap_or(0);
     let c = check_events(events, prefix, host, integrity, progress);
-    writer
+    let applied = writer
         .replicate(Replicated::Changes(c.records, c.audit, top))
-        .map_err(|e| e.to_string())?
+        .map_err(|_| ReplicaError::WriterGone)?
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+        .map_err(|_| ReplicaError::WriterGone)??;
+    Ok(applied)
 }
 
 /// Watches and applies until the writer is gone.
@@ -371,7 +369,7 @@ pub async fn run(
                 Ok(WatchMessage::Events(events)) => {
                     match apply(events, &prefix, &host, &integrity, &writer, &progress).await {
                         Ok(rev) => progress.applied_now(rev),
-                        Err(e) if e.contains("stopped") || e.contains("closed") => return,
+                        Err(ReplicaError::WriterGone) => return,
                         Err(e) => {
                             crate::log_error!("cluster: cannot apply a change from etcd: {e}");
                             break;
