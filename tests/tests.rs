@@ -26,6 +26,7 @@ mod metrics;
 mod no_alloc;
 mod properties;
 mod publication;
+mod readme;
 mod reference;
 mod reload;
 mod review3;

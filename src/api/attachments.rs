@@ -50,6 +50,16 @@ attach_action!(
     DetachGroupPolicy, "DetachGroupId", group, group
 );
 
+/// One page of attachments whose policy name holds `keyword`.
+fn attached_page(paging: Paging, keyword: &str, list: &[AttachedInfo]) -> Value {
+    let items = list
+        .iter()
+        .filter(|a| a.policy.contains(keyword))
+        .map(fields::attached)
+        .collect();
+    fields::page(paging, items, "List")
+}
+
 /// The policies attached to a user directly, paged.
 pub struct ListAttachedUserPolicies(Paging);
 
@@ -68,8 +78,7 @@ impl Action for ListAttachedUserPolicies {
     }
 
     fn render(self, replies: Vec<Vec<AttachedInfo>>, _: &dyn Directory) -> Result<Value, Failure> {
-        let items = last(replies)?.iter().map(fields::attached).collect();
-        Ok(fields::page(self.0, items, "List"))
+        Ok(attached_page(self.0, "", &last(replies)?))
     }
 }
 
@@ -174,13 +183,7 @@ impl Action for ListAttachedGroupPolicies {
     }
 
     fn render(self, replies: Vec<Vec<AttachedInfo>>, _: &dyn Directory) -> Result<Value, Failure> {
-        let Self(paging, keyword) = self;
-        let items = last(replies)?
-            .iter()
-            .filter(|a| a.policy.contains(keyword.as_str()))
-            .map(fields::attached)
-            .collect();
-        Ok(fields::page(paging, items, "List"))
+        Ok(attached_page(self.0, &self.1, &last(replies)?))
     }
 }
 
