@@ -373,3 +373,48 @@ fn whole_file_problems_have_no_position_and_one_code() {
         "{text}"
     );
 }
+
+/// `policy lint --json`: one array, each file with its errors' CAM codes,
+/// paths and positions (a whole-file problem at line 0), and the exit code
+/// as without `--json`.
+#[test]
+fn lint_speaks_json_when_asked() {
+    let dir = temp_dir("lint-json");
+    let good = dir.join("ChatOps.json");
+    let bad = dir.join("Broken.json");
+    let bad_name = dir.join("bad name!.json");
+    std::fs::write(&good, GOOD).unwrap();
+    std::fs::write(&bad, BAD).unwrap();
+    std::fs::write(&bad_name, GOOD).unwrap();
+    let out = camctl(&[
+        "policy",
+        "lint",
+        "--json",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        bad_name.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = v.as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    assert_eq!(files[0]["Ok"], true);
+    assert_eq!(files[0]["Errors"].as_array().unwrap().len(), 0);
+    assert_eq!(files[1]["Ok"], false);
+    let e = &files[1]["Errors"][0];
+    assert_eq!(e["Code"], "InvalidParameter.ActionNotExist");
+    assert_eq!(e["Path"], "statement[0].action");
+    assert_eq!(
+        (e["Line"].as_u64(), e["Column"].as_u64()),
+        (Some(2), Some(46))
+    );
+    assert_eq!(
+        files[1]["Errors"][1]["Code"],
+        "InvalidParameter.ConditionContentError"
+    );
+    assert_eq!(
+        files[2]["Errors"][0]["Code"],
+        "InvalidParameter.PolicyNameError"
+    );
+    assert_eq!(files[2]["Errors"][0]["Line"], 0);
+}

@@ -80,7 +80,9 @@ fn whole_file(path: &Path, code: Code, message: String) -> LoadError {
     }
 }
 
-fn problems_of(path: &Path, e: PolicyFileError) -> LoadError {
+/// A policy file's error as problems with their codes (whole-file
+/// problems have no position).
+pub fn problems_of(path: &Path, e: PolicyFileError) -> LoadError {
     match e {
         PolicyFileError::Invalid { errors, .. } => LoadError {
             path: path.to_path_buf(),

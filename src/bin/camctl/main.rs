@@ -257,6 +257,10 @@ enum UserCommand {
         /// Only this service's actions (`im`, `cam`).
         #[arg(long)]
         service: Option<String>,
+        /// Only the actions the user may do, on some resource at least
+        /// (Allowed or Partly).
+        #[arg(long)]
+        allowed_only: bool,
     },
 }
 
@@ -549,7 +553,7 @@ fn error_json(text: &str) -> serde_json::Value {
 fn run() -> Result<u8> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Policy(PolicyCommand::Lint { files }) => Ok(lint(&files)),
+        Command::Policy(PolicyCommand::Lint { files }) => Ok(lint(&files, cli.json)),
         Command::Policy(PolicyCommand::Simulate(args)) => run_simulate(args, cli.json),
         Command::Policy(PolicyCommand::Diff { old, new }) => {
             let socket = cli.socket.unwrap_or_else(camd::client::default_socket);
@@ -583,37 +587,71 @@ fn parse_context(pairs: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-fn lint(files: &[String]) -> u8 {
+/// `camctl policy lint`: every file checked; with `--json` one array, a
+/// file an object (`File`, `Ok`, `Warnings`, `Errors` with CAM codes).
+fn lint(files: &[String], json: bool) -> u8 {
     let mut code = EXIT_OK;
+    let mut shown = Vec::new();
     for f in files {
-        match read_policy_file(std::path::Path::new(f)) {
-            Ok(c) => {
-                for w in &c.warnings {
-                    println!("{f}:{}:{}: {w}", w.position.line, w.position.column);
-                }
-                println!("{f}: ok");
-            }
-            Err(PolicyFileError::Invalid { errors, .. }) => {
-                code = EXIT_ERROR;
-                for e in &errors.0 {
-                    let at = if e.path.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" at `{}`", e.path)
-                    };
-                    println!(
-                        "{f}:{}:{}: {}{at}: {}",
-                        e.position.line, e.position.column, e.code, e.message
-                    );
-                }
-            }
-            Err(other) => {
-                code = EXIT_ERROR;
-                println!("{f}: {other}");
-            }
+        let read = read_policy_file(std::path::Path::new(f));
+        if read.is_err() {
+            code = EXIT_ERROR;
+        }
+        if json {
+            shown.push(lint_json(f, read));
+        } else {
+            lint_text(f, read);
         }
     }
+    if json {
+        println!("{}", serde_json::Value::Array(shown));
+    }
     code
+}
+
+fn lint_text(f: &str, read: Result<camd::policy::Compiled, PolicyFileError>) {
+    match read {
+        Ok(c) => {
+            for w in &c.warnings {
+                println!("{f}:{}:{}: {w}", w.position.line, w.position.column);
+            }
+            println!("{f}: ok");
+        }
+        Err(PolicyFileError::Invalid { errors, .. }) => {
+            for e in &errors.0 {
+                let at = if e.path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at `{}`", e.path)
+                };
+                println!(
+                    "{f}:{}:{}: {}{at}: {}",
+                    e.position.line, e.position.column, e.code, e.message
+                );
+            }
+        }
+        Err(other) => println!("{f}: {other}"),
+    }
+}
+
+fn lint_json(f: &str, read: Result<camd::policy::Compiled, PolicyFileError>) -> serde_json::Value {
+    let path = std::path::Path::new(f);
+    let (warnings, problems) = match read {
+        Ok(c) => (c.warnings, Vec::new()),
+        Err(e) => (Vec::new(), camd::catalog::problems_of(path, e).problems),
+    };
+    serde_json::json!({
+        "File": f,
+        "Ok": problems.is_empty(),
+        "Warnings": warnings.iter().map(|w| serde_json::json!({
+            "Path": w.path, "Line": w.position.line, "Column": w.position.column,
+            "Message": w.message,
+        })).collect::<Vec<_>>(),
+        "Errors": problems.iter().map(|p| serde_json::json!({
+            "Code": p.code.as_str(), "Path": p.json_path, "Line": p.line, "Column": p.column,
+            "Message": p.message,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn run_simulate(a: SimulateArgs, json: bool) -> Result<u8> {

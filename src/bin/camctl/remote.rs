@@ -220,14 +220,23 @@ fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
             done(client, out, DeleteUser { name, force }, what)
         }
         UserCommand::Boundary(b) => user_boundary(client, out, b),
-        UserCommand::Permissions { name, service } => show(
-            client,
-            out,
-            UserPermissions {
-                user: name,
-                service,
-            },
-        ),
+        UserCommand::Permissions {
+            name,
+            service,
+            allowed_only,
+        } => {
+            let mut all = client
+                .call(UserPermissions {
+                    user: name,
+                    service,
+                })
+                .map_err(remote)?;
+            if allowed_only {
+                all.retain(|p| p.access != "Denied");
+            }
+            out.print(&all);
+            Ok(EXIT_OK)
+        }
     }
 }
 
