@@ -13,8 +13,14 @@ use crate::policy::{Policy, PolicySet, Principal, Request, RequestError, preset}
 /// What to simulate.
 #[derive(Debug, Clone)]
 pub struct Simulation {
-    /// Preset names or paths of policy files.
+    /// Preset names, paths of policy files, or names of files in
+    /// `policy_dir` (`NAME` for `policy_dir/NAME.json`).
     pub policies: Vec<String>,
+    /// Where policy names that are not presets are looked for.
+    pub policy_dir: Option<std::path::PathBuf>,
+    /// Documents already read (name, text): API-managed policies camctl
+    /// fetched from camd.
+    pub documents: Vec<(String, String)>,
     /// The action, e.g. `im:SendMessage`.
     pub action: String,
     /// The resource, e.g. `qcs::im::uin/12345678:sdkappid/1400000001`.
@@ -53,21 +59,45 @@ pub enum SimulateError {
     /// The request is malformed.
     #[error("{code}: {0}", code = Code::InvalidParameter)]
     Request(RequestError),
-    /// Neither a preset nor an existing file.
-    #[error("{code}: `{0}` is neither a preset policy nor a policy file", code = Code::PolicyIdNotFound)]
+    /// Neither a preset, an existing file, nor a file in the policy folder.
+    #[error("{code}: `{0}` is neither a preset policy, a policy file, nor a policy in the policy folder or camd", code = Code::PolicyIdNotFound)]
     UnknownPolicy(String),
 }
 
-/// Resolves a preset name or a policy file into a compiled policy (with warnings).
-pub fn load_policy(spec: &str) -> Result<(Arc<Policy>, Vec<String>), SimulateError> {
-    if let Some(p) = preset::preset(spec) {
-        return Ok((p, Vec::new()));
+/// Where `spec` is found without a daemon: a preset (`Ok(None)`), a file,
+/// or `NAME.json` in `dir`.
+pub fn local_source(
+    spec: &str,
+    dir: Option<&Path>,
+) -> Result<Option<std::path::PathBuf>, SimulateError> {
+    if preset::preset(spec).is_some() {
+        return Ok(None);
     }
     let path = Path::new(spec);
-    if !path.exists() {
-        return Err(SimulateError::UnknownPolicy(spec.to_string()));
+    if path.exists() {
+        return Ok(Some(path.to_path_buf()));
     }
-    let compiled = read_policy_file(path)?;
+    let in_dir = dir
+        .filter(|_| crate::policy::is_valid_policy_name(spec))
+        .map(|d| d.join(format!("{spec}.json")))
+        .filter(|p| p.is_file());
+    in_dir
+        .map(Some)
+        .ok_or_else(|| SimulateError::UnknownPolicy(spec.to_string()))
+}
+
+/// Resolves a preset name, a policy file, or the name of a file in `dir`
+/// into a compiled policy (with warnings).
+pub fn load_policy(
+    spec: &str,
+    dir: Option<&Path>,
+) -> Result<(Arc<Policy>, Vec<String>), SimulateError> {
+    let Some(path) = local_source(spec, dir)? else {
+        return preset::preset(spec)
+            .map(|p| (p, Vec::new()))
+            .ok_or_else(|| SimulateError::UnknownPolicy(spec.to_string()));
+    };
+    let compiled = read_policy_file(&path)?;
     let warnings = compiled
         .warnings
         .iter()
@@ -81,9 +111,14 @@ pub fn simulate(sim: &Simulation) -> Result<Outcome, SimulateError> {
     let mut policies = Vec::new();
     let mut warnings = Vec::new();
     for spec in &sim.policies {
-        let (p, w) = load_policy(spec)?;
+        let (p, w) = load_policy(spec, sim.policy_dir.as_deref())?;
         policies.push(p);
         warnings.extend(w);
+    }
+    for (name, text) in &sim.documents {
+        let (c, _) = crate::catalog::compile_policy_text(Path::new(name), name, text.clone())?;
+        warnings.extend(c.warnings.iter().map(|w| format!("{name}: {w}")));
+        policies.push(Arc::new(c.policy));
     }
     let set = PolicySet::new(policies);
     let context: Vec<(&str, &str)> = sim

@@ -418,3 +418,39 @@ fn lint_speaks_json_when_asked() {
     );
     assert_eq!(files[2]["Errors"][0]["Line"], 0);
 }
+
+/// `policy simulate --policy NAME` finds a policy by its name in the
+/// policy folder, and names what it could not find.
+#[test]
+fn simulate_finds_a_policy_by_name_in_the_policy_folder() {
+    let dir = temp_dir("simulate-name");
+    std::fs::write(dir.join("ChatOps.json"), GOOD).unwrap();
+    let app = "qcs::im::uin/100000000001:sdkappid/1400000001";
+    let d = dir.to_str().unwrap();
+    let base = [
+        "policy",
+        "simulate",
+        "--policy-dir",
+        d,
+        "--action",
+        "im:SendMessage",
+        "--resource",
+        app,
+        "--context",
+        "qcs:ip=10.1.2.3",
+        "--socket",
+        "/nonexistent/camd.sock",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--policy", "ChatOps"]);
+    let out = camctl(&args);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let mut args = base.to_vec();
+    args.extend(["--policy", "NoSuchPolicy"]);
+    let out = camctl(&args);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`NoSuchPolicy` is neither"),
+        "{out:?}"
+    );
+}

@@ -501,6 +501,10 @@ struct SimulateArgs {
     /// `qcs:current_time` as ISO 8601 (default: now).
     #[arg(long)]
     time: Option<String>,
+    /// Where a `--policy NAME` that is not a preset or a file is looked
+    /// for (`NAME.json`); then camd is asked for an API-managed one.
+    #[arg(long, value_name = "DIR", default_value = "config/policies")]
+    policy_dir: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -554,7 +558,10 @@ fn run() -> Result<u8> {
     let cli = Cli::parse();
     match cli.command {
         Command::Policy(PolicyCommand::Lint { files }) => Ok(lint(&files, cli.json)),
-        Command::Policy(PolicyCommand::Simulate(args)) => run_simulate(args, cli.json),
+        Command::Policy(PolicyCommand::Simulate(args)) => {
+            let socket = cli.socket.clone();
+            run_simulate(args, socket, cli.json)
+        }
         Command::Policy(PolicyCommand::Diff { old, new }) => {
             let socket = cli.socket.unwrap_or_else(camd::client::default_socket);
             managed::policy_diff(&socket, &old, &new, cli.json)
@@ -654,7 +661,43 @@ fn lint_json(f: &str, read: Result<camd::policy::Compiled, PolicyFileError>) -> 
     })
 }
 
-fn run_simulate(a: SimulateArgs, json: bool) -> Result<u8> {
+/// The documents of `specs` that are neither presets, files nor in the
+/// policy folder, fetched from camd (API-managed policies); without a
+/// daemon, none (the simulation then names the policy it could not find).
+fn fetched_documents(
+    specs: &mut Vec<String>,
+    dir: &std::path::Path,
+    socket: Option<PathBuf>,
+) -> Vec<(String, String)> {
+    let (local, remote): (Vec<String>, Vec<String>) = specs
+        .drain(..)
+        .partition(|s| camd::simulate::local_source(s, Some(dir)).is_ok());
+    *specs = local;
+    let socket = socket.unwrap_or_else(camd::client::default_socket);
+    let mut client = camd::client::Client::connect(&socket).ok();
+    let mut out = Vec::new();
+    for name in remote {
+        let doc = client
+            .as_mut()
+            .and_then(|c| {
+                c.call(camd::protocol::GetPolicy {
+                    policy: name.clone(),
+                })
+                .ok()
+            })
+            .and_then(|ps| ps.into_iter().next())
+            .and_then(|p| p.document);
+        match doc {
+            Some(d) => out.push((name, d)),
+            // Left for the simulation to report as not found.
+            None => specs.push(name),
+        }
+    }
+    out
+}
+
+fn run_simulate(mut a: SimulateArgs, socket: Option<PathBuf>, json: bool) -> Result<u8> {
+    let documents = fetched_documents(&mut a.policies, &a.policy_dir, socket);
     let context = parse_context(&a.context)?;
     let now_ms = match &a.time {
         Some(t) => parse_time_ms(t).with_context(|| {
@@ -670,6 +713,8 @@ fn run_simulate(a: SimulateArgs, json: bool) -> Result<u8> {
     };
     let sim = Simulation {
         policies: a.policies,
+        policy_dir: Some(a.policy_dir),
+        documents,
         action: a.action,
         resource: a.resource,
         principal: Principal {
