@@ -454,3 +454,33 @@ fn simulate_finds_a_policy_by_name_in_the_policy_folder() {
         "{out:?}"
     );
 }
+
+/// The help of a command that never talks to camd leaves out `--socket`
+/// and `--as-key` (they still parse there); the others keep them.
+#[test]
+fn offline_commands_do_not_offer_the_daemon_options() {
+    let help = |args: &[&str]| String::from_utf8(camctl(args).stdout).unwrap();
+    let lint = help(&["policy", "lint", "--help"]);
+    assert!(
+        !lint.contains("--socket") && !lint.contains("--as-key"),
+        "{lint}"
+    );
+    assert!(lint.contains("--json"), "{lint}");
+    let sign = help(&["sign", "--help"]);
+    assert!(
+        !sign.contains("--socket") && !sign.contains("--as-key"),
+        "{sign}"
+    );
+    let simulate = help(&["policy", "simulate", "--help"]);
+    assert!(
+        simulate.contains("--socket") && !simulate.contains("--as-key"),
+        "{simulate}"
+    );
+    let add = help(&["user", "add", "--help"]);
+    assert!(
+        add.contains("--socket") && add.contains("--as-key"),
+        "{add}"
+    );
+    let out = camctl(&["policy", "lint", "--socket", "/x", "--help"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, bail};
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde_json::json;
 
 use camd::catalog::{PolicyFileError, read_policy_file};
@@ -507,6 +507,39 @@ struct SimulateArgs {
     policy_dir: PathBuf,
 }
 
+/// The commands that never talk to camd, and the options of talking to it
+/// that their help leaves out (`--socket`, `--as-key`; both still parse).
+const OFFLINE: &[(&[&str], &[&str])] = &[
+    (&["policy", "lint"], &["socket", "as_key"]),
+    (&["policy", "simulate"], &["as_key"]),
+    (&["policy", "diff"], &["as_key"]),
+    (&["sign"], &["socket", "as_key"]),
+    (&["completions"], &["socket", "as_key"]),
+    (&["man"], &["socket", "as_key"]),
+];
+
+/// camctl's command line, with the options of talking to camd hidden from
+/// the help of the commands that do not.
+fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    // Built first, so the global options are in every subcommand.
+    cmd.build();
+    for (path, hidden) in OFFLINE {
+        let mut at = Some(&mut cmd);
+        for name in *path {
+            at = at.and_then(|c| c.find_subcommand_mut(name));
+        }
+        if let Some(sub) = at {
+            let taken = std::mem::replace(sub, clap::Command::new("camctl"));
+            *sub = taken.mut_args(|a| {
+                let hide = hidden.contains(&a.get_id().as_str()) || a.is_hide_set();
+                a.hide(hide)
+            });
+        }
+    }
+    cmd
+}
+
 fn main() -> ExitCode {
     // camctl holds SecretKeys and passwords it reads or prints; a failure
     // here (an old kernel) is not worth refusing a command for.
@@ -555,7 +588,10 @@ fn error_json(text: &str) -> serde_json::Value {
 }
 
 fn run() -> Result<u8> {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     match cli.command {
         Command::Policy(PolicyCommand::Lint { files }) => Ok(lint(&files, cli.json)),
         Command::Policy(PolicyCommand::Simulate(args)) => {
@@ -568,11 +604,11 @@ fn run() -> Result<u8> {
         }
         Command::Sign(args) => signing::sign(&args, cli.json),
         Command::Completions { shell } => {
-            camd::manual::completions(Cli::command(), shell, &mut std::io::stdout());
+            camd::manual::completions(command(), shell, &mut std::io::stdout());
             Ok(EXIT_OK)
         }
         Command::Man { dir } => {
-            camd::manual::man_pages(&Cli::command(), &dir)
+            camd::manual::man_pages(&command(), &dir)
                 .with_context(|| format!("cannot write man pages into `{}`", dir.display()))?;
             Ok(EXIT_OK)
         }
