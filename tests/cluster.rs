@@ -405,7 +405,15 @@ fn policy_push_publishes_a_folder_to_every_host() {
             })
             .collect()
     };
-    assert_eq!(results(&push(&a)), ["Readers:created", "Senders:created"]);
+    let first = push(&a);
+    assert_eq!(results(&first), ["Readers:created", "Senders:created"]);
+    // Not a terminal: the progress is a plain line a step, on stderr.
+    let progress = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        progress.contains("camctl: pushing 1/2: Readers")
+            && progress.contains("camctl: pushing 2/2: Senders"),
+        "{progress}"
+    );
     ok(&b, &["user", "add", "s", "--policy", "Senders"]);
     assert_eq!(a.check("s", "im:SendMessage"), Some(0));
     std::fs::write(

@@ -2,6 +2,7 @@
 //! `policy lint` and `policy simulate` work without a daemon.
 
 mod managed;
+mod progress;
 mod remote;
 mod secrets;
 mod show;

@@ -266,37 +266,10 @@ pub fn push(client: &mut Client, dir: &Path, json_out: bool) -> Result<u8> {
     }
     let mut report = Vec::new();
     let mut failed = false;
+    let progress = super::progress::Progress::new("pushing", docs.len());
     for (name, text) in docs {
-        let existing = client.call(GetPolicy {
-            policy: name.clone(),
-        });
-        let outcome = match existing {
-            Err(e) if e.code() == Some(Code::PolicyIdNotFound.as_str()) => client
-                .call(camd::protocol::CreatePolicy {
-                    name: name.clone(),
-                    document: text,
-                    description: String::new(),
-                })
-                .map(|_| "created"),
-            Ok(found) => match found.first() {
-                Some(p) if p.kind != PolicyKind::Managed => Err(camd::client::ClientError::Remote(
-                    camd::protocol::WireError {
-                        code: Code::PolicyNotApiManaged.as_str().into(),
-                        message: format!("policy `{name}` is a {} policy", p.kind),
-                    },
-                )),
-                Some(p) if p.document.as_deref() == Some(text.as_str()) => Ok("unchanged"),
-                _ => client
-                    .call(camd::protocol::UpdatePolicy {
-                        name: name.clone(),
-                        document: Some(text),
-                        description: None,
-                    })
-                    .map(|_| "updated"),
-            },
-            Err(e) => Err(e),
-        };
-        match outcome {
+        progress.step(&name);
+        match push_one(client, &name, text) {
             Ok(what) => report.push((name, what.to_string(), String::new())),
             Err(e) => {
                 failed = true;
@@ -304,6 +277,7 @@ pub fn push(client: &mut Client, dir: &Path, json_out: bool) -> Result<u8> {
             }
         }
     }
+    progress.finish();
     if json_out {
         let v: Vec<Value> = report
             .iter()
@@ -323,6 +297,44 @@ pub fn push(client: &mut Client, dir: &Path, json_out: bool) -> Result<u8> {
         }
     }
     Ok(if failed { 2 } else { 0 })
+}
+
+/// Creates or updates one API-managed policy from a file's text: what was
+/// done (`created`, `updated`, `unchanged`).
+fn push_one(
+    client: &mut Client,
+    name: &str,
+    text: String,
+) -> Result<&'static str, camd::client::ClientError> {
+    let existing = client.call(GetPolicy {
+        policy: name.to_string(),
+    });
+    match existing {
+        Err(e) if e.code() == Some(Code::PolicyIdNotFound.as_str()) => client
+            .call(camd::protocol::CreatePolicy {
+                name: name.to_string(),
+                document: text,
+                description: String::new(),
+            })
+            .map(|_| "created"),
+        Ok(found) => match found.first() {
+            Some(p) if p.kind != PolicyKind::Managed => Err(camd::client::ClientError::Remote(
+                camd::protocol::WireError {
+                    code: Code::PolicyNotApiManaged.as_str().into(),
+                    message: format!("policy `{name}` is a {} policy", p.kind),
+                },
+            )),
+            Some(p) if p.document.as_deref() == Some(text.as_str()) => Ok("unchanged"),
+            _ => client
+                .call(camd::protocol::UpdatePolicy {
+                    name: name.to_string(),
+                    document: Some(text),
+                    description: None,
+                })
+                .map(|_| "updated"),
+        },
+        Err(e) => Err(e),
+    }
 }
 
 /// One side of `policy diff`: a file, `NAME` (a stored, file or preset
