@@ -148,6 +148,7 @@ pub async fn read_all(
     let mut key = start;
     let mut revision = 0;
     let mut checked = Vec::new();
+    let mut read = 0usize;
     loop {
         let page = etcd.range(&key, &end, revision, 2000).await?;
         if revision == 0 {
@@ -165,6 +166,14 @@ pub async fn read_all(
                 key.push(0);
             }
             _ => break,
+        }
+        // A long read says how far it got (a line every 50,000 records).
+        let before = read;
+        read += page.kvs.len();
+        if before / READ_PROGRESS_EVERY != read / READ_PROGRESS_EVERY {
+            crate::log_info!(
+                "cluster: reading the cluster's state at revision {revision}: {read} records so far"
+            );
         }
     }
     // A record's base is at least every other change before its own (its
@@ -202,6 +211,10 @@ fn old_record(base: i64, seen: i64) -> String {
         "an old record put back: written by a replica at revision {base}, older than a change at {seen}"
     )
 }
+
+/// How many records a long read of the state reads between its progress
+/// lines.
+const READ_PROGRESS_EVERY: usize = 50_000;
 
 /// Replaces the local state with etcd's.
 pub async fn resync(
