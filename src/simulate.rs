@@ -18,8 +18,8 @@ pub struct Simulation {
     pub policies: Vec<String>,
     /// Where policy names that are not presets are looked for.
     pub policy_dir: Option<std::path::PathBuf>,
-    /// Documents already read (name, text): API-managed policies camctl
-    /// fetched from camd.
+    /// Documents already read (name, text), for the names in `policies`
+    /// found neither as presets nor as files: those camctl fetched from camd.
     pub documents: Vec<(String, String)>,
     /// The action, e.g. `im:SendMessage`.
     pub action: String,
@@ -110,15 +110,21 @@ pub fn load_policy(
 pub fn simulate(sim: &Simulation) -> Result<Outcome, SimulateError> {
     let mut policies = Vec::new();
     let mut warnings = Vec::new();
+    // In the order given: the first policy whose statement decides is the
+    // one the decision names.
     for spec in &sim.policies {
-        let (p, w) = load_policy(spec, sim.policy_dir.as_deref())?;
+        let fetched = sim.documents.iter().find(|(name, _)| name == spec);
+        let (p, w) = match fetched {
+            Some((name, text)) if local_source(spec, sim.policy_dir.as_deref()).is_err() => {
+                let (c, _) =
+                    crate::catalog::compile_policy_text(Path::new(name), name, text.clone())?;
+                let w = c.warnings.iter().map(|w| format!("{name}: {w}")).collect();
+                (Arc::new(c.policy), w)
+            }
+            _ => load_policy(spec, sim.policy_dir.as_deref())?,
+        };
         policies.push(p);
         warnings.extend(w);
-    }
-    for (name, text) in &sim.documents {
-        let (c, _) = crate::catalog::compile_policy_text(Path::new(name), name, text.clone())?;
-        warnings.extend(c.warnings.iter().map(|w| format!("{name}: {w}")));
-        policies.push(Arc::new(c.policy));
     }
     let set = PolicySet::new(policies);
     let context: Vec<(&str, &str)> = sim

@@ -3,7 +3,7 @@
 //! and the CAM API translation. Neither may panic, whatever the bytes.
 #![no_main]
 
-use camd::api::{Directory, plan};
+use camd::api::{CAM, Directory};
 use camd::credentials::tc3::{Payload, Signed, check, parse_authorization};
 use camd::protocol::GroupInfo;
 use libfuzzer_sys::fuzz_target;
@@ -65,5 +65,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_authorization(auth);
     let _ = check(&signed, None, 1_795_000_000, 300);
     let _ = check(&signed, Some("cam"), i64::MAX, i64::MAX);
-    let _ = plan(action, body.as_bytes(), &Names);
+    let _ = CAM.plan(action, body.as_bytes(), &Names);
 });

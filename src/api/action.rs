@@ -56,8 +56,9 @@ pub struct Plan {
 
 impl std::fmt::Debug for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the bodies themselves: they may hold a password.
         f.debug_struct("Plan")
-            .field("bodies", &self.bodies)
+            .field("requests", &self.bodies.len())
             .field("independent", &self.independent)
             .finish_non_exhaustive()
     }

@@ -238,8 +238,9 @@ impl Cluster {
     /// runtime of its own: reading and decoding etcd's reports never
     /// delays a decision on the runtime that serves the socket.
     pub fn spawn_replica(&self, writer: Writer<Publisher>) -> std::io::Result<Replica> {
+        // The replica runs on a runtime of its own: its connections too.
         let run = replica::run(
-            self.etcd.clone(),
+            self.etcd.with_own_pool(),
             self.prefix.clone(),
             self.host.clone(),
             self.integrity.clone(),

@@ -18,12 +18,37 @@ use super::{Endpoint, EtcdError, Grpc};
 /// for the next one when its answer was read whole.
 pub(super) struct Conn {
     sender: http1::SendRequest<Full<Bytes>>,
+    /// When it last finished an exchange (or was opened).
+    idle_since: std::time::Instant,
 }
+
+/// An idle connection older than this is closed rather than reused: a
+/// firewall or NAT on the way may have dropped it without a word.
+const MAX_IDLE: Duration = Duration::from_secs(20);
 
 impl Conn {
     /// Whether the connection can take another request now.
     pub(super) fn is_ready(&self) -> bool {
         self.sender.is_ready()
+    }
+
+    /// Whether it is fresh enough to reuse.
+    pub(super) fn is_fresh(&self) -> bool {
+        self.is_ready() && self.idle_since.elapsed() < MAX_IDLE
+    }
+
+    /// Whether the connection still takes a request (false once the member
+    /// closed it while it was idle).
+    pub(super) async fn still_open(&mut self, timeout: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(timeout, self.sender.ready()).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Marks the end of an exchange.
+    pub(super) fn idle(&mut self) {
+        self.idle_since = std::time::Instant::now();
     }
 }
 
@@ -68,7 +93,10 @@ where
         .await
         .map_err(|e| unreachable(e.to_string()))?;
     tokio::spawn(conn);
-    Ok(Conn { sender })
+    Ok(Conn {
+        sender,
+        idle_since: std::time::Instant::now(),
+    })
 }
 
 /// POSTs `body` to `path` over `conn`; the answer's head (its body is read

@@ -377,6 +377,25 @@ impl Etcd {
         })
     }
 
+    /// The same cluster, with a pool of connections of its own: for a
+    /// task on another runtime (a connection's I/O is driven by the runtime
+    /// that opened it, so runtimes must not share idle connections).
+    pub fn with_own_pool(&self) -> Self {
+        let i = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                endpoints: i.endpoints.clone(),
+                tls: i.tls.clone(),
+                user: i.user.clone(),
+                token: std::sync::Mutex::new(self.token()),
+                timeout: i.timeout,
+                preferred: AtomicUsize::new(i.preferred.load(Ordering::Relaxed)),
+                idle: std::sync::Mutex::new(Vec::new()),
+                fresh: i.fresh,
+            }),
+        }
+    }
+
     /// The members' URLs.
     pub fn endpoints(&self) -> Vec<String> {
         self.inner.endpoints.iter().map(Endpoint::url).collect()
@@ -397,7 +416,7 @@ impl Etcd {
             .iter()
             .position(|e| e == ep)
             .unwrap_or(0);
-        let mut conn = self.conn(at, ep).await?;
+        let (mut conn, _) = self.conn(at, ep).await?;
         let resp = http::send(
             &mut conn,
             ep,
@@ -419,30 +438,62 @@ impl Etcd {
         Ok(())
     }
 
-    /// An idle connection to member `at`, or a new one.
-    async fn conn(&self, at: usize, ep: &Endpoint) -> Result<http::Conn, EtcdError> {
+    /// An idle connection to member `at` (`true`: reused), or a new one.
+    async fn conn(&self, at: usize, ep: &Endpoint) -> Result<(http::Conn, bool), EtcdError> {
         let reused = self.inner.idle.lock().ok().and_then(|mut idle| {
-            idle.retain(|(_, c)| c.is_ready());
+            idle.retain(|(_, c)| c.is_fresh());
             let i = idle.iter().position(|(m, _)| *m == at)?;
             Some(idle.swap_remove(i).1)
         });
         match reused {
-            Some(c) => Ok(c),
-            None => {
-                let tls = self.inner.tls.as_ref().filter(|_| ep.tls);
-                http::connect(ep, tls, self.inner.timeout).await
-            }
+            Some(c) => Ok((c, true)),
+            None => self.connect(ep).await.map(|c| (c, false)),
         }
+    }
+
+    /// A new connection to `ep`.
+    async fn connect(&self, ep: &Endpoint) -> Result<http::Conn, EtcdError> {
+        let tls = self.inner.tls.as_ref().filter(|_| ep.tls);
+        http::connect(ep, tls, self.inner.timeout).await
+    }
+
+    /// Sends over an idle connection to member `at`, or a new one. A kept
+    /// connection the member closed while idle is replaced before the
+    /// request is written (a request written is never sent twice: a
+    /// transaction must not run again).
+    async fn send(
+        &self,
+        at: usize,
+        ep: &Endpoint,
+        path: &str,
+        body: &Value,
+    ) -> Result<(hyper::Response<hyper::body::Incoming>, http::Conn), EtcdError> {
+        let (mut conn, reused) = self.conn(at, ep).await?;
+        if reused && !conn.still_open(self.inner.timeout).await {
+            conn = self.connect(ep).await?;
+        }
+        let token = self.token();
+        let resp = http::send(
+            &mut conn,
+            ep,
+            path,
+            token.as_deref(),
+            body,
+            self.inner.timeout,
+        )
+        .await?;
+        Ok((resp, conn))
     }
 
     /// Keeps `conn` for the next call when its answer was read whole (an
     /// answer or a gateway error; not a cut or a timeout).
-    fn put_back<T>(&self, at: usize, conn: http::Conn, read: &Result<T, EtcdError>) {
+    fn put_back<T>(&self, at: usize, mut conn: http::Conn, read: &Result<T, EtcdError>) {
         let whole = matches!(
             read,
             Ok(_) | Err(EtcdError::Server { .. } | EtcdError::Protocol(_))
         );
         if whole && !self.inner.fresh && conn.is_ready() {
+            conn.idle();
             if let Ok(mut idle) = self.inner.idle.lock() {
                 if idle.len() < MAX_IDLE {
                     idle.push((at, conn));
@@ -472,22 +523,7 @@ impl Etcd {
                     continue;
                 }
             }
-            let sent = match self.conn(at, ep).await {
-                Ok(mut conn) => {
-                    let token = self.token();
-                    http::send(
-                        &mut conn,
-                        ep,
-                        path,
-                        token.as_deref(),
-                        body,
-                        self.inner.timeout,
-                    )
-                    .await
-                    .map(|resp| (resp, conn))
-                }
-                Err(e) => Err(e),
-            };
+            let sent = self.send(at, ep, path, body).await;
             match sent {
                 Ok((resp, conn)) => {
                     self.inner.preferred.store(at, Ordering::Relaxed);

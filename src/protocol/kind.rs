@@ -32,7 +32,7 @@ impl PolicyKind {
             .find(|k| k.wire_name() == name)
     }
 
-    /// How messages name it (`preset`, `file-managed`, `API-managed`).
+    /// How messages name it (`preset`, `file-managed`, `api-managed`).
     pub const fn as_str(self) -> &'static str {
         match self {
             PolicyKind::Preset => "preset",

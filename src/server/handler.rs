@@ -103,8 +103,12 @@ impl Daemon {
                 .as_ref()
                 .map_or(std::time::Duration::ZERO, |c| c.max_wait);
             let mut published = self.revisions.clone();
-            let waited = tokio::time::timeout(wait, published.wait_for(reached)).await;
-            if !matches!(waited, Ok(Ok(_))) || !reached(&self.authz.snapshot().revision) {
+            // The watch's value is not held past the wait (the writer's
+            // next publication would wait for it).
+            let waited = tokio::time::timeout(wait, published.wait_for(reached))
+                .await
+                .is_ok_and(|r| r.is_ok());
+            if !waited || !reached(&self.authz.snapshot().revision) {
                 return Err(wire(
                     Code::ClusterLagging,
                     format!(

@@ -699,42 +699,44 @@ fn lint_json(f: &str, read: Result<camd::policy::Compiled, PolicyFileError>) -> 
 }
 
 /// The documents of `specs` that are neither presets, files nor in the
-/// policy folder, fetched from camd (API-managed policies); without a
-/// daemon, none (the simulation then names the policy it could not find).
+/// policy folder, fetched from camd (API-managed policies, or camd's own
+/// files); camd is asked only when there are some, and only for them.
 fn fetched_documents(
-    specs: &mut Vec<String>,
+    specs: &[String],
     dir: &std::path::Path,
     socket: Option<PathBuf>,
-) -> Vec<(String, String)> {
-    let (local, remote): (Vec<String>, Vec<String>) = specs
-        .drain(..)
-        .partition(|s| camd::simulate::local_source(s, Some(dir)).is_ok());
-    *specs = local;
+) -> Result<Vec<(String, String)>> {
+    let remote: Vec<&String> = specs
+        .iter()
+        .filter(|s| camd::simulate::local_source(s, Some(dir)).is_err())
+        .collect();
+    if remote.is_empty() {
+        return Ok(Vec::new());
+    }
     let socket = socket.unwrap_or_else(camd::client::default_socket);
-    let mut client = camd::client::Client::connect(&socket).ok();
+    // Without a daemon the simulation names the policy it could not find.
+    let Ok(mut client) = camd::client::Client::connect(&socket) else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     for name in remote {
-        let doc = client
-            .as_mut()
-            .and_then(|c| {
-                c.call(camd::protocol::GetPolicy {
-                    policy: name.clone(),
-                })
-                .ok()
-            })
-            .and_then(|ps| ps.into_iter().next())
-            .and_then(|p| p.document);
-        match doc {
-            Some(d) => out.push((name, d)),
-            // Left for the simulation to report as not found.
-            None => specs.push(name),
+        match client.call(camd::protocol::GetPolicy {
+            policy: name.clone(),
+        }) {
+            Ok(found) => {
+                if let Some(d) = found.into_iter().next().and_then(|p| p.document) {
+                    out.push((name.clone(), d));
+                }
+            }
+            Err(e) if e.code() == Some(Code::PolicyIdNotFound.as_str()) => {}
+            Err(e) => return Err(anyhow::anyhow!("{e}")),
         }
     }
-    out
+    Ok(out)
 }
 
-fn run_simulate(mut a: SimulateArgs, socket: Option<PathBuf>, json: bool) -> Result<u8> {
-    let documents = fetched_documents(&mut a.policies, &a.policy_dir, socket);
+fn run_simulate(a: SimulateArgs, socket: Option<PathBuf>, json: bool) -> Result<u8> {
+    let documents = fetched_documents(&a.policies, &a.policy_dir, socket)?;
     let context = parse_context(&a.context)?;
     let now_ms = match &a.time {
         Some(t) => parse_time_ms(t).with_context(|| {

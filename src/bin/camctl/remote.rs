@@ -232,7 +232,8 @@ fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {
                 })
                 .map_err(remote)?;
             if allowed_only {
-                all.retain(|p| p.access != "Denied");
+                let denied = camd::policy::permissions::Access::Denied.as_str();
+                all.retain(|p| p.access != denied);
             }
             out.print(&all);
             Ok(EXIT_OK)
