@@ -332,19 +332,35 @@ async fn stop(s: Stopping) {
 /// start alike); a socket systemd passed is left to systemd.
 struct SocketFile {
     owned: Option<std::path::PathBuf>,
+    /// The (device, inode) of the file camd bound: another daemon's socket
+    /// put at the same path since is left alone.
+    identity: Option<(u64, u64)>,
     shown: String,
+}
+
+/// The (device, inode) of the file at `path`.
+fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
 }
 
 impl SocketFile {
     fn owned(path: std::path::PathBuf) -> Self {
         Self {
             shown: path.display().to_string(),
+            identity: identity(&path),
             owned: Some(path),
         }
     }
 
     fn systemds(shown: String) -> Self {
-        Self { owned: None, shown }
+        Self {
+            owned: None,
+            identity: None,
+            shown,
+        }
     }
 
     fn shown(&self) -> &str {
@@ -355,7 +371,9 @@ impl SocketFile {
 impl Drop for SocketFile {
     fn drop(&mut self) {
         if let Some(p) = self.owned.take() {
-            let _ = std::fs::remove_file(p);
+            if self.identity.is_none() || identity(&p) == self.identity {
+                let _ = std::fs::remove_file(p);
+            }
         }
     }
 }

@@ -769,3 +769,21 @@ fn batches_read_in_place_agree_with_the_owned_path() {
     assert_eq!(c.ping().unwrap(), 1);
     assert!(d.stop().success());
 }
+
+/// On its stop camd removes the socket file it bound, and only that one:
+/// a socket another daemon has put at the path since is left in place.
+#[test]
+fn a_stop_removes_its_own_socket_and_no_other() {
+    let d = Camd::start("socket-own");
+    let socket = d.socket.clone();
+    assert!(d.stop().success());
+    assert!(!socket.exists(), "the socket camd bound is gone");
+
+    let d = Camd::start("socket-other");
+    let socket = d.socket.clone();
+    std::fs::remove_file(&socket).unwrap();
+    let other = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    assert!(d.stop().success());
+    assert!(socket.exists(), "another daemon's socket at the path stays");
+    drop(other);
+}
