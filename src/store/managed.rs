@@ -243,9 +243,7 @@ impl State {
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
-        let name = self
-            .policy_named(policy, ctx)
-            .ok_or_else(|| AdminError::PolicyNotExist(policy.to_string()))?;
+        let name = self.known(ctx, policy)?;
         self.set_boundary(user, Some(name), changes)
     }
 
@@ -264,9 +262,7 @@ impl State {
         boundary: Option<String>,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
-        let uin = self
-            .uin_named(user)
-            .ok_or_else(|| AdminError::UserNotExist(user.to_string()))?;
+        let uin = self.uin_of(user)?;
         let u = self
             .users
             .get_mut(&uin)
