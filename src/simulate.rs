@@ -101,6 +101,7 @@ pub fn load_policy(
     let warnings = compiled
         .warnings
         .iter()
+        .filter(|w| w.severity == crate::policy::Severity::Warning)
         .map(|w| format!("{spec}: {w}"))
         .collect();
     Ok((Arc::new(compiled.policy), warnings))
@@ -118,7 +119,12 @@ pub fn simulate(sim: &Simulation) -> Result<Outcome, SimulateError> {
             Some((name, text)) if local_source(spec, sim.policy_dir.as_deref()).is_err() => {
                 let (c, _) =
                     crate::catalog::compile_policy_text(Path::new(name), name, text.clone())?;
-                let w = c.warnings.iter().map(|w| format!("{name}: {w}")).collect();
+                let w = c
+                    .warnings
+                    .iter()
+                    .filter(|w| w.severity == crate::policy::Severity::Warning)
+                    .map(|w| format!("{name}: {w}"))
+                    .collect();
                 (Arc::new(c.policy), w)
             }
             _ => load_policy(spec, sim.policy_dir.as_deref())?,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use camd::policy::{Policy, PolicySet, Principal, Request, parse_time_ms, preset};
+use camd::policy::{Policy, PolicySet, Principal, Request, Severity, parse_time_ms, preset};
 use serde_json::Value;
 
 pub const OWNER: u64 = 100000000001;
@@ -22,6 +22,16 @@ fn policy_set(case: &Value, failures: &mut Vec<String>, name: &str) -> Option<Po
     if let Some(map) = case.get("policies").and_then(Value::as_object) {
         for (pname, doc) in map {
             match Policy::parse(pname, &doc.to_string()) {
+                Ok(c)
+                    if case.get("lint_clean") == Some(&Value::Bool(true))
+                        && !c.warnings.is_empty() =>
+                {
+                    failures.push(format!(
+                        "{name}: policy {pname} does not lint clean: {:?}",
+                        c.warnings
+                    ));
+                    return None;
+                }
                 Ok(c) => policies.push(Arc::new(c.policy)),
                 Err(e) => {
                     failures.push(format!("{name}: policy {pname} does not compile: {e}"));
@@ -166,12 +176,15 @@ fn run_validation(case: &Value, name: &str) -> Result<(), String> {
                     "{name}: expected errors {want:?}, document was accepted"
                 ));
             }
-            let warnings = case.get("warnings").and_then(Value::as_u64).unwrap_or(0) as usize;
-            if c.warnings.len() != warnings {
-                return Err(format!(
-                    "{name}: expected {warnings} warnings, got {:?}",
-                    c.warnings
-                ));
+            for (key, severity) in [("warnings", Severity::Warning), ("notes", Severity::Note)] {
+                let want = case.get(key).and_then(Value::as_u64).unwrap_or(0) as usize;
+                let got = c.warnings.iter().filter(|w| w.severity == severity).count();
+                if got != want {
+                    return Err(format!(
+                        "{name}: expected {want} {key}, got {:?}",
+                        c.warnings
+                    ));
+                }
             }
             Ok(())
         }

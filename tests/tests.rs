@@ -10,6 +10,7 @@
 mod abuse;
 mod audit;
 mod cases;
+mod catalogue;
 mod cli;
 mod cluster;
 mod codes;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ring::digest;
 
-use crate::policy::{Policy, preset};
+use crate::policy::{Policy, Severity, preset};
 
 use super::file::{PolicyFileError, compile_policy_text, read_policy_text};
 use super::set::{Catalog, PolicyMeta};
@@ -233,9 +233,11 @@ fn compile_file(
 ) -> Result<(Arc<Policy>, i64), LoadError> {
     match compile_policy_text(path, name, text.to_owned()) {
         Ok((c, _)) => {
+            // Notes are for `camctl policy lint`, not the daemon's log.
             warnings.extend(
                 c.warnings
                     .iter()
+                    .filter(|w| w.severity == Severity::Warning)
                     .map(|w| format!("{}: {w}", path.display())),
             );
             Ok((Arc::new(c.policy), now_ms))

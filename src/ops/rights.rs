@@ -61,6 +61,8 @@ pub struct Resources<'a> {
     pub owner_uin: u64,
     /// Who owns an access key (from the published snapshot).
     pub key_owner: &'a (dyn Fn(&str) -> KeyOwner + Sync),
+    /// A sub-user's uin by name (from the published snapshot).
+    pub user_uin: &'a (dyn Fn(&str) -> Option<u64> + Sync),
 }
 
 impl Resources<'_> {
@@ -78,6 +80,16 @@ impl Resources<'_> {
     /// A sub-user.
     pub fn user(&self, name: &str) -> String {
         self.of("user", name)
+    }
+
+    /// The other name of `resource`: a sub-user, written `user/NAME`
+    /// here, is `uin/SUBUIN` in CAM's own form (doc 598/10606), and a
+    /// policy may name either.
+    pub fn alias(&self, resource: &str) -> Option<String> {
+        let prefix = format!("qcs::cam::uin/{}:user/", self.owner_uin);
+        let name = resource.strip_prefix(&prefix)?;
+        let uin = (self.user_uin)(name)?;
+        Some(self.of("uin", &uin.to_string()))
     }
 
     /// A group.
@@ -124,9 +136,11 @@ mod tests {
             "AKIDbob" => KeyOwner::User("bob".into()),
             _ => KeyOwner::Unknown,
         };
+        let uin = |name: &str| (name == "bob").then_some(1001);
         let r = Resources {
             owner_uin: 100,
             key_owner: &owner,
+            user_uin: &uin,
         };
         assert_eq!(r.key_of(None), "qcs::cam::uin/100:uin/100");
         assert_eq!(r.key_of(Some("root")), "qcs::cam::uin/100:user/root");
@@ -134,6 +148,12 @@ mod tests {
         assert_eq!(r.key_by_id("AKIDbob"), "qcs::cam::uin/100:user/bob");
         assert!(r.touches_root(&[Right::on("cam:DeleteAccessKey", r.key_by_id("AKIDroot"))]));
         assert!(!r.touches_root(&[Right::on("cam:CreateAccessKey", r.key_of(Some("root")))]));
+        assert_eq!(
+            r.alias(&r.user("bob")).as_deref(),
+            Some("qcs::cam::uin/100:uin/1001")
+        );
+        assert_eq!(r.alias(&r.user("carol")), None);
+        assert_eq!(r.alias(&r.group("bob")), None);
     }
 
     #[test]
@@ -142,6 +162,7 @@ mod tests {
         let r = Resources {
             owner_uin: 100,
             key_owner: &none,
+            user_uin: &|_| None,
         };
         let right = Right::with_policy(
             "cam:AttachGroupPolicy",

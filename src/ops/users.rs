@@ -190,6 +190,7 @@ mod tests {
         Resources {
             owner_uin: 100,
             key_owner: f,
+            user_uin: &|_| None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Action patterns of a policy statement: `*`, `service:ApiName` (optionally
 //! `name/service:ApiName`), with `*` wildcards, compared case-insensitively.
 
-use super::actions::{self, ACTIONS};
+use super::actions::{self, ACTIONS, Origin};
 use super::checker::Checker;
 use super::error::Code;
 use super::pattern::{Pattern, Vars};
@@ -69,6 +69,9 @@ impl ActionPattern {
             return None;
         }
         let pattern = Self::from(bare)?;
+        if !service_pat.has_wildcard() && !name.contains('*') {
+            note_origin(service, name, path, offset, ck);
+        }
         let matches_any = ACTIONS.iter().any(|a| {
             known_services
                 .iter()
@@ -117,6 +120,27 @@ impl ActionPattern {
         buf.push(':');
         buf.push_str(name);
         self.pattern.matches(&buf, NO_VARS)
+    }
+}
+
+/// A note for a literal action that is not Tencent's, or that camd does not serve.
+fn note_origin(service: &str, name: &str, path: &str, offset: usize, ck: &mut Checker<'_>) {
+    let Some(info) = actions::lookup(service, name) else {
+        return;
+    };
+    let full = format!("{}:{}", info.service, info.name);
+    match info.origin {
+        Origin::Tencent => {}
+        Origin::Camd => ck.note(
+            path,
+            offset,
+            format!("`{full}` is camd's own action, not Tencent's: it works on camd only"),
+        ),
+        Origin::NotServed => ck.note(
+            path,
+            offset,
+            format!("`{full}` is a CAM action camd does not serve: it grants nothing here"),
+        ),
     }
 }
 

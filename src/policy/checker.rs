@@ -1,7 +1,7 @@
 //! Collects a document's errors and warnings, each with its text position,
 //! while the parts of a policy are checked.
 
-use super::error::{Code, PolicyError, PolicyWarning, Position};
+use super::error::{Code, PolicyError, PolicyWarning, Position, Severity};
 
 /// Collects errors and warnings with their text positions.
 pub(crate) struct Checker<'t> {
@@ -21,7 +21,16 @@ impl Checker<'_> {
     }
 
     pub(crate) fn warn(&mut self, path: &str, offset: usize, message: String) {
+        self.push(Severity::Warning, path, offset, message);
+    }
+
+    pub(crate) fn note(&mut self, path: &str, offset: usize, message: String) {
+        self.push(Severity::Note, path, offset, message);
+    }
+
+    fn push(&mut self, severity: Severity, path: &str, offset: usize, message: String) {
         self.warnings.push(PolicyWarning {
+            severity,
             path: path.to_string(),
             position: Position::of_offset(self.text, offset),
             message,

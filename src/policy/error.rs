@@ -63,9 +63,32 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
-/// Something legal but probably not meant, e.g. a wildcard action that matches no catalogued action.
+/// How much a [`PolicyWarning`] matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Legal but probably not meant.
+    Warning,
+    /// Worth knowing, nothing wrong: e.g. an action that is camd's own,
+    /// not Tencent's.
+    Note,
+}
+
+impl Severity {
+    /// `warning` or `note`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Warning => "warning",
+            Self::Note => "note",
+        }
+    }
+}
+
+/// Something legal but probably not meant, e.g. a wildcard action that
+/// matches no catalogued action; or, as a note, something worth knowing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyWarning {
+    /// A warning or a note.
+    pub severity: Severity,
     /// Where in the document.
     pub path: String,
     /// Where in the text.
@@ -78,8 +101,12 @@ impl fmt::Display for PolicyWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "warning: at `{}` (line {}, column {}): {}",
-            self.path, self.position.line, self.position.column, self.message
+            "{}: at `{}` (line {}, column {}): {}",
+            self.severity.as_str(),
+            self.path,
+            self.position.line,
+            self.position.column,
+            self.message
         )
     }
 }

@@ -25,7 +25,7 @@ mod time;
 pub use action::{ActionBits, ActionPattern};
 pub use decision::{Decision, Reason, StatementRef};
 pub use document::{Compiled, MAX_DOCUMENT_CHARS, Policy, is_valid_policy_name};
-pub use error::{Code, PolicyError, PolicyErrors, PolicyWarning, Position};
+pub use error::{Code, PolicyError, PolicyErrors, PolicyWarning, Position, Severity};
 pub use request::{Principal, Request, RequestError, ResourceRef};
 pub use set::PolicySet;
 pub use statement::{Effect, Statement};

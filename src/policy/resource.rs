@@ -46,6 +46,10 @@ impl ResourcePattern {
         if resource.is_empty() {
             return Err(format!("resource `{text}` has an empty last segment"));
         }
+        // `uin/` with no value, as Tencent's tables print some rows
+        // (`qcs::im::uin/:sdkappid/${SdkAppId}`): the account left out,
+        // which CAM reads as the policy's own account, camd's one account.
+        let account = if account == "uin/" { "" } else { account };
         if !account.is_empty() && account != "*" {
             let id = account
                 .strip_prefix("uin/")

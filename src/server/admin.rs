@@ -53,9 +53,11 @@ impl<O: Exec> Handle<O> for Check<'_> {
     fn handle(self, op: O) -> Self::Out {
         self.daemon.operator_only::<O>(self.peer, self.proof)?;
         let owner = |id: &str| self.daemon.key_owner(id);
+        let uin = |name: &str| self.daemon.user_uin(name);
         let res = Resources {
             owner_uin: self.daemon.config.owner_uin,
             key_owner: &owner,
+            user_uin: &uin,
         };
         self.daemon
             .permit_all(self.peer, self.proof, &op.rights(&res), &res)
@@ -93,6 +95,27 @@ impl Daemon {
     pub fn audit_only(&self, note: AuditNote) {
         if self.writer.audit(note).is_err() {
             crate::log_error!("cannot record an audit entry: the store writer has stopped");
+        }
+    }
+
+    /// A sub-user's uin, as the published snapshot says.
+    fn user_uin(&self, name: &str) -> Option<u64> {
+        self.authz.snapshot().names.get(name).map(|u| u.uin)
+    }
+
+    /// Checks one right on `resource` under each name it goes by.
+    fn permit_right(
+        &self,
+        peer: Peer,
+        proof: Proof<'_>,
+        action: &str,
+        resource: &str,
+        context: &[(&str, &str)],
+        res: &Resources<'_>,
+    ) -> Result<(), Failure> {
+        match res.alias(resource) {
+            Some(alias) => self.permit(peer, proof, action, &[resource, &alias], context),
+            None => self.permit(peer, proof, action, &[resource], context),
         }
     }
 
@@ -135,9 +158,11 @@ impl Daemon {
             self.admitted(peer)?;
         }
         let owner = |id: &str| self.key_owner(id);
+        let uin = |name: &str| self.user_uin(name);
         let res = Resources {
             owner_uin: self.config.owner_uin,
             key_owner: &owner,
+            user_uin: &uin,
         };
         let rights = op.rights(&res);
         let (action, target) = rights.first().map_or_else(
@@ -174,7 +199,8 @@ impl Daemon {
             return Err(e);
         }
         let may = |action: &'static str, resource: &str| {
-            self.permit(peer, proof, action, resource, &[]).is_ok()
+            self.permit_right(peer, proof, action, resource, &[], &res)
+                .is_ok()
         };
         let env = Env {
             may: &may,
@@ -247,7 +273,7 @@ impl Daemon {
                 }
                 None => &[],
             };
-            self.permit(peer, proof, r.action, &r.resource, ctx)?;
+            self.permit_right(peer, proof, r.action, &r.resource, ctx, res)?;
         }
         if !proof.acts_as_operator(peer) && res.touches_root(rights) {
             return Err(Failure::new(

@@ -39,22 +39,38 @@ fn owned_frame(r: Response) -> Vec<u8> {
     crate::protocol::encode_response(&r).unwrap_or_default()
 }
 
-/// `Ok` when the key's owner is allowed; else why not.
-fn allowed(
+/// What the engine said about one right.
+enum Verdict {
+    /// Allowed.
+    Allow,
+    /// Refused; `firm` when a deny statement (of the policies or the
+    /// boundary) decided, which no other name of the resource can undo.
+    Refuse { firm: bool, why: Failure },
+}
+
+/// The verdict for the key's owner; an error when the key does not hold.
+fn verdict(
     r: Result<(u64, EngineDecision<'_>), AuthzError>,
     id: &str,
     action: &str,
     resource: &str,
-) -> Result<(), Failure> {
+) -> Result<Verdict, Failure> {
+    use crate::policy::Reason;
     match r {
-        Ok((_, d)) if d.is_allowed() => Ok(()),
-        Ok((_, d)) => Err(Failure::new(
-            Code::UnauthorizedOperation,
-            format!(
-                "access key `{}` is not allowed `{action}` on `{resource}`: {d}",
-                shown_id(id)
+        Ok((_, d)) if d.is_allowed() => Ok(Verdict::Allow),
+        Ok((_, d)) => Ok(Verdict::Refuse {
+            firm: !matches!(
+                d.reason,
+                Reason::ImplicitDeny | Reason::OutsideBoundary { .. }
             ),
-        )),
+            why: Failure::new(
+                Code::UnauthorizedOperation,
+                format!(
+                    "access key `{}` is not allowed `{action}` on `{resource}`: {d}",
+                    shown_id(id)
+                ),
+            ),
+        }),
         Err(e) => Err(authz_failure(e)),
     }
 }
@@ -334,18 +350,50 @@ impl Daemon {
         }
     }
 
-    /// Checks that `peer` (or the key it proves) may perform `action` on `resource`.
+    /// Checks that `peer` (or the key it proves) may perform `action` on
+    /// the resource named `names` (one resource, under each name it goes
+    /// by: a sub-user is `user/NAME` and `uin/SUBUIN`): allowed when a name
+    /// is allowed and no deny statement refuses any of them.
     pub fn permit(
+        &self,
+        peer: Peer,
+        proof: Proof<'_>,
+        action: &str,
+        names: &[&str],
+        context: &[(&str, &str)],
+    ) -> Result<(), Failure> {
+        if proof.acts_as_operator(peer) {
+            return Ok(());
+        }
+        let mut allowed = false;
+        let mut refused = None;
+        for resource in names {
+            match self.verdict(peer, proof, action, resource, context)? {
+                Verdict::Allow => allowed = true,
+                Verdict::Refuse { firm: true, why } => return Err(why),
+                Verdict::Refuse { why, .. } => {
+                    refused.get_or_insert(why);
+                }
+            }
+        }
+        match (allowed, refused) {
+            (true, _) => Ok(()),
+            (false, Some(why)) => Err(why),
+            (false, None) => Err(Failure::new(
+                Code::UnauthorizedOperation,
+                format!("`{action}` names no resource"),
+            )),
+        }
+    }
+
+    fn verdict(
         &self,
         peer: Peer,
         proof: Proof<'_>,
         action: &str,
         resource: &str,
         context: &[(&str, &str)],
-    ) -> Result<(), Failure> {
-        if proof.acts_as_operator(peer) {
-            return Ok(());
-        }
+    ) -> Result<Verdict, Failure> {
         let ask = Ask {
             action,
             resource,
@@ -369,10 +417,10 @@ impl Daemon {
                 },
                 ask,
                 Way::ByKey,
-                |r| allowed(r, &key.secret_id, action, resource),
+                |r| verdict(r, &key.secret_id, action, resource),
             ),
             Proof::Signed { secret_id, uin } => self.authz.by_user(Who::Uin(uin), ask, |r| {
-                allowed(r, secret_id, action, resource)
+                verdict(r, secret_id, action, resource)
             }),
         }
     }

@@ -688,7 +688,7 @@ fn lint_json(f: &str, read: Result<camd::policy::Compiled, PolicyFileError>) -> 
         "File": f,
         "Ok": problems.is_empty(),
         "Warnings": warnings.iter().map(|w| serde_json::json!({
-            "Path": w.path, "Line": w.position.line, "Column": w.position.column,
+            "Severity": w.severity.as_str(), "Path": w.path, "Line": w.position.line, "Column": w.position.column,
             "Message": w.message,
         })).collect::<Vec<_>>(),
         "Errors": problems.iter().map(|p| serde_json::json!({
