@@ -272,7 +272,7 @@ fn seed(etcd: &EtcdCluster, base: &Path, users: usize, per_user: usize) {
     let doc = r#"{"version":"2.0","statement":[{"effect":"allow","action":"im:GetGroupInfo","resource":"*"}]}"#;
     for p in 0..per_user {
         state
-            .create_policy(&format!("P{p}"), "", doc.to_string(), &ctx, &mut ch)
+            .create_policy(&format!("P{p}"), "", doc.to_string(), &[], &ctx, &mut ch)
             .unwrap();
     }
     let policies: Vec<String> = (0..per_user).map(|p| format!("P{p}")).collect();

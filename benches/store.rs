@@ -366,6 +366,7 @@ fn key_overhead(o: &Open, rounds: usize) -> (f64, f64, f64) {
         secret_id: id.clone(),
         hash: o.hasher.hash(secret.expose()),
         sealed: o.authz.keyring().seal(&id, secret.expose()).unwrap(),
+        description: String::new(),
     };
     o.writer
         .change(note(), move |s, c, ch| {

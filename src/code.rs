@@ -112,8 +112,14 @@ codes! {
     AccessKeyOverLimit = "OperationDenied.AccessKeyOverLimit",
     /// Deleting a user who has access keys, without `force`.
     HaveKeys = "OperationDenied.HaveKeys",
-    /// A password is not 8-32 characters with upper case, lower case, digits and symbols.
+    /// A password breaks the account's password rules (by default: 8-32 characters with upper case, lower case, digits and symbols), or repeats a recent one.
     PasswordViolatedRules = "InvalidParameter.PasswordViolatedRules",
+    /// UpdatePasswordRules: a rule is out of range (e.g. MinimumLength outside 8-32, an unknown MustContain class).
+    PasswordRuleError = "InvalidParameter.PasswordRuleError",
+    /// A tag's key or value is empty, too long, or a key is given twice.
+    TagParamError = "InvalidParameter.TagParamError",
+    /// More than 50 tags on one policy.
+    TagLimitExceeded = "InvalidParameter.TagLimitExceeded",
     /// The request names something wrongly (a bad argument, a missing SecretKey, a context pair without `=`, a credentials file that cannot be created).
     InvalidParameter = "InvalidParameter",
     /// A request that does not decode (binary frame or JSON line).
@@ -140,6 +146,8 @@ codes! {
     HostNotServed = "InvalidParameter.HostNotServed",
     /// An HTTP API request names an action camd does not serve.
     InvalidAction = "InvalidAction",
+    /// An HTTP API request asks for something camd does not do, e.g. renaming a group (UpdateGroup with a new GroupName).
+    UnsupportedOperation = "UnsupportedOperation",
     /// An HTTP API request uses a method other than POST.
     UnsupportedProtocol = "UnsupportedProtocol",
     /// An HTTP API request names a version other than 2019-01-16.

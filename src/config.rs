@@ -90,6 +90,10 @@ pub struct Config {
     /// Host of the console login link.
     #[serde(default = "default_console_host")]
     pub console_host: String,
+    /// The account's AppId, as CAM's GetUserAppId reports it (0: not set;
+    /// camd has no AppId of its own).
+    #[serde(default)]
+    pub app_id: u64,
     /// Seconds a signed request's X-TC-Timestamp may be from camd's clock
     /// (TC3's window is 300).
     #[serde(default = "default_signature_window")]

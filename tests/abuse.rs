@@ -67,8 +67,14 @@ fn admin_bodies(user: &str, group: &str, key: &str) -> Vec<Body> {
             group: g(),
             policy: "QcloudChatReadOnlyAccess".into(),
         }),
-        Body::CreateAccessKey(CreateAccessKey { user: None }),
-        Body::CreateAccessKey(CreateAccessKey { user: Some(u()) }),
+        Body::CreateAccessKey(CreateAccessKey {
+            user: None,
+            description: String::new(),
+        }),
+        Body::CreateAccessKey(CreateAccessKey {
+            user: Some(u()),
+            description: String::new(),
+        }),
         Body::UpdateAccessKey(UpdateAccessKey {
             secret_id: key.to_string(),
             active: false,

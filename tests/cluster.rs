@@ -160,6 +160,7 @@ fn conflicting_writes_from_two_hosts_break_no_invariant() {
                 // Keys for one user: at most 2 may exist, whoever asks.
                 let _ = c.call(camd::protocol::CreateAccessKey {
                     user: Some("shared".into()),
+                    description: String::new(),
                 });
             }
             (tag, won)

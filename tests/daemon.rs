@@ -343,6 +343,7 @@ fn access_keys_authenticate_until_disabled_or_deleted() {
     assert!(c.authorize(send(&secret)).unwrap().allowed);
     let second = || CreateAccessKey {
         user: Some("alice".into()),
+        description: String::new(),
     };
     c.call(second()).unwrap();
     assert_eq!(code(c.call(second())), "OperationDenied.AccessKeyOverLimit");
@@ -384,7 +385,12 @@ fn access_keys_authenticate_until_disabled_or_deleted() {
     })
     .unwrap();
     // The root account's key decides as the root account.
-    let root = c.call(CreateAccessKey { user: None }).unwrap();
+    let root = c
+        .call(CreateAccessKey {
+            user: None,
+            description: String::new(),
+        })
+        .unwrap();
     let rd = c
         .authorize(by_key(
             root.secret_id.as_deref().unwrap(),
@@ -423,6 +429,7 @@ fn user_admin(d: &Camd) -> (String, String) {
     let key = c
         .call(CreateAccessKey {
             user: Some("admin1".into()),
+            description: String::new(),
         })
         .unwrap();
     (key.secret_id.unwrap(), key.secret_key.unwrap())

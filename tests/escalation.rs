@@ -349,6 +349,8 @@ fn a_legacy_sub_user_named_root_keeps_working_and_is_flagged() {
                 attached_ms: 0,
             }],
             boundary: None,
+            password_set_ms: 0,
+            password_history: Vec::new(),
         });
         ch.users.insert(200000000001);
         ch.affected.insert(200000000001);

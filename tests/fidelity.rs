@@ -199,6 +199,7 @@ fn switching_the_default_version_changes_decisions_in_one_step() {
             name: "Flip".into(),
             document: v1.into(),
             description: String::new(),
+            tags: Vec::new(),
         })
         .unwrap();
     admin

@@ -127,6 +127,7 @@ impl Harness {
                 sealed: self.authz.keyring().seal(&id, secret.expose()).unwrap(),
                 secret_id: id,
                 hash: self.hasher.hash(secret.expose()),
+                description: String::new(),
             },
             secret.expose().to_string(),
         )
@@ -322,7 +323,7 @@ fn renames_keep_attachments_and_uins_are_never_reused() {
             remark: Some("ops lead".into()),
             ..UpdateUser::default()
         };
-        h.run(move |s, _, ch| s.update_user(from, upd.clone(), ch))
+        h.run(move |s, c, ch| s.update_user(from, upd.clone(), c, ch))
     };
     rename("alice", "alicia").unwrap();
     assert_eq!(h.allowed_user("alicia", "im:GetGroupInfo"), Ok(true));

@@ -125,7 +125,10 @@ fn requests() -> Vec<Body> {
         }),
         Body::ListAttachedGroupPolicies(ListAttachedGroupPolicies { group: group() }),
         Body::ListEntitiesForPolicy(ListEntitiesForPolicy { policy: policy() }),
-        Body::CreateAccessKey(CreateAccessKey { user: Some(user()) }),
+        Body::CreateAccessKey(CreateAccessKey {
+            user: Some(user()),
+            description: String::new(),
+        }),
         Body::UpdateAccessKey(UpdateAccessKey {
             secret_id: s("AKIDexample"),
             active: false,
@@ -156,11 +159,16 @@ fn requests() -> Vec<Body> {
             name: s("senders"),
             document: s("{\"version\":\"2.0\",\"statement\":[]}"),
             description: s("may send"),
+            tags: vec![Tag {
+                key: s("team"),
+                value: s("chat"),
+            }],
         }),
         Body::UpdatePolicy(UpdatePolicy {
             name: s("senders"),
             document: None,
             description: Some(s("may send more")),
+            alias: None,
         }),
         Body::DeletePolicy(DeletePolicy { name: s("senders") }),
         Body::CreatePolicyVersion(CreatePolicyVersion {
@@ -194,6 +202,27 @@ fn requests() -> Vec<Body> {
         Body::AuthorizeAt(AuthorizeAt {
             min_revision: 42,
             ask: by_user(),
+        }),
+        Body::GetGroup(GetGroup { name: group() }),
+        Body::UpdateGroup(UpdateGroup {
+            name: group(),
+            remark: Some(s("developers")),
+        }),
+        Body::GetAccountSummary,
+        Body::GetUserAppId,
+        Body::DescribeSubAccounts(DescribeSubAccounts {
+            uins: vec![100000000002, 100000000003],
+        }),
+        Body::ListAccounts,
+        Body::GetSecurityLastUsed(GetSecurityLastUsed {
+            secret_ids: vec![s("AKIDexample")],
+        }),
+        Body::GetPasswordRules,
+        Body::UpdatePasswordRules(UpdatePasswordRules {
+            minimum_length: Some(12),
+            must_contain: Some(s("Aa0")),
+            reuse_limit: Some(3),
+            ..UpdatePasswordRules::default()
         }),
     ]
 }
@@ -251,6 +280,15 @@ fn which(b: &Body) -> usize {
         Body::GetUserPermissionBoundary(_) => 46,
         Body::UserPermissions(_) => 47,
         Body::AuthorizeAt(_) => 48,
+        Body::GetGroup(_) => 49,
+        Body::UpdateGroup(_) => 50,
+        Body::GetAccountSummary => 51,
+        Body::GetUserAppId => 52,
+        Body::DescribeSubAccounts(_) => 53,
+        Body::ListAccounts => 54,
+        Body::GetSecurityLastUsed(_) => 55,
+        Body::GetPasswordRules => 56,
+        Body::UpdatePasswordRules(_) => 57,
     }
 }
 
@@ -323,6 +361,7 @@ fn replies() -> Vec<Reply> {
         status: s("Active"),
         created_ms: 1_764_633_600_000,
         last_used_ms: Some(1_764_633_700_000),
+        description: s("deploy key"),
     };
     vec![
         Reply::Pong(PROTOCOL_VERSION),
@@ -357,6 +396,15 @@ fn replies() -> Vec<Reply> {
             kind: PolicyKind::File,
             description: s("may send"),
             document: Some(s("{}")),
+            created_ms: 1_764_633_600_000,
+            updated_ms: 1_764_633_700_000,
+            attachments: 2,
+            boundaries: 1,
+            tags: vec![Tag {
+                key: s("team"),
+                value: s("chat"),
+            }],
+            alias: String::new(),
         }]),
         Reply::Attached(vec![AttachedInfo {
             policy: s("senders"),
@@ -439,6 +487,36 @@ fn replies() -> Vec<Reply> {
             deny: Vec::new(),
             boundary: Some(vec![grant()]),
         }]),
+        Reply::GroupDetail(GroupDetail {
+            group: GroupInfo {
+                name: s("dev"),
+                remark: s("developers"),
+                created_ms: 1_764_633_600_000,
+                members: 1,
+            },
+            members: vec![user_info()],
+        }),
+        Reply::AccountSummary(AccountSummary {
+            policies: 4,
+            roles: 0,
+            users: 2,
+            groups: 1,
+            members: 1,
+        }),
+        Reply::AppId(AppIdInfo {
+            owner_uin: 100000000001,
+            app_id: 1250000000,
+        }),
+        Reply::PasswordRules(PasswordRulesInfo {
+            minimum_length: 12,
+            must_contain: s("Aa0"),
+            force_change_days: 90,
+            reuse_limit: 3,
+            retry_limit: 5,
+            expiration_invalidation: 2,
+            updated_ms: 1_764_633_600_000,
+            modifier: s("uid 0"),
+        }),
     ]
 }
 
@@ -471,6 +549,10 @@ fn which_reply(r: &Reply) -> usize {
         Reply::Version(_) => 23,
         Reply::Boundary(_) => 24,
         Reply::Permissions(_) => 25,
+        Reply::GroupDetail(_) => 26,
+        Reply::AccountSummary(_) => 27,
+        Reply::AppId(_) => 28,
+        Reply::PasswordRules(_) => 29,
     }
 }
 
@@ -590,7 +672,7 @@ fn every_request_body_is_pinned_in_both_encodings() {
         "samples in list order"
     );
     seen.dedup();
-    assert_eq!(seen.len(), 49);
+    assert_eq!(seen.len(), 58);
     check("requests.jsonl", request_lines());
 }
 
@@ -600,7 +682,7 @@ fn every_reply_is_pinned_in_both_encodings() {
     let seen: Vec<usize> = all.iter().map(which_reply).collect();
     assert_eq!(
         seen,
-        (0..26).collect::<Vec<_>>(),
+        (0..30).collect::<Vec<_>>(),
         "one sample per reply, in order"
     );
     check("replies.jsonl", reply_lines());

@@ -160,6 +160,8 @@ impl ListAttachedUserAllPolicies {
                 "StrategyType": mode,
                 "CreateMode": mode,
                 "Groups": groups,
+                "Deactived": 0,
+                "DeactivedDetail": [],
             })
         })
     }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::policy::TimeText;
 use crate::policy::preset::canonical_name;
 use crate::protocol::{
-    AttachedInfo, BoundaryInfo, PolicyInfo, PolicyKind, PolicyVersionInfo, UserInfo,
+    AttachedInfo, BoundaryInfo, PolicyInfo, PolicyKind, PolicyVersionInfo, Tag, UserInfo,
 };
 
 use super::params::Paging;
@@ -44,6 +44,26 @@ pub fn user(u: &UserInfo) -> Value {
         "CountryCode": "",
         "Email": u.email,
         "CreateTime": time(u.created_ms),
+        "NickName": u.name,
+    })
+}
+
+/// A group's member (CAM's GroupMemberInfo): nothing is verified, and
+/// camd's members are sub-users, not collaborators or receivers (UserType 0).
+pub fn member(u: &UserInfo) -> Value {
+    json!({
+        "Uid": u.uin,
+        "Uin": u.uin,
+        "Name": u.name,
+        "PhoneNum": u.phone,
+        "CountryCode": "",
+        "PhoneFlag": 0,
+        "Email": u.email,
+        "EmailFlag": 0,
+        "UserType": 0,
+        "CreateTime": time(u.created_ms),
+        "IsReceiverOwner": 0,
+        "Remark": u.remark,
     })
 }
 
@@ -57,17 +77,64 @@ pub fn group(name: &str, remark: &str, created_ms: i64) -> Value {
     })
 }
 
-/// A policy as ListPolicies shows it (CAM's StrategyInfo).
+/// A time CAM shows, or `""` when camd has none (a preset's).
+fn time_or_empty(ms: i64) -> String {
+    if ms == 0 { String::new() } else { time(ms) }
+}
+
+/// Tags as CAM shows them (CAM's Tag).
+pub fn tags(tags: &[Tag]) -> Value {
+    tags.iter()
+        .map(|t| json!({"Key": t.key, "Value": t.value}))
+        .collect()
+}
+
+/// A policy as ListPolicies shows it (CAM's StrategyInfo). camd's policies
+/// are not service-linked, never taken offline, and not tied to one
+/// product; AdministratorAccess is the one of global reach.
 pub fn policy(p: &PolicyInfo) -> Value {
     let preset = p.kind == PolicyKind::Preset;
     let (kind, mode) = origin(preset);
+    let level = if p.name == "AdministratorAccess" {
+        "Global"
+    } else {
+        "CloudProduct"
+    };
     json!({
         "PolicyId": policy_id(&p.name),
         "PolicyName": p.name,
+        "AddTime": time_or_empty(p.created_ms),
+        "UpdateTime": time_or_empty(p.updated_ms),
         "Description": p.description,
         "Type": mode,
         "CreateMode": mode,
         "PolicyType": kind,
+        "Attachments": p.attachments,
+        "ServiceType": "",
+        "IsAttached": null,
+        "Deactived": 0,
+        "DeactivedDetail": [],
+        "IsServiceLinkedPolicy": 0,
+        "AttachEntityCount": p.attachments,
+        "AttachEntityBoundaryCount": p.boundaries,
+        "Tags": tags(&p.tags),
+        "PermissionLevel": level,
+    })
+}
+
+/// One policy as GetPolicy shows it, with its document.
+pub fn policy_detail(p: &PolicyInfo) -> Value {
+    let (_, mode) = origin(p.kind == PolicyKind::Preset);
+    json!({
+        "PolicyName": p.name,
+        "Description": p.description,
+        "Type": mode,
+        "AddTime": time_or_empty(p.created_ms),
+        "UpdateTime": time_or_empty(p.updated_ms),
+        "PolicyDocument": p.document.clone().unwrap_or_default(),
+        "PresetAlias": p.alias,
+        "IsServiceLinkedRolePolicy": 0,
+        "Tags": tags(&p.tags),
     })
 }
 
@@ -81,6 +148,8 @@ pub fn attached(a: &AttachedInfo) -> Value {
         "CreateMode": mode,
         "PolicyType": kind,
         "Remark": "",
+        "Deactived": 0,
+        "DeactivedDetail": [],
     })
 }
 
@@ -108,14 +177,16 @@ pub fn boundary(b: &BoundaryInfo) -> Value {
     match &b.policy {
         None => json!({"PolicyId": null, "PolicyName": null, "PolicyDocument": null,
                        "PolicyType": null, "CreateMode": null}),
+        // GetUserPermissionBoundary's PolicyType is a number (1 custom,
+        // 2 preset); CreateMode 2 is "by policy syntax".
         Some(name) => {
-            let (kind, mode) = origin(preset);
+            let (_, kind) = origin(preset);
             json!({
                 "PolicyId": policy_id(name),
                 "PolicyName": name,
                 "PolicyDocument": b.document,
                 "PolicyType": kind,
-                "CreateMode": mode,
+                "CreateMode": 2,
             })
         }
     }

@@ -156,7 +156,7 @@ impl Action for ListUsersForGroup {
     }
 
     fn render(self, replies: Vec<Vec<UserInfo>>, _: &dyn Directory) -> Result<Value, Failure> {
-        let items = last(replies)?.iter().map(fields::user).collect();
+        let items = last(replies)?.iter().map(fields::member).collect();
         Ok(fields::page(self.0, items, "UserInfo"))
     }
 }

@@ -22,7 +22,7 @@ fn owner(p: &Params, dir: &dyn Directory) -> Result<Option<String>, Failure> {
 }
 
 /// Creates an access key; the SecretKey is in the response, once.
-pub struct CreateAccessKey;
+pub struct CreateAccessKey(String);
 
 impl Action for CreateAccessKey {
     const NAME: &'static str = "CreateAccessKey";
@@ -30,10 +30,12 @@ impl Action for CreateAccessKey {
     type Op = op::CreateAccessKey;
 
     fn plan(p: &Params, dir: &dyn Directory) -> Result<(Self, Vec<op::CreateAccessKey>), Failure> {
+        let description = p.text("Description")?;
         Ok((
-            Self,
+            Self(description.clone()),
             vec![op::CreateAccessKey {
                 user: owner(p, dir)?,
+                description,
             }],
         ))
     }
@@ -46,6 +48,7 @@ impl Action for CreateAccessKey {
                 "SecretAccessKey": c.secret_key,
                 "Status": "Active",
                 "CreateTime": fields::time(crate::clock::now_ms()),
+                "Description": self.0,
             }
         }))
     }
@@ -111,6 +114,7 @@ impl Action for ListAccessKeys {
                     "AccessKeyId": k.secret_id,
                     "Status": k.status,
                     "CreateTime": fields::time(k.created_ms),
+                    "Description": k.description,
                 })
             })
             .collect();

@@ -6,6 +6,7 @@
 //! executes the requests as the signer, and resolves ids through a
 //! [`Directory`].
 
+mod account;
 mod action;
 mod attachments;
 mod boundaries;

@@ -142,6 +142,57 @@ impl Params {
             .collect()
     }
 
+    /// A required, non-empty list of strings.
+    pub fn str_list(&self, name: &str) -> Result<Vec<String>, Failure> {
+        let Some(v) = self.get(name) else {
+            return Err(missing(name));
+        };
+        let items = v
+            .as_array()
+            .ok_or_else(|| wrong(name, "a list of strings"))?;
+        if items.is_empty() {
+            return Err(bad_value(name, "at least one item"));
+        }
+        items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| wrong(name, "a list of strings"))
+            })
+            .collect()
+    }
+
+    /// At most `max` items of a list, else `InvalidParameterValue`.
+    pub fn at_most<T>(name: &str, items: Vec<T>, max: usize) -> Result<Vec<T>, Failure> {
+        if items.len() > max {
+            return Err(bad_value(
+                name,
+                &format!("a list of at most {max} items (it has {})", items.len()),
+            ));
+        }
+        Ok(items)
+    }
+
+    /// A required object, read as parameters of its own.
+    pub fn object(&self, name: &str, allowed: &[&str]) -> Result<Params, Failure> {
+        match self.get(name) {
+            None => Err(missing(name)),
+            Some(v @ Value::Object(_)) => {
+                Params::parse(&serde_json::to_vec(v).unwrap_or_default(), allowed)
+            }
+            Some(_) => Err(wrong(name, "an object")),
+        }
+    }
+
+    /// An optional list of objects (empty when absent).
+    pub fn opt_list(&self, name: &str, allowed: &[&str]) -> Result<Vec<Params>, Failure> {
+        match self.get(name) {
+            None => Ok(Vec::new()),
+            Some(_) => self.list(name, allowed),
+        }
+    }
+
     /// A required list of objects, each read as parameters of its own.
     pub fn list(&self, name: &str, allowed: &[&str]) -> Result<Vec<Params>, Failure> {
         let Some(Value::Array(items)) = self.get(name) else {

@@ -74,8 +74,7 @@ impl Action for GetPolicy {
                 "GetPolicy answered no policy",
             ));
         };
-        let document = json!(p.document.clone().unwrap_or_default());
-        Ok(fields::with(fields::policy(p), "PolicyDocument", document))
+        Ok(fields::policy_detail(p))
     }
 }
 
@@ -84,15 +83,27 @@ pub struct CreatePolicy(String);
 
 impl Action for CreatePolicy {
     const NAME: &'static str = "CreatePolicy";
-    const PARAMS: &'static [&'static str] = &["PolicyName", "PolicyDocument", "Description"];
+    const PARAMS: &'static [&'static str] =
+        &["PolicyName", "PolicyDocument", "Description", "Tags"];
     type Op = op::CreatePolicy;
 
     fn plan(p: &Params, _: &dyn Directory) -> Result<(Self, Vec<op::CreatePolicy>), Failure> {
         let name = p.str("PolicyName")?;
+        let tags = p
+            .opt_list("Tags", &["Key", "Value"])?
+            .iter()
+            .map(|t| {
+                Ok(op::Tag {
+                    key: t.str("Key")?,
+                    value: t.str("Value")?,
+                })
+            })
+            .collect::<Result<_, Failure>>()?;
         let op = op::CreatePolicy {
             name: name.clone(),
             document: p.str("PolicyDocument")?,
             description: p.text("Description")?,
+            tags,
         };
         Ok((Self(name), vec![op]))
     }
@@ -107,8 +118,13 @@ pub struct UpdatePolicy(String);
 
 impl Action for UpdatePolicy {
     const NAME: &'static str = "UpdatePolicy";
-    const PARAMS: &'static [&'static str] =
-        &["PolicyId", "PolicyName", "Description", "PolicyDocument"];
+    const PARAMS: &'static [&'static str] = &[
+        "PolicyId",
+        "PolicyName",
+        "Description",
+        "PolicyDocument",
+        "Alias",
+    ];
     type Op = op::UpdatePolicy;
 
     fn plan(p: &Params, dir: &dyn Directory) -> Result<(Self, Vec<op::UpdatePolicy>), Failure> {
@@ -126,6 +142,7 @@ impl Action for UpdatePolicy {
             name: name.clone(),
             document: p.opt_str("PolicyDocument")?,
             description: p.opt_str("Description")?,
+            alias: p.opt_str("Alias")?,
         };
         Ok((Self(name), vec![op]))
     }

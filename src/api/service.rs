@@ -4,7 +4,7 @@
 use crate::code::{Code, Failure};
 
 use super::action::{Entry, Plan};
-use super::{Directory, attachments, boundaries, groups, keys, policies, users, versions};
+use super::{Directory, account, attachments, boundaries, groups, keys, policies, users, versions};
 
 /// A Tencent Cloud API 3.0 service: its name (the credential scope's
 /// service), its version, its actions.
@@ -60,6 +60,15 @@ pub const CAM: Service = Service {
         Entry::of::<boundaries::PutUserPermissionsBoundary>(),
         Entry::of::<boundaries::DeleteUserPermissionsBoundary>(),
         Entry::of::<boundaries::GetUserPermissionBoundary>(),
+        Entry::of::<account::GetGroup>(),
+        Entry::of::<account::UpdateGroup>(),
+        Entry::of::<account::GetAccountSummary>(),
+        Entry::of::<account::GetUserAppId>(),
+        Entry::of::<account::DescribeSubAccounts>(),
+        Entry::of::<account::ListAccounts>(),
+        Entry::of::<account::GetSecurityLastUsed>(),
+        Entry::of::<account::GetPasswordRules>(),
+        Entry::of::<account::UpdatePasswordRules>(),
     ],
 };
 
@@ -92,6 +101,30 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_catalogue_says_which_cam_actions_are_served() {
+        use crate::policy::actions::{ACTIONS, Origin, lookup};
+        for a in CAM.actions {
+            let info = lookup("cam", a.name);
+            assert_eq!(
+                info.map(|i| i.origin),
+                Some(Origin::Tencent),
+                "{} is served but not catalogued as Tencent's",
+                a.name
+            );
+        }
+        for info in ACTIONS.iter().filter(|i| i.service == "cam") {
+            let served = CAM.actions.iter().any(|a| a.name == info.name);
+            assert_eq!(
+                served,
+                info.origin == Origin::Tencent,
+                "cam:{} is catalogued {:?}",
+                info.name,
+                info.origin
+            );
+        }
+    }
 
     #[test]
     fn each_action_is_listed_once_and_takes_each_parameter_once() {

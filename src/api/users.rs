@@ -78,8 +78,12 @@ impl Action for GetUser {
         ))
     }
 
+    /// With the last console sign-in's address and time: empty until the
+    /// console exists.
     fn render(self, replies: Vec<UserInfo>, _: &dyn Directory) -> Result<Value, Failure> {
-        Ok(fields::user(&last(replies)?))
+        let u = fields::user(&last(replies)?);
+        let u = fields::with(u, "RecentlyLoginIP", json!(""));
+        Ok(fields::with(u, "RecentlyLoginTime", json!("")))
     }
 }
 

@@ -65,21 +65,32 @@ pub fn generate_password(rng: &SystemRandom) -> Result<Secret, CredentialError> 
     let alphabet: Vec<u8> = ALNUM.iter().chain(SYMBOLS).copied().collect();
     loop {
         let p = Secret::new(draw(rng, &alphabet, 32)?);
-        if check_password_rules(p.expose()).is_ok() {
+        if check_password_rules(p.expose(), 32, "Aa0#").is_ok() {
             return Ok(p);
         }
     }
 }
 
-/// The CAM password rule: 8-32 characters, with upper case, lower case, digits and symbols.
-pub fn check_password_rules(p: &str) -> Result<(), CredentialError> {
+/// CAM's password rules: `min_length`-32 printable ASCII characters
+/// without spaces, with a character of each class in `must_contain` (`A`
+/// upper case, `a` lower case, `0` digits, `#` symbols). camd's default
+/// (no rules set) is 8 and `Aa0#`.
+pub fn check_password_rules(
+    p: &str,
+    min_length: usize,
+    must_contain: &str,
+) -> Result<(), CredentialError> {
     let n = p.chars().count();
     let has = |f: fn(&char) -> bool| p.chars().any(|c| f(&c));
-    let ok = (8..=32).contains(&n)
-        && has(char::is_ascii_uppercase)
-        && has(char::is_ascii_lowercase)
-        && has(char::is_ascii_digit)
-        && has(|c| c.is_ascii_punctuation())
+    let class_ok = |class: char| match class {
+        'A' => has(char::is_ascii_uppercase),
+        'a' => has(char::is_ascii_lowercase),
+        '0' => has(char::is_ascii_digit),
+        '#' => has(char::is_ascii_punctuation),
+        _ => false,
+    };
+    let ok = (min_length.max(1)..=32).contains(&n)
+        && must_contain.chars().all(class_ok)
         && p.chars().all(|c| c.is_ascii_graphic());
     if ok {
         Ok(())
@@ -102,7 +113,7 @@ mod tests {
         assert!(key.expose().bytes().all(|b| b.is_ascii_alphanumeric()));
         let p = generate_password(&rng).unwrap();
         assert_eq!(p.expose().len(), 32);
-        check_password_rules(p.expose()).unwrap();
+        check_password_rules(p.expose(), 32, "Aa0#").unwrap();
         assert_ne!(generate_secret_id(&rng).unwrap(), id);
     }
 
@@ -129,11 +140,15 @@ mod tests {
             &"Aa1!".repeat(9),
         ] {
             assert_eq!(
-                check_password_rules(bad),
+                check_password_rules(bad, 8, "Aa0#"),
                 Err(CredentialError::PasswordViolatedRules),
                 "{bad}"
             );
         }
-        check_password_rules("Good-Pass1").unwrap();
+        check_password_rules("Good-Pass1", 8, "Aa0#").unwrap();
+        // Rules of the account's own: longer, fewer classes.
+        check_password_rules("onlylowercase", 12, "a").unwrap();
+        assert!(check_password_rules("Good-Pass1", 12, "Aa0#").is_err());
+        assert!(check_password_rules("nouppercase1!", 8, "A").is_err());
     }
 }

@@ -13,8 +13,11 @@ use crate::store::{self, KeyStatus, NewKey, Owner};
 
 use super::{Env, Exec, Resources, Right};
 
+/// The longest key description (CAM's CreateAccessKey: 1024).
+const MAX_KEY_DESCRIPTION: usize = 1024;
+
 /// A new key's id and hash, with its SecretKey (shown once).
-pub(super) fn new_key(env: &Env<'_>) -> Result<(NewKey, Secret), Failure> {
+pub(super) fn new_key(env: &Env<'_>, description: &str) -> Result<(NewKey, Secret), Failure> {
     let random = |e: crate::credentials::CredentialError| Failure::new(Code::Random, e.to_string());
     let id = generate_secret_id(env.rng).map_err(random)?;
     let secret = generate_secret_key(env.rng).map_err(random)?;
@@ -28,19 +31,21 @@ pub(super) fn new_key(env: &Env<'_>) -> Result<(NewKey, Secret), Failure> {
             hash: env.hasher.hash(secret.expose()),
             secret_id: id,
             sealed,
+            description: description.to_string(),
         },
         secret,
     ))
 }
 
 /// A key as the wire shows it (never its hash).
-fn key_info(k: &store::Key) -> KeyInfo {
+pub(super) fn key_info(k: &store::Key) -> KeyInfo {
     KeyInfo {
         secret_id: k.secret_id.clone(),
         owner: k.owner,
         status: k.status.as_str().to_string(),
         created_ms: k.created_ms,
         last_used_ms: k.last_used_ms,
+        description: k.description.clone(),
     }
 }
 
@@ -57,7 +62,13 @@ impl Exec for CreateAccessKey {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Credentials, Failure> {
-        let (nk, secret) = new_key(env)?;
+        if self.description.chars().count() > MAX_KEY_DESCRIPTION {
+            return Err(Failure::new(
+                Code::InvalidParameterValue,
+                format!("the key's description is longer than {MAX_KEY_DESCRIPTION} characters"),
+            ));
+        }
+        let (nk, secret) = new_key(env, &self.description)?;
         let name = self.user.clone().unwrap_or_else(|| "root".into());
         let who = owner(self.user);
         let k = env

@@ -3,13 +3,13 @@
 //! ListPolicyVersions, GetPolicyVersion, DeletePolicyVersion. Documents are
 //! checked by the engine, exactly as policy files are.
 
-use crate::code::Failure;
-use crate::policy::Policy;
+use crate::code::{Code, Failure};
+use crate::policy::{Policy, preset};
 use crate::protocol::{
     CreatePolicy, CreatePolicyVersion, DeletePolicy, DeletePolicyVersion, Done, GetPolicyVersion,
     ListPolicyVersions, PolicyVersionInfo, SetDefaultPolicyVersion, UpdatePolicy, VersionCreated,
 };
-use crate::store::{AdminError, StoredPolicy};
+use crate::store::{self, AdminError, StoredPolicy};
 
 use super::{Env, Exec, Resources, Right};
 
@@ -43,8 +43,23 @@ impl Exec for CreatePolicy {
 
     async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
         let document = checked(&self.name, self.document)?;
+        let tags: Vec<store::Tag> = self
+            .tags
+            .into_iter()
+            .map(|t| store::Tag {
+                key: t.key,
+                value: t.value,
+            })
+            .collect();
         env.change(move |s, cx, ch| {
-            s.create_policy(&self.name, &self.description, document.clone(), cx, ch)
+            s.create_policy(
+                &self.name,
+                &self.description,
+                document.clone(),
+                &tags,
+                cx,
+                ch,
+            )
         })
         .await?;
         Ok(Done)
@@ -57,6 +72,22 @@ impl Exec for UpdatePolicy {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
+        if let Some(alias) = self.alias {
+            let Some(preset) = preset::canonical_name(&self.name) else {
+                return Err(Failure::new(
+                    Code::InvalidParameterValue,
+                    format!(
+                        "an alias is a preset policy's remark; policy `{}` is not a preset",
+                        self.name
+                    ),
+                ));
+            };
+            if self.document.is_none() && self.description.is_none() {
+                env.change(move |s, _, ch| s.set_preset_alias(preset, &alias, ch))
+                    .await?;
+                return Ok(Done);
+            }
+        }
         let document = match self.document {
             Some(d) => Some(checked(&self.name, d)?),
             None => None,

@@ -5,6 +5,7 @@
 //! front door (the socket, camctl, later HTTP and the cluster writer)
 //! executes these.
 
+mod account;
 mod boundaries;
 mod daemon;
 mod groups;
@@ -12,6 +13,7 @@ mod keys;
 mod managed;
 mod policies;
 mod rights;
+mod settings;
 mod users;
 
 use std::future::Future;
@@ -77,6 +79,8 @@ pub struct Env<'a> {
     pub owner_uin: u64,
     /// Host of the console login link.
     pub console_host: &'a str,
+    /// The account's AppId (config `app_id`; 0 when not set).
+    pub app_id: u64,
     /// Counters since start.
     pub live: Live,
     /// Every number camd exports.

@@ -10,67 +10,132 @@ use crate::protocol::{
     AttachGroupPolicy, AttachUserPolicy, AttachedInfo, DetachGroupPolicy, DetachUserPolicy, Done,
     Entities, GetPolicy, ListAttachedGroupPolicies, ListAttachedUserPolicies,
     ListEntitiesForPolicy, ListPolicies, LoadedPolicy, PolicyInfo, PolicyStatus, PolicyStatusInfo,
-    ReloadInfo, ReloadPolicies, ReloadProblem,
+    ReloadInfo, ReloadPolicies, ReloadProblem, Tag,
 };
 use crate::reload::{Control, Report};
-use crate::store::{AdminError, PolicyKind};
+use std::collections::BTreeMap;
+
+use crate::store::{AdminError, PolicyKind, StoredPolicy};
 
 use super::{Env, Exec, Resources, Right};
 
-/// API-managed policies: (name, description, default document, hash, updated).
-type Stored = Vec<(String, String, String, i64)>;
+/// What the store knows of policies: the API-managed ones, how many
+/// users and groups each policy (by canonical name) is attached to, and
+/// the presets' aliases.
+struct Stored {
+    api: Vec<(StoredPolicy, String)>,
+    attached: BTreeMap<String, u32>,
+    bounds: BTreeMap<String, u32>,
+    aliases: BTreeMap<String, String>,
+}
 
 async fn stored(env: &Env<'_>) -> Result<Stored, Failure> {
-    env.read(|s, _| {
-        Ok(s.policies()
+    env.read(|s, cx| {
+        let api = s
+            .policies()
             .values()
             .map(|p| {
                 let doc = p
                     .default_document()
                     .map(|v| v.document.clone())
                     .unwrap_or_default();
-                (p.name.clone(), p.description.clone(), doc, p.updated_ms)
+                (p.clone(), doc)
             })
-            .collect())
+            .collect();
+        let mut attached: BTreeMap<String, u32> = BTreeMap::new();
+        let mut bounds: BTreeMap<String, u32> = BTreeMap::new();
+        let held = s.users().values().flat_map(|u| &u.policies);
+        for a in held.chain(s.groups().values().flat_map(|g| &g.policies)) {
+            let name = (cx.known_policy)(&a.policy).unwrap_or_else(|| a.policy.clone());
+            *attached.entry(name).or_default() += 1;
+        }
+        for b in s.users().values().filter_map(|u| u.boundary.as_ref()) {
+            let name = (cx.known_policy)(b).unwrap_or_else(|| b.clone());
+            *bounds.entry(name).or_default() += 1;
+        }
+        let aliases = preset::PRESETS
+            .iter()
+            .map(|p| (p.name.to_string(), s.preset_alias(p.name)))
+            .collect();
+        Ok(Stored {
+            api,
+            attached,
+            bounds,
+            aliases,
+        })
     })
     .await
 }
 
+fn tags_of(p: &StoredPolicy) -> Vec<Tag> {
+    p.tags
+        .iter()
+        .map(|t| Tag {
+            key: t.key.clone(),
+            value: t.value.clone(),
+        })
+        .collect()
+}
+
 /// Presets, policy files and API-managed policies (only `only`, by name or
 /// alias, when given; then with their documents).
-async fn policies(env: &Env<'_>, only: Option<&str>) -> Result<Vec<PolicyInfo>, Failure> {
-    let api = stored(env).await?;
+pub(super) async fn policies(
+    env: &Env<'_>,
+    only: Option<&str>,
+) -> Result<Vec<PolicyInfo>, Failure> {
+    let st = stored(env).await?;
     let catalog = env.policies.catalog.load();
     let wanted = |n: &str| only.is_none_or(|o| preset::canonical_name(o).unwrap_or(o) == n);
+    let count = |n: &str| st.attached.get(n).copied().unwrap_or(0);
+    let info = |name: &str, kind, description: String, document: Option<String>| PolicyInfo {
+        name: name.to_string(),
+        kind,
+        description,
+        document: only.and(document),
+        created_ms: 0,
+        updated_ms: 0,
+        attachments: count(name),
+        boundaries: st.bounds.get(name).copied().unwrap_or(0),
+        tags: Vec::new(),
+        alias: st.aliases.get(name).cloned().unwrap_or_default(),
+    };
     let mut out: Vec<PolicyInfo> = preset::PRESETS
         .iter()
         .filter(|p| wanted(p.name))
-        .map(|p| PolicyInfo {
-            name: p.name.to_string(),
-            kind: PolicyKind::Preset,
-            description: p.description.to_string(),
-            document: only.map(|_| p.document.to_string()),
+        .map(|p| {
+            let doc = Some(p.document.to_string());
+            info(p.name, PolicyKind::Preset, p.description.to_string(), doc)
         })
         .collect();
+    out.extend(catalog.custom().filter(|p| wanted(&p.name)).map(|p| {
+        let loaded = catalog.meta(&p.name).map_or(0, |m| m.loaded_ms);
+        PolicyInfo {
+            created_ms: loaded,
+            updated_ms: loaded,
+            ..info(
+                &p.name,
+                PolicyKind::File,
+                String::new(),
+                catalog.source(&p.name),
+            )
+        }
+    }));
     out.extend(
-        catalog
-            .custom()
-            .filter(|p| wanted(&p.name))
-            .map(|p| PolicyInfo {
-                name: p.name.clone(),
-                kind: PolicyKind::File,
-                description: String::new(),
-                document: only.and_then(|_| catalog.source(&p.name)),
+        st.api
+            .iter()
+            .filter(|(p, _)| wanted(&p.name))
+            .map(|(p, doc)| PolicyInfo {
+                created_ms: p.created_ms,
+                updated_ms: p.updated_ms,
+                tags: tags_of(p),
+                ..info(
+                    &p.name,
+                    PolicyKind::Managed,
+                    p.description.clone(),
+                    Some(doc.clone()),
+                )
             }),
     );
-    out.extend(api.into_iter().filter(|(n, ..)| wanted(n)).map(
-        |(name, description, document, _)| PolicyInfo {
-            name,
-            kind: PolicyKind::Managed,
-            description,
-            document: only.map(|_| document),
-        },
-    ));
     Ok(out)
 }
 
@@ -302,12 +367,13 @@ impl Exec for PolicyStatus {
         policies.extend(
             stored(env)
                 .await?
+                .api
                 .into_iter()
-                .map(|(name, _, document, updated_ms)| LoadedPolicy {
-                    name,
+                .map(|(p, document)| LoadedPolicy {
+                    name: p.name,
                     kind: PolicyKind::Managed,
                     hash: hex_sha256(&document),
-                    loaded_ms: updated_ms,
+                    loaded_ms: p.updated_ms,
                 }),
         );
         let dangling = env.visible_dangling(env.read(|s, cx| Ok(s.dangling(cx))).await?);

@@ -5,7 +5,7 @@ use crate::credentials::{PasswordHash, Secret, check_password_rules, generate_pa
 use crate::protocol::{
     AddUser, Credentials, DeleteUser, Done, GetUser, ListUsers, UpdateUser, UserInfo,
 };
-use crate::store::{self, AdminError, check_user_name};
+use crate::store::{self, AdminError, PasswordRules, check_user_name};
 
 use super::keys::new_key;
 use super::{Env, Exec, Resources, Right};
@@ -35,9 +35,51 @@ async fn hash_password(env: &Env<'_>, password: &Secret) -> Result<PasswordHash,
         .map_err(|e| Failure::new(Code::Random, e.to_string()))
 }
 
-fn checked(password: &str) -> Result<Secret, Failure> {
-    check_password_rules(password).map_err(|_| Failure::from(AdminError::PasswordViolatedRules))?;
+/// `password` checked against the account's password rules.
+fn checked(password: &str, rules: &PasswordRules) -> Result<Secret, Failure> {
+    let min = usize::try_from(rules.minimum_length).unwrap_or(usize::MAX);
+    check_password_rules(password, min, &rules.must_contain)
+        .map_err(|_| Failure::from(AdminError::PasswordViolatedRules))?;
     Ok(Secret::new(password.to_string()))
+}
+
+/// The password rules in force.
+async fn rules(env: &Env<'_>) -> Result<PasswordRules, Failure> {
+    env.read(|s, _| Ok(s.password_rules())).await
+}
+
+/// Refuses a new password of `user` that repeats one of its last
+/// `ReusePasswordLimit` passwords (each compared off the runtime).
+async fn not_reused(env: &Env<'_>, user: &str, password: &Secret) -> Result<(), Failure> {
+    let name = user.to_string();
+    let (limit, recent) = env
+        .read(move |s, _| {
+            let limit = s.password_rules().reuse_limit as usize;
+            let u = s.user(&name)?;
+            let recent: Vec<PasswordHash> = u
+                .password
+                .iter()
+                .chain(&u.password_history)
+                .take(limit)
+                .cloned()
+                .collect();
+            Ok((limit, recent))
+        })
+        .await?;
+    if recent.is_empty() {
+        return Ok(());
+    }
+    let pw = password.clone();
+    let reused = tokio::task::spawn_blocking(move || recent.iter().any(|h| h.verify(pw.expose())))
+        .await
+        .map_err(|e| Failure::new(Code::Hash, e.to_string()))?;
+    if reused {
+        return Err(Failure::new(
+            Code::PasswordViolatedRules,
+            format!("the new password of user `{user}` repeats one of its last {limit} passwords"),
+        ));
+    }
+    Ok(())
 }
 
 impl Exec for AddUser {
@@ -60,7 +102,7 @@ impl Exec for AddUser {
         // chosen one is the caller's already, and is not echoed).
         let generated = self.password.is_none();
         let password = match (&self.password, self.console_login) {
-            (Some(p), _) => Some(checked(p)?),
+            (Some(p), _) => Some(checked(p, &rules(env).await?)?),
             (None, true) => Some(
                 generate_password(env.rng)
                     .map_err(|e| Failure::new(Code::Random, e.to_string()))?,
@@ -73,7 +115,7 @@ impl Exec for AddUser {
             None => None,
         };
         let key = if self.use_api {
-            Some(new_key(env)?)
+            Some(new_key(env, "")?)
         } else {
             None
         };
@@ -144,7 +186,11 @@ impl Exec for UpdateUser {
 
     async fn run(self, env: &Env<'_>) -> Result<UserInfo, Failure> {
         let password = match &self.password {
-            Some(p) => Some(hash_password(env, &checked(p)?).await?),
+            Some(p) => {
+                let p = checked(p, &rules(env).await?)?;
+                not_reused(env, &self.name, &p).await?;
+                Some(hash_password(env, &p).await?)
+            }
             None => None,
         };
         let upd = store::UpdateUser {
@@ -158,7 +204,7 @@ impl Exec for UpdateUser {
         };
         let name = self.name;
         let u = env
-            .change(move |s, _, ch| s.update_user(&name, upd.clone(), ch))
+            .change(move |s, cx, ch| s.update_user(&name, upd.clone(), cx, ch))
             .await?;
         Ok(user_info(&u))
     }

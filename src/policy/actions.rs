@@ -139,7 +139,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("cam", "GetRole", R, Res, U),
     a("cam", "GetRolePermissionBoundary", R, Res, U),
     a("cam", "GetSAMLProvider", R, Res, U),
-    a("cam", "GetSecurityLastUsed", R, O, T),
+    a("cam", "GetSecurityLastUsed", R, Res, T),
     a("cam", "GetServiceLinkedRoleDeletionStatus", R, Res, U),
     a("cam", "GetUser", R, Res, T),
     a("cam", "GetUserAppId", R, O, T),

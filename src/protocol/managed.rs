@@ -3,6 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A tag: a key and a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+}
+
 /// Creates an API-managed custom policy (its document becomes version 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatePolicy {
@@ -12,10 +21,12 @@ pub struct CreatePolicy {
     pub document: String,
     /// Free text.
     pub description: String,
+    /// At most 50 tags.
+    pub tags: Vec<Tag>,
 }
 
 /// Changes an API-managed policy: its default version's document and/or its
-/// description (`None` leaves it).
+/// description (`None` leaves it); or a preset's alias (its remark).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdatePolicy {
     /// The policy.
@@ -24,6 +35,50 @@ pub struct UpdatePolicy {
     pub document: Option<String>,
     /// A new description.
     pub description: Option<String>,
+    /// A preset's new alias (empty: none).
+    pub alias: Option<String>,
+}
+
+/// The password rules in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GetPasswordRules;
+
+/// CAM's password rules (PassWordRule).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordRulesInfo {
+    /// The shortest password (8-32).
+    pub minimum_length: u32,
+    /// Classes a password must have: `A`, `a`, `0`, `#`.
+    pub must_contain: String,
+    /// Days a password lasts (0: forever).
+    pub force_change_days: u32,
+    /// Earlier passwords a new one may not repeat.
+    pub reuse_limit: u32,
+    /// Wrong passwords before the console locks the user (0: no limit).
+    pub retry_limit: u32,
+    /// 1: an expired password blocks sign-in; 2: it must be changed.
+    pub expiration_invalidation: u8,
+    /// Last changed (ms; 0: the defaults, never set).
+    pub updated_ms: i64,
+    /// Who changed them last.
+    pub modifier: String,
+}
+
+/// Changes the password rules (`None` leaves a rule as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdatePasswordRules {
+    /// The shortest password (8-32).
+    pub minimum_length: Option<u32>,
+    /// Classes a password must have: `A`, `a`, `0`, `#`.
+    pub must_contain: Option<String>,
+    /// Days a password lasts (0: forever).
+    pub force_change_days: Option<u32>,
+    /// Earlier passwords a new one may not repeat (at most 24).
+    pub reuse_limit: Option<u32>,
+    /// Wrong passwords before the console locks the user (0: no limit).
+    pub retry_limit: Option<u32>,
+    /// 1: an expired password blocks sign-in; 2: it must be changed.
+    pub expiration_invalidation: Option<u8>,
 }
 
 /// Deletes an API-managed policy that nothing uses.

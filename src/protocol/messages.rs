@@ -226,6 +226,15 @@ pub struct GroupInfo {
     pub members: u32,
 }
 
+/// A group and its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupDetail {
+    /// The group.
+    pub group: GroupInfo,
+    /// Its members.
+    pub members: Vec<UserInfo>,
+}
+
 /// A policy as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyInfo {
@@ -237,6 +246,18 @@ pub struct PolicyInfo {
     pub description: String,
     /// The document (GetPolicy only).
     pub document: Option<String>,
+    /// Created (ms; API-managed policies, else 0).
+    pub created_ms: i64,
+    /// Last changed (ms; API-managed policies, or a file's load time; presets 0).
+    pub updated_ms: i64,
+    /// Users and groups it is attached to.
+    pub attachments: u32,
+    /// Users it bounds (their permissions boundary).
+    pub boundaries: u32,
+    /// Its tags (API-managed policies).
+    pub tags: Vec<super::managed::Tag>,
+    /// A preset's alias, as UpdatePolicy set it (else empty).
+    pub alias: String,
 }
 
 /// An attachment as listed.
@@ -263,6 +284,8 @@ pub struct KeyInfo {
     pub created_ms: i64,
     /// Last used.
     pub last_used_ms: Option<i64>,
+    /// Free text.
+    pub description: String,
 }
 
 /// Daemon status.
@@ -399,6 +422,14 @@ pub enum Reply {
     Boundary(super::managed::BoundaryInfo),
     /// A user's permissions, per action.
     Permissions(Vec<super::managed::ActionPermission>),
+    /// A group and its members.
+    GroupDetail(GroupDetail),
+    /// Counts of the account's entities.
+    AccountSummary(super::account::AccountSummary),
+    /// The account's AppId.
+    AppId(super::account::AppIdInfo),
+    /// The password rules.
+    PasswordRules(super::managed::PasswordRulesInfo),
 }
 
 /// One problem in a policy file.

@@ -2,6 +2,7 @@
 //! the only one that knows the byte layout (see docs/protocol.md); the rest of
 //! camd converts to and from these types explicitly.
 
+mod account;
 mod borrowed;
 mod codec;
 mod envelope;
@@ -11,6 +12,7 @@ mod messages;
 mod ops;
 mod replies;
 
+pub use account::*;
 pub use borrowed::{
     AskRef, DecisionBody, DecisionRequest, KeyRef, UserRefRef, decode_decision, encode_batch,
 };

@@ -6,11 +6,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::account::*;
 use super::managed::*;
 use super::messages::{
     ApiAnswer, ApiCall, AttachedInfo, AuditInfo, Authorize, AuthorizeAt, AuthorizeSigned,
-    Credentials, Decision, GroupInfo, KeyInfo, PolicyInfo, PolicyStatusInfo, ReloadInfo, Reply,
-    ResealInfo, StatusInfo, UserInfo, WireError,
+    Credentials, Decision, GroupDetail, GroupInfo, KeyInfo, PolicyInfo, PolicyStatusInfo,
+    ReloadInfo, Reply, ResealInfo, StatusInfo, UserInfo, WireError,
 };
 
 /// A request with a typed reply.
@@ -82,6 +83,10 @@ shapes! {
     PolicyVersionInfo => Version,
     BoundaryInfo => Boundary,
     Vec<ActionPermission> => Permissions,
+    GroupDetail => GroupDetail,
+    AccountSummary => AccountSummary,
+    AppIdInfo => AppId,
+    PasswordRulesInfo => PasswordRules,
 }
 
 /// The operation was carried out; nothing to report.
@@ -341,6 +346,24 @@ requests! {
     /// Cluster mode: one decision, made once this host's state has reached
     /// a revision (one a write on any host returned).
     decision AuthorizeAt(AuthorizeAt) -> Decision,
+    /// One group with its members.
+    admin GetGroup(GetGroup) -> GroupDetail,
+    /// Changes a group's remark.
+    admin UpdateGroup(UpdateGroup) -> Done,
+    /// Counts of the account's policies, users, groups and memberships.
+    admin GetAccountSummary -> AccountSummary,
+    /// The account's AppId and owner uin.
+    admin GetUserAppId -> AppIdInfo,
+    /// Sub-users by uin.
+    admin DescribeSubAccounts(DescribeSubAccounts) -> Vec<UserInfo>,
+    /// Every sub-user (CAM's ListAccounts).
+    admin ListAccounts -> Vec<UserInfo>,
+    /// When access keys were last used.
+    admin GetSecurityLastUsed(GetSecurityLastUsed) -> Vec<KeyInfo>,
+    /// The password rules in force.
+    admin GetPasswordRules -> PasswordRulesInfo,
+    /// Replaces the password rules.
+    admin UpdatePasswordRules(UpdatePasswordRules) -> Done,
 }
 
 /// Liveness and version.
@@ -541,11 +564,12 @@ pub struct ListEntitiesForPolicy {
 }
 
 /// Creates an access key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateAccessKey {
     /// The user (`None`: the root account).
     pub user: Option<String>,
+    /// Free text (CAM's Description: at most 1024 characters).
+    pub description: String,
 }
 
 /// Enables or disables an access key.
@@ -652,7 +676,7 @@ mod tests {
         .unwrap();
         assert_eq!(json, r#"{"DeleteUser":{"name":"a","force":true}}"#);
         assert_eq!(ADMIN_OPS.first(), Some(&"AddUser"));
-        assert_eq!(ADMIN_OPS.len(), 43);
-        assert_eq!(ADMIN_OPS.last(), Some(&"UserPermissions"));
+        assert_eq!(ADMIN_OPS.len(), 52);
+        assert_eq!(ADMIN_OPS.last(), Some(&"UpdatePasswordRules"));
     }
 }

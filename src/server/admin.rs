@@ -212,6 +212,7 @@ impl Daemon {
             rng: &self.rng,
             owner_uin: self.config.owner_uin,
             console_host: &self.config.console_host,
+            app_id: self.config.app_id,
             live: self.live(),
             metrics: &self.metrics,
             cluster: self.cluster.as_deref(),

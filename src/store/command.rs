@@ -14,6 +14,8 @@ pub struct NewKey {
     pub hash: KeyHash,
     /// The SecretKey sealed under the sealing key.
     pub sealed: Sealed,
+    /// Free text.
+    pub description: String,
 }
 
 /// Who owns an access key.

@@ -128,6 +128,15 @@ pub enum AdminError {
     /// The policy is still in use.
     #[error("policy `{0}` is still {1}; detach it first")]
     PolicyInUse(String, String),
+    /// A tag is malformed.
+    #[error("tag {0}")]
+    TagParam(String),
+    /// Too many tags.
+    #[error("{0} tags given; a policy takes at most 50")]
+    TagLimit(usize),
+    /// A password rule is out of range.
+    #[error("password rule {0}")]
+    PasswordRule(String),
     /// Cluster mode: etcd cannot be reached; nothing was changed.
     #[error("the cluster's store (etcd) did not take the change, nothing was changed: {0}")]
     ClusterUnavailable(String),
@@ -169,6 +178,9 @@ impl AdminError {
             Self::Sealing { .. } => Code::SealingKey,
             Self::PolicyNameTaken(_) | Self::PolicyNameHeld(..) => Code::PolicyNameTaken,
             Self::PolicyFull(_) => Code::PolicyFull,
+            Self::TagParam(_) => Code::TagParamError,
+            Self::TagLimit(_) => Code::TagLimitExceeded,
+            Self::PasswordRule(_) => Code::PasswordRuleError,
             Self::PolicyVersionFull(..) => Code::PolicyVersionFull,
             Self::DefaultVersion(..) => Code::PolicyVersionAlreadyDefault,
             Self::PolicyVersionNotExist(..) => Code::PolicyVersionNotExist,

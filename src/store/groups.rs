@@ -34,6 +34,24 @@ impl State {
         Ok(())
     }
 
+    /// Changes a group's remark (`None` leaves it).
+    pub fn update_group(
+        &mut self,
+        name: &str,
+        remark: Option<&str>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let Some(g) = self.groups.get_mut(name) else {
+            return Err(AdminError::GroupNotExist(name.to_string()));
+        };
+        if let Some(r) = remark {
+            check_len("remark", r, MAX_REMARK)?;
+            g.remark = r.to_string();
+        }
+        changes.groups.insert(name.to_string());
+        Ok(())
+    }
+
     /// Deletes a group, its memberships and attachments.
     pub fn delete_group(&mut self, name: &str, changes: &mut Changes) -> Result<(), AdminError> {
         self.group_exists(name)?;

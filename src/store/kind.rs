@@ -9,9 +9,9 @@ use std::fmt::Display;
 
 use redb::TableDefinition;
 
-use super::records::{self, Group, Key, StoredPolicy, User};
+use super::records::{self, Group, Key, Setting, StoredPolicy, User};
 use super::state::{Changes, State};
-use super::tables::{GROUPS, KEYS, POLICIES, USERS};
+use super::tables::{GROUPS, KEYS, POLICIES, SETTINGS, USERS};
 
 /// One kind of record.
 pub trait Kind {
@@ -63,6 +63,8 @@ pub struct Groups;
 pub struct Keys;
 /// API-managed custom policies, by name.
 pub struct Policies;
+/// Account-wide settings, by name.
+pub struct Settings;
 
 /// The members of a kind keyed by name in a `&str` table.
 macro_rules! named_key {
@@ -240,6 +242,40 @@ impl Kind for Policies {
     }
 }
 
+impl Kind for Settings {
+    const NAME: &'static str = "setting";
+    const LETTER: &'static str = "s";
+    type Value = Setting;
+    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = SETTINGS;
+    named_key!();
+
+    fn encode(v: &Setting) -> Result<Vec<u8>, postcard::Error> {
+        records::encode_setting(v)
+    }
+    fn decode(b: &[u8]) -> Result<Setting, postcard::Error> {
+        records::decode_setting(b)
+    }
+    fn noted(ch: &Changes) -> &BTreeSet<String> {
+        &ch.settings
+    }
+    fn noted_mut(ch: &mut Changes) -> &mut BTreeSet<String> {
+        &mut ch.settings
+    }
+    fn get<'s>(s: &'s State, id: &String) -> Option<&'s Setting> {
+        s.settings().get(id)
+    }
+    fn ids(s: &State) -> Vec<String> {
+        s.settings().keys().cloned().collect()
+    }
+    /// Settings change no decision.
+    fn put(s: &mut State, id: &String, v: Option<Setting>, _: &mut Changes) {
+        s.put_setting(id, v);
+    }
+    fn wrap(id: String) -> RecordKey {
+        RecordKey::Setting(id)
+    }
+}
+
 /// Something done to one record, whatever its kind.
 pub trait OnRecord {
     /// What it gives.
@@ -330,6 +366,8 @@ kinds! {
     Key(String) => Keys,
     /// An API-managed policy, by name.
     Policy(String) => Policies,
+    /// An account-wide setting, by name.
+    Setting(String) => Settings,
 }
 
 #[cfg(test)]
@@ -343,6 +381,7 @@ mod tests {
             RecordKey::Group("ops/x".into()),
             RecordKey::Key("AKIDx".into()),
             RecordKey::Policy("P".into()),
+            RecordKey::Setting("preset_alias/QcloudAVCFullAccess".into()),
             RecordKey::NextUin,
         ] {
             assert_eq!(RecordKey::parse(&k.path()), Some(k));

@@ -3,7 +3,7 @@
 //! here are the names, limits and references.
 
 use super::error::AdminError;
-use super::records::{PolicyVersion, StoredPolicy};
+use super::records::{PolicyVersion, StoredPolicy, Tag};
 use super::rules::Ctx;
 use super::state::{Changes, State};
 use crate::policy::is_valid_policy_name;
@@ -23,6 +23,38 @@ fn check_description(d: &str) -> Result<(), AdminError> {
             field: "description",
             max: MAX_DESCRIPTION,
         });
+    }
+    Ok(())
+}
+
+/// Most tags on one policy (Tencent's tag service: 50 per resource).
+pub const MAX_TAGS: usize = 50;
+/// The longest tag key, in characters (Tencent's tag service: 127).
+const MAX_TAG_KEY: usize = 127;
+/// The longest tag value, in characters (Tencent's tag service: 255).
+const MAX_TAG_VALUE: usize = 255;
+
+/// At most 50 tags, each key 1-127 characters and given once, each value
+/// 0-255, neither holding a control character.
+pub fn check_tags(tags: &[Tag]) -> Result<(), AdminError> {
+    if tags.len() > MAX_TAGS {
+        return Err(AdminError::TagLimit(tags.len()));
+    }
+    for (i, t) in tags.iter().enumerate() {
+        let key: String = t.key.chars().take(64).collect();
+        let bad = |why: &str| Err(AdminError::TagParam(format!("`{key}` {why}")));
+        if t.key.is_empty() || t.key.chars().count() > MAX_TAG_KEY {
+            return bad("has a key that is not 1-127 characters");
+        }
+        if t.value.chars().count() > MAX_TAG_VALUE {
+            return bad("has a value longer than 255 characters");
+        }
+        if t.key.chars().chain(t.value.chars()).any(char::is_control) {
+            return bad("holds a control character");
+        }
+        if tags.iter().take(i).any(|u| u.key == t.key) {
+            return bad("is given twice");
+        }
     }
     Ok(())
 }
@@ -81,6 +113,7 @@ impl State {
         name: &str,
         description: &str,
         document: String,
+        tags: &[Tag],
         ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<(), AdminError> {
@@ -88,6 +121,7 @@ impl State {
             return Err(AdminError::NameIllegal(name.to_string()));
         }
         check_description(description)?;
+        check_tags(tags)?;
         if self.policy_named(name, ctx).is_some() || is_preset_in_other_case(name) {
             return Err(AdminError::PolicyNameTaken(name.to_string()));
         }
@@ -114,6 +148,7 @@ impl State {
                     document,
                     created_ms: ctx.now_ms,
                 }],
+                tags: tags.to_vec(),
             },
         );
         changes.policies.insert(name.to_string());

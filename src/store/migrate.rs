@@ -6,7 +6,7 @@ use std::path::Path;
 use redb::{Database, Durability, ReadableTable};
 
 use super::error::OpenError;
-use super::tables::{GROUPS, KEYS, META, META_SCHEMA, POLICIES, SCHEMA_VERSION, USERS};
+use super::tables::{GROUPS, KEYS, META, META_SCHEMA, POLICIES, SCHEMA_VERSION, SETTINGS, USERS};
 
 /// Creates the tables and the version record on a new file; refuses a newer
 /// schema; migrates an older one.
@@ -49,6 +49,7 @@ pub fn check_and_migrate(db: &Database, path: &Path) -> Result<(), OpenError> {
         txn.open_table(GROUPS).map_err(|e| dberr(e.into()))?;
         txn.open_table(KEYS).map_err(|e| dberr(e.into()))?;
         txn.open_table(POLICIES).map_err(|e| dberr(e.into()))?;
+        txn.open_table(SETTINGS).map_err(|e| dberr(e.into()))?;
     }
     txn.commit().map_err(|e| dberr(e.into()))?;
     Ok(())

@@ -18,6 +18,7 @@ mod reads;
 mod records;
 mod replica;
 mod rules;
+mod settings;
 mod state;
 mod tables;
 mod users;
@@ -33,7 +34,10 @@ pub use error::{AdminError, ApplyError, OpenError, RecordError};
 pub use kind::RecordKey;
 pub use limits::Limits;
 pub use managed::{MAX_POLICIES, MAX_VERSIONS, PolicyKind};
-pub use records::{Attachment, Group, Key, KeyStatus, PolicyVersion, StoredPolicy, User};
+pub use records::{
+    Attachment, Group, Key, KeyStatus, PasswordRules, PolicyVersion, Setting, StoredPolicy, Tag,
+    User,
+};
 pub use replica::{Record, Remote, RemoteError, decode_audit, decodes, encode_audit};
 pub use rules::{Ctx, FIRST_UIN, Holder, ROOT_NAME, check_name, check_user_name};
 pub use state::{Changes, State};

@@ -30,6 +30,14 @@ impl State {
             .collect()
     }
 
+    /// One group, with its number of members.
+    pub fn group_named(&self, name: &str) -> Result<(Group, usize), AdminError> {
+        self.groups
+            .get(name)
+            .map(|g| (g.clone(), self.member_count(name)))
+            .ok_or_else(|| AdminError::GroupNotExist(name.to_string()))
+    }
+
     /// A group's members.
     pub fn users_in_group(&self, group: &str) -> Result<Vec<User>, AdminError> {
         self.group_exists(group)?;

@@ -43,6 +43,29 @@ pub struct User {
     pub policies: Vec<Attachment>,
     /// The permissions boundary (a policy name), if any.
     pub boundary: Option<String>,
+    /// When the console password was last set (ms since the epoch; 0: no
+    /// password, or set before camd kept this).
+    pub password_set_ms: i64,
+    /// Earlier console passwords' hashes, newest first (as many as the
+    /// password rules' ReusePasswordLimit can ask about).
+    pub password_history: Vec<PasswordHash>,
+}
+
+/// A sub-user as version 2 stored it (no password age or history).
+#[derive(Serialize, Deserialize)]
+struct UserV2 {
+    uin: u64,
+    name: String,
+    remark: String,
+    console_login: bool,
+    password: Option<PasswordHash>,
+    need_reset_password: bool,
+    email: String,
+    phone: String,
+    created_ms: i64,
+    groups: Vec<String>,
+    policies: Vec<Attachment>,
+    boundary: Option<String>,
 }
 
 /// A sub-user as version 1 stored it (no permissions boundary).
@@ -72,6 +95,27 @@ pub struct PolicyVersion {
     pub created_ms: i64,
 }
 
+/// A tag: a key and a value (CAM's `Tag`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+}
+
+/// A custom policy as version 1 stored it (no tags).
+#[derive(Serialize, Deserialize)]
+struct StoredPolicyV1 {
+    name: String,
+    description: String,
+    created_ms: i64,
+    updated_ms: i64,
+    default_version: u32,
+    next_version: u32,
+    versions: Vec<PolicyVersion>,
+}
+
 /// A custom policy managed through the API (not a file), with its versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredPolicy {
@@ -89,6 +133,8 @@ pub struct StoredPolicy {
     pub next_version: u32,
     /// At most five, oldest first.
     pub versions: Vec<PolicyVersion>,
+    /// Its tags, as CreatePolicy set them.
+    pub tags: Vec<Tag>,
 }
 
 impl StoredPolicy {
@@ -158,6 +204,8 @@ pub struct Key {
     /// their timestamp window, each with the action it was first used for
     /// (kept in the record so a restart or another host knows them too).
     pub signatures: Vec<SignatureUse>,
+    /// Free text (CAM's Description).
+    pub description: String,
 }
 
 /// A signature's first use.
@@ -183,6 +231,7 @@ impl Key {
             last_used_ms: None,
             sealed: Some(nk.sealed),
             signatures: Vec::new(),
+            description: nk.description,
         }
     }
 }
@@ -196,6 +245,19 @@ struct KeyV1 {
     status: KeyStatus,
     created_ms: i64,
     last_used_ms: Option<i64>,
+}
+
+/// A key as version 3 stored it (no description).
+#[derive(Serialize, Deserialize)]
+struct KeyV3 {
+    secret_id: String,
+    owner: u64,
+    hash: KeyHash,
+    status: KeyStatus,
+    created_ms: i64,
+    last_used_ms: Option<i64>,
+    sealed: Option<Sealed>,
+    signatures: Vec<SignatureUse>,
 }
 
 /// A key as version 2 stored it (no signature uses).
@@ -225,12 +287,69 @@ impl std::fmt::Debug for Key {
 #[derive(Serialize, Deserialize)]
 enum UserRecord {
     V1(UserV1),
-    V2(User),
+    V2(UserV2),
+    V3(User),
 }
 
 #[derive(Serialize, Deserialize)]
 enum PolicyRecord {
-    V1(StoredPolicy),
+    V1(StoredPolicyV1),
+    V2(StoredPolicy),
+}
+
+/// An account-wide setting, by name (see [`Setting`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Setting {
+    /// CAM's password rules (`password_rules`).
+    PasswordRules(PasswordRules),
+    /// A preset policy's remark, as UpdatePolicy's Alias sets it
+    /// (`preset_alias/NAME`).
+    PresetAlias(String),
+}
+
+/// CAM's password rules (PassWordRule), with who changed them and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordRules {
+    /// The shortest password.
+    pub minimum_length: u32,
+    /// The character classes a password must have: `A` upper case, `a`
+    /// lower case, `0` digits, `#` symbols.
+    pub must_contain: String,
+    /// Days a password lasts (0: forever).
+    pub force_change_days: u32,
+    /// How many earlier passwords a new one may not repeat (0: no check).
+    pub reuse_limit: u32,
+    /// Wrong passwords in a row before the console locks the user (0: no limit).
+    pub retry_limit: u32,
+    /// Once a password expires: 1, the user cannot sign in until an
+    /// administrator resets it; 2, the user signs in and must change it.
+    pub expiration_invalidation: u8,
+    /// Last changed (ms since the epoch; 0: never, the defaults).
+    pub updated_ms: i64,
+    /// Who changed them last (the audit actor).
+    pub modifier: String,
+}
+
+impl Default for PasswordRules {
+    /// camd's rules before any are set: CAM's documented default of 8 or
+    /// more characters with upper and lower case, digits and symbols.
+    fn default() -> Self {
+        Self {
+            minimum_length: 8,
+            must_contain: "Aa0#".into(),
+            force_change_days: 0,
+            reuse_limit: 0,
+            retry_limit: 0,
+            expiration_invalidation: 2,
+            updated_ms: 0,
+            modifier: String::new(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+enum SettingRecord {
+    V1(Setting),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -242,7 +361,8 @@ enum GroupRecord {
 enum KeyRecord {
     V1(KeyV1),
     V2(KeyV2),
-    V3(Key),
+    V3(KeyV3),
+    V4(Key),
 }
 
 macro_rules! codec {
@@ -261,11 +381,33 @@ macro_rules! codec {
 }
 
 codec!(Group, GroupRecord, encode_group, decode_group);
-codec!(StoredPolicy, PolicyRecord, encode_policy, decode_policy);
+codec!(Setting, SettingRecord, encode_setting, decode_setting);
+
+/// Encodes a policy with its version tag.
+pub fn encode_policy(p: &StoredPolicy) -> Result<Vec<u8>, postcard::Error> {
+    postcard::to_stdvec(&PolicyRecord::V2(p.clone()))
+}
+
+/// Decodes a policy of any known version.
+pub fn decode_policy(bytes: &[u8]) -> Result<StoredPolicy, postcard::Error> {
+    Ok(match postcard::from_bytes::<PolicyRecord>(bytes)? {
+        PolicyRecord::V1(p) => StoredPolicy {
+            name: p.name,
+            description: p.description,
+            created_ms: p.created_ms,
+            updated_ms: p.updated_ms,
+            default_version: p.default_version,
+            next_version: p.next_version,
+            versions: p.versions,
+            tags: Vec::new(),
+        },
+        PolicyRecord::V2(p) => p,
+    })
+}
 
 /// Encodes a user with its version tag.
 pub fn encode_user(u: &User) -> Result<Vec<u8>, postcard::Error> {
-    postcard::to_stdvec(&UserRecord::V2(u.clone()))
+    postcard::to_stdvec(&UserRecord::V3(u.clone()))
 }
 
 /// Decodes a user of any known version.
@@ -284,14 +426,32 @@ pub fn decode_user(bytes: &[u8]) -> Result<User, postcard::Error> {
             groups: u.groups,
             policies: u.policies,
             boundary: None,
+            password_set_ms: 0,
+            password_history: Vec::new(),
         },
-        UserRecord::V2(u) => u,
+        UserRecord::V2(u) => User {
+            uin: u.uin,
+            name: u.name,
+            remark: u.remark,
+            console_login: u.console_login,
+            password: u.password,
+            need_reset_password: u.need_reset_password,
+            email: u.email,
+            phone: u.phone,
+            created_ms: u.created_ms,
+            groups: u.groups,
+            policies: u.policies,
+            boundary: u.boundary,
+            password_set_ms: 0,
+            password_history: Vec::new(),
+        },
+        UserRecord::V3(u) => u,
     })
 }
 
 /// Encodes a key with its version tag.
 pub fn encode_key(k: &Key) -> Result<Vec<u8>, postcard::Error> {
-    postcard::to_stdvec(&KeyRecord::V3(k.clone()))
+    postcard::to_stdvec(&KeyRecord::V4(k.clone()))
 }
 
 /// Decodes a key of any known version.
@@ -306,6 +466,7 @@ pub fn decode_key(bytes: &[u8]) -> Result<Key, postcard::Error> {
             last_used_ms: k.last_used_ms,
             sealed: None,
             signatures: Vec::new(),
+            description: String::new(),
         },
         KeyRecord::V2(k) => Key {
             secret_id: k.secret_id,
@@ -316,8 +477,20 @@ pub fn decode_key(bytes: &[u8]) -> Result<Key, postcard::Error> {
             last_used_ms: k.last_used_ms,
             sealed: k.sealed,
             signatures: Vec::new(),
+            description: String::new(),
         },
-        KeyRecord::V3(k) => k,
+        KeyRecord::V3(k) => Key {
+            secret_id: k.secret_id,
+            owner: k.owner,
+            hash: k.hash,
+            status: k.status,
+            created_ms: k.created_ms,
+            last_used_ms: k.last_used_ms,
+            sealed: k.sealed,
+            signatures: k.signatures,
+            description: String::new(),
+        },
+        KeyRecord::V4(k) => k,
     })
 }
 
@@ -348,6 +521,27 @@ mod tests {
         );
         u.boundary = Some("B".into());
         assert_eq!(decode_user(&encode_user(&u).unwrap()).unwrap(), u);
+    }
+
+    #[test]
+    fn a_version_1_policy_decodes_without_tags() {
+        let v1 = postcard::to_stdvec(&PolicyRecord::V1(StoredPolicyV1 {
+            name: "P".into(),
+            description: "d".into(),
+            created_ms: 1,
+            updated_ms: 2,
+            default_version: 1,
+            next_version: 2,
+            versions: Vec::new(),
+        }))
+        .unwrap();
+        let mut p = decode_policy(&v1).unwrap();
+        assert_eq!((p.name.as_str(), p.updated_ms, p.tags.len()), ("P", 2, 0));
+        p.tags.push(Tag {
+            key: "team".into(),
+            value: "chat".into(),
+        });
+        assert_eq!(decode_policy(&encode_policy(&p).unwrap()).unwrap(), p);
     }
 
     #[test]

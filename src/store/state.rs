@@ -3,7 +3,7 @@
 //! alone: they change only with the records they index. (`file.rs` loads
 //! and writes it back.)
 
-use super::records::{Group, Key, StoredPolicy, User};
+use super::records::{Group, Key, PasswordRules, Setting, StoredPolicy, User};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Everything the store holds. The maps are the store's to change (its
@@ -26,8 +26,18 @@ pub struct State {
     keys_by_owner: HashMap<u64, BTreeSet<String>>,
     /// API-managed custom policies by name.
     pub(super) policies: BTreeMap<String, StoredPolicy>,
+    /// Account-wide settings by name.
+    pub(super) settings: BTreeMap<String, Setting>,
     /// Cluster mode: the shared truth's revision the state is at (0: none).
     pub(super) revision: i64,
+}
+
+/// The setting name of the password rules.
+pub const PASSWORD_RULES: &str = "password_rules";
+
+/// The setting name of a preset's alias.
+pub fn preset_alias_key(preset: &str) -> String {
+    format!("preset_alias/{preset}")
 }
 
 /// What a batch changed: the records to write back and the users whose
@@ -43,6 +53,8 @@ pub struct Changes {
     /// API-managed policies to rewrite or delete (their users' sets are
     /// rebuilt by the publisher).
     pub policies: BTreeSet<String>,
+    /// Settings to rewrite or delete.
+    pub settings: BTreeSet<String>,
     /// `next_uin` changed.
     pub meta: bool,
     /// Users whose effective policies, name or existence changed.
@@ -56,6 +68,7 @@ impl Changes {
             && self.groups.is_empty()
             && self.keys.is_empty()
             && self.policies.is_empty()
+            && self.settings.is_empty()
             && !self.meta
     }
 }
@@ -186,6 +199,35 @@ impl State {
         match g {
             Some(g) => self.groups.insert(name.to_string(), g),
             None => self.groups.remove(name),
+        };
+    }
+
+    /// Every setting.
+    pub fn settings(&self) -> &BTreeMap<String, Setting> {
+        &self.settings
+    }
+
+    /// The password rules in force (the defaults until some are set).
+    pub fn password_rules(&self) -> PasswordRules {
+        match self.settings.get(PASSWORD_RULES) {
+            Some(Setting::PasswordRules(r)) => r.clone(),
+            _ => PasswordRules::default(),
+        }
+    }
+
+    /// A preset's alias (UpdatePolicy's Alias), empty when none is set.
+    pub fn preset_alias(&self, preset: &str) -> String {
+        match self.settings.get(&preset_alias_key(preset)) {
+            Some(Setting::PresetAlias(a)) => a.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Puts a setting in place (`None`: removes it).
+    pub(super) fn put_setting(&mut self, name: &str, v: Option<Setting>) {
+        match v {
+            Some(v) => self.settings.insert(name.to_string(), v),
+            None => self.settings.remove(name),
         };
     }
 

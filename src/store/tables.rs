@@ -16,6 +16,9 @@ pub const GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("groups");
 pub const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
 /// API-managed custom policies by name: a postcard `PolicyRecord` (with their versions).
 pub const POLICIES: TableDefinition<&str, &[u8]> = TableDefinition::new("policies");
+/// Account-wide settings by name (`password_rules`, `preset_alias/NAME`):
+/// a postcard `SettingRecord`.
+pub const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 /// The audit trail's changes (and entries written before refusals had a
 /// table of their own) by sequence number: a postcard `AuditEntry`.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");

@@ -5,6 +5,7 @@ use super::error::AdminError;
 use super::records::{Attachment, Key, User};
 
 use super::rules::{Ctx, MAX_EMAIL, MAX_PHONE, MAX_REMARK, check_len, check_user_name};
+use super::settings::MAX_REUSE_LIMIT;
 use super::state::{Changes, State};
 
 impl State {
@@ -77,6 +78,7 @@ impl State {
             name: nu.name,
             remark: nu.remark,
             console_login: nu.console_login,
+            password_set_ms: if nu.password.is_some() { ctx.now_ms } else { 0 },
             password: nu.password,
             need_reset_password: nu.need_reset_password,
             email: nu.email,
@@ -85,6 +87,7 @@ impl State {
             groups: Vec::new(),
             policies,
             boundary: None,
+            password_history: Vec::new(),
         };
         if let Some(k) = nu.key {
             let key = Key::new(k, uin, ctx.now_ms);
@@ -102,6 +105,7 @@ impl State {
         &mut self,
         name: &str,
         upd: UpdateUser,
+        ctx: &Ctx<'_>,
         changes: &mut Changes,
     ) -> Result<User, AdminError> {
         let uin = self.uin_of(name)?;
@@ -133,7 +137,11 @@ impl State {
             u.console_login = v;
         }
         if let Some(v) = upd.password {
-            u.password = Some(v);
+            if let Some(old) = u.password.replace(v) {
+                u.password_history.insert(0, old);
+                u.password_history.truncate(MAX_REUSE_LIMIT as usize);
+            }
+            u.password_set_ms = ctx.now_ms;
         }
         if let Some(v) = upd.need_reset_password {
             u.need_reset_password = v;

@@ -1,6 +1,7 @@
 //! `camctl`: the operator's command-line client, the console's equivalent.
 //! `policy lint` and `policy simulate` work without a daemon.
 
+mod account;
 mod managed;
 mod progress;
 mod remote;
@@ -62,6 +63,9 @@ enum Command {
     /// Access keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The account: counts, AppId, sub-users by uin, every account.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
     /// The daemon's counts and health, with decision counters since start.
     Status,
     /// The audit trail: admin changes, refused operations, failed and throttled authentications (operator only).
@@ -281,6 +285,17 @@ struct PasswordArgs {
     password: Option<String>,
 }
 
+/// `KEY=VALUE` as a tag.
+fn parse_tag(s: &str) -> Result<camd::protocol::Tag, String> {
+    let (key, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("tag `{s}` is not KEY=VALUE"))?;
+    Ok(camd::protocol::Tag {
+        key: key.to_string(),
+        value: value.to_string(),
+    })
+}
+
 #[derive(Subcommand)]
 enum GroupCommand {
     /// Create a group.
@@ -317,6 +332,19 @@ enum GroupCommand {
         /// The group.
         group: String,
     },
+    /// Show a group with its members.
+    Get {
+        /// The group.
+        name: String,
+    },
+    /// Change a group's remark.
+    Update {
+        /// The group.
+        name: String,
+        /// A new remark.
+        #[arg(long)]
+        remark: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -351,8 +379,12 @@ enum PolicyCommand {
         /// Free text.
         #[arg(long, default_value = "")]
         description: String,
+        /// A tag, KEY=VALUE (repeat for more; at most 50).
+        #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+        tags: Vec<camd::protocol::Tag>,
     },
-    /// Replace an API-managed policy's default version (and/or description).
+    /// Replace an API-managed policy's default version (and/or
+    /// description), or set a preset's alias.
     Update {
         /// The policy.
         name: String,
@@ -362,6 +394,9 @@ enum PolicyCommand {
         /// A new description.
         #[arg(long)]
         description: Option<String>,
+        /// A preset policy's alias (its remark; empty clears it).
+        #[arg(long)]
+        alias: Option<String>,
     },
     /// Delete an API-managed policy nothing uses.
     Delete {
@@ -445,6 +480,9 @@ enum KeyCommand {
         /// For the root account.
         #[arg(long, conflicts_with_all = ["user", "user_flag"])]
         root: bool,
+        /// Free text (at most 1024 characters).
+        #[arg(long, default_value = "")]
+        description: String,
     },
     /// List a user's (or, with --root, the root account's) access keys.
     List {
@@ -472,6 +510,12 @@ enum KeyCommand {
     Delete {
         /// The SecretId.
         id: String,
+    },
+    /// When access keys were last used (at most 10).
+    LastUsed {
+        /// The SecretIds.
+        #[arg(required = true, num_args = 1..=10)]
+        ids: Vec<String>,
     },
     /// Re-seal every SecretKey under the current sealing key (operator
     /// only), after a rotation: `mv sealing-key sealing-key-old`, restart

@@ -315,6 +315,7 @@ fn push_one(
                 name: name.to_string(),
                 document: text,
                 description: String::new(),
+                tags: Vec::new(),
             })
             .map(|_| "created"),
         Ok(found) => match found.first() {
@@ -330,6 +331,7 @@ fn push_one(
                     name: name.to_string(),
                     document: Some(text),
                     description: None,
+                    alias: None,
                 })
                 .map(|_| "updated"),
         },

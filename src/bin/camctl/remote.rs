@@ -18,7 +18,10 @@ use camd::protocol::{
 };
 
 use camd::api;
-use camd::protocol::{CreatePolicy, DeletePolicy, UpdatePolicy, UserPermissions};
+use camd::protocol::{
+    CreatePolicy, DeletePolicy, GetGroup, GetSecurityLastUsed, UpdateGroup, UpdatePolicy,
+    UserPermissions,
+};
 
 use super::managed::{self, BoundaryOp, VersionOp};
 use super::secrets::{CsvFile, chosen_password, secret_from_env_or_stdin};
@@ -33,7 +36,7 @@ fn socket(flag: Option<PathBuf>) -> PathBuf {
     flag.unwrap_or_else(camd::client::default_socket)
 }
 
-struct Out {
+pub(super) struct Out {
     json: bool,
 }
 
@@ -72,7 +75,7 @@ fn remote(e: ClientError) -> anyhow::Error {
 }
 
 /// Calls `op` and prints its reply.
-fn show<O: Op>(client: &mut Client, out: &Out, op: O) -> Result<u8>
+pub(super) fn show<O: Op>(client: &mut Client, out: &Out, op: O) -> Result<u8>
 where
     O::Reply: Show,
 {
@@ -81,7 +84,12 @@ where
 }
 
 /// Calls `op`, whose reply is `Done`, and says what was done.
-fn done<O: Op<Reply = Done>>(client: &mut Client, out: &Out, op: O, what: String) -> Result<u8> {
+pub(super) fn done<O: Op<Reply = Done>>(
+    client: &mut Client,
+    out: &Out,
+    op: O,
+    what: String,
+) -> Result<u8> {
     client.call(op).map_err(remote)?;
     out.done(what);
     Ok(EXIT_OK)
@@ -115,6 +123,7 @@ pub fn run(
         Command::Policy(cmd) => policy(c, &out, cmd),
         Command::Key(cmd) => key(c, &out, cmd),
         Command::Status => show(c, &out, Status),
+        Command::Account(cmd) => super::account::run(c, &out, cmd),
         Command::Metrics => show(c, &out, GetMetrics),
         Command::Completions { .. } | Command::Man { .. } => Ok(EXIT_ERROR),
         Command::Audit { since, follow } => audit(c, &out, since, follow),
@@ -311,6 +320,11 @@ fn group(client: &mut Client, out: &Out, c: GroupCommand) -> Result<u8> {
             done(client, out, RemoveUserFromGroup { group, user }, what)
         }
         GroupCommand::Members { group } => show(client, out, ListUsersForGroup { group }),
+        GroupCommand::Get { name } => show(client, out, GetGroup { name }),
+        GroupCommand::Update { name, remark } => {
+            let what = format!("updated group `{name}`");
+            done(client, out, UpdateGroup { name, remark }, what)
+        }
     }
 }
 
@@ -321,6 +335,7 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             name,
             document,
             description,
+            tags,
         } => {
             let what = format!("created policy `{name}` (version 1)");
             let document = managed::read_document(&document)?;
@@ -328,6 +343,7 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
                 name,
                 document,
                 description,
+                tags,
             };
             done(client, out, op, what)
         }
@@ -335,6 +351,7 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
             name,
             document,
             description,
+            alias,
         } => {
             let what = format!("updated policy `{name}`");
             let document = document.map(|d| managed::read_document(&d)).transpose()?;
@@ -342,6 +359,7 @@ fn policy(client: &mut Client, out: &Out, c: PolicyCommand) -> Result<u8> {
                 name,
                 document,
                 description,
+                alias,
             };
             done(client, out, op, what)
         }
@@ -456,12 +474,16 @@ fn detach(client: &mut Client, out: &Out, policy: String, target: Target) -> Res
 fn key(client: &mut Client, out: &Out, c: KeyCommand) -> Result<u8> {
     match c {
         KeyCommand::Create {
-            user, user_flag, ..
+            user,
+            user_flag,
+            description,
+            ..
         } => show(
             client,
             out,
             CreateAccessKey {
                 user: user.or(user_flag),
+                description,
             },
         ),
         KeyCommand::List {
@@ -497,6 +519,7 @@ fn key(client: &mut Client, out: &Out, c: KeyCommand) -> Result<u8> {
             done(client, out, DeleteAccessKey { secret_id: id }, what)
         }
         KeyCommand::Reseal => show(client, out, KeyReseal),
+        KeyCommand::LastUsed { ids } => show(client, out, GetSecurityLastUsed { secret_ids: ids }),
     }
 }
 

@@ -82,13 +82,13 @@ impl Show for Document<'_> {
     }
 }
 
-fn user_json(u: &UserInfo) -> Value {
+pub(super) fn user_json(u: &UserInfo) -> Value {
     json!({"Uin": u.uin, "Name": u.name, "Remark": u.remark, "ConsoleLogin": u.console_login,
            "NeedResetPassword": u.need_reset_password, "Email": u.email, "PhoneNum": u.phone,
            "CreateTime": u.created_ms, "Groups": u.groups})
 }
 
-fn user_text(u: &UserInfo) -> String {
+pub(super) fn user_text(u: &UserInfo) -> String {
     format!(
         "{}\t{}\t{}\tgroups: {}",
         u.uin,
@@ -133,7 +133,7 @@ fn credentials_text(c: &Credentials) -> String {
     s.trim_end().to_string()
 }
 
-fn group_json(g: &GroupInfo) -> Value {
+pub(super) fn group_json(g: &GroupInfo) -> Value {
     json!({"GroupName": g.name, "Remark": g.remark, "CreateTime": g.created_ms, "UserCount": g.members})
 }
 
@@ -177,12 +177,16 @@ fn entities_text(e: &Entities) -> String {
     )
 }
 
-fn key_json(k: &KeyInfo) -> Value {
+pub(super) fn key_json(k: &KeyInfo) -> Value {
     json!({"SecretId": k.secret_id, "Uin": k.owner, "Status": k.status, "CreateTime": k.created_ms, "LastUsedTime": k.last_used_ms})
 }
 
-fn key_text(k: &KeyInfo) -> String {
-    format!("{}\t{}", k.secret_id, k.status)
+pub(super) fn key_text(k: &KeyInfo) -> String {
+    let used = k.last_used_ms.map_or_else(
+        || "never used".to_string(),
+        |ms| format!("last used {}", TimeText::new(ms).as_str()),
+    );
+    format!("{}\t{}\t{used}", k.secret_id, k.status)
 }
 
 fn status_json(s: &StatusInfo) -> Value {
