@@ -91,6 +91,17 @@ fn every_host_decides_with_what_any_host_wrote() {
             .code()
             == Some(1)));
     }
+    // Account settings replicate too: password rules set on B hold on A.
+    ok(
+        &b,
+        &["account", "set-password-rules", "--minimum-length", "14"],
+    );
+    assert!(wait_for(Duration::from_secs(5), || json(&a.camctl(&[
+        "--json",
+        "account",
+        "password-rules"
+    ]))["MinimumLength"]
+        == 14));
     assert!(converged(&[&a, &b, &c]), "hosts differ");
     // Read your writes elsewhere: a write on A returns its revision; B,
     // asked to decide at least at it, decides with it (without polling).

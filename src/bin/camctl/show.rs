@@ -142,7 +142,9 @@ fn group_text(g: &GroupInfo) -> String {
 }
 
 fn policy_json(p: &PolicyInfo) -> Value {
-    json!({"PolicyName": p.name, "Type": p.kind, "Description": p.description, "PolicyDocument": p.document})
+    json!({"PolicyName": p.name, "Type": p.kind, "Description": p.description, "PolicyDocument": p.document,
+           "Attachments": p.attachments, "Tags": p.tags.iter().map(|t| json!({"Key": t.key, "Value": t.value})).collect::<Vec<_>>(),
+           "Alias": p.alias})
 }
 
 fn policy_text(p: &PolicyInfo) -> String {
@@ -178,7 +180,8 @@ fn entities_text(e: &Entities) -> String {
 }
 
 pub(super) fn key_json(k: &KeyInfo) -> Value {
-    json!({"SecretId": k.secret_id, "Uin": k.owner, "Status": k.status, "CreateTime": k.created_ms, "LastUsedTime": k.last_used_ms})
+    json!({"SecretId": k.secret_id, "Uin": k.owner, "Status": k.status, "CreateTime": k.created_ms, "LastUsedTime": k.last_used_ms,
+           "Description": k.description})
 }
 
 pub(super) fn key_text(k: &KeyInfo) -> String {
