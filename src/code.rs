@@ -67,13 +67,13 @@ codes! {
     /// Creating a policy through the API with a name a preset, a policy file or another API-managed policy has.
     PolicyNameTaken = "FailedOperation.PolicyNameInUse",
     /// The account already has 1,500 API-managed policies.
-    PolicyFull = "LimitExceeded.PolicyFull",
+    PolicyFull = "FailedOperation.PolicyFull",
     /// A policy already has 5 versions; delete one first.
-    PolicyVersionFull = "LimitExceeded.PolicyVersionFull",
+    PolicyVersionFull = "FailedOperation.PolicyVersionFull",
     /// Deleting a policy's default version (make another the default first).
     PolicyVersionAlreadyDefault = "FailedOperation.PolicyVersionAlreadyDefault",
     /// The policy has no version with that id.
-    PolicyVersionNotExist = "ResourceNotFound.PolicyVersionNotExist",
+    PolicyVersionNotExist = "InvalidParameter.PolicyVersionNotExists",
     /// Changing a preset or a file-managed policy through the API (edit the file instead).
     PolicyNotApiManaged = "OperationDenied.PolicyNotApiManaged",
     /// Deleting a policy that is still attached or used as a permissions boundary.
@@ -99,13 +99,13 @@ codes! {
     /// A remark, e-mail or phone is longer than its limit.
     ParamTooLong = "InvalidParameter.ParamTooLong",
     /// The account already has 1,000 sub-users (the configured limit).
-    SubUserFull = "LimitExceeded.SubUserFull",
+    SubUserFull = "InvalidParameter.SubUserFull",
     /// The account already has 300 groups (the configured limit).
-    GroupFull = "LimitExceeded.GroupFull",
+    GroupFull = "InvalidParameter.GroupFull",
     /// The user is already in 10 groups (the configured limit).
-    UserGroupFull = "LimitExceeded.UserGroupFull",
+    UserGroupFull = "InvalidParameter.UserGroupFull",
     /// The group already has 100 users (the configured limit).
-    GroupUserFull = "LimitExceeded.GroupUserFull",
+    GroupUserFull = "InvalidParameter.GroupUserFull",
     /// The user or group already has 200 policies attached (the configured limit).
     AttachmentFull = "InvalidParameter.AttachmentFull",
     /// The user (or the root account) already has 2 access keys.

@@ -1129,14 +1129,14 @@ fn a_rewritten_or_replayed_record_in_etcd_grants_nothing() {
     let mallory_key = format!("/test/s/u/{mallory:020}");
     let sealed_admin = etcd_get(&etcd, &mallory_key);
     // (a) The review's attack: the key record rewritten so that its owner
-    // is the root account (a key record is variant 2, then the key).
+    // is the root account (a key record is variant 3, then the key).
     let key_path = format!("/test/s/k/{}", key.0);
     let original = etcd_get(&etcd, &key_path);
     let payload = &original[45..];
-    assert_eq!(payload[0], 2, "a version-3 key record");
+    assert_eq!(payload[0], 3, "a version-4 key record");
     let mut k: camd::store::Key = postcard::from_bytes(&payload[1..]).unwrap();
     k.owner = 100000000001;
-    let mut forged = vec![2u8];
+    let mut forged = vec![3u8];
     forged.extend(postcard::to_stdvec(&k).unwrap());
     // As a plain value, and inside the original envelope.
     etcd_put(&etcd, &key_path, &forged);

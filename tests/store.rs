@@ -206,7 +206,7 @@ fn user_rules_and_codes() {
     );
     h.add_user("bob", &[]);
     h.add_user("carol", &[]);
-    assert_eq!(add_error(&h, "dave", &[]), "LimitExceeded.SubUserFull");
+    assert_eq!(add_error(&h, "dave", &[]), "InvalidParameter.SubUserFull");
 }
 
 #[test]
@@ -246,17 +246,20 @@ fn group_rules_codes_and_group_policies() {
         "InvalidParameter.GroupNameInUse"
     );
     create("dev").unwrap();
-    assert_eq!(code(create("qa").unwrap_err()), "LimitExceeded.GroupFull");
+    assert_eq!(
+        code(create("qa").unwrap_err()),
+        "InvalidParameter.GroupFull"
+    );
     let join =
         |g: &'static str, u: &'static str| h.run(move |s, c, ch| s.add_user_to_group(g, u, c, ch));
     join("ops", "bob").unwrap();
     assert_eq!(
         code(join("dev", "bob").unwrap_err()),
-        "LimitExceeded.UserGroupFull"
+        "InvalidParameter.UserGroupFull"
     );
     assert_eq!(
         code(join("ops", "carol").unwrap_err()),
-        "LimitExceeded.GroupUserFull"
+        "InvalidParameter.GroupUserFull"
     );
     assert_eq!(
         code(join("nope", "carol").unwrap_err()),

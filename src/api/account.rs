@@ -157,11 +157,11 @@ impl Action for DescribeSubAccounts {
     }
 }
 
-/// The account's users, the root account first, paged by Marker (the last
-/// uin of the previous page) and MaxItems (1-100), filtered by UserType.
+/// The account's users, the root account first, filtered by UserType and
+/// paged by MaxItems (1-100) and Marker (how many were listed before).
 pub struct ListAccounts {
     max: usize,
-    after: Option<u64>,
+    skip: usize,
     user_type: Option<String>,
 }
 
@@ -175,19 +175,18 @@ impl Action for ListAccounts {
         if !(1..=100).contains(&max) {
             return Err(bad_value("MaxItems", "1-100"));
         }
-        let after = match p.opt_str("Marker")?.filter(|m| !m.is_empty()) {
-            None => None,
-            Some(m) => Some(
-                m.parse()
-                    .map_err(|_| bad_value("Marker", "a Marker this call returned"))?,
-            ),
+        let skip = match p.opt_str("Marker")?.filter(|m| !m.is_empty()) {
+            None => 0,
+            Some(m) => m
+                .parse()
+                .map_err(|_| bad_value("Marker", "a Marker this call returned"))?,
         };
         let user_type = p.opt_str("UserType")?.filter(|t| !t.is_empty());
         let max = usize::try_from(max).unwrap_or(100);
         Ok((
             Self {
                 max,
-                after,
+                skip,
                 user_type,
             },
             vec![op::ListAccounts],
@@ -206,26 +205,23 @@ impl Action for ListAccounts {
                 m.remove("NickName");
                 m.insert("UserType".into(), json!("SubUser"));
             }
-            (u.uin, f)
+            f
         });
         let wanted = |t: &str| self.user_type.as_deref().is_none_or(|w| w == t);
         let all = wanted("Owner")
-            .then_some((owner, root))
+            .then_some(root)
             .into_iter()
             .chain(subs.filter(|_| wanted("SubUser")))
-            .filter(|(uin, _)| self.after.is_none_or(|a| *uin > a));
-        let mut page: Vec<(u64, Value)> = all.take(self.max + 1).collect();
+            .skip(self.skip);
+        let mut page: Vec<Value> = all.take(self.max + 1).collect();
         let truncated = page.len() > self.max;
         page.truncate(self.max);
-        let marker = page
-            .last()
-            .filter(|_| truncated)
-            .map(|(u, _)| u.to_string());
-        Ok(json!({
-            "Users": page.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
-            "Marker": marker.unwrap_or_default(),
-            "IsTruncated": truncated,
-        }))
+        let marker = if truncated {
+            (self.skip + page.len()).to_string()
+        } else {
+            String::new()
+        };
+        Ok(json!({ "Users": page, "Marker": marker, "IsTruncated": truncated }))
     }
 }
 

@@ -143,7 +143,12 @@ async fn first_read(
     progress: &Progress,
 ) -> Result<(), JoinError> {
     let s = store.state();
-    if !s.users().is_empty() || !s.groups().is_empty() || !s.keys().is_empty() {
+    let local = !s.users().is_empty()
+        || !s.groups().is_empty()
+        || !s.keys().is_empty()
+        || !s.policies().is_empty()
+        || !s.settings().is_empty();
+    if local {
         return Err(JoinError::Standalone);
     }
     let all = replica::read_all(etcd, prefix, integrity, progress)

@@ -133,12 +133,20 @@ impl Exec for ListAccounts {
 }
 
 impl Exec for GetSecurityLastUsed {
-    /// One right per key, on its owner: as reading the key's list would need.
+    /// One right per key, on its owner (as reading the key's list would
+    /// need); past the limit (refused when it runs) the rest are not
+    /// checked, and an empty list needs the right on `*`.
     fn rights(&self, res: &Resources<'_>) -> Vec<Right> {
-        self.secret_ids
+        let mut rights: Vec<Right> = self
+            .secret_ids
             .iter()
+            .take(MAX_LAST_USED + 1)
             .map(|id| Right::on("cam:GetSecurityLastUsed", res.key_by_id(id)))
-            .collect()
+            .collect();
+        if rights.is_empty() {
+            rights.push(Right::on("cam:GetSecurityLastUsed", "*".into()));
+        }
+        rights
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Vec<KeyInfo>, Failure> {

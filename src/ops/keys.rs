@@ -16,6 +16,21 @@ use super::{Env, Exec, Resources, Right};
 /// The longest key description (CAM's CreateAccessKey: 1024).
 const MAX_KEY_DESCRIPTION: usize = 1024;
 
+/// CreateAccessKey's Description: at most 1024 characters of Tencent's
+/// `[\w+=,.@:/-]` (letters, digits, `_`, and `+=,.@:/-`).
+fn check_key_description(d: &str) -> Result<(), Failure> {
+    let allowed = |c: char| c.is_alphanumeric() || "_+=,.@:/-".contains(c);
+    if d.chars().count() > MAX_KEY_DESCRIPTION || !d.chars().all(allowed) {
+        return Err(Failure::new(
+            Code::InvalidParameterValue,
+            format!(
+                "a key's description is at most {MAX_KEY_DESCRIPTION} letters, digits and `_+=,.@:/-`"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A new key's id and hash, with its SecretKey (shown once).
 pub(super) fn new_key(env: &Env<'_>, description: &str) -> Result<(NewKey, Secret), Failure> {
     let random = |e: crate::credentials::CredentialError| Failure::new(Code::Random, e.to_string());
@@ -62,12 +77,7 @@ impl Exec for CreateAccessKey {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Credentials, Failure> {
-        if self.description.chars().count() > MAX_KEY_DESCRIPTION {
-            return Err(Failure::new(
-                Code::InvalidParameterValue,
-                format!("the key's description is longer than {MAX_KEY_DESCRIPTION} characters"),
-            ));
-        }
+        check_key_description(&self.description)?;
         let (nk, secret) = new_key(env, &self.description)?;
         let name = self.user.clone().unwrap_or_else(|| "root".into());
         let who = owner(self.user);

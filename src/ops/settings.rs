@@ -35,7 +35,8 @@ impl Exec for UpdatePasswordRules {
     }
 
     async fn run(self, env: &Env<'_>) -> Result<Done, Failure> {
-        let modifier = env.note.actor.clone();
+        // As CAM's Modifier: who, by uin (the audit trail has the rest).
+        let modifier = env.caller_uin.to_string();
         env.change(move |s, cx, ch| {
             let u = self.clone();
             let old = s.password_rules();

@@ -48,6 +48,9 @@ async fn rules(env: &Env<'_>) -> Result<PasswordRules, Failure> {
     env.read(|s, _| Ok(s.password_rules())).await
 }
 
+/// Reuse checks running at once.
+static REUSE_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Refuses a new password of `user` that repeats one of its last
 /// `ReusePasswordLimit` passwords (each compared off the runtime).
 async fn not_reused(env: &Env<'_>, user: &str, password: &Secret) -> Result<(), Failure> {
@@ -69,6 +72,12 @@ async fn not_reused(env: &Env<'_>, user: &str, password: &Secret) -> Result<(), 
     if recent.is_empty() {
         return Ok(());
     }
+    // Each comparison is a PBKDF2 run: two checks at a time at most, so
+    // password changes cannot take every blocking thread.
+    let _turn = REUSE_CHECKS
+        .acquire()
+        .await
+        .map_err(|e| Failure::new(Code::Hash, e.to_string()))?;
     let pw = password.clone();
     let reused = tokio::task::spawn_blocking(move || recent.iter().any(|h| h.verify(pw.expose())))
         .await

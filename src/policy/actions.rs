@@ -272,7 +272,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("im", "ModifyGroupBaseInfo", W, Res, C),
     a("im", "OpenImAgentTrial", W, Res, T),
     a("im", "OpenTRTCService", W, Res, T),
-    a("im", "QueryOnlineStatus", W, Res, C),
+    a("im", "QueryOnlineStatus", R, Res, C),
     a("im", "RecallMessage", W, Res, C),
     a("im", "RegisterIMApp", W, Res, T),
     a("im", "RemoveUser", W, Res, T),

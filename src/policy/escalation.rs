@@ -99,13 +99,18 @@ const NO_VARS: Vars = Vars {
 };
 
 /// True when one of `resources` covers every user (or group), so also the
-/// holder itself (or its groups).
+/// holder itself (or its groups). A sub-user is named `user/NAME` or, in
+/// CAM's own form, `uin/SUBUIN`.
 fn covers_everyone(resources: &[ResourcePattern], on: On) -> bool {
-    let probe = match on {
-        On::User => "user/\u{1}",
-        On::Group => "group/\u{1}",
-        On::Policy => "policy/\u{1}",
+    let probes: &[&str] = match on {
+        On::User => &["user/\u{1}", "uin/\u{1}"],
+        On::Group => &["group/\u{1}"],
+        On::Policy => &["policy/\u{1}"],
     };
+    probes.iter().any(|probe| covers(resources, probe))
+}
+
+fn covers(resources: &[ResourcePattern], probe: &str) -> bool {
     resources.iter().any(|r| match r {
         ResourcePattern::Any => true,
         ResourcePattern::Qcs {

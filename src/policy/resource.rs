@@ -47,8 +47,9 @@ impl ResourcePattern {
             return Err(format!("resource `{text}` has an empty last segment"));
         }
         // `uin/` with no value, as Tencent's tables print some rows
-        // (`qcs::im::uin/:sdkappid/${SdkAppId}`): the account left out,
-        // which CAM reads as the policy's own account, camd's one account.
+        // (`qcs::im::uin/:sdkappid/${SdkAppId}`): the account left out, as
+        // an empty account segment is (CAM reads it as the policy's own
+        // account; camd has one, so it matches any account named).
         let account = if account == "uin/" { "" } else { account };
         if !account.is_empty() && account != "*" {
             let id = account

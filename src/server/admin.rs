@@ -98,6 +98,22 @@ impl Daemon {
         }
     }
 
+    /// The uin the caller acts as: the root account's for the operator, the
+    /// key's owner's otherwise.
+    fn caller_uin(&self, peer: Peer, proof: Proof<'_>) -> u64 {
+        match proof {
+            _ if proof.acts_as_operator(peer) => self.config.owner_uin,
+            Proof::Signed { uin, .. } => uin,
+            Proof::Key(k) => {
+                let snap = self.authz.snapshot();
+                snap.keys
+                    .get(k.secret_id.as_str())
+                    .map_or(self.config.owner_uin, |key| key.owner)
+            }
+            Proof::None => self.config.owner_uin,
+        }
+    }
+
     /// A sub-user's uin, as the published snapshot says.
     fn user_uin(&self, name: &str) -> Option<u64> {
         self.authz.snapshot().names.get(name).map(|u| u.uin)
@@ -216,6 +232,7 @@ impl Daemon {
             live: self.live(),
             metrics: &self.metrics,
             cluster: self.cluster.as_deref(),
+            caller_uin: self.caller_uin(peer, proof),
             note,
         };
         op.run(&env).await

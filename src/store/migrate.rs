@@ -38,8 +38,9 @@ pub fn check_and_migrate(db: &Database, path: &Path) -> Result<(), OpenError> {
                 });
             }
             Some(v) if v < SCHEMA_VERSION => {
-                // No older layout exists yet; each future version adds a step
-                // here (v1 -> v2, ...) and the loop runs them in order.
+                // 1 -> 2: the settings table (opened below) and newer record
+                // versions, which decode the older ones as they are: nothing
+                // to rewrite. Each future version adds its step here.
                 meta.insert(META_SCHEMA, SCHEMA_VERSION)
                     .map_err(|e| dberr(e.into()))?;
             }

@@ -326,7 +326,7 @@ pub struct PasswordRules {
     pub expiration_invalidation: u8,
     /// Last changed (ms since the epoch; 0: never, the defaults).
     pub updated_ms: i64,
-    /// Who changed them last (the audit actor).
+    /// Who changed them last (a uin).
     pub modifier: String,
 }
 

@@ -26,6 +26,12 @@ pub fn check_password_rules(r: &PasswordRules) -> Result<(), AdminError> {
             r.minimum_length
         ));
     }
+    if r.must_contain.len() > CLASSES.len() {
+        return bad(format!(
+            "MustContain is {} characters; it names each of `Aa0#` at most once",
+            r.must_contain.len()
+        ));
+    }
     if let Some(c) = r.must_contain.chars().find(|c| !CLASSES.contains(*c)) {
         return bad(format!(
             "MustContain has `{c}`; it takes `A` (upper case), `a` (lower case), `0` (digits) and `#` (symbols)"

@@ -4,7 +4,7 @@ use redb::TableDefinition;
 
 /// The schema this binary writes. Bump it (and add a migration in
 /// `migrate.rs`) when a table or record layout changes incompatibly.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// `schema_version`, `next_uin`: counters and markers.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");

@@ -137,10 +137,12 @@ impl State {
             u.console_login = v;
         }
         if let Some(v) = upd.password {
+            // Kept only as far back as the rules look.
+            let keep = self.password_rules().reuse_limit.min(MAX_REUSE_LIMIT) as usize;
             if let Some(old) = u.password.replace(v) {
                 u.password_history.insert(0, old);
-                u.password_history.truncate(MAX_REUSE_LIMIT as usize);
             }
+            u.password_history.truncate(keep);
             u.password_set_ms = ctx.now_ms;
         }
         if let Some(v) = upd.need_reset_password {
