@@ -8,6 +8,7 @@
 )]
 
 mod abuse;
+mod actions_doc;
 mod audit;
 mod cases;
 mod catalogue;

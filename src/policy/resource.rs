@@ -25,6 +25,27 @@ pub enum ResourcePattern {
     },
 }
 
+/// The account segment, checked: empty, `*`, `uin/ID` or `uid/ID` (digits
+/// and `*`). `uin/` with no value, as Tencent's tables print some rows
+/// (`qcs::im::uin/:sdkappid/${SdkAppId}`), is the account left out, as an
+/// empty segment is (CAM reads it as the policy's own account; camd has
+/// one, so it matches any account named).
+fn checked_account<'t>(text: &str, account: &'t str) -> Result<&'t str, String> {
+    let account = if account == "uin/" { "" } else { account };
+    if !account.is_empty() && account != "*" {
+        let id = account
+            .strip_prefix("uin/")
+            .or_else(|| account.strip_prefix("uid/"))
+            .unwrap_or_default();
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit() || b == b'*') {
+            return Err(format!(
+                "resource `{text}` has account `{account}`; expected `uin/<OwnerUin>`"
+            ));
+        }
+    }
+    Ok(account)
+}
+
 impl ResourcePattern {
     /// Parses a statement's resource; the error is a lowercase message naming the input.
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -46,22 +67,7 @@ impl ResourcePattern {
         if resource.is_empty() {
             return Err(format!("resource `{text}` has an empty last segment"));
         }
-        // `uin/` with no value, as Tencent's tables print some rows
-        // (`qcs::im::uin/:sdkappid/${SdkAppId}`): the account left out, as
-        // an empty account segment is (CAM reads it as the policy's own
-        // account; camd has one, so it matches any account named).
-        let account = if account == "uin/" { "" } else { account };
-        if !account.is_empty() && account != "*" {
-            let id = account
-                .strip_prefix("uin/")
-                .or_else(|| account.strip_prefix("uid/"))
-                .unwrap_or_default();
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit() || b == b'*') {
-                return Err(format!(
-                    "resource `{text}` has account `{account}`; expected `uin/<OwnerUin>`"
-                ));
-            }
-        }
+        let account = checked_account(text, account)?;
         for (what, seg) in [("service", service), ("region", region)] {
             if seg.contains("${") {
                 return Err(format!(

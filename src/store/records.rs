@@ -413,7 +413,16 @@ pub fn encode_user(u: &User) -> Result<Vec<u8>, postcard::Error> {
 /// Decodes a user of any known version.
 pub fn decode_user(bytes: &[u8]) -> Result<User, postcard::Error> {
     Ok(match postcard::from_bytes::<UserRecord>(bytes)? {
-        UserRecord::V1(u) => User {
+        UserRecord::V1(u) => UserV2::from(u).into(),
+        UserRecord::V2(u) => u.into(),
+        UserRecord::V3(u) => u,
+    })
+}
+
+/// Version 1 had no permissions boundary.
+impl From<UserV1> for UserV2 {
+    fn from(u: UserV1) -> Self {
+        Self {
             uin: u.uin,
             name: u.name,
             remark: u.remark,
@@ -426,10 +435,14 @@ pub fn decode_user(bytes: &[u8]) -> Result<User, postcard::Error> {
             groups: u.groups,
             policies: u.policies,
             boundary: None,
-            password_set_ms: 0,
-            password_history: Vec::new(),
-        },
-        UserRecord::V2(u) => User {
+        }
+    }
+}
+
+/// Version 2 kept no password age or history.
+impl From<UserV2> for User {
+    fn from(u: UserV2) -> Self {
+        Self {
             uin: u.uin,
             name: u.name,
             remark: u.remark,
@@ -444,9 +457,8 @@ pub fn decode_user(bytes: &[u8]) -> Result<User, postcard::Error> {
             boundary: u.boundary,
             password_set_ms: 0,
             password_history: Vec::new(),
-        },
-        UserRecord::V3(u) => u,
-    })
+        }
+    }
 }
 
 /// Encodes a key with its version tag.
@@ -457,7 +469,17 @@ pub fn encode_key(k: &Key) -> Result<Vec<u8>, postcard::Error> {
 /// Decodes a key of any known version.
 pub fn decode_key(bytes: &[u8]) -> Result<Key, postcard::Error> {
     Ok(match postcard::from_bytes::<KeyRecord>(bytes)? {
-        KeyRecord::V1(k) => Key {
+        KeyRecord::V1(k) => KeyV3::from(KeyV2::from(k)).into(),
+        KeyRecord::V2(k) => KeyV3::from(k).into(),
+        KeyRecord::V3(k) => k.into(),
+        KeyRecord::V4(k) => k,
+    })
+}
+
+/// Version 1 kept no sealed copy.
+impl From<KeyV1> for KeyV2 {
+    fn from(k: KeyV1) -> Self {
+        Self {
             secret_id: k.secret_id,
             owner: k.owner,
             hash: k.hash,
@@ -465,10 +487,14 @@ pub fn decode_key(bytes: &[u8]) -> Result<Key, postcard::Error> {
             created_ms: k.created_ms,
             last_used_ms: k.last_used_ms,
             sealed: None,
-            signatures: Vec::new(),
-            description: String::new(),
-        },
-        KeyRecord::V2(k) => Key {
+        }
+    }
+}
+
+/// Version 2 kept no signature uses.
+impl From<KeyV2> for KeyV3 {
+    fn from(k: KeyV2) -> Self {
+        Self {
             secret_id: k.secret_id,
             owner: k.owner,
             hash: k.hash,
@@ -477,9 +503,14 @@ pub fn decode_key(bytes: &[u8]) -> Result<Key, postcard::Error> {
             last_used_ms: k.last_used_ms,
             sealed: k.sealed,
             signatures: Vec::new(),
-            description: String::new(),
-        },
-        KeyRecord::V3(k) => Key {
+        }
+    }
+}
+
+/// Version 3 had no description.
+impl From<KeyV3> for Key {
+    fn from(k: KeyV3) -> Self {
+        Self {
             secret_id: k.secret_id,
             owner: k.owner,
             hash: k.hash,
@@ -489,9 +520,8 @@ pub fn decode_key(bytes: &[u8]) -> Result<Key, postcard::Error> {
             sealed: k.sealed,
             signatures: k.signatures,
             description: String::new(),
-        },
-        KeyRecord::V4(k) => k,
-    })
+        }
+    }
 }
 
 #[cfg(test)]
