@@ -10,11 +10,18 @@ use std::path::PathBuf;
 const TOOLS: &[(&str, &[&str])] = &[
     ("camd_missing_etcd", &["etcd"]),
     ("camd_missing_strace", &["strace"]),
+    ("camd_missing_go", &["go"]),
+    ("camd_missing_node", &["node"]),
+    ("camd_missing_php", &["php", "phpunit"]),
+    ("camd_missing_java", &["java", "javac"]),
     (
         "camd_missing_systemd_tools",
         &["systemd-analyze", "systemd-socket-activate"],
     ),
 ];
+
+/// JUnit 5's console launcher, from Debian's junit5 package.
+const JUNIT: &str = "/usr/share/java/junit-platform-console-standalone.jar";
 
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
@@ -42,6 +49,10 @@ fn main() {
         if !programs.iter().all(|p| on_path(p)) {
             println!("cargo:rustc-cfg={cfg}");
         }
+    }
+    println!("cargo:rustc-check-cfg=cfg(camd_missing_junit)");
+    if !std::path::Path::new(JUNIT).is_file() {
+        println!("cargo:rustc-cfg=camd_missing_junit");
     }
     let venv = std::process::Command::new("python3")
         .args(["-c", "import venv, ensurepip"])

@@ -13,6 +13,7 @@ mod audit;
 mod cases;
 mod catalogue;
 mod cli;
+mod clients;
 mod cluster;
 mod codes;
 mod daemon;

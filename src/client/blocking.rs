@@ -64,6 +64,21 @@ impl Client {
         Ok(c)
     }
 
+    /// Bounds every read and write on the connection (`None`: wait
+    /// forever, the default): a camd that stops answering is then an error,
+    /// not a hang.
+    pub fn set_timeout(&mut self, timeout: Option<std::time::Duration>) -> Result<(), ClientError> {
+        let io = |cause| ClientError::Io {
+            path: self.path.clone(),
+            cause,
+        };
+        self.reader
+            .get_ref()
+            .set_read_timeout(timeout)
+            .map_err(io)?;
+        self.writer.get_ref().set_write_timeout(timeout).map_err(io)
+    }
+
     /// Presents this access key with admin requests (delegated administration).
     pub fn with_key(mut self, key: KeyAuth) -> Self {
         self.auth = Some(key);

@@ -1,0 +1,150 @@
+/* test_camd.c: libcamd against the real camd (tests/clients.rs runs it):
+ * `test_camd daemon` answers the shared cases' questions and is shared by
+ * 8 threads; `test_camd closes PATH` and `test_camd silent PATH` meet a
+ * server that closes mid-frame or never answers. Exit 0 when every check
+ * held. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "camd.h"
+
+static int failures = 0;
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fprintf(stderr, "\n");                                         \
+            failures++;                                                    \
+        }                                                                  \
+    } while (0)
+
+static const char *APP = "qcs::im::uin/100000000001:sdkappid/1400000001";
+
+static const char *env(const char *name) {
+    const char *v = getenv(name);
+    if (!v) {
+        fprintf(stderr, "%s is not set\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+static void decision(camd_client *c, const char *user, const char *action, int allowed,
+                     const char *reason, const char *policy, int64_t statement) {
+    camd_decision d;
+    camd_error e;
+    int rc = camd_authorize_user(c, user, action, APP, NULL, 0, &d, &e);
+    CHECK(rc == CAMD_OK, "%s %s: %s: %s", user, action, e.code, e.message);
+    if (rc != CAMD_OK) return;
+    CHECK(d.allowed == allowed, "%s %s: allowed %d", user, action, d.allowed);
+    CHECK(strcmp(d.reason, reason) == 0, "%s %s: reason %s", user, action, d.reason);
+    CHECK(strcmp(d.policy, policy) == 0, "%s %s: policy %s", user, action, d.policy);
+    CHECK(d.statement == statement, "%s %s: statement %lld", user, action,
+          (long long)d.statement);
+}
+
+static void refused(int rc, camd_error *e, const char *code) {
+    CHECK(rc == CAMD_ERROR, "expected %s, got success", code);
+    CHECK(strcmp(e->code, code) == 0, "expected %s, got %s: %s", code, e->code, e->message);
+}
+
+static void *worker(void *arg) {
+    camd_client *c = arg;
+    for (int i = 0; i < 200; i++) {
+        camd_decision d;
+        camd_error e;
+        const char *action = (i % 2) ? "im:GetGroupInfo" : "im:SendMessage";
+        int rc = camd_authorize_user(c, "reader", action, APP, NULL, 0, &d, &e);
+        CHECK(rc == CAMD_OK && d.allowed == (i % 2), "thread decision %d: %s", i, e.code);
+    }
+    return NULL;
+}
+
+static int daemon_checks(void) {
+    camd_error e;
+    camd_client *c = camd_connect(env("CAMD_SOCKET"), 2000, &e);
+    CHECK(c != NULL, "connect: %s: %s", e.code, e.message);
+    if (!c) return 1;
+    decision(c, "reader", "im:GetGroupInfo", 1, "Allow", "QcloudChatReadOnlyAccess", 0);
+    decision(c, "reader", "im:SendMessage", 0, "ImplicitDeny", "", -1);
+    decision(c, "keeper", "im:DestroyGroup", 0, "ExplicitDeny", "NoDestroy", 1);
+
+    camd_decision d;
+    const char *ctx[] = {"qcs:ip", "10.0.0.1"};
+    int rc = camd_authorize_user(c, "reader", "im:GetGroupInfo", APP, ctx, 1, &d, &e);
+    CHECK(rc == CAMD_OK && d.allowed, "with a context: %s", e.code);
+    rc = camd_authorize_key(c, env("CAMD_TEST_KEY_ID"), env("CAMD_TEST_KEY_SECRET"),
+                            "im:SendMessage", APP, NULL, 0, &d, &e);
+    CHECK(rc == CAMD_OK && d.allowed && strcmp(d.policy, "NoDestroy") == 0, "by key: %s %s",
+          e.code, e.message);
+    rc = camd_authorize_user(c, "nobody", "im:GetGroupInfo", "*", NULL, 0, &d, &e);
+    refused(rc, &e, "ResourceNotFound.UserNotExist");
+    rc = camd_authorize_key(c, env("CAMD_TEST_KEY_ID"), "not-the-key", "im:SendMessage", "*",
+                            NULL, 0, &d, &e);
+    refused(rc, &e, "AuthFailure.InvalidAuthorization");
+    CHECK(strstr(e.message, "not-the-key") == NULL, "the SecretKey is in the message");
+    rc = camd_authorize_key(c, env("CAMD_TEST_DISABLED_KEY_ID"),
+                            env("CAMD_TEST_DISABLED_KEY_SECRET"), "im:SendMessage", "*", NULL, 0,
+                            &d, &e);
+    refused(rc, &e, "AuthFailure.InvalidAuthorization");
+    rc = camd_authorize_user(c, "reader", "SendMessage", "*", NULL, 0, &d, &e);
+    refused(rc, &e, "InvalidParameter");
+    rc = camd_authorize_user(c, NULL, "im:SendMessage", "*", NULL, 0, &d, &e);
+    refused(rc, &e, "InvalidParameter");
+    rc = camd_authorize_user(c, "reader", "im:SendMessage", "*", NULL, 3, &d, &e);
+    refused(rc, &e, "InvalidParameter");
+    rc = camd_authorize_user(NULL, "reader", "im:SendMessage", "*", NULL, 0, &d, &e);
+    refused(rc, &e, "InvalidParameter");
+    rc = camd_authorize_user(c, "reader", "im:SendMessage", "*", NULL, 0, NULL, NULL);
+    CHECK(rc == CAMD_ERROR, "a NULL out is refused");
+
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++) pthread_create(&t[i], NULL, worker, c);
+    for (int i = 0; i < 8; i++) pthread_join(t[i], NULL);
+    camd_close(c);
+    camd_close(NULL);
+    CHECK(strlen(camd_version()) > 0, "a version");
+
+    c = camd_connect("/nonexistent/camd.sock", 0, &e);
+    CHECK(c == NULL, "connect to nothing");
+    CHECK(strcmp(e.code, "ClientError.Connection") == 0, "connect to nothing: %s", e.code);
+    return 0;
+}
+
+/* A server at PATH that closes (or never answers) after the hello. */
+static int broken_server(const char *path, const char *want) {
+    camd_error e;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    camd_client *c = camd_connect(path, 300, &e);
+    if (c) {
+        camd_decision d;
+        int rc = camd_authorize_user(c, "reader", "im:SendMessage", "*", NULL, 0, &d, &e);
+        CHECK(rc == CAMD_ERROR, "a broken server gave an answer");
+        camd_close(c);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double secs = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+    CHECK(strcmp(e.code, want) == 0, "expected %s, got %s: %s", want, e.code, e.message);
+    CHECK(secs < 5.0, "took %.1f s", secs);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "daemon") == 0) {
+        daemon_checks();
+    } else if (argc >= 3 && strcmp(argv[1], "closes") == 0) {
+        broken_server(argv[2], "ClientError.Connection");
+    } else if (argc >= 3 && strcmp(argv[1], "silent") == 0) {
+        broken_server(argv[2], "ClientError.Timeout");
+    } else {
+        fprintf(stderr, "usage: test_camd daemon | closes PATH | silent PATH\n");
+        return 2;
+    }
+    printf("%s: %d failures\n", argv[1], failures);
+    return failures ? 1 : 0;
+}

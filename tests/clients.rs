@@ -1,0 +1,389 @@
+//! The clients in other languages (`clients/LANG/`) against the real camd:
+//! one scene (tests/clients/cases.json), the Rust client's answers to its
+//! cases as the reference, and each client's own test suite run with the
+//! scene in its environment. A client whose toolchain is missing is
+//! skipped with what to install (and fails under `CAMD_REQUIRE_TOOLS`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use camd::client::{Client, by_key, by_user};
+use serde_json::Value;
+
+use crate::harness::{Camd, json, stderr};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cases() -> Value {
+    let text = std::fs::read_to_string(root().join("tests/clients/cases.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// camd with the scene's policies, users and keys; the environment each
+/// client's tests get.
+struct Scene {
+    d: Camd,
+    env: Vec<(String, String)>,
+}
+
+impl Scene {
+    fn start(name: &str) -> Self {
+        // Every client asks the wrong-key cases several times: a throttle
+        // wide enough for all of them.
+        let dir = Camd::prepare(
+            name,
+            "[throttle]\nburst = 100000\nrefill_per_sec = 1000.0\n",
+        );
+        let scene = &cases()["scene"];
+        for (p, doc) in scene["policies"].as_object().unwrap() {
+            std::fs::write(dir.join(format!("policies/{p}.json")), doc.to_string()).unwrap();
+        }
+        let d = Camd::start_in(dir);
+        for (user, policy) in scene["users"].as_object().unwrap() {
+            let out = d.camctl(&["user", "add", user, "--policy", policy.as_str().unwrap()]);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        }
+        let key = |user: &str| {
+            let k = json(&d.camctl(&["--json", "key", "create", user]));
+            let f = |n: &str| k[n].as_str().unwrap().to_string();
+            (f("SecretId"), f("SecretKey"))
+        };
+        let (id, secret) = key("keeper");
+        let (off_id, off_secret) = key("keeper");
+        assert_eq!(
+            d.camctl(&["key", "disable", &off_id]).status.code(),
+            Some(0)
+        );
+        let env = vec![
+            ("CAMD_SOCKET".into(), d.socket.display().to_string()),
+            (
+                "CAMD_TEST_CASES".into(),
+                root()
+                    .join("tests/clients/cases.json")
+                    .display()
+                    .to_string(),
+            ),
+            (
+                "CAMD_TEST_WIRE".into(),
+                root().join("tests/wire").display().to_string(),
+            ),
+            ("CAMD_TEST_KEY_ID".into(), id),
+            ("CAMD_TEST_KEY_SECRET".into(), secret),
+            ("CAMD_TEST_DISABLED_KEY_ID".into(), off_id),
+            ("CAMD_TEST_DISABLED_KEY_SECRET".into(), off_secret),
+        ];
+        Self { d, env }
+    }
+
+    /// `${NAME}` in a case's string, from the scene's environment.
+    fn fill(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (k, v) in &self.env {
+            out = out.replace(&format!("${{{k}}}"), v);
+        }
+        out
+    }
+
+    /// Runs a client's test command in `dir` with the scene's environment;
+    /// its output (stdout and stderr) for the caller to check that tests ran.
+    fn run(&self, dir: &Path, program: &str, args: &[&str], extra: &[(&str, String)]) -> String {
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(dir);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let all = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        assert!(
+            out.status.success(),
+            "{program} {args:?} in {}:\n{all}",
+            dir.display()
+        );
+        all
+    }
+}
+
+/// True when `program` runs; else skipped (or, in CI, a failure).
+fn have(program: &str, version_arg: &str, install: &str) -> bool {
+    let ok = Command::new(program)
+        .arg(version_arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CAMD_REQUIRE_TOOLS").is_none(),
+            "{program} is missing: {install}"
+        );
+        eprintln!("SKIPPED: {program} is missing: {install}");
+    }
+    ok
+}
+
+/// The reference: the Rust client gives the answers the case file states.
+#[test]
+fn the_rust_client_answers_every_shared_case() {
+    let s = Scene::start("clients-rust");
+    let mut c = Client::connect(&s.d.socket).unwrap();
+    for case in cases()["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let ask = &case["ask"];
+        let f = |k: &str| ask[k].as_str().map(|v| s.fill(v));
+        let (action, resource) = (f("action").unwrap(), f("resource").unwrap());
+        let context: Vec<(String, String)> = ask["context"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| (p[0].as_str().unwrap().into(), p[1].as_str().unwrap().into()))
+            .collect();
+        let ctx: Vec<(&str, &str)> = context
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let a = match f("user") {
+            Some(u) => by_user(&u, &action, &resource, &ctx),
+            None => by_key(
+                &f("secret_id").unwrap(),
+                &f("secret_key").unwrap(),
+                &action,
+                &resource,
+                &ctx,
+            ),
+        };
+        let want = &case["expect"];
+        match (c.authorize(a), want["error"].as_str()) {
+            (Ok(d), None) => {
+                assert_eq!(
+                    d.allowed,
+                    want["allowed"].as_bool().unwrap(),
+                    "{name}: {d:?}"
+                );
+                assert_eq!(d.reason, want["reason"].as_str().unwrap(), "{name}: {d:?}");
+                assert_eq!(
+                    d.policy.as_deref(),
+                    want["policy"].as_str(),
+                    "{name}: {d:?}"
+                );
+                assert_eq!(
+                    d.statement.map(u64::from),
+                    want["statement"].as_u64(),
+                    "{name}: {d:?}"
+                );
+            }
+            (Err(e), Some(code)) => assert_eq!(e.code(), Some(code), "{name}: {e}"),
+            (got, _) => panic!("{name}: expected {want}, got {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_python_client_passes_its_tests() {
+    if !have("python3", "--version", "apt-get install python3") {
+        return;
+    }
+    let s = Scene::start("clients-python");
+    let dir = root().join("clients/python");
+    let src = dir.join("src").display().to_string();
+    let out = s.run(
+        &dir,
+        "python3",
+        &["-m", "unittest", "discover", "-s", "tests", "-v"],
+        &[("PYTHONPATH", src), ("PYTHONDONTWRITEBYTECODE", "1".into())],
+    );
+    let ran = out.lines().find_map(|l| {
+        l.strip_prefix("Ran ")?
+            .split(' ')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
+    assert!(
+        ran.is_some_and(|n| n >= 10),
+        "too few Python tests ran:\n{out}"
+    );
+    assert!(!out.contains("skipped="), "Python tests skipped:\n{out}");
+}
+
+#[test]
+#[cfg_attr(
+    camd_missing_go,
+    ignore = "needs Go: apt-get install golang-go (.ci/run installs it)"
+)]
+fn the_go_client_passes_its_tests() {
+    if !have(
+        "go",
+        "version",
+        "apt-get install golang-go (.ci/run installs it)",
+    ) {
+        return;
+    }
+    let s = Scene::start("clients-go");
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-cache");
+    let out = s.run(
+        &root().join("clients/go"),
+        "go",
+        &["test", "-count=1", "-v", "./..."],
+        &[
+            ("GOCACHE", cache.display().to_string()),
+            ("GOFLAGS", "-mod=mod".into()),
+            ("GOPROXY", "off".into()),
+        ],
+    );
+    let passed = out.matches("--- PASS").count();
+    assert!(passed >= 10, "too few Go tests passed ({passed}):\n{out}");
+    assert!(!out.contains("--- SKIP"), "Go tests skipped:\n{out}");
+}
+
+#[test]
+#[cfg_attr(
+    camd_missing_node,
+    ignore = "needs Node.js 20+: apt-get install nodejs"
+)]
+fn the_node_client_passes_its_tests() {
+    if !have("node", "--version", "apt-get install nodejs") {
+        return;
+    }
+    let s = Scene::start("clients-node");
+    s.run(
+        &root().join("clients/node"),
+        "node",
+        &["--test", "test/"],
+        &[],
+    );
+}
+
+#[test]
+#[cfg_attr(
+    any(camd_missing_java, camd_missing_junit),
+    ignore = "needs a JDK and JUnit 5: apt-get install default-jdk-headless junit5 (.ci/run installs them)"
+)]
+fn the_java_client_passes_its_tests() {
+    let s = Scene::start("clients-java");
+    let out = s.run(&root().join("clients/java"), "./run-tests", &[], &[]);
+    let count = |key: &str| {
+        out.lines()
+            .find_map(|l| {
+                let l = l.trim().trim_start_matches('[').trim();
+                l.split_once(key)
+                    .and_then(|(n, _)| n.trim().parse::<u32>().ok())
+            })
+            .unwrap_or(0)
+    };
+    assert!(
+        count("tests successful") >= 10,
+        "too few Java tests passed:\n{out}"
+    );
+    assert_eq!(count("tests skipped"), 0, "Java tests skipped:\n{out}");
+}
+
+#[test]
+#[cfg_attr(
+    camd_missing_php,
+    ignore = "needs PHP and PHPUnit: apt-get install php-cli phpunit (.ci/run installs them)"
+)]
+fn the_php_client_passes_its_tests() {
+    let s = Scene::start("clients-php");
+    let out = s.run(&root().join("clients/php"), "phpunit", &["tests"], &[]);
+    let ok = out.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix("OK (")?;
+        rest.split(' ').next()?.parse::<u32>().ok()
+    });
+    assert!(
+        ok.is_some_and(|n| n >= 10),
+        "too few PHP tests passed, or some skipped:\n{out}"
+    );
+}
+
+/// libcamd.so (built with the workspace) and its header: the functions
+/// `camd.h` declares are the ones the library exports, a C program
+/// compiled with every warning an error links against both and passes its
+/// checks against the real camd, and against servers that break.
+#[test]
+fn the_c_library_matches_its_header_and_passes_its_tests() {
+    let lib_dir = Path::new(env!("CARGO_BIN_EXE_camd"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let lib = lib_dir.join("libcamd.so");
+    assert!(
+        lib.is_file(),
+        "{} is missing: cargo build -p camd-c",
+        lib.display()
+    );
+    let header = std::fs::read_to_string(root().join("clients/c/include/camd.h")).unwrap();
+    // Every `camd_NAME(` the header declares.
+    let declared: std::collections::BTreeSet<String> = header
+        .match_indices("camd_")
+        .filter_map(|(i, _)| {
+            let rest = &header[i..];
+            let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
+            rest[end..].starts_with('(').then(|| rest[..end].to_string())
+        })
+        .collect();
+    let nm = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&lib)
+        .output()
+        .unwrap();
+    let exported: std::collections::BTreeSet<String> = String::from_utf8_lossy(&nm.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .filter(|s| s.starts_with("camd_"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(declared, exported, "camd.h and libcamd.so disagree");
+    let s = Scene::start("clients-c");
+    let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test_camd");
+    let out = Command::new("gcc")
+        .args([
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pthread",
+            "-D_POSIX_C_SOURCE=200809L",
+        ])
+        .arg("-I")
+        .arg(root().join("clients/c/include"))
+        .arg(root().join("clients/c/tests/test_camd.c"))
+        .arg("-o")
+        .arg(&exe)
+        .arg(format!("-L{}", lib_dir.display()))
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg("-lcamd")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "gcc: {}", stderr(&out));
+    s.run(&root(), exe.to_str().unwrap(), &["daemon"], &[]);
+    // A server that reads the hello and closes; one that answers the hello
+    // and then never again.
+    for (mode, answers_hello) in [("closes", false), ("silent", true)] {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("c-{mode}.sock"));
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut hello = [0u8; camd::protocol::HELLO_LEN];
+            let _ = conn.read_exact(&mut hello);
+            if answers_hello {
+                conn.write_all(&camd::protocol::encode_hello(
+                    camd::protocol::PROTOCOL_VERSION,
+                ))
+                .unwrap();
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+        });
+        s.run(
+            &root(),
+            exe.to_str().unwrap(),
+            &[mode, path.to_str().unwrap()],
+            &[],
+        );
+        server.join().unwrap();
+    }
+}
