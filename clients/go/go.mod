@@ -1,0 +1,3 @@
+module github.com/camd/camd/clients/go
+
+go 1.19
