@@ -251,7 +251,10 @@ fn the_python_client_passes_its_tests() {
     );
     // Only the opt-in test of a real restart may skip (the reconnects are
     // tested through a proxy that drops connections).
-    let skipped: Vec<&str> = out.lines().filter(|l| l.contains(") ... skipped")).collect();
+    let skipped: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(") ... skipped"))
+        .collect();
     assert!(
         skipped.iter().all(|l| l.contains("CAMD_TEST_RESTART")),
         "Python tests skipped:\n{out}"
