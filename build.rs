@@ -36,6 +36,8 @@ fn main() {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
     }
     println!("cargo:rustc-check-cfg=cfg(camd_missing_venv)");
+    println!("cargo:rustc-check-cfg=cfg(camd_missing_junit)");
+    println!("cargo:rerun-if-changed={JUNIT}");
     // Installing a tool changes the folder it lands in.
     if let Some(p) = std::env::var_os("PATH") {
         for d in std::env::split_paths(&p).filter(|d: &PathBuf| d.is_dir()) {
@@ -50,7 +52,6 @@ fn main() {
             println!("cargo:rustc-cfg={cfg}");
         }
     }
-    println!("cargo:rustc-check-cfg=cfg(camd_missing_junit)");
     if !std::path::Path::new(JUNIT).is_file() {
         println!("cargo:rustc-cfg=camd_missing_junit");
     }

@@ -34,12 +34,23 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Connects and exchanges the hello.
     pub fn connect(path: impl AsRef<Path>) -> Result<Self, ClientError> {
+        Self::connect_within(path, None)
+    }
+
+    /// Connects and exchanges the hello, every read and write of the
+    /// connection (the hello's included) bounded by `timeout`.
+    pub fn connect_within(
+        path: impl AsRef<Path>,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Self, ClientError> {
         let shown = path.as_ref().display().to_string();
         let io = |source| ClientError::Io {
             path: shown.clone(),
             cause: source,
         };
         let stream = UnixStream::connect(path.as_ref()).map_err(io)?;
+        stream.set_read_timeout(timeout).map_err(io)?;
+        stream.set_write_timeout(timeout).map_err(io)?;
         let mut c = Self {
             reader: BufReader::with_capacity(64 * 1024, stream.try_clone().map_err(io)?),
             writer: BufWriter::with_capacity(64 * 1024, stream),

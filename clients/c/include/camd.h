@@ -2,7 +2,11 @@
  *
  * Link with -lcamd (libcamd.so, built by `cargo build -p camd-c`). Every
  * function is safe to call from any thread; one camd_client may be shared
- * by threads (calls on it take turns). No function aborts the process or
+ * by threads (calls on it take turns, each waiting for the one before),
+ * but camd_close must not race other calls on the same client. As with any
+ * socket library, ignore SIGPIPE in the process (signal(SIGPIPE,
+ * SIG_IGN)) so that writing to a camd that just restarted is an error, not
+ * a signal that ends the process. No function aborts the process or
  * lets a Rust panic cross into C: a failure is a return value and a
  * camd_error with the CAM error code. A SecretKey passed in is never
  * copied into an error or kept after the call.
@@ -32,6 +36,9 @@ typedef struct camd_decision {
     int64_t statement;   /* the deciding statement's index; -1 when none */
     uint64_t uin;        /* the principal's uin */
 } camd_decision;
+#ifndef __cplusplus
+_Static_assert(sizeof(camd_decision) == 312, "camd_decision's layout is libcamd's");
+#endif
 
 /* Why a call failed. `code` is a CAM error code (e.g.
  * "ResourceNotFound.UserNotExist", "AuthFailure.InvalidAuthorization");
@@ -43,6 +50,9 @@ typedef struct camd_error {
     char code[96];
     char message[512];
 } camd_error;
+#ifndef __cplusplus
+_Static_assert(sizeof(camd_error) == 608, "camd_error's layout is libcamd's");
+#endif
 
 /* The library's version, e.g. "0.1.0" (static storage). */
 const char *camd_version(void);

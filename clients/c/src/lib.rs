@@ -45,6 +45,12 @@ pub struct camd_error {
     message: [c_char; 512],
 }
 
+// camd.h's layouts: checked here and by `_Static_assert` in the C tests.
+const _: () = assert!(std::mem::size_of::<camd_decision>() == 312);
+const _: () = assert!(std::mem::offset_of!(camd_decision, statement) == 296);
+const _: () = assert!(std::mem::offset_of!(camd_decision, uin) == 304);
+const _: () = assert!(std::mem::size_of::<camd_error>() == 608);
+
 /// A failure before it is written out.
 struct Fail {
     code: String,
@@ -147,8 +153,7 @@ fn client_failure(e: &ClientError) -> Fail {
 impl Inner {
     fn connection(&mut self) -> Result<&mut Client, Fail> {
         if self.conn.is_none() {
-            let mut c = Client::connect(&self.path).map_err(|e| client_failure(&e))?;
-            c.set_timeout(Some(self.timeout))
+            let c = Client::connect_within(&self.path, Some(self.timeout))
                 .map_err(|e| client_failure(&e))?;
             self.conn = Some(c);
         }
@@ -188,7 +193,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, Fail>) -> Result<T, Fail> {
 /// The library's version.
 #[unsafe(no_mangle)]
 pub extern "C" fn camd_version() -> *const c_char {
-    c"0.1.0".as_ptr()
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
 /// See `camd.h`.
@@ -260,10 +265,14 @@ unsafe fn answer(
             return Err(Fail::new("InvalidParameter", "out is NULL"));
         }
         let ask = ask()?;
-        let mut inner = c
-            .inner
-            .lock()
-            .map_err(|_| Fail::new("InternalError", "the client's lock is poisoned"))?;
+        // A call that panicked holding the lock left a connection in an
+        // unknown state: drop it and go on.
+        let mut inner = c.inner.lock().unwrap_or_else(|poisoned| {
+            c.inner.clear_poison();
+            let mut inner = poisoned.into_inner();
+            inner.conn = None;
+            inner
+        });
         inner.decide(&ask)
     });
     match result {

@@ -4,6 +4,7 @@
  * server that closes mid-frame or never answers. Exit 0 when every check
  * held. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ static const char *env(const char *name) {
 static void decision(camd_client *c, const char *user, const char *action, int allowed,
                      const char *reason, const char *policy, int64_t statement) {
     camd_decision d;
-    camd_error e;
+    camd_error e = {0};
     int rc = camd_authorize_user(c, user, action, APP, NULL, 0, &d, &e);
     CHECK(rc == CAMD_OK, "%s %s: %s: %s", user, action, e.code, e.message);
     if (rc != CAMD_OK) return;
@@ -56,7 +57,7 @@ static void *worker(void *arg) {
     camd_client *c = arg;
     for (int i = 0; i < 200; i++) {
         camd_decision d;
-        camd_error e;
+        camd_error e = {0};
         const char *action = (i % 2) ? "im:GetGroupInfo" : "im:SendMessage";
         int rc = camd_authorize_user(c, "reader", action, APP, NULL, 0, &d, &e);
         CHECK(rc == CAMD_OK && d.allowed == (i % 2), "thread decision %d: %s", i, e.code);
@@ -65,7 +66,7 @@ static void *worker(void *arg) {
 }
 
 static int daemon_checks(void) {
-    camd_error e;
+    camd_error e = {0};
     camd_client *c = camd_connect(env("CAMD_SOCKET"), 2000, &e);
     CHECK(c != NULL, "connect: %s: %s", e.code, e.message);
     if (!c) return 1;
@@ -77,6 +78,7 @@ static int daemon_checks(void) {
     const char *ctx[] = {"qcs:ip", "10.0.0.1"};
     int rc = camd_authorize_user(c, "reader", "im:GetGroupInfo", APP, ctx, 1, &d, &e);
     CHECK(rc == CAMD_OK && d.allowed, "with a context: %s", e.code);
+    CHECK(d.uin >= 200000000001ULL, "the principal's uin: %llu", (unsigned long long)d.uin);
     rc = camd_authorize_key(c, env("CAMD_TEST_KEY_ID"), env("CAMD_TEST_KEY_SECRET"),
                             "im:SendMessage", APP, NULL, 0, &d, &e);
     CHECK(rc == CAMD_OK && d.allowed && strcmp(d.policy, "NoDestroy") == 0, "by key: %s %s",
@@ -117,7 +119,7 @@ static int daemon_checks(void) {
 
 /* A server at PATH that closes (or never answers) after the hello. */
 static int broken_server(const char *path, const char *want) {
-    camd_error e;
+    camd_error e = {0};
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     camd_client *c = camd_connect(path, 300, &e);
@@ -135,6 +137,7 @@ static int broken_server(const char *path, const char *want) {
 }
 
 int main(int argc, char **argv) {
+    signal(SIGPIPE, SIG_IGN); /* as camd.h asks */
     if (argc >= 2 && strcmp(argv[1], "daemon") == 0) {
         daemon_checks();
     } else if (argc >= 3 && strcmp(argv[1], "closes") == 0) {
