@@ -48,9 +48,16 @@ pub enum StartError {
     /// A thread or runtime could not start.
     #[error("cannot start: {0}")]
     Runtime(std::io::Error),
-    /// Cluster mode could not start.
+    /// Cluster mode could not start (not a `#[from]`: its message is in
+    /// this one's, and a source would print it twice).
     #[error("cluster mode: {0}")]
-    Cluster(#[from] crate::cluster::JoinError),
+    Cluster(crate::cluster::JoinError),
+}
+
+impl From<crate::cluster::JoinError> for StartError {
+    fn from(e: crate::cluster::JoinError) -> Self {
+        Self::Cluster(e)
+    }
 }
 
 /// Adds the gids of `gateway_groups` (names, from /etc/group) to `gateway_gids`.

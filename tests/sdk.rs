@@ -13,7 +13,7 @@ use crate::harness::{Camd, NOBODY, effective_uid, json, stderr, temp_dir, wait_f
 
 /// A virtualenv with the SDK, made once per target folder; `None` (skip)
 /// when Python or PyPI is out of reach and CI does not require it.
-fn sdk_python() -> Option<PathBuf> {
+pub fn sdk_python() -> Option<PathBuf> {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tencentcloud-sdk");
     let python = venv.join("bin/python");
     let ready = venv.join("installed");
@@ -21,6 +21,10 @@ fn sdk_python() -> Option<PathBuf> {
         return Some(python);
     }
     let run = |cmd: &mut Command| cmd.output().map(|o| (o.status.success(), stderr(&o)));
+    eprintln!(
+        "installing Tencent's Python SDK into {} (pip, once per target folder; about 30 s)",
+        venv.display()
+    );
     let made =
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv)).and_then(|(ok, err)| {
             if !ok {

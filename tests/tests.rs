@@ -30,6 +30,7 @@ mod no_alloc;
 mod properties;
 mod publication;
 mod readme;
+mod readme_shell;
 mod reference;
 mod reload;
 mod review3;

@@ -6,15 +6,22 @@ bytes (the floor), batched and pipelined decisions per second, and the cost
 of JSON against a pure-Python postcard codec for one question and answer.
 
     PYTHONPATH=src python3 bench.py [--seconds 2] [--batch 400]
+
+`contract()` is the figures every client's `bench` program prints as one
+JSON line (see README.md, "Figures"); `./bench` runs it.
 """
 
 import argparse
 import asyncio
+import hashlib
+import hmac
+import http.client
 import json
 import os
 import socket
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "src"))
 
@@ -156,6 +163,120 @@ def codec():
             f()
         out.append((time.perf_counter() - t) / 50000 * 1e6)
     return out
+
+
+class BenchError(Exception):
+    """A wrong answer or a failed call: the bench exits 2 with the reason."""
+
+
+def _env_int(name, default):
+    v = os.environ.get(name)
+    return int(v) if v else default
+
+
+def single(c, n):
+    """(a) one decision in flight, through Client.authorize_user: p50, p99 in µs."""
+    def once():
+        d = c.authorize_user("reader", "im:GetGroupInfo", R)
+        if not d.allowed:
+            raise BenchError(f"reader im:GetGroupInfo was not allowed: {d!r}")
+    for _ in range(1000):
+        once()
+    return timed(once, n)
+
+
+def batched(c, batch, batches):
+    """(b) `batches` batches of `batch` decisions on one connection: decisions/s."""
+    ask = camd.by_user("reader", "im:GetGroupInfo", R)
+    # A JSON line longer than camd's max_frame_bytes is refused: a batch that
+    # does not fit goes as the fewest equal requests that do.
+    limit = _env_int("CAMD_BENCH_MAX_FRAME_BYTES", 65536)
+    parts = 1
+    while len(_wire.encode_request(1 << 40, _wire.batch_body([ask] * -(-batch // parts)))) > limit:
+        parts += 1
+    size = -(-batch // parts)
+    chunks = [[ask] * min(size, batch - i) for i in range(0, batch, size)]
+    if parts > 1:
+        print(f"batched: a batch of {batch} is {len(chunks)} requests of at most {size} "
+              f"(a JSON line is at most {limit} bytes)", file=sys.stderr)
+    t = time.perf_counter()
+    for _ in range(batches):
+        for chunk in chunks:
+            for r in c.authorize_batch(chunk):
+                if not isinstance(r, camd.Decision) or not r.allowed:
+                    raise BenchError(f"a batched decision was not Allow: {r!r}")
+    return batch * batches / (time.perf_counter() - t)
+
+
+def _tc3(secret_id, secret_key, host, body, ts, service="cam"):
+    """TC3-HMAC-SHA256 headers for POST / with a JSON body (content-type, host signed)."""
+    date = time.strftime("%Y-%m-%d", time.gmtime(ts))
+    signed = "content-type;host"
+    canonical = f"POST\n/\n\ncontent-type:application/json\nhost:{host.lower()}\n\n{signed}\n" + hashlib.sha256(body).hexdigest()
+    scope = f"{date}/{service}/tc3_request"
+    to_sign = f"TC3-HMAC-SHA256\n{ts}\n{scope}\n" + hashlib.sha256(canonical.encode()).hexdigest()
+    k = ("TC3" + secret_key).encode()
+    for part in (date, service, "tc3_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    return f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders={signed}, Signature={sig}"
+
+
+def http_baseline(url, secret_id, secret_key, n):
+    """(c) camd-api over loopback HTTP (http.client, one kept-alive connection):
+    a signed GetUser each time, re-signed with the current timestamp; p50, p99 in µs."""
+    u = urllib.parse.urlsplit(url)
+    host = u.netloc
+    conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=10)
+    body = b'{"Name":"reader"}'
+
+    def once():
+        ts = int(time.time())
+        conn.request("POST", "/", body=body, headers={
+            "Authorization": _tc3(secret_id, secret_key, host, body, ts),
+            "Content-Type": "application/json",
+            "Host": host,
+            "X-TC-Action": "GetUser",
+            "X-TC-Version": "2019-01-16",
+            "X-TC-Timestamp": str(ts),
+        })
+        r = conn.getresponse()
+        data = r.read()
+        try:
+            resp = json.loads(data)["Response"]
+        except (ValueError, KeyError, TypeError):
+            raise BenchError(f"camd-api answered {r.status} without a Response") from None
+        if "Error" in resp:
+            raise BenchError(f"camd-api answered an error: {resp['Error']}")
+
+    for _ in range(100):
+        once()
+    return timed(once, n)
+
+
+def contract():
+    """The JSON line of clients/*/bench; exit 2 with the reason on any failure."""
+    try:
+        with camd.Client(max_connections=1) as c:
+            p50, p99 = single(c, _env_int("CAMD_BENCH_N", 20000))
+            print(f"single: p50 {p50:.1f} µs, p99 {p99:.1f} µs", file=sys.stderr)
+            per_sec = batched(c, _env_int("CAMD_BENCH_BATCH", 1000), _env_int("CAMD_BENCH_BATCHES", 200))
+            print(f"batched: {per_sec:.0f} decisions/s", file=sys.stderr)
+        hp50 = hp99 = None
+        url = os.environ.get("CAMD_BENCH_HTTP")
+        if url:
+            hp50, hp99 = http_baseline(url, os.environ["CAMD_BENCH_KEY_ID"], os.environ["CAMD_BENCH_KEY_SECRET"],
+                                       _env_int("CAMD_BENCH_HTTP_N", 2000))
+            print(f"http: p50 {hp50:.1f} µs, p99 {hp99:.1f} µs", file=sys.stderr)
+        else:
+            print("CAMD_BENCH_HTTP is unset: no HTTP baseline", file=sys.stderr)
+    except (BenchError, camd.Error, OSError, KeyError, ValueError) as e:
+        print(f"bench: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    r1 = lambda x: None if x is None else round(x, 1)  # noqa: E731
+    print(json.dumps({"client": "python", "wire": "json", "single_p50_us": r1(p50), "single_p99_us": r1(p99),
+                      "batched_per_sec": round(per_sec), "http_p50_us": r1(hp50), "http_p99_us": r1(hp99)}))
+    return 0
 
 
 def main():

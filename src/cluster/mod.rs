@@ -182,6 +182,40 @@ async fn newest_state(etcd: &Etcd, prefix: &str, revision: i64, progress: &Progr
     }
 }
 
+/// How long a new host (no replica yet) waits for etcd to answer at start:
+/// etcd and camd started together (a README, a compose file, a boot) come
+/// up in either order.
+const FIRST_JOIN_WAIT: Duration = Duration::from_secs(30);
+
+/// Checks the secrets; a new host retries while etcd is unreachable, for
+/// up to [`FIRST_JOIN_WAIT`] (a known host decides from its replica instead).
+async fn first_answer(
+    etcd: &Etcd,
+    prefix: &str,
+    mine: &[u8],
+    known: bool,
+) -> Result<(), join::CheckError> {
+    let deadline = tokio::time::Instant::now() + FIRST_JOIN_WAIT;
+    let mut said = false;
+    loop {
+        match join::check_secrets(etcd, prefix, mine).await {
+            Err(join::CheckError::Etcd(e @ EtcdError::Unavailable(_)))
+                if !known && tokio::time::Instant::now() < deadline =>
+            {
+                if !said {
+                    crate::log_warn!(
+                        "cluster: waiting up to {} s for etcd to answer (a new host has no replica to decide from): {e}",
+                        FIRST_JOIN_WAIT.as_secs()
+                    );
+                    said = true;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Cluster {
     /// Joins the cluster: checks the secrets and brings `store` up to
     /// etcd's state (a new replica reads everything; a known one catches
@@ -199,7 +233,7 @@ impl Cluster {
         let host = host_id(state_dir)?;
         let mine = join::check_value(hasher, keyring);
         let known = store.revision() > 0;
-        match join::check_secrets(&etcd, &prefix, &mine).await {
+        match first_answer(&etcd, &prefix, &mine, known).await {
             Ok(()) => {}
             Err(join::CheckError::Etcd(e @ EtcdError::Unavailable(_))) if known => {
                 crate::log_warn!(

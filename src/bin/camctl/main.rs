@@ -67,7 +67,12 @@ enum Command {
     #[command(subcommand)]
     Account(account::AccountCommand),
     /// The daemon's counts and health, with decision counters since start.
-    Status,
+    Status {
+        /// Wait up to this many seconds for camd to answer (a script that
+        /// has just started it), instead of failing at once.
+        #[arg(long, value_name = "SECS")]
+        wait: Option<u64>,
+    },
     /// The audit trail: admin changes, refused operations, failed and throttled authentications (operator only).
     Audit {
         /// Start at this sequence number (default: the last 50 entries).
@@ -136,6 +141,10 @@ struct SignArgs {
     /// X-TC-Timestamp, seconds since the epoch (default: now).
     #[arg(long)]
     timestamp: Option<i64>,
+    /// Print the whole HTTP/1.1 request (request line, headers, body), as
+    /// `camctl verify` reads it, instead of the headers alone.
+    #[arg(long)]
+    request: bool,
     /// The JSON body.
     #[arg(long, default_value = "{}", conflicts_with = "body_file")]
     body: String,
@@ -172,6 +181,10 @@ struct AskArgs {
     /// Request context `KEY=VALUE`; give a key twice for several values.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
+    /// Cluster mode: decide once this host has the revision a write printed
+    /// (`Revision`), waiting for it if needed.
+    #[arg(long, value_name = "REVISION")]
+    at_revision: Option<i64>,
 }
 
 /// `camctl user add`'s arguments.

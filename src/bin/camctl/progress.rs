@@ -43,3 +43,31 @@ impl Progress {
         self.bar.finish_and_clear();
     }
 }
+
+/// Work done elsewhere (in camd) in one step: a spinner with the time spent
+/// on a terminal, one line on stderr otherwise.
+pub struct Waiting {
+    bar: ProgressBar,
+}
+
+impl Waiting {
+    /// Waiting for `what` (`resealing ...`).
+    pub fn new(what: &'static str) -> Self {
+        let bar = ProgressBar::new_spinner();
+        if bar.is_hidden() {
+            eprintln!("camctl: {what}");
+        } else {
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+                bar.set_style(style);
+            }
+            bar.set_message(what);
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
+        Self { bar }
+    }
+
+    /// The work is done: the spinner goes.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

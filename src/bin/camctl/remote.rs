@@ -42,18 +42,39 @@ pub(super) struct Out {
 
 impl Out {
     fn print(&self, v: &impl Show) {
+        self.print_at(v, None);
+    }
+
+    /// Prints `v`; in cluster mode a write's reply also names the revision
+    /// it made (`Revision`), which `check`/`auth --at-revision` on any
+    /// other host can wait for.
+    fn print_at(&self, v: &impl Show, revision: Option<i64>) {
         if self.json {
-            println!("{}", v.json());
+            let mut j = v.json();
+            if let (Some(r), Some(o)) = (revision, j.as_object_mut()) {
+                o.insert("Revision".into(), json!(r));
+            }
+            println!("{j}");
         } else {
             println!("{}", v.text());
+            if let Some(r) = revision {
+                println!("Revision: {r}");
+            }
         }
     }
 
-    fn done(&self, what: String) {
+    fn done(&self, what: String, revision: Option<i64>) {
         if self.json {
-            println!("{}", json!({"Result": "Done", "Message": what}));
+            let mut j = json!({"Result": "Done", "Message": what});
+            if let (Some(r), Some(o)) = (revision, j.as_object_mut()) {
+                o.insert("Revision".into(), json!(r));
+            }
+            println!("{j}");
         } else {
             println!("{what}");
+            if let Some(r) = revision {
+                println!("Revision: {r}");
+            }
         }
     }
 }
@@ -83,6 +104,17 @@ where
     Ok(EXIT_OK)
 }
 
+/// Calls the write `op` and prints its reply, with the revision it made in
+/// cluster mode.
+pub(super) fn show_write<O: Op>(client: &mut Client, out: &Out, op: O) -> Result<u8>
+where
+    O::Reply: Show,
+{
+    let reply = client.call(op).map_err(remote)?;
+    out.print_at(&reply, client.revision());
+    Ok(EXIT_OK)
+}
+
 /// Calls `op`, whose reply is `Done`, and says what was done.
 pub(super) fn done<O: Op<Reply = Done>>(
     client: &mut Client,
@@ -91,8 +123,21 @@ pub(super) fn done<O: Op<Reply = Done>>(
     what: String,
 ) -> Result<u8> {
     client.call(op).map_err(remote)?;
-    out.done(what);
+    out.done(what, client.revision());
     Ok(EXIT_OK)
+}
+
+/// Connects once camd answers a ping, trying for up to `secs` seconds.
+fn connect_within(path: &std::path::Path, secs: u64) -> Result<Client> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let tried = Client::connect(path).and_then(|mut c| c.ping().map(|_| c));
+        match tried {
+            Ok(c) => return Ok(c),
+            Err(e) if std::time::Instant::now() >= deadline => return Err(remote(e)),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
 }
 
 pub fn run(
@@ -102,7 +147,10 @@ pub fn run(
     as_key: Option<String>,
 ) -> Result<u8> {
     let path = socket(socket_flag);
-    let mut client = Client::connect(&path).map_err(remote)?;
+    let mut client = match command {
+        Command::Status { wait: Some(secs) } => connect_within(&path, secs)?,
+        _ => Client::connect(&path).map_err(remote)?,
+    };
     if let Some(id) = as_key {
         let secret = std::env::var("CAMD_SECRET_KEY").map_err(|_| {
             anyhow!(
@@ -122,7 +170,7 @@ pub fn run(
         Command::Group(cmd) => group(c, &out, cmd),
         Command::Policy(cmd) => policy(c, &out, cmd),
         Command::Key(cmd) => key(c, &out, cmd),
-        Command::Status => show(c, &out, Status),
+        Command::Status { .. } => show(c, &out, Status),
         Command::Account(cmd) => super::account::run(c, &out, cmd),
         Command::Metrics => show(c, &out, GetMetrics),
         Command::Completions { .. } | Command::Man { .. } => Ok(EXIT_ERROR),
@@ -147,9 +195,12 @@ fn decide(
 ) -> Result<u8> {
     let ctx = parse_context(&ask.context)?;
     let pairs: Vec<(&str, &str)> = ctx.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let d: Decision = client
-        .authorize(build(&ask.action, &ask.resource, &pairs))
-        .map_err(remote)?;
+    let question = build(&ask.action, &ask.resource, &pairs);
+    let d: Decision = match ask.at_revision {
+        Some(r) => client.authorize_at(r, question),
+        None => client.authorize(question),
+    }
+    .map_err(remote)?;
     Ok(verdict(out, &d))
 }
 
@@ -281,7 +332,7 @@ fn user_add(client: &mut Client, out: &Out, a: AddUserArgs) -> Result<u8> {
     if let Some(f) = csv {
         f.write(&cred)?;
     }
-    out.print(&cred);
+    out.print_at(&cred, client.revision());
     Ok(EXIT_OK)
 }
 
@@ -478,7 +529,7 @@ fn key(client: &mut Client, out: &Out, c: KeyCommand) -> Result<u8> {
             user_flag,
             description,
             ..
-        } => show(
+        } => show_write(
             client,
             out,
             CreateAccessKey {
@@ -518,7 +569,12 @@ fn key(client: &mut Client, out: &Out, c: KeyCommand) -> Result<u8> {
             let what = format!("deleted access key `{id}`");
             done(client, out, DeleteAccessKey { secret_id: id }, what)
         }
-        KeyCommand::Reseal => show(client, out, KeyReseal),
+        KeyCommand::Reseal => {
+            let wait = super::progress::Waiting::new("resealing every sealed SecretKey in one commit");
+            let shown = show(client, out, KeyReseal);
+            wait.finish();
+            shown
+        }
         KeyCommand::LastUsed { ids } => show(client, out, GetSecurityLastUsed { secret_ids: ids }),
     }
 }

@@ -37,7 +37,18 @@ pub fn sign(a: &SignArgs, json: bool) -> Result<u8> {
     })
     .map_err(|e| anyhow!("{}: {e}", e.code()))?;
     let headers = request.headers;
-    if json {
+    if a.request {
+        print!("POST / HTTP/1.1\r\n");
+        for (k, v) in &headers {
+            print!("{k}: {v}\r\n");
+        }
+        print!("Content-Length: {}\r\n\r\n", body.len());
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        out.write_all(&body)
+            .and_then(|()| out.flush())
+            .context("cannot write the request")?;
+    } else if json {
         let m: serde_json::Map<String, serde_json::Value> =
             headers.into_iter().map(|(k, v)| (k, json!(v))).collect();
         println!("{}", serde_json::Value::Object(m));
