@@ -25,8 +25,74 @@ fn cases() -> Value {
 /// camd with the scene's policies, users and keys; the environment each
 /// client's tests get.
 struct Scene {
-    d: Camd,
+    socket: PathBuf,
     env: Vec<(String, String)>,
+    restarts: Restarts,
+}
+
+/// camd restarted on request, as systemd restarts it: a Unix socket where
+/// each line a client's test writes gets camd SIGKILLed and started again
+/// on the same socket and state, then `ok` once it serves (`error ...` if
+/// it does not). The scene's camd lives here.
+struct Restarts {
+    path: PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Restarts {
+    fn serve(d: Camd) -> Self {
+        use std::io::{BufRead, Write};
+        use std::sync::atomic::Ordering;
+        let path = d.dir.join("restart.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut d = d;
+            while !stopping.load(Ordering::Relaxed) {
+                let Ok((conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                conn.set_nonblocking(false).unwrap();
+                conn.set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                let mut line = String::new();
+                let mut reader = std::io::BufReader::new(&conn);
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    continue;
+                }
+                let _ = d.child.kill();
+                let _ = d.child.wait();
+                d.child = Camd::spawn(&d.dir);
+                let up = crate::harness::wait_for(Duration::from_secs(10), || {
+                    Client::connect(&d.socket).is_ok_and(|mut c| c.ping().is_ok())
+                });
+                let answer = if up {
+                    "ok\n".to_string()
+                } else {
+                    format!("error camd did not come back: {}\n", d.log())
+                };
+                let _ = (&conn).write_all(answer.as_bytes());
+            }
+        });
+        Self {
+            path,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Restarts {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Scene {
@@ -79,7 +145,18 @@ impl Scene {
                 env!("CARGO_BIN_EXE_camctl").into(),
             ),
         ];
-        Self { d, env }
+        let socket = d.socket.clone();
+        let restarts = Restarts::serve(d);
+        let mut env = env;
+        env.push((
+            "CAMD_TEST_RESTART_SOCKET".into(),
+            restarts.path.display().to_string(),
+        ));
+        Self {
+            socket,
+            env,
+            restarts,
+        }
     }
 
     /// `${NAME}` in a case's string, from the scene's environment.
@@ -172,7 +249,7 @@ fn have(program: &str, version_arg: &str, install: &str) -> bool {
 #[test]
 fn the_rust_client_answers_every_shared_case() {
     let s = Scene::start("clients-rust");
-    let mut c = Client::connect(&s.d.socket).unwrap();
+    let mut c = Client::connect(&s.socket).unwrap();
     for case in cases()["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let ask = &case["ask"];
@@ -471,5 +548,30 @@ fn the_c_library_matches_its_header_and_passes_its_tests() {
             &[],
         );
         server.join().unwrap();
+    }
+}
+
+/// Asks the scene's restart service to restart camd; returns once it serves.
+fn restart(s: &Scene) {
+    use std::io::{Read, Write};
+    let mut conn = std::os::unix::net::UnixStream::connect(&s.restarts.path).unwrap();
+    conn.write_all(b"restart\n").unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert_eq!(answer, "ok\n");
+}
+
+/// The reference for every client's restart test: the same Rust client
+/// answers rightly before and after camd is killed and started again.
+#[test]
+fn the_rust_client_reconnects_after_a_real_restart() {
+    let s = Scene::start("clients-restart");
+    let mut c = Client::connect(&s.socket).unwrap();
+    let ask = || by_user("reader", "im:GetGroupInfo", crate::harness::APP, &[]);
+    assert!(c.authorize(ask()).unwrap().allowed);
+    for _ in 0..2 {
+        restart(&s);
+        let d = c.authorize(ask()).unwrap();
+        assert!(d.allowed, "{d:?}");
     }
 }

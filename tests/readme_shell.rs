@@ -119,7 +119,9 @@ pub fn run(dir: &Path, blocks: &[&Block], env: &[(&str, String)], python: Option
         match b.lang.as_str() {
             "python" => script.push_str(&format!(
                 "'{}' - <<'CAMD_README_PYTHON'\n{}CAMD_README_PYTHON\n",
-                python.expect("a python block needs the SDK's python").display(),
+                python
+                    .expect("a python block needs the SDK's python")
+                    .display(),
                 b.code
             )),
             _ => script.push_str(&b.code),
@@ -163,7 +165,8 @@ pub fn run(dir: &Path, blocks: &[&Block], env: &[(&str, String)], python: Option
     let _ = child.wait();
     let out = std::fs::read_to_string(&stdout).unwrap_or_default();
     let err = std::fs::read_to_string(&stderr).unwrap_or_default();
-    let status = status.unwrap_or_else(|| panic!("the README's blocks did not end in 180 s:\n{out}\n{err}"));
+    let status =
+        status.unwrap_or_else(|| panic!("the README's blocks did not end in 180 s:\n{out}\n{err}"));
     assert!(
         status.success(),
         "a README block failed ({status}):\n{out}\n--- stderr:\n{err}"

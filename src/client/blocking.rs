@@ -17,6 +17,9 @@ pub struct Client {
     reader: BufReader<UnixStream>,
     writer: BufWriter<UnixStream>,
     path: String,
+    /// Where to connect again after camd closed the connection.
+    socket: std::path::PathBuf,
+    timeout: Option<std::time::Duration>,
     next_id: u64,
     auth: Option<KeyAuth>,
     /// Cluster mode: the revision the last admin reply carried.
@@ -55,6 +58,8 @@ impl Client {
             reader: BufReader::with_capacity(64 * 1024, stream.try_clone().map_err(io)?),
             writer: BufWriter::with_capacity(64 * 1024, stream),
             path: shown.clone(),
+            socket: path.as_ref().to_path_buf(),
+            timeout,
             next_id: 1,
             revision: None,
             auth: None,
@@ -87,7 +92,30 @@ impl Client {
             .get_ref()
             .set_read_timeout(timeout)
             .map_err(io)?;
-        self.writer.get_ref().set_write_timeout(timeout).map_err(io)
+        self.writer
+            .get_ref()
+            .set_write_timeout(timeout)
+            .map_err(io)?;
+        self.timeout = timeout;
+        Ok(())
+    }
+
+    /// A decision (which changes nothing, so it may be asked twice): asked
+    /// once more on a new connection when camd had closed this one (it
+    /// restarted). A timeout is not retried: a late answer must never
+    /// answer the next question, and the connection is left broken.
+    fn decide<O: Op + Clone>(&mut self, op: O) -> Result<O::Reply, ClientError> {
+        match self.call(op.clone()) {
+            Err(ClientError::Io { cause, .. }) if closed(&cause) => {
+                let fresh = Self::connect_within(&self.socket, self.timeout)?;
+                let (auth, revision) = (self.auth.take(), self.revision);
+                *self = fresh;
+                self.auth = auth;
+                self.revision = revision;
+                self.call(op)
+            }
+            other => other,
+        }
     }
 
     /// Presents this access key with admin requests (delegated administration).
@@ -148,7 +176,7 @@ impl Client {
         min_revision: i64,
         ask: Authorize,
     ) -> Result<Decision, ClientError> {
-        self.call(crate::protocol::AuthorizeAt { min_revision, ask })
+        self.decide(crate::protocol::AuthorizeAt { min_revision, ask })
     }
 
     /// Sends one request and waits for its typed reply.
@@ -285,13 +313,13 @@ impl Client {
 
     /// One decision.
     pub fn authorize(&mut self, a: Authorize) -> Result<Decision, ClientError> {
-        self.call(a)
+        self.decide(a)
     }
 
     /// Verifies a TC3-signed request in camd and decides for its signer:
     /// one round trip (see [`crate::client::signed`]).
     pub fn authorize_signed(&mut self, a: AuthorizeSigned) -> Result<Decision, ClientError> {
-        self.call(a)
+        self.decide(a)
     }
 
     /// Several decisions in one frame.
@@ -299,11 +327,23 @@ impl Client {
         &mut self,
         items: Vec<Authorize>,
     ) -> Result<Vec<Result<Decision, WireError>>, ClientError> {
-        self.call(items)
+        self.decide(items)
     }
 
     /// Liveness; returns the server's protocol version.
     pub fn ping(&mut self) -> Result<u16, ClientError> {
         self.call(Ping)
     }
+}
+
+/// Whether `e` says the peer closed the connection (camd stopped or
+/// restarted), as opposed to a timeout or a refusal.
+fn closed(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{
+        BrokenPipe, ConnectionAborted, ConnectionReset, NotConnected, UnexpectedEof,
+    };
+    matches!(
+        e.kind(),
+        BrokenPipe | ConnectionReset | ConnectionAborted | NotConnected | UnexpectedEof
+    )
 }

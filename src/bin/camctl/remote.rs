@@ -570,7 +570,8 @@ fn key(client: &mut Client, out: &Out, c: KeyCommand) -> Result<u8> {
             done(client, out, DeleteAccessKey { secret_id: id }, what)
         }
         KeyCommand::Reseal => {
-            let wait = super::progress::Waiting::new("resealing every sealed SecretKey in one commit");
+            let wait =
+                super::progress::Waiting::new("resealing every sealed SecretKey in one commit");
             let shown = show(client, out, KeyReseal);
             wait.finish();
             shown
