@@ -135,6 +135,35 @@ fn start_api(dir: &Path) -> (Proc, u16) {
     (api, port)
 }
 
+/// The folder of a libcamd.so built now with this bench's profile (a
+/// bench build makes no cdylib of the workspace's other members).
+fn libcamd_dir() -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "build",
+            "--profile",
+            "bench",
+            "-p",
+            "camd-c",
+            "--message-format=json",
+        ])
+        .current_dir(root())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cargo build -p camd-c failed");
+    let lib = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "camd")
+        .flat_map(|m| m["filenames"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| f.as_str().map(PathBuf::from))
+        .find(|f| f.extension().is_some_and(|e| e == "so"))
+        .expect("cargo built no libcamd.so");
+    lib.parent().unwrap().display().to_string()
+}
+
 fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
     v.sort_by(f64::total_cmp);
     (v[v.len() / 2], v[v.len() * 99 / 100])
@@ -318,11 +347,7 @@ fn main() {
     let (camd, key_id, key_secret) = start_camd(&dir);
     let (api, port) = start_api(&dir);
     let sock = dir.join("camd.sock");
-    let lib_dir = Path::new(env!("CARGO_BIN_EXE_camd"))
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
+    let lib_dir = libcamd_dir();
     let env = [
         ("CAMD_SOCKET", sock.display().to_string()),
         ("CAMD_BENCH_N", n.single.to_string()),
