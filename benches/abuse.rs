@@ -37,6 +37,7 @@ fn request_frame(id: u64) -> Vec<u8> {
         id,
         auth: None,
         body: Body::Authorize(by_user("viewer", "im:GetGroupInfo", APP, &[])),
+        traceparent: None,
     })
     .unwrap()
 }

@@ -256,6 +256,7 @@ fn key_frames(c: &Credentials) -> (Vec<u8>, Vec<u8>) {
         id: 1,
         auth: None,
         body: Body::Authorize(by_key(&id, &secret, "im:SendMessage", APP, &[])),
+        traceparent: None,
     })
     .unwrap();
     let body = vec![b'x'; 1024];
@@ -275,6 +276,7 @@ fn key_frames(c: &Credentials) -> (Vec<u8>, Vec<u8>) {
         id: 1,
         auth: None,
         body: Body::AuthorizeSigned(signed(request, APP, Some("im"), &[])),
+        traceparent: None,
     })
     .unwrap();
     (by_key, signed_frame)
@@ -332,6 +334,7 @@ fn main() {
             APP,
             &[("qcs:ip", "10.1.2.3")],
         )),
+        traceparent: None,
     };
     let frame = encode_request(&request).unwrap();
     let mut line = serde_json::to_vec(&request).unwrap();
@@ -357,6 +360,7 @@ fn main() {
         id: 1,
         auth: None,
         body: Body::Ping,
+        traceparent: None,
     })
     .unwrap();
     let (p50, _) = latency(&camd_sock, &ping, n);

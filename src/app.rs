@@ -52,6 +52,9 @@ pub enum StartError {
     /// this one's, and a source would print it twice).
     #[error("cluster mode: {0}")]
     Cluster(crate::cluster::JoinError),
+    /// The decision log could not start.
+    #[error("decision log: {0}")]
+    DecisionLog(String),
 }
 
 impl From<crate::cluster::JoinError> for StartError {
@@ -90,6 +93,7 @@ struct Opened {
     listener: std::os::unix::net::UnixListener,
     socket: SocketFile,
     writer_thread: std::thread::JoinHandle<Store>,
+    log_thread: std::thread::JoinHandle<()>,
     replica: Option<crate::cluster::Replica>,
     control: (
         tokio::sync::mpsc::UnboundedSender<reload::Control>,
@@ -102,6 +106,7 @@ struct Stopping {
     daemon: Arc<Daemon>,
     socket: SocketFile,
     writer_thread: std::thread::JoinHandle<Store>,
+    log_thread: std::thread::JoinHandle<()>,
     replica: Option<crate::cluster::Replica>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -135,6 +140,9 @@ async fn open(
     };
     let shared = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
     let metrics = Arc::new(Metrics::new());
+    let (decisions, log_thread) =
+        crate::decisions::DecisionLog::start(&config.decision_log, metrics.clone())
+            .map_err(StartError::DecisionLog)?;
     let publisher = Publisher::new(shared.clone(), catalog.clone(), config.owner_uin)
         .with_metrics(metrics.clone());
     let revisions = publisher.revisions();
@@ -155,8 +163,11 @@ async fn open(
         writer: writer.clone(),
         authz: authz.clone(),
         metrics: metrics.clone(),
+        decisions: decisions.clone(),
+        config_file: config.source.clone(),
     });
     let daemon = Arc::new(Daemon {
+        decisions,
         control: control_tx.clone(),
         policies,
         authz,
@@ -175,6 +186,7 @@ async fn open(
         listener,
         socket,
         writer_thread,
+        log_thread,
         replica,
         control: (control_tx, control_rx),
     })
@@ -251,6 +263,7 @@ async fn serve(opened: Opened) -> Stopping {
         listener,
         socket,
         writer_thread,
+        log_thread,
         replica,
         control: (control_tx, control_rx),
     } = opened;
@@ -274,7 +287,12 @@ async fn serve(opened: Opened) -> Stopping {
     if let Some(path) = daemon.config.metrics.textfile.clone() {
         tasks.push(tokio::spawn(write_textfile(daemon.clone(), path)));
     }
+    // Cluster mode has no reload loop: SIGHUP re-reads `[decision_log]` here.
+    let clustered = daemon.cluster.is_some().then(|| daemon.policies.clone());
     let stop = crate::shutdown::on_signals(move || {
+        if let Some(p) = &clustered {
+            reload::reload_decision_log(p);
+        }
         let _ = control_tx.send(reload::Control::Reload(None));
     });
     server::serve(daemon.clone(), listener, stop).await;
@@ -282,6 +300,7 @@ async fn serve(opened: Opened) -> Stopping {
         daemon,
         socket,
         writer_thread,
+        log_thread,
         replica,
         tasks,
     }
@@ -324,6 +343,12 @@ async fn stop(s: Stopping) {
     for t in s.tasks {
         let _ = t.await;
     }
+    // The decision log's writer drains its queue and ends.
+    s.daemon.decisions.stop();
+    let log_thread = s.log_thread;
+    tokio::task::spawn_blocking(move || log_thread.join())
+        .await
+        .ok();
     drop(s.daemon);
     // The writer ends once every handle is gone, after finishing its queue.
     let writer_thread = s.writer_thread;

@@ -90,6 +90,10 @@ codes! {
     AttachmentNotExist = "ResourceNotFound.AttachmentNotExist",
     /// Removing a user from a group it is not a member of.
     UserNotInGroup = "ResourceNotFound.UserNotInGroup",
+    /// `camctl decisions get`: no record with that decision id in the decision log's files.
+    DecisionNotExist = "ResourceNotFound.DecisionNotExist",
+    /// `camctl decisions tail` or `get`: camd's decision log writes no file.
+    DecisionLogNoFile = "FailedOperation.DecisionLogNoFile",
     /// A sub-user with that name exists, or the name is the root account's (`root`).
     SubUserNameInUse = "InvalidParameter.SubUserNameInUse",
     /// A group with that name exists.

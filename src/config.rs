@@ -113,6 +113,12 @@ pub struct Config {
     /// Cluster mode (absent: standalone).
     #[serde(default)]
     pub cluster: Option<ClusterConfig>,
+    /// The decision log (absent: off). Re-read on every reload.
+    #[serde(default)]
+    pub decision_log: crate::decisions::DecisionLogConfig,
+    /// The file this configuration was read from (`None`: the embedded default).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 /// Cluster mode (`[cluster]` in the config, or `camd --etcd URL,...`).
@@ -278,17 +284,44 @@ impl Config {
             ),
             None => (DEFAULT_CONFIG.to_string(), PathBuf::from("<embedded>")),
         };
-        let c: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        let mut c: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: shown,
             message: e.to_string(),
         })?;
         c.check()?;
+        c.source = path.map(Path::to_path_buf);
         Ok(c)
     }
+}
 
+/// The `[decision_log]` section of config file `path` as it is now, checked
+/// (what a reload puts in force).
+pub fn read_decision_log(path: &Path) -> Result<crate::decisions::DecisionLogConfig, ConfigError> {
+    let path = &path.to_path_buf();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        cause: source,
+    })?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let section: crate::decisions::DecisionLogConfig = match table.get("decision_log") {
+        None => crate::decisions::DecisionLogConfig::default(),
+        Some(v) => v.clone().try_into().map_err(|e| ConfigError::Parse {
+            path: path.clone(),
+            message: format!("[decision_log]: {e}"),
+        })?,
+    };
+    crate::decisions::Rules::compile(&section).map_err(ConfigError::Value)?;
+    Ok(section)
+}
+
+impl Config {
     /// Checks values that TOML types cannot.
     pub fn check(&self) -> Result<(), ConfigError> {
         self.mode()?;
+        crate::decisions::Rules::compile(&self.decision_log).map_err(ConfigError::Value)?;
         if self.owner_uin == 0 {
             return Err(ConfigError::Value(
                 "`owner_uin` must be a positive uin".into(),

@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod code;
 pub mod config;
 pub mod credentials;
+pub mod decisions;
 pub mod etcd;
 pub mod gateway;
 pub mod logging;

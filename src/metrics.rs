@@ -172,6 +172,14 @@ pub struct Metrics {
     replica_age_secs: AtomicI64,
     /// Cluster mode: records in etcd quarantined (not applied).
     quarantined: AtomicU64,
+    /// The decision log: records queued, written, dropped (queue full,
+    /// every sink failed), and sinks up out of configured.
+    log_queued: AtomicU64,
+    log_written: AtomicU64,
+    log_dropped_full: AtomicU64,
+    log_dropped_sink: AtomicU64,
+    log_sinks: AtomicU64,
+    log_sinks_up: AtomicU64,
     started_ms: i64,
     started: Instant,
 }
@@ -204,6 +212,12 @@ impl Metrics {
             watchdog_ms: AtomicI64::new(0),
             replica_age_secs: AtomicI64::new(-1),
             quarantined: AtomicU64::new(0),
+            log_queued: AtomicU64::new(0),
+            log_written: AtomicU64::new(0),
+            log_dropped_full: AtomicU64::new(0),
+            log_dropped_sink: AtomicU64::new(0),
+            log_sinks: AtomicU64::new(0),
+            log_sinks_up: AtomicU64::new(0),
             started_ms: crate::clock::now_ms(),
             started: Instant::now(),
         }
@@ -306,6 +320,39 @@ impl Metrics {
             u64::try_from(quarantined).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
+    }
+
+    /// `n` decision records were queued for the decision log's writer.
+    pub fn decision_log_queued(&self, n: u64) {
+        self.log_queued.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` decision records reached at least one sink.
+    pub fn decision_log_written(&self, n: u64) {
+        self.log_written.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` decision records were dropped: the queue was full, or (`sink`)
+    /// no sink took them.
+    pub fn decision_log_dropped(&self, n: u64, sink: bool) {
+        let c = if sink {
+            &self.log_dropped_sink
+        } else {
+            &self.log_dropped_full
+        };
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The decision log's sinks: how many are up, of how many.
+    pub fn decision_log_sinks(&self, up: usize, of: usize) {
+        let n = |x: usize| u64::try_from(x).unwrap_or(u64::MAX);
+        self.log_sinks_up.store(n(up), Ordering::Relaxed);
+        self.log_sinks.store(n(of), Ordering::Relaxed);
+    }
+
+    /// Decision records dropped so far (queue full, sinks failed).
+    pub fn decision_log_drops(&self) -> (u64, u64) {
+        (load(&self.log_dropped_full), load(&self.log_dropped_sink))
     }
 
     /// systemd's watchdog was fed at `at_ms`.
@@ -424,6 +471,7 @@ impl Collector for Collected {
         encode_connections(&mut e, m)?;
         encode_snapshot_size(&mut e, m)?;
         encode_watchdog_and_cluster(&mut e, m)?;
+        encode_decision_log(&mut e, m)?;
         encode_process(&mut e, m)
     }
 }
@@ -589,6 +637,40 @@ fn encode_watchdog_and_cluster(
         )?;
     }
     Ok(())
+}
+
+/// The decision log's records and sinks.
+fn encode_decision_log(e: &mut DescriptorEncoder<'_>, m: &Metrics) -> Result<(), std::fmt::Error> {
+    counter_family(
+        e,
+        "decision_log_records",
+        "Decision records queued for the decision log's writer, and written to at least one sink.",
+        &[
+            (vec![("stage", "queued")], load(&m.log_queued)),
+            (vec![("stage", "written")], load(&m.log_written)),
+        ],
+    )?;
+    counter_family(
+        e,
+        "decision_log_dropped",
+        "Decision records dropped, never waited for: the queue was full, or no sink took them.",
+        &[
+            (vec![("reason", "queue_full")], load(&m.log_dropped_full)),
+            (vec![("reason", "sink_failed")], load(&m.log_dropped_sink)),
+        ],
+    )?;
+    gauge(
+        e,
+        "decision_log_sinks",
+        "Decision log sinks configured.",
+        gauge_u(load(&m.log_sinks)),
+    )?;
+    gauge(
+        e,
+        "decision_log_sinks_up",
+        "Decision log sinks whose last write succeeded.",
+        gauge_u(load(&m.log_sinks_up)),
+    )
 }
 
 /// When camd started, and its build.

@@ -1,6 +1,7 @@
 //! Process-wide protections every binary takes at start: no core dump and
 //! no ptrace by other processes of the same uid, since memory holds the
-//! pepper, the sealing keys, SecretKeys and TLS keys in clear.
+//! pepper, the sealing keys, SecretKeys and TLS keys in clear; and the
+//! process's view of the system's groups.
 
 /// Marks the process not dumpable (`PR_SET_DUMPABLE` 0): the kernel writes
 /// no core file for it and processes of the same uid cannot ptrace it or
@@ -17,4 +18,15 @@ pub fn dumpable() -> bool {
         rustix::process::dumpable_behavior(),
         Ok(rustix::process::DumpableBehavior::NotDumpable)
     )
+}
+
+/// The gid of a group name, from /etc/group.
+pub fn gid_of(group: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next() == Some(group))
+            .then(|| f.nth(1).and_then(|g| g.parse().ok()))
+            .flatten()
+    })
 }

@@ -64,6 +64,10 @@ pub struct Reloader {
     pub authz: Authorizer,
     /// Counts reloads.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The decision log, whose `[decision_log]` an explicit reload re-reads.
+    pub decisions: Arc<crate::decisions::DecisionLog>,
+    /// The config file it is re-read from (`None`: the embedded default).
+    pub config_file: Option<PathBuf>,
 }
 
 impl Reloader {
@@ -276,6 +280,25 @@ fn describe(e: &notify::Error) -> String {
     }
 }
 
+/// Re-reads `[decision_log]` from the config file and puts it in force;
+/// a bad section changes nothing and the log and `camctl status` say why.
+pub fn reload_decision_log(daemon: &Reloader) {
+    let Some(path) = &daemon.config_file else {
+        return;
+    };
+    let outcome = crate::config::read_decision_log(path)
+        .map_err(|e| e.to_string())
+        .and_then(|c| daemon.decisions.reconfigure(&c));
+    match outcome {
+        Ok(true) => crate::log_info!("decision log reconfigured from `{}`", path.display()),
+        Ok(false) => {}
+        Err(e) => {
+            crate::log_error!("decision log configuration rejected; the last good one stays: {e}");
+            daemon.decisions.rejected(e);
+        }
+    }
+}
+
 /// The reload loop: runs until the channel closes.
 pub async fn run(
     daemon: Arc<Reloader>,
@@ -339,6 +362,7 @@ pub async fn run(
         }
         if explicit {
             crate::systemd::reloading();
+            reload_decision_log(&daemon);
         }
         let report = Arc::new(reload_once(&daemon).await);
         daemon.last.store(Some(report.clone()));

@@ -217,6 +217,7 @@ fn abuser_child() {
             id: 1,
             auth: None,
             body: Body::Authorize(by_user("viewer", "im:GetGroupInfo", APP, &[])),
+            traceparent: None,
         })
         .unwrap(),
     );
@@ -270,6 +271,7 @@ fn abuser_child() {
                         id,
                         auth: None,
                         body: Body::Authorize(by_user("viewer", "im:GetGroupInfo", APP, &[])),
+                        traceparent: None,
                     })
                     .unwrap(),
                 );

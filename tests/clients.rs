@@ -350,7 +350,9 @@ fn the_go_client_passes_its_tests() {
     let out = s.run(
         &root().join("clients/go"),
         "go",
-        &["test", "-count=1", "-v", "./..."],
+        // -p 1: the restart test restarts the camd every package shares, so
+        // packages must not run at the same time.
+        &["test", "-p", "1", "-count=1", "-v", "./..."],
         &[
             ("GOCACHE", cache.display().to_string()),
             ("GOFLAGS", "-mod=mod".into()),

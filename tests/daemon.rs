@@ -635,6 +635,7 @@ fn bad_frames_never_hurt_the_daemon() {
             id: 9,
             auth: None,
             body: Body::Ping,
+            traceparent: None,
         })
         .unwrap(),
     )

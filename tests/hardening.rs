@@ -44,6 +44,7 @@ fn batch_frame(id: u64, n: usize) -> Vec<u8> {
         id,
         auth: None,
         body: Body::Batch(vec![one; n]),
+        traceparent: None,
     })
     .unwrap()
 }

@@ -8,7 +8,15 @@ use std::path::{Path, PathBuf};
 const TOP: &[&[&str]] = &[
     &["code", "clock", "logging", "manual", "process"],
     &["policy", "credentials", "protocol", "metrics"],
-    &["catalog", "store", "systemd", "client", "api", "etcd"],
+    &[
+        "catalog",
+        "store",
+        "systemd",
+        "client",
+        "api",
+        "etcd",
+        "decisions",
+    ],
     &["authz", "config", "simulate", "gateway", "shutdown"],
     &["reload", "cluster"],
     &["ops"],
@@ -39,8 +47,8 @@ const INNER: &[(&str, &[&[&str]])] = &[
     (
         "protocol",
         &[
-            &["kind"],
-            &["managed", "account"],
+            &["kind", "decision_id"],
+            &["managed", "account", "decision_log"],
             &["messages"],
             &["ops"],
             &["envelope"],
@@ -68,9 +76,21 @@ const INNER: &[(&str, &[&[&str]])] = &[
         ],
     ),
     (
+        "decisions",
+        &[
+            &["settings", "ids"],
+            &["record"],
+            &["rules"],
+            &["render", "sink"],
+            &["writer"],
+        ],
+    ),
+    (
         "server",
         &[
-            &["acceptor", "budget", "listener", "per_uid", "throttle"],
+            &[
+                "acceptor", "budget", "listener", "per_uid", "throttle", "tracing",
+            ],
             &["peer"],
             &["proof", "answer"],
             &["daemon"],

@@ -17,6 +17,7 @@ mod clients;
 mod cluster;
 mod codes;
 mod daemon;
+mod decision_log;
 mod e2e_crash;
 mod escalation;
 mod etcd_harness;

@@ -224,6 +224,7 @@ fn requests() -> Vec<Body> {
             reuse_limit: Some(3),
             ..UpdatePasswordRules::default()
         }),
+        Body::DecisionLogStatus,
     ]
 }
 
@@ -289,6 +290,7 @@ fn which(b: &Body) -> usize {
         Body::GetSecurityLastUsed(_) => 55,
         Body::GetPasswordRules => 56,
         Body::UpdatePasswordRules(_) => 57,
+        Body::DecisionLogStatus => 58,
     }
 }
 
@@ -517,6 +519,24 @@ fn replies() -> Vec<Reply> {
             updated_ms: 1_764_633_600_000,
             modifier: s("uid 0"),
         }),
+        Reply::DecisionLog(camd::protocol::DecisionLogInfo {
+            on: true,
+            file: Some(s("/var/log/camd/decisions.log")),
+            sample: 1,
+            sinks: vec![camd::protocol::SinkInfo {
+                kind: s("file"),
+                target: s("/var/log/camd/decisions.log"),
+                up: false,
+                written: 10,
+                failed: 2,
+                error: Some(s("no space left on device")),
+                error_at_ms: 1_767_225_600_000,
+            }],
+            rejected: None,
+            queued: 0,
+            dropped_queue_full: 3,
+            dropped_sink_failed: 2,
+        }),
     ]
 }
 
@@ -553,6 +573,7 @@ fn which_reply(r: &Reply) -> usize {
         Reply::AccountSummary(_) => 27,
         Reply::AppId(_) => 28,
         Reply::PasswordRules(_) => 29,
+        Reply::DecisionLog(_) => 30,
     }
 }
 
@@ -587,6 +608,7 @@ fn request_lines() -> Vec<String> {
                     secret_key: s("adminsecret"),
                 }),
                 body,
+                traceparent: None,
             };
             let json = serde_json::to_vec(&r).unwrap();
             let frame = encode_request(&r).unwrap();
@@ -612,6 +634,7 @@ fn reply_lines() -> Vec<String> {
                 id: i as u64 + 1,
                 result: Ok(reply),
                 revision: (i % 3 == 0).then_some(40 + i as i64),
+                decision_id: None,
             };
             let json = json_response(&r);
             let frame = encode_response(&r).unwrap();
@@ -632,6 +655,7 @@ fn reply_lines() -> Vec<String> {
             message: s("no access key `AKIDnone`"),
         }),
         revision: None,
+        decision_id: None,
     };
     out.push(line(
         "Error",
@@ -672,7 +696,7 @@ fn every_request_body_is_pinned_in_both_encodings() {
         "samples in list order"
     );
     seen.dedup();
-    assert_eq!(seen.len(), 58);
+    assert_eq!(seen.len(), 59);
     check("requests.jsonl", request_lines());
 }
 
@@ -682,7 +706,7 @@ fn every_reply_is_pinned_in_both_encodings() {
     let seen: Vec<usize> = all.iter().map(which_reply).collect();
     assert_eq!(
         seen,
-        (0..30).collect::<Vec<_>>(),
+        (0..31).collect::<Vec<_>>(),
         "one sample per reply, in order"
     );
     check("replies.jsonl", reply_lines());

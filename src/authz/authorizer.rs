@@ -178,6 +178,11 @@ pub struct View<'a> {
 }
 
 impl View<'_> {
+    /// The revision of the state this view reads.
+    pub fn revision(&self) -> i64 {
+        self.snap.revision
+    }
+
     /// Decides for a user and hands the decision (which borrows the snapshot) to `f`.
     pub fn by_user<R>(
         &self,

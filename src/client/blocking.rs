@@ -24,6 +24,10 @@ pub struct Client {
     auth: Option<KeyAuth>,
     /// Cluster mode: the revision the last admin reply carried.
     revision: Option<i64>,
+    /// With camd's decision log on: the id the last decision reply carried.
+    decision_id: Option<crate::protocol::DecisionId>,
+    /// The W3C trace context sent with each request.
+    traceparent: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -62,6 +66,8 @@ impl Client {
             timeout,
             next_id: 1,
             revision: None,
+            decision_id: None,
+            traceparent: None,
             auth: None,
         };
         c.writer
@@ -109,9 +115,11 @@ impl Client {
             Err(ClientError::Io { cause, .. }) if closed(&cause) => {
                 let fresh = Self::connect_within(&self.socket, self.timeout)?;
                 let (auth, revision) = (self.auth.take(), self.revision);
+                let traceparent = self.traceparent.take();
                 *self = fresh;
                 self.auth = auth;
                 self.revision = revision;
+                self.traceparent = traceparent;
                 self.call(op)
             }
             other => other,
@@ -124,6 +132,19 @@ impl Client {
         self
     }
 
+    /// Sends this W3C `traceparent` with every request from now on (`None`:
+    /// none); camd's decision log records its trace and span ids.
+    pub fn set_traceparent(&mut self, traceparent: Option<String>) {
+        self.traceparent = traceparent;
+    }
+
+    /// With camd's decision log on, the id of the last decision reply's
+    /// (first) decision, to log beside the caller's own request
+    /// (`camctl decisions get ID` finds its record).
+    pub fn last_decision_id(&self) -> Option<crate::protocol::DecisionId> {
+        self.decision_id
+    }
+
     fn io(&self, source: std::io::Error) -> ClientError {
         ClientError::Io {
             path: self.path.clone(),
@@ -134,7 +155,7 @@ impl Client {
     fn send(&mut self, body: Body) -> Result<u64, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
-        let frame = request_frame(id, &self.auth, body)?;
+        let frame = request_frame(id, &self.auth, body, self.traceparent.clone())?;
         self.writer.write_all(&frame).map_err(|e| self.io(e))?;
         Ok(id)
     }
@@ -154,10 +175,12 @@ impl Client {
     fn receive(&mut self, id: u64) -> Result<Result<Reply, WireError>, ClientError> {
         let mut body = Vec::new();
         self.read_frame(&mut body)?;
-        let (result, revision) = reply_from(&body, id)?;
-        if revision.is_some() {
-            self.revision = revision;
+        let (result, trailer) = reply_from(&body, id)?;
+        // A decision's revision is the state it read, not a write's.
+        if trailer.decision_id.is_none() && trailer.revision.is_some() {
+            self.revision = trailer.revision;
         }
+        self.decision_id = trailer.decision_id;
         Ok(result)
     }
 
@@ -205,7 +228,7 @@ impl Client {
             let id = self.next_id;
             self.next_id += 1;
             ids.push(id);
-            frames.push(request_frame(id, &self.auth, body)?);
+            frames.push(request_frame(id, &self.auth, body, None)?);
         }
         let stream = self.writer.get_ref().try_clone().map_err(|e| self.io(e))?;
         let sender = std::thread::spawn(move || -> std::io::Result<()> {

@@ -40,32 +40,51 @@ pub fn default_socket() -> std::path::PathBuf {
 const MAX_RESPONSE: usize = 64 << 20;
 
 /// The frame for one request.
-fn request_frame(id: u64, auth: &Option<KeyAuth>, body: Body) -> Result<Vec<u8>, ClientError> {
+fn request_frame(
+    id: u64,
+    auth: &Option<KeyAuth>,
+    body: Body,
+    traceparent: Option<String>,
+) -> Result<Vec<u8>, ClientError> {
     encode_request(&Request {
         id,
         auth: auth.clone(),
         body,
+        traceparent,
     })
     .map_err(|e| ClientError::Protocol(e.to_string()))
 }
 
 /// The outcome in a response body, checked against the request's id, and
-/// the revision it carries (cluster mode).
-fn reply_from(
-    body: &[u8],
-    id: u64,
-) -> Result<(Result<Reply, WireError>, Option<i64>), ClientError> {
+/// the revision and decision id it carries.
+fn reply_from(body: &[u8], id: u64) -> Result<(Result<Reply, WireError>, Trailer), ClientError> {
     let Response {
         id: got,
         result,
         revision,
+        decision_id,
     } = decode_response(body).map_err(|e| ClientError::Protocol(e.to_string()))?;
     if got != id && got != 0 {
         return Err(ClientError::Protocol(format!(
             "response {got} for request {id}"
         )));
     }
-    Ok((result, revision))
+    Ok((
+        result,
+        Trailer {
+            revision,
+            decision_id,
+        },
+    ))
+}
+
+/// What a response carries after its outcome.
+#[derive(Debug, Clone, Copy, Default)]
+struct Trailer {
+    /// Cluster mode: the revision of the state that answered.
+    revision: Option<i64>,
+    /// With camd's decision log on: the (first) decision's id.
+    decision_id: Option<crate::protocol::DecisionId>,
 }
 
 /// The typed reply of `O` in a wire reply (camd answers every request with

@@ -74,7 +74,7 @@ impl AsyncClient {
     async fn send(&mut self, body: Body) -> Result<u64, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
-        let frame = request_frame(id, &self.auth, body)?;
+        let frame = request_frame(id, &self.auth, body, None)?;
         self.writer
             .write_all(&frame)
             .await
@@ -110,7 +110,7 @@ impl AsyncClient {
             let id = self.next_id;
             self.next_id += 1;
             ids.push(id);
-            frames.push(request_frame(id, &self.auth, body)?);
+            frames.push(request_frame(id, &self.auth, body, None)?);
         }
         let path = self.path.clone();
         let io = |source| ClientError::Io {

@@ -1,12 +1,16 @@
 //! camd's own requests: Status (counts and health), Audit (the audit
-//! trail) and GetMetrics (Prometheus), the last two the operator's alone.
+//! trail), GetMetrics (Prometheus) and DecisionLogStatus, the last three
+//! the operator's alone.
 
 use std::sync::Arc;
 
 use crate::authz::Publisher;
 use crate::code::{Code, Failure};
 use crate::metrics::Metrics;
-use crate::protocol::{Audit, AuditInfo, ClusterInfo, GetMetrics, Status, StatusInfo};
+use crate::protocol::{
+    Audit, AuditInfo, ClusterInfo, DecisionLogInfo, DecisionLogStatus, GetMetrics, SinkInfo,
+    Status, StatusInfo,
+};
 use crate::reload::Reloader;
 use crate::store::AdminError;
 use crate::store::Writer;
@@ -139,6 +143,41 @@ pub async fn exposition(
     let policies = crate::policy::preset::PRESETS.len() + policies.catalog.load().custom().count();
     metrics.snapshot(counts.users, counts.keys, counts.attachments, policies);
     Ok(metrics.encode())
+}
+
+impl Exec for DecisionLogStatus {
+    const OPERATOR_ONLY: Option<&'static str> = Some("read the decision log's state");
+
+    fn rights(&self, _: &Resources<'_>) -> Vec<Right> {
+        Vec::new()
+    }
+
+    async fn run(self, env: &Env<'_>) -> Result<DecisionLogInfo, Failure> {
+        let s = env.decisions.status();
+        let (full, sink) = env.metrics.decision_log_drops();
+        Ok(DecisionLogInfo {
+            on: s.on,
+            file: s.file,
+            sample: s.sample,
+            sinks: s
+                .sinks
+                .into_iter()
+                .map(|k| SinkInfo {
+                    kind: k.kind,
+                    target: k.target,
+                    up: k.up,
+                    written: k.written,
+                    failed: k.failed,
+                    error: k.error,
+                    error_at_ms: k.error_at_ms,
+                })
+                .collect(),
+            rejected: s.rejected,
+            queued: s.queued,
+            dropped_queue_full: full,
+            dropped_sink_failed: sink,
+        })
+    }
 }
 
 impl Exec for GetMetrics {

@@ -87,6 +87,8 @@ pub struct Env<'a> {
     pub metrics: &'a std::sync::Arc<crate::metrics::Metrics>,
     /// Cluster mode's replica (`None`: standalone).
     pub cluster: Option<&'a crate::cluster::Cluster>,
+    /// The decision log.
+    pub decisions: &'a crate::decisions::DecisionLog,
     /// The uin the caller acts as (the root account's for the operator).
     pub caller_uin: u64,
     /// This execution's audit entry.

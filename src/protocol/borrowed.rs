@@ -135,16 +135,16 @@ pub enum DecisionBody<'a> {
 }
 
 /// A decision request, borrowed (`Request`'s layout).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecisionRequest<'a> {
     /// Echoed in the response.
     pub id: u64,
     /// Delegated-admin credentials (unused by decisions).
-    #[serde(borrow)]
     pub auth: Option<KeyRef<'a>>,
     /// What is asked.
-    #[serde(borrow)]
     pub body: DecisionBody<'a>,
+    /// The W3C trace context the caller sent, if any.
+    pub traceparent: Option<&'a str>,
 }
 
 /// A batch request as written: `Request`'s layout with `Body::Batch`,
@@ -191,7 +191,19 @@ pub fn encode_batch(id: u64, asks: &[AskRef<'_>], mut buf: Vec<u8>) -> Result<Ve
 /// other request (or bytes that do not decode, which the owned path then
 /// reports).
 pub fn decode_decision(body: &[u8]) -> Option<DecisionRequest<'_>> {
-    postcard::from_bytes(body).ok()
+    let ((id, auth, body), rest) =
+        postcard::take_from_bytes::<(u64, Option<KeyRef<'_>>, DecisionBody<'_>)>(body).ok()?;
+    let traceparent = if rest.is_empty() {
+        None
+    } else {
+        Some(postcard::from_bytes::<&str>(rest).ok()?)
+    };
+    Some(DecisionRequest {
+        id,
+        auth,
+        body,
+        traceparent,
+    })
 }
 
 #[cfg(test)]
@@ -233,6 +245,7 @@ mod tests {
                 id: 9,
                 auth: None,
                 body,
+                traceparent: None,
             })
             .unwrap();
             let bytes = frame.get(4..).unwrap();
@@ -253,6 +266,7 @@ mod tests {
             id: 300,
             auth: None,
             body: Body::Batch(asks.clone()),
+            traceparent: None,
         })
         .unwrap();
         let borrowed: Vec<AskRef<'_>> = asks.iter().map(AskRef::of).collect();
@@ -261,6 +275,7 @@ mod tests {
             id: 1,
             auth: None,
             body: Body::ListUsers,
+            traceparent: None,
         })
         .unwrap();
         assert!(decode_decision(admin.get(4..).unwrap()).is_none());

@@ -4,8 +4,10 @@
 
 use thiserror::Error;
 
+use super::decision_id::DecisionId;
 use super::envelope::{Request, Response};
-use super::messages::{Reply, WireError};
+use super::messages::{KeyAuth, Reply, WireError};
+use super::ops::Body;
 
 /// The first four bytes of a binary connection, both ways.
 pub const MAGIC: &[u8; 4] = b"CAMD";
@@ -67,17 +69,23 @@ fn frame(body: Vec<u8>) -> Vec<u8> {
 
 /// A whole frame (header and body) for a request.
 pub fn encode_request(r: &Request) -> Result<Vec<u8>, FrameError> {
-    postcard::to_stdvec(r)
-        .map(frame)
-        .map_err(|e| FrameError::Malformed(e.to_string()))
+    let bad = |e: postcard::Error| FrameError::Malformed(e.to_string());
+    let mut body = postcard::to_stdvec(&(r.id, &r.auth, &r.body)).map_err(bad)?;
+    if let Some(t) = &r.traceparent {
+        body.extend(postcard::to_stdvec(t).map_err(bad)?);
+    }
+    Ok(frame(body))
 }
 
 /// A whole frame for a response.
 pub fn encode_response(r: &Response) -> Result<Vec<u8>, FrameError> {
     let bad = |e: postcard::Error| FrameError::Malformed(e.to_string());
     let mut body = postcard::to_stdvec(&(r.id, &r.result)).map_err(bad)?;
-    if let Some(rev) = r.revision {
-        body.extend(postcard::to_stdvec(&rev).map_err(bad)?);
+    if r.revision.is_some() || r.decision_id.is_some() {
+        body.extend(postcard::to_stdvec(&r.revision.unwrap_or(0)).map_err(bad)?);
+    }
+    if let Some(d) = r.decision_id {
+        body.extend(postcard::to_stdvec(&d).map_err(bad)?);
     }
     Ok(frame(body))
 }
@@ -121,7 +129,20 @@ pub fn peek_batch(body: &[u8]) -> Option<(u64, u64)> {
 
 /// A request from a frame body.
 pub fn decode_request(body: &[u8]) -> Result<Request, FrameError> {
-    postcard::from_bytes(body).map_err(|e| FrameError::Malformed(e.to_string()))
+    let bad = |e: postcard::Error| FrameError::Malformed(e.to_string());
+    let ((id, auth, body), rest) =
+        postcard::take_from_bytes::<(u64, Option<KeyAuth>, Body)>(body).map_err(bad)?;
+    let traceparent = if rest.is_empty() {
+        None
+    } else {
+        Some(postcard::from_bytes::<String>(rest).map_err(bad)?)
+    };
+    Ok(Request {
+        id,
+        auth,
+        body,
+        traceparent,
+    })
 }
 
 /// A response from a frame body.
@@ -129,15 +150,22 @@ pub fn decode_response(body: &[u8]) -> Result<Response, FrameError> {
     let bad = |e: postcard::Error| FrameError::Malformed(e.to_string());
     let ((id, result), rest) =
         postcard::take_from_bytes::<(u64, Result<Reply, WireError>)>(body).map_err(bad)?;
-    let revision = if rest.is_empty() {
+    let (revision, rest) = if rest.is_empty() {
+        (None, rest)
+    } else {
+        let (r, rest) = postcard::take_from_bytes::<i64>(rest).map_err(bad)?;
+        (Some(r), rest)
+    };
+    let decision_id = if rest.is_empty() {
         None
     } else {
-        Some(postcard::from_bytes::<i64>(rest).map_err(bad)?)
+        Some(postcard::from_bytes::<DecisionId>(rest).map_err(bad)?)
     };
     Ok(Response {
         id,
         result,
         revision,
+        decision_id,
     })
 }
 
@@ -183,6 +211,7 @@ mod peek_tests {
                     secret_key: "s".repeat(200),
                 }),
                 body: Body::Batch(vec![one.clone(); n]),
+                traceparent: None,
             };
             assert_eq!(peek_batch(&body(&req)), Some((id, n as u64)));
         }
@@ -190,6 +219,7 @@ mod peek_tests {
             id: 3,
             auth: None,
             body: Body::Ping,
+            traceparent: None,
         };
         assert_eq!(peek_batch(&body(&ping)), None);
         assert_eq!(peek_batch(&[0x80]), None);
@@ -209,12 +239,14 @@ mod tests {
             id: 1,
             auth: None,
             body: Body::Ping,
+            traceparent: None,
         };
         assert_eq!(encode_request(&r).unwrap(), vec![0, 0, 0, 3, 1, 0, 0]);
         let resp = crate::protocol::Response {
             id: 1,
             result: Ok(crate::protocol::Reply::Pong(1)),
             revision: None,
+            decision_id: None,
         };
         assert_eq!(
             encode_response(&resp).unwrap(),
@@ -237,6 +269,7 @@ mod tests {
                 resource: "*".into(),
                 context: vec![("qcs:ip".into(), "10.0.0.1".into())],
             }),
+            traceparent: None,
         };
         let f = encode_request(&r).unwrap();
         let len = frame_len(f[..4].try_into().unwrap(), 1 << 20).unwrap();

@@ -430,6 +430,8 @@ pub enum Reply {
     AppId(super::account::AppIdInfo),
     /// The password rules.
     PasswordRules(super::managed::PasswordRulesInfo),
+    /// The decision log's state.
+    DecisionLog(super::decision_log::DecisionLogInfo),
 }
 
 /// One problem in a policy file.

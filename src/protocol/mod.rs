@@ -5,6 +5,8 @@
 mod account;
 mod borrowed;
 mod codec;
+mod decision_id;
+mod decision_log;
 mod envelope;
 mod kind;
 mod managed;
@@ -21,11 +23,14 @@ pub use codec::{
     encode_hello, encode_request, encode_response, frame_len, json_request, json_response,
     peek_batch,
 };
+pub use decision_id::{BadDecisionId, DecisionId, SEQ_BITS};
+pub use decision_log::{DecisionLogInfo, SinkInfo};
 pub use envelope::{Request, Response};
 pub use kind::PolicyKind;
 pub use managed::*;
 pub use messages::*;
 pub use ops::*;
 pub use replies::{
-    AnswerRef, DecisionFrame, DecisionRef, DecisionsRef, WireErrorRef, read_decisions,
+    AnswerRef, DecisionFrame, DecisionRef, DecisionsRef, WireErrorRef, append_trailer,
+    read_decisions,
 };

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::account::*;
+use super::decision_log::DecisionLogInfo;
 use super::managed::*;
 use super::messages::{
     ApiAnswer, ApiCall, AttachedInfo, AuditInfo, Authorize, AuthorizeAt, AuthorizeSigned,
@@ -87,6 +88,7 @@ shapes! {
     AccountSummary => AccountSummary,
     AppIdInfo => AppId,
     PasswordRulesInfo => PasswordRules,
+    DecisionLogInfo => DecisionLog,
 }
 
 /// The operation was carried out; nothing to report.
@@ -364,6 +366,8 @@ requests! {
     admin GetPasswordRules -> PasswordRulesInfo,
     /// Replaces the password rules.
     admin UpdatePasswordRules(UpdatePasswordRules) -> Done,
+    /// The decision log: sinks, rules, drops (operator only).
+    admin DecisionLogStatus -> DecisionLogInfo,
 }
 
 /// Liveness and version.
@@ -622,6 +626,10 @@ pub struct Audit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GetMetrics;
 
+/// The decision log's state (operator only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecisionLogStatus;
+
 /// Re-seals every SecretKey under the current sealing key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyReseal;
@@ -653,6 +661,7 @@ mod tests {
             body: Body::GetUser(GetUser {
                 name: "alice".into(),
             }),
+            traceparent: None,
         })
         .unwrap();
         assert_eq!(
@@ -676,7 +685,7 @@ mod tests {
         .unwrap();
         assert_eq!(json, r#"{"DeleteUser":{"name":"a","force":true}}"#);
         assert_eq!(ADMIN_OPS.first(), Some(&"AddUser"));
-        assert_eq!(ADMIN_OPS.len(), 52);
-        assert_eq!(ADMIN_OPS.last(), Some(&"UpdatePasswordRules"));
+        assert_eq!(ADMIN_OPS.len(), 53);
+        assert_eq!(ADMIN_OPS.last(), Some(&"DecisionLogStatus"));
     }
 }

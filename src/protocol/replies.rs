@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::codec::{FrameError, varint as read_varint};
+use super::decision_id::DecisionId;
 use super::messages::{Decision, WireError};
 
 /// A decision borrowed from the engine's answer, or from a reply frame.
@@ -221,6 +222,30 @@ impl DecisionFrame {
     }
 }
 
+/// Appends a decision reply's trailer (the revision it was decided at and
+/// its first decision's id, as `Response` places them) to a whole frame,
+/// and fixes the frame's length prefix.
+pub fn append_trailer(frame: &mut Vec<u8>, revision: i64, id: DecisionId) {
+    varint(frame, ((revision << 1) ^ (revision >> 63)) as u64);
+    varint(frame, id.0);
+    let len = u32::try_from(frame.len().saturating_sub(4)).unwrap_or(u32::MAX);
+    if let Some(head) = frame.get_mut(..4) {
+        head.copy_from_slice(&len.to_be_bytes());
+    }
+}
+
+impl DecisionsRef<'_> {
+    /// Once every answer is read: the decision id of the first one, when
+    /// camd's decision log gave one (the rest are consecutive).
+    pub fn decision_id(&self) -> Option<DecisionId> {
+        if self.left > 0 {
+            return None;
+        }
+        let (_, rest) = postcard::take_from_bytes::<i64>(self.rest).ok()?;
+        postcard::from_bytes::<DecisionId>(rest).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -266,6 +291,7 @@ mod tests {
                     .collect(),
             )),
             revision: None,
+            decision_id: None,
         };
         assert_eq!(f.finish(), encode_response(&owned).unwrap());
         for (id, i) in [(1u64, &items[0]), (300_000, &items[1])] {
@@ -276,6 +302,7 @@ mod tests {
                     .map(|d| Reply::Decision(d.to_owned()))
                     .map_err(Clone::clone),
                 revision: None,
+                decision_id: None,
             };
             assert_eq!(
                 DecisionFrame::single(id, i.as_ref().copied()),
@@ -317,6 +344,37 @@ mod tests {
             if let Ok(Ok(rest)) = read_decisions(&frame[4..cut]) {
                 assert!(rest.filter(Result::is_err).count() <= 1);
             }
+        }
+    }
+
+    #[test]
+    fn a_trailer_is_what_the_owned_reply_appends() {
+        let d = sample().remove(0).unwrap();
+        for revision in [0i64, 7, -3, i64::MAX] {
+            let id = DecisionId(0x0123_4567_89ab_cdef);
+            let mut frame = DecisionFrame::single(9, Ok(d));
+            append_trailer(&mut frame, revision, id);
+            let owned = encode_response(&Response {
+                id: 9,
+                result: Ok(Reply::Decision(d.to_owned())),
+                revision: Some(revision),
+                decision_id: Some(id),
+            })
+            .unwrap();
+            assert_eq!(frame, owned);
+            let mut read = match read_decisions(&frame[4..]).unwrap() {
+                Ok(r) => r,
+                Err(e) => panic!("{e:?}"),
+            };
+            assert_eq!(read.decision_id(), None, "not before the answers are read");
+            assert!(read.next().unwrap().unwrap().is_ok());
+            assert_eq!(read.decision_id(), Some(id));
+            assert_eq!(
+                crate::protocol::decode_response(&frame[4..])
+                    .unwrap()
+                    .decision_id,
+                Some(id)
+            );
         }
     }
 }

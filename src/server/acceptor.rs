@@ -27,6 +27,8 @@ pub struct Accepted<S> {
     pub uid: u32,
     /// The peer's gid.
     pub gid: u32,
+    /// The peer's pid when it connected (0 when the kernel gave none).
+    pub pid: u32,
     /// What `admit` handed back for it (its place in a per-uid count).
     pub slot: S,
     /// Its place among `max_connections`.
@@ -143,6 +145,7 @@ impl<S> Thread<S> {
                     stream,
                     uid,
                     gid: cred.gid.as_raw(),
+                    pid: u32::try_from(cred.pid.as_raw_nonzero().get()).unwrap_or(0),
                     slot,
                     permit,
                 };

@@ -232,6 +232,7 @@ impl Daemon {
             live: self.live(),
             metrics: &self.metrics,
             cluster: self.cluster.as_deref(),
+            decisions: &self.decisions,
             caller_uin: self.caller_uin(peer, proof),
             note,
         };

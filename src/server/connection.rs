@@ -41,6 +41,7 @@ fn malformed(e: &FrameError) -> Response {
         id: 0,
         result: Err(wire(Code::MalformedRequest, e.to_string())),
         revision: None,
+        decision_id: None,
     }
 }
 
@@ -53,10 +54,10 @@ type Writer = BufWriter<tokio::net::unix::OwnedWriteHalf>;
 pub async fn serve(
     daemon: Arc<Daemon>,
     stream: UnixStream,
-    (uid, gid): (u32, u32),
+    (uid, gid, pid): (u32, u32, u32),
     mut stop: watch::Receiver<bool>,
 ) -> End {
-    let peer = Peer::new(uid, gid, &daemon.config);
+    let peer = Peer::new(uid, gid, &daemon.config).with_pid(pid);
     let idle = Duration::from_secs(daemon.config.idle_timeout_secs);
     let max = daemon.config.max_frame_bytes;
     let (r, w) = stream.into_split();
@@ -207,6 +208,7 @@ async fn answer(daemon: &Daemon, peer: Peer, held: &mut Held) -> Vec<u8> {
             id,
             result: Err(batch_too_large(n, max_batch)),
             revision: None,
+            decision_id: None,
         }),
         _ => match decode_decision(body) {
             // Decisions read in place and answered straight into

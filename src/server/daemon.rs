@@ -38,4 +38,6 @@ pub struct Daemon {
     pub revisions: tokio::sync::watch::Receiver<i64>,
     /// Cluster mode's replica (`None`: standalone).
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// Records decisions (off unless configured).
+    pub decisions: Arc<crate::decisions::DecisionLog>,
 }

@@ -10,15 +10,15 @@ use crate::protocol::{
     KeyRef, PROTOCOL_VERSION, Reply, Request, Response, UserRefRef, WireError,
 };
 
+use crate::decisions::{Answer, Asked, Path, Recorder};
 use crate::store::AuditNote;
 
-use super::answer::{
-    THROTTLED, authz_failure, batch_too_large, decision, outcome_of, to_wire, wire,
-};
+use super::answer::{THROTTLED, authz_failure, batch_too_large, decision, outcome_of, to_wire};
 use super::daemon::{Daemon, now_ms};
 use super::peer::{Peer, forwarded};
 use super::proof::{Proof, actor_of, shown_id};
 use super::throttle::Gate;
+use super::tracing::header_trace;
 
 /// A decision as the wire shows it, borrowed from the engine's answer.
 fn decision_ref<'d>(d: &'d EngineDecision<'_>, uin: u64) -> DecisionRef<'d> {
@@ -75,25 +75,128 @@ fn verdict(
     }
 }
 
+/// Who a question names, as the decision log records it.
+fn asked<'b>(a: &'b AskRef<'_>) -> Asked<'b> {
+    let (action, resource, context) = a.parts();
+    let base = Asked {
+        action,
+        resource,
+        context,
+        ..Asked::default()
+    };
+    match a {
+        AskRef::ByKey { key, .. } => Asked {
+            secret_id: Some(key.secret_id),
+            ..base
+        },
+        AskRef::ByUser {
+            user: UserRefRef::Name(n),
+            ..
+        } => Asked {
+            name: Some(n),
+            ..base
+        },
+        AskRef::ByUser {
+            user: UserRefRef::Uin(u),
+            ..
+        } => Asked { uin: *u, ..base },
+    }
+}
+
+/// Records `f` (an error) as the `i`-th decision of `log`'s request.
+fn record_failure(log: Option<(&mut Recorder, usize)>, a: &AskRef<'_>, f: &Failure) {
+    if let Some((rec, i)) = log {
+        rec.record(i, &asked(a), &Answer::Failed(f.code.as_str(), &f.message));
+    }
+}
+
+/// A decision request's recorder, as an optional `&mut`.
+fn at(rec: &mut Option<Recorder>, i: usize) -> Option<(&mut Recorder, usize)> {
+    rec.as_mut().map(|r| (r, i))
+}
+
 impl Daemon {
+    /// A recorder for a request of `n` decisions, when the decision log is on.
+    pub(super) fn begin_log(
+        &self,
+        peer: Peer,
+        path: Path,
+        n: usize,
+        traceparent: Option<&str>,
+    ) -> Option<Recorder> {
+        let mut rec = self
+            .decisions
+            .begin(path, n, (peer.uid, peer.pid), 0, now_ms())?;
+        rec.trace(traceparent);
+        Some(rec)
+    }
+
+    /// Hands a request's records to the log, and its id and revision to the
+    /// response.
+    fn end_log(&self, rec: Option<Recorder>, r: &mut Response) {
+        if let Some(rec) = rec {
+            r.revision = Some(rec.revision());
+            r.decision_id = Some(rec.id());
+            rec.finish(&self.decisions);
+        }
+    }
+
+    /// Hands a request's records to the log, and its id and revision to
+    /// the reply frame.
+    fn end_frame(&self, rec: Option<Recorder>, mut frame: Vec<u8>) -> Vec<u8> {
+        if let Some(rec) = rec {
+            crate::protocol::append_trailer(&mut frame, rec.revision(), rec.id());
+            rec.finish(&self.decisions);
+        }
+        frame
+    }
+
     /// Answers one request.
     pub async fn handle(&self, peer: Peer, req: Request) -> Response {
         let id = req.id;
+        let trace = req.traceparent.as_deref();
+        let path = match &req.body {
+            Body::Authorize(_) => Some((Path::Authorize, 1)),
+            Body::Batch(items) if items.len() <= self.config.max_batch_items => {
+                Some((Path::Batch, items.len()))
+            }
+            Body::AuthorizeSigned(_) => Some((Path::AuthorizeSigned, 1)),
+            Body::AuthorizeAt(_) => Some((Path::AuthorizeAt, 1)),
+            _ => None,
+        };
+        let mut rec = path.and_then(|(p, n)| self.begin_log(peer, p, n, trace));
         let mut revision = None;
         let result = match req.body {
             Body::Ping => Ok(Reply::Pong(PROTOCOL_VERSION)),
             Body::Authorize(a) => self
-                .decide(peer, &AskRef::of(&a), false)
+                .decide(peer, &AskRef::of(&a), at(&mut rec, 0))
                 .map(Reply::Decision),
-            Body::Batch(items) => {
-                self.batch(peer, &items.iter().map(AskRef::of).collect::<Vec<_>>())
+            Body::Batch(items) => self.batch(
+                peer,
+                &items.iter().map(AskRef::of).collect::<Vec<_>>(),
+                &mut rec,
+            ),
+            Body::AuthorizeSigned(a) => self
+                .decide_signed(peer, &a, rec.as_mut())
+                .map(Reply::Decision),
+            Body::CallApi(call) => {
+                let trace = trace.map(str::to_string).or_else(|| header_trace(&call));
+                Ok(Reply::Api(
+                    super::tracing::TRACE
+                        .scope(trace, self.call_api(peer, call))
+                        .await,
+                ))
             }
-            Body::AuthorizeSigned(a) => self.decide_signed(peer, &a).map(Reply::Decision),
-            Body::CallApi(call) => Ok(Reply::Api(self.call_api(peer, call).await)),
-            Body::AuthorizeAt(a) => self.decide_at(peer, &a).await.map(Reply::Decision),
+            Body::AuthorizeAt(a) => self
+                .decide_at(peer, &a, at(&mut rec, 0))
+                .await
+                .map(Reply::Decision),
             body => {
                 let proof = req.auth.as_ref().map_or(Proof::None, Proof::Key);
-                let r = self.admin(peer, proof, body).await.map_err(to_wire);
+                let r = super::tracing::TRACE
+                    .scope(req.traceparent.clone(), self.admin(peer, proof, body))
+                    .await
+                    .map_err(to_wire);
                 // The state this answer saw, its own write included.
                 revision = self
                     .cluster
@@ -102,16 +205,24 @@ impl Daemon {
                 r
             }
         };
-        Response {
+        let mut response = Response {
             id,
             result,
             revision,
-        }
+            decision_id: None,
+        };
+        self.end_log(rec, &mut response);
+        response
     }
 
     /// A decision once this host's state has reached the revision the
     /// caller asks for (waiting up to `cluster.max_revision_wait_ms`).
-    async fn decide_at(&self, peer: Peer, a: &AuthorizeAt) -> Result<Decision, WireError> {
+    async fn decide_at(
+        &self,
+        peer: Peer,
+        a: &AuthorizeAt,
+        log: Option<(&mut Recorder, usize)>,
+    ) -> Result<Decision, WireError> {
         let reached = |r: &i64| *r >= a.min_revision;
         if !reached(&self.authz.snapshot().revision) {
             let wait = self
@@ -125,7 +236,7 @@ impl Daemon {
                 .await
                 .is_ok_and(|r| r.is_ok());
             if !waited || !reached(&self.authz.snapshot().revision) {
-                return Err(wire(
+                let f = Failure::new(
                     Code::ClusterLagging,
                     format!(
                         "this host is at revision {}, not yet at {} (waited {} ms)",
@@ -133,10 +244,12 @@ impl Daemon {
                         a.min_revision,
                         wait.as_millis()
                     ),
-                ));
+                );
+                record_failure(log, &AskRef::of(&a.ask), &f);
+                return Err(to_wire(f));
             }
         }
-        self.decide(peer, &AskRef::of(&a.ask), false)
+        self.decide(peer, &AskRef::of(&a.ask), log)
     }
 
     /// Cluster mode: refuses to decide on a replica that has not heard from
@@ -219,8 +332,13 @@ impl Daemon {
         r
     }
 
-    fn decide(&self, peer: Peer, a: &AskRef<'_>, batch: bool) -> Result<Decision, WireError> {
-        self.decide_as(peer, a, batch, |uin, d| decision(d, uin))
+    fn decide(
+        &self,
+        peer: Peer,
+        a: &AskRef<'_>,
+        log: Option<(&mut Recorder, usize)>,
+    ) -> Result<Decision, WireError> {
+        self.decide_as(peer, a, log, |uin, d| decision(d, uin))
     }
 
     /// Decides, and hands the engine's answer (borrowed from the snapshot)
@@ -229,25 +347,32 @@ impl Daemon {
         &self,
         peer: Peer,
         a: &AskRef<'_>,
-        batch: bool,
+        log: Option<(&mut Recorder, usize)>,
         make: impl FnOnce(u64, &EngineDecision<'_>) -> R,
     ) -> Result<R, WireError> {
-        self.decide_in(&self.authz.view(), now_ms(), peer, a, batch, make)
+        self.decide_in(&self.authz.view(), now_ms(), peer, a, (false, log), make)
     }
 
     /// Decides against `view` at `now` (a batch reads the snapshot and the
-    /// clock once for all its items), and hands the engine's answer to `make`.
+    /// clock once for all its items), records the decision when `log` is
+    /// given, and hands the engine's answer to `make`.
     fn decide_in<R>(
         &self,
         view: &View<'_>,
         now: i64,
         peer: Peer,
         a: &AskRef<'_>,
-        batch: bool,
+        (batch, mut log): (bool, Option<(&mut Recorder, usize)>),
         make: impl FnOnce(u64, &EngineDecision<'_>) -> R,
     ) -> Result<R, WireError> {
         let started = Metrics::start_decision();
-        self.fresh_enough(now).map_err(to_wire)?;
+        if let Some((rec, _)) = log.as_mut() {
+            rec.at_revision(view.revision());
+        }
+        if let Err(f) = self.fresh_enough(now) {
+            record_failure(log, a, &f);
+            return Err(to_wire(f));
+        }
         let (action, resource, context) = a.parts();
         let ask = Ask {
             action,
@@ -259,6 +384,9 @@ impl Daemon {
         let answer = |r: Result<(u64, EngineDecision<'_>), AuthzError>| {
             r.map(|(uin, d)| {
                 outcome = Some(outcome_of(&d));
+                if let Some((rec, i)) = log.as_mut() {
+                    rec.record(*i, &asked(a), &Answer::Decided(uin, &d));
+                }
                 make(uin, &d)
             })
             .map_err(authz_failure)
@@ -285,12 +413,20 @@ impl Daemon {
         if let Some(o) = outcome {
             self.metrics.decision(way, o, started);
         }
+        if let Err(f) = &decided {
+            record_failure(log, a, f);
+        }
         decided.map_err(to_wire)
     }
 
     /// Answers a batch of decisions, or refuses it whole when it is over
     /// `max_batch_items`.
-    fn batch<'a>(&self, peer: Peer, items: &[AskRef<'a>]) -> Result<Reply, WireError> {
+    fn batch<'a>(
+        &self,
+        peer: Peer,
+        items: &[AskRef<'a>],
+        rec: &mut Option<Recorder>,
+    ) -> Result<Reply, WireError> {
         if items.len() > self.config.max_batch_items {
             return Err(batch_too_large(
                 items.len() as u64,
@@ -301,7 +437,12 @@ impl Daemon {
         Ok(Reply::Decisions(
             items
                 .iter()
-                .map(|a| self.decide_in(&view, now, peer, a, true, |uin, d| decision(d, uin)))
+                .enumerate()
+                .map(|(i, a)| {
+                    self.decide_in(&view, now, peer, a, (true, at(rec, i)), |uin, d| {
+                        decision(d, uin)
+                    })
+                })
                 .collect(),
         ))
     }
@@ -314,15 +455,18 @@ impl Daemon {
                 id: req.id,
                 result: Ok(Reply::Pong(PROTOCOL_VERSION)),
                 revision: None,
+                decision_id: None,
             }),
             DecisionBody::Authorize(a) => {
                 let id = req.id;
-                match self.decide_as(peer, a, false, |uin, d| {
+                let mut rec = self.begin_log(peer, Path::Authorize, 1, req.traceparent);
+                let frame = match self.decide_as(peer, a, at(&mut rec, 0), |uin, d| {
                     DecisionFrame::single(id, Ok(decision_ref(d, uin)))
                 }) {
                     Ok(frame) => frame,
                     Err(e) => DecisionFrame::single(id, Err(&e)),
-                }
+                };
+                self.end_frame(rec, frame)
             }
             DecisionBody::Batch(items) if items.len() > self.config.max_batch_items => {
                 owned_frame(Response {
@@ -332,20 +476,23 @@ impl Daemon {
                         self.config.max_batch_items,
                     )),
                     revision: None,
+                    decision_id: None,
                 })
             }
             DecisionBody::Batch(items) => {
+                let mut rec = self.begin_log(peer, Path::Batch, items.len(), req.traceparent);
                 let mut frame = DecisionFrame::batch(req.id, items.len());
                 let (view, now) = (self.authz.view(), now_ms());
-                for a in items {
-                    let r = self.decide_in(&view, now, peer, a, true, |uin, d| {
-                        frame.push(Ok(decision_ref(d, uin)));
-                    });
+                for (i, a) in items.iter().enumerate() {
+                    let r =
+                        self.decide_in(&view, now, peer, a, (true, at(&mut rec, i)), |uin, d| {
+                            frame.push(Ok(decision_ref(d, uin)));
+                        });
                     if let Err(e) = r {
                         frame.push(Err(&e));
                     }
                 }
-                frame.finish()
+                self.end_frame(rec, frame.finish())
             }
         }
     }
@@ -400,14 +547,41 @@ impl Daemon {
             context,
             now_ms: now_ms(),
         };
-        match proof {
-            Proof::None => Err(Failure::new(
-                Code::UnauthorizedOperation,
-                format!(
-                    "peer uid {} is not the operator and presented no access key for `{action}`",
-                    peer.uid
-                ),
-            )),
+        let (path, secret_id) = match proof {
+            Proof::None => {
+                return Err(Failure::new(
+                    Code::UnauthorizedOperation,
+                    format!(
+                        "peer uid {} is not the operator and presented no access key for `{action}`",
+                        peer.uid
+                    ),
+                ));
+            }
+            Proof::Key(key) => (Path::Admin, key.secret_id.as_str()),
+            Proof::Signed { secret_id, .. } => (Path::CallApi, secret_id),
+        };
+        let trace = super::tracing::current();
+        let mut rec = self.begin_log(peer, path, 1, trace.as_deref());
+        let asked = Asked {
+            secret_id: Some(secret_id),
+            action,
+            resource,
+            context,
+            ..Asked::default()
+        };
+        let mut record = |r: &Result<(u64, EngineDecision<'_>), AuthzError>| {
+            if let Some(rec) = rec.as_mut() {
+                match r {
+                    Ok((uin, d)) => rec.record(0, &asked, &Answer::Decided(*uin, d)),
+                    Err(e) => {
+                        let f = authz_failure(e.clone());
+                        rec.record(0, &asked, &Answer::Failed(f.code.as_str(), &f.message));
+                    }
+                }
+            }
+        };
+        let v = match proof {
+            Proof::None => return Err(Failure::new(Code::UnauthorizedOperation, String::new())),
             Proof::Key(key) => self.with_key(
                 &self.authz.view(),
                 peer,
@@ -417,11 +591,22 @@ impl Daemon {
                 },
                 ask,
                 Way::ByKey,
-                |r| verdict(r, &key.secret_id, action, resource),
+                |r| {
+                    record(&r);
+                    verdict(r, &key.secret_id, action, resource)
+                },
             ),
             Proof::Signed { secret_id, uin } => self.authz.by_user(Who::Uin(uin), ask, |r| {
+                record(&r);
                 verdict(r, secret_id, action, resource)
             }),
+        };
+        if let Some(mut rec) = rec {
+            if let (Err(f), true) = (&v, rec.is_empty()) {
+                rec.record(0, &asked, &Answer::Failed(f.code.as_str(), &f.message));
+            }
+            rec.finish(&self.decisions);
         }
+        v
     }
 }

@@ -25,16 +25,7 @@ pub enum ListenError {
     NoGroup(String),
 }
 
-/// The gid of a group name, from /etc/group.
-pub fn gid_of(group: &str) -> Option<u32> {
-    let text = std::fs::read_to_string("/etc/group").ok()?;
-    text.lines().find_map(|l| {
-        let mut f = l.split(':');
-        (f.next() == Some(group))
-            .then(|| f.nth(1).and_then(|g| g.parse().ok()))
-            .flatten()
-    })
-}
+pub use crate::process::gid_of;
 
 /// Binds `path` (replacing a stale socket file), listens with room for
 /// `backlog` pending connections, then sets `mode` and `group`.

@@ -16,6 +16,7 @@ mod per_uid;
 mod proof;
 mod signed;
 mod throttle;
+mod tracing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,7 +89,7 @@ pub async fn serve(
         };
         let d = daemon.clone();
         let s = stop.clone();
-        let (slot, permit, peer) = (a.slot, a.permit, (a.uid, a.gid));
+        let (slot, permit, peer) = (a.slot, a.permit, (a.uid, a.gid, a.pid));
         conns.spawn(async move {
             let _held = (slot, permit);
             d.metrics.connection(1);

@@ -20,6 +20,8 @@ pub struct Peer {
     pub gateway: bool,
     /// The client a gateway forwards this request for, when it said.
     pub remote: Option<IpAddr>,
+    /// Its pid when it connected (SO_PEERCRED; 0: unknown), for decision logs.
+    pub pid: u32,
 }
 
 impl Peer {
@@ -32,7 +34,13 @@ impl Peer {
             operator,
             gateway: operator || cfg.gateway_uids.contains(&uid) || cfg.gateway_gids.contains(&gid),
             remote: None,
+            pid: 0,
         }
+    }
+
+    /// The same peer, with the pid it connected from.
+    pub fn with_pid(self, pid: u32) -> Self {
+        Self { pid, ..self }
     }
 
     /// Whom failures and refusals of this request count against: the

@@ -10,6 +10,8 @@ use crate::metrics::{Metrics, Way};
 use crate::policy::Decision as EngineDecision;
 use crate::protocol::{AuthorizeSigned, Decision, SignedHttp, SignedPayload, WireError};
 
+use crate::decisions::{Answer, Asked, Recorder};
+
 use super::answer::{authz_failure, decision, outcome_of, to_wire};
 use super::daemon::{Daemon, now_ms};
 use super::peer::Peer;
@@ -83,17 +85,48 @@ impl Daemon {
         &self,
         peer: Peer,
         a: &AuthorizeSigned,
+        mut rec: Option<&mut Recorder>,
     ) -> Result<Decision, WireError> {
-        let started = Metrics::start_decision();
-        let call = as_signed(&a.request);
-        // The asking service names its caller with `qcs:ip`; the request's
-        // own headers are the caller's, and could name anyone.
+        if let Some(r) = rec.as_mut() {
+            r.at_revision(self.authz.snapshot().revision);
+        }
+        let claimed = tc3::authorization(&as_signed(&a.request))
+            .ok()
+            .map(|x| x.secret_id.to_string());
+        let mut asked = Asked {
+            secret_id: claimed.as_deref(),
+            action: a.action.as_deref().unwrap_or_default(),
+            resource: &a.resource,
+            ..Asked::default()
+        };
         let ctx: Vec<(&str, &str)> = a
             .context
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let peer = super::peer::forwarded(peer, &ctx);
+        asked.context = &ctx;
+        let r = self.decide_signed_in(peer, a, &ctx, &mut asked, rec.as_deref_mut());
+        if let (Err(e), Some(rec)) = (&r, rec) {
+            if rec.is_empty() {
+                rec.record(0, &asked, &Answer::Failed(&e.code, &e.message));
+            }
+        }
+        r
+    }
+
+    fn decide_signed_in<'a>(
+        &self,
+        peer: Peer,
+        a: &'a AuthorizeSigned,
+        ctx: &'a [(&'a str, &'a str)],
+        asked: &mut Asked<'a>,
+        mut rec: Option<&mut Recorder>,
+    ) -> Result<Decision, WireError> {
+        let started = Metrics::start_decision();
+        let call = as_signed(&a.request);
+        // The asking service names its caller with `qcs:ip`; the request's
+        // own headers are the caller's, and could name anyone.
+        let peer = super::peer::forwarded(peer, ctx);
         self.fresh_enough(now_ms()).map_err(to_wire)?;
         let (service, full) = stated_service(a.action.as_deref()).map_err(to_wire)?;
         let s = self.signed_ask(call, Some(service));
@@ -126,7 +159,7 @@ impl Daemon {
         let ask = Ask {
             action,
             resource: &a.resource,
-            context: &ctx,
+            context: ctx,
             now_ms: now_ms(),
         };
         let mut outcome = None;
@@ -134,6 +167,14 @@ impl Daemon {
             .verify_signed(peer, &s, Some(ask), Way::Signed, |v, d| {
                 d.map(|d| {
                     outcome = Some(outcome_of(&d));
+                    if let Some(r) = rec.as_mut() {
+                        let asked = Asked {
+                            action,
+                            secret_id: Some(v.secret_id),
+                            ..*asked
+                        };
+                        r.record(0, &asked, &Answer::Decided(v.uin, &d));
+                    }
                     decision(&d, v.uin)
                 })
             })

@@ -2,6 +2,7 @@
 //! `policy lint` and `policy simulate` work without a daemon.
 
 mod account;
+mod decisions;
 mod managed;
 mod progress;
 mod remote;
@@ -23,7 +24,7 @@ use camd::policy::{Principal, parse_time_ms};
 use camd::simulate::{Simulation, simulate};
 
 /// Exit code for an allowed request or a successful command.
-const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Exit code for a denied request.
 const EXIT_DENY: u8 = 1;
 /// Exit code for any error.
@@ -84,6 +85,9 @@ enum Command {
     },
     /// camd's metrics in the Prometheus text format (operator only).
     Metrics,
+    /// The decision log: its state, and its records (operator only).
+    #[command(subcommand)]
+    Decisions(decisions::DecisionsCommand),
     /// Print the shell completion script (bash, zsh, fish, ...).
     Completions {
         /// The shell.

@@ -41,7 +41,7 @@ pub(super) struct Out {
 }
 
 impl Out {
-    fn print(&self, v: &impl Show) {
+    pub(super) fn print(&self, v: &impl Show) {
         self.print_at(v, None);
     }
 
@@ -79,7 +79,7 @@ impl Out {
     }
 }
 
-fn remote(e: ClientError) -> anyhow::Error {
+pub(super) fn remote(e: ClientError) -> anyhow::Error {
     match &e {
         ClientError::Io { cause, .. }
             if matches!(
@@ -173,6 +173,7 @@ pub fn run(
         Command::Status { .. } => show(c, &out, Status),
         Command::Account(cmd) => super::account::run(c, &out, cmd),
         Command::Metrics => show(c, &out, GetMetrics),
+        Command::Decisions(cmd) => super::decisions::run(c, &out, cmd),
         Command::Completions { .. } | Command::Man { .. } => Ok(EXIT_ERROR),
         Command::Audit { since, follow } => audit(c, &out, since, follow),
         Command::Verify(args) => verify(c, &out, args),
@@ -201,11 +202,11 @@ fn decide(
         None => client.authorize(question),
     }
     .map_err(remote)?;
-    Ok(verdict(out, &d))
+    Ok(verdict(out, &d, client.last_decision_id()))
 }
 
 /// Prints a decision; its exit code.
-fn verdict(out: &Out, d: &Decision) -> u8 {
+fn verdict(out: &Out, d: &Decision, id: Option<camd::protocol::DecisionId>) -> u8 {
     let text = || {
         let verdict = if d.allowed { "Allow" } else { "Deny" };
         let why = match (d.reason.as_str(), &d.policy, d.statement) {
@@ -220,11 +221,12 @@ fn verdict(out: &Out, d: &Decision) -> u8 {
         format!("{verdict}: {why}")
     };
     if out.json {
-        println!(
-            "{}",
-            json!({"Decision": if d.allowed {"Allow"} else {"Deny"}, "Reason": d.reason, "PolicyName": d.policy,
-                   "StatementIndex": d.statement, "Uin": d.uin})
-        );
+        let mut j = json!({"Decision": if d.allowed {"Allow"} else {"Deny"}, "Reason": d.reason, "PolicyName": d.policy,
+                   "StatementIndex": d.statement, "Uin": d.uin});
+        if let (Some(id), Some(o)) = (id, j.as_object_mut()) {
+            o.insert("DecisionId".into(), json!(id.to_string()));
+        }
+        println!("{j}");
     } else {
         println!("{}", text());
     }
@@ -244,7 +246,7 @@ fn verify(client: &mut Client, out: &Out, args: VerifyArgs) -> Result<u8> {
             &pairs,
         ))
         .map_err(remote)?;
-    Ok(verdict(out, &d))
+    Ok(verdict(out, &d, client.last_decision_id()))
 }
 
 fn user(client: &mut Client, out: &Out, c: UserCommand) -> Result<u8> {

@@ -1,0 +1,145 @@
+//! The decision log's writer thread: takes captures off the queue, renders
+//! them, and hands them to every sink; a sink that fails is closed, its
+//! records counted as dropped, and opened again after a back-off, while
+//! deciding goes on untouched.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::record::Capture;
+use super::sink::Sink;
+use super::{Active, DecisionLog, SinkStatus};
+
+/// How long the writer sleeps when the queue is empty (deciding never
+/// wakes it: a push is one lock-free queue operation, no syscall).
+const IDLE: Duration = Duration::from_millis(5);
+/// Lines rendered before they are written out.
+const CHUNK: usize = 256 << 10;
+/// The longest wait before a failed sink is tried again.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// One sink with its health.
+struct Placed {
+    sink: Sink,
+    status: SinkStatus,
+    retry_at: Option<Instant>,
+    backoff: Duration,
+}
+
+impl Placed {
+    fn new(sink: Sink) -> Self {
+        let status = SinkStatus {
+            kind: sink.kind().to_string(),
+            target: sink.target().display().to_string(),
+            up: true,
+            ..SinkStatus::default()
+        };
+        Self {
+            sink,
+            status,
+            retry_at: None,
+            backoff: Duration::from_millis(100),
+        }
+    }
+
+    /// Writes `lines`, unless the sink is waiting to be tried again;
+    /// returns false when they did not reach it.
+    fn write(&mut self, lines: &[u8], ids: &[String], now: Instant) -> bool {
+        if self.retry_at.is_some_and(|t| now < t) {
+            self.status.failed += ids.len() as u64;
+            return false;
+        }
+        match self.sink.write(lines, ids) {
+            Ok(()) => {
+                self.status.written += ids.len() as u64;
+                self.status.up = true;
+                self.retry_at = None;
+                self.backoff = Duration::from_millis(100);
+                true
+            }
+            Err(e) => {
+                self.sink.close();
+                self.status.failed += ids.len() as u64;
+                self.status.up = false;
+                self.status.error = Some(e.to_string());
+                self.status.error_at_ms = crate::clock::now_ms();
+                self.retry_at = Some(now + self.backoff);
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                false
+            }
+        }
+    }
+}
+
+/// Runs until the log is stopped and its queue is empty.
+pub fn run(log: Arc<DecisionLog>) {
+    let mut active: Arc<Active> = log.active.load_full();
+    let mut sinks = place(&active);
+    let mut lines = Vec::with_capacity(CHUNK + 4096);
+    let mut ids: Vec<String> = Vec::new();
+    loop {
+        let now_active = log.active.load_full();
+        if now_active.generation != active.generation {
+            active = now_active;
+            sinks = place(&active);
+        }
+        let mut took = false;
+        while lines.len() < CHUNK {
+            let Some(cap) = log.queue.pop() else { break };
+            took = true;
+            log.queued_bytes.fetch_sub(cap.bytes(), Ordering::Relaxed);
+            render(&cap, &active, &log.host, &mut lines, &mut ids);
+        }
+        if !ids.is_empty() {
+            deliver(&log, &mut sinks, &lines, &ids);
+            lines.clear();
+            ids.clear();
+        }
+        if !took {
+            if log.stopping.load(Ordering::Acquire) && log.queue.is_empty() {
+                publish(&log, &sinks);
+                return;
+            }
+            std::thread::sleep(IDLE);
+        }
+    }
+}
+
+fn place(active: &Active) -> Vec<Placed> {
+    Sink::all(&active.settings, active.gid)
+        .into_iter()
+        .map(Placed::new)
+        .collect()
+}
+
+fn render(cap: &Capture, active: &Active, host: &str, lines: &mut Vec<u8>, ids: &mut Vec<String>) {
+    for item in &cap.items {
+        super::render::line(lines, cap, item, &active.rules, host);
+        ids.push(item.id.to_string());
+    }
+}
+
+fn deliver(log: &DecisionLog, sinks: &mut [Placed], lines: &[u8], ids: &[String]) {
+    let now = Instant::now();
+    let n = ids.len() as u64;
+    let mut reached_one = sinks.is_empty();
+    for s in sinks.iter_mut() {
+        reached_one |= s.write(lines, ids, now);
+    }
+    if reached_one {
+        log.metrics.decision_log_written(n);
+    } else {
+        log.metrics.decision_log_dropped(n, true);
+    }
+    publish(log, sinks);
+}
+
+fn publish(log: &DecisionLog, sinks: &[Placed]) {
+    let statuses: Vec<SinkStatus> = sinks.iter().map(|s| s.status.clone()).collect();
+    log.metrics
+        .decision_log_sinks(statuses.iter().filter(|s| s.up).count(), statuses.len());
+    if let Ok(mut g) = log.sinks.lock() {
+        *g = statuses;
+    }
+}
