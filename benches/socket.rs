@@ -92,10 +92,16 @@ fn wait_for(path: &Path) {
 }
 
 fn start_camd(dir: &Path) -> Server {
+    start_camd_with(dir, "")
+}
+
+/// camd with `extra` appended to its config.
+fn start_camd_with(dir: &Path, extra: &str) -> Server {
+    std::fs::create_dir_all(dir).unwrap();
     std::fs::write(
         dir.join("camd.toml"),
         format!(
-            "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\n",
+            "socket = \"{d}/camd.sock\"\nstate_dir = \"{d}/state\"\npolicy_dir = \"{d}/policies\"\nowner_uin = 100000000001\n{extra}",
             d = dir.display()
         ),
     )
@@ -282,8 +288,93 @@ fn key_frames(c: &Credentials) -> (Vec<u8>, Vec<u8>) {
     (by_key, signed_frame)
 }
 
+/// A camd in `dir` (the decision log on or off) with user alice.
+fn camd_with_alice(dir: &Path, log: bool) -> (Server, PathBuf) {
+    let extra = if log {
+        format!(
+            "[decision_log]\nfile = \"{}\"\nmax_file_bytes = 1073741824\n",
+            dir.join("decisions.log").display()
+        )
+    } else {
+        String::new()
+    };
+    let server = start_camd_with(dir, &extra);
+    let sock = dir.join("camd.sock");
+    Client::connect(&sock)
+        .unwrap()
+        .call(AddUser {
+            name: "alice".into(),
+            policies: vec!["QcloudAVCFullAccess".into()],
+            ..AddUser::default()
+        })
+        .unwrap();
+    (server, sock)
+}
+
+/// The decision log's cost: two camds, log off and log on (every decision
+/// to a file), measured round by round alternately.
+fn decision_log_figures(base: &Path, frame: &[u8], quick: bool, rounds: usize) {
+    let (off, off_sock) = camd_with_alice(&base.join("log-off"), false);
+    let (on, on_sock) = camd_with_alice(&base.join("log-on"), true);
+    let (n, frames) = if quick { (2_000, 20) } else { (50_000, 200) };
+    let (mut b_off, mut b_on, mut l_off, mut l_on) = (vec![], vec![], vec![], vec![]);
+    let mut c_off = Client::connect(&off_sock).unwrap();
+    let mut c_on = Client::connect(&on_sock).unwrap();
+    let t = Instant::now();
+    for _ in 0..rounds.max(3) {
+        b_off.push(batched_rate(&mut c_off, frames));
+        b_on.push(batched_rate(&mut c_on, frames));
+        l_off.push(latency(&off_sock, frame, n).0);
+        l_on.push(latency(&on_sock, frame, n).0);
+    }
+    let elapsed = t.elapsed().as_secs_f64();
+    // Let the writer finish, then read what it wrote and dropped.
+    std::thread::sleep(Duration::from_millis(500));
+    let st = c_on.call(camd::protocol::DecisionLogStatus).unwrap();
+    let written: u64 = st.sinks.iter().map(|s| s.written).sum();
+    drop((off, on));
+    let (b_off, b_on, l_off, l_on) = (median(b_off), median(b_on), median(l_off), median(l_on));
+    println!(
+        "\n| decision log | off | on (every decision to a file) | on / off |\n|---|---|---|---|"
+    );
+    println!(
+        "| batched decisions/s (1,000 a frame) | {b_off:.0} | {b_on:.0} | {:.2}x (target >= 0.85x) |",
+        b_on / b_off
+    );
+    println!(
+        "| one in flight, p50 | {l_off:.1} µs | {l_on:.1} µs | {:.2}x (target <= 1.1x) |",
+        l_on / l_off
+    );
+    println!(
+        "| records written | | {written} ({:.0}/s over the run) | dropped: {} queue full, {} sink |",
+        written as f64 / elapsed,
+        st.dropped_queue_full,
+        st.dropped_sink_failed
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--decision-log") {
+        let quick = args.iter().any(|a| a == "--quick" || a == "--test");
+        let dir = std::env::temp_dir().join(format!("camd-bench-dlog-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let frame = encode_request(&Request {
+            id: 1,
+            auth: None,
+            body: Body::Authorize(by_user(
+                "alice",
+                "im:SendMessage",
+                APP,
+                &[("qcs:ip", "10.1.2.3")],
+            )),
+            traceparent: None,
+        })
+        .unwrap();
+        decision_log_figures(&dir, &frame, quick, if quick { 1 } else { 5 });
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--echo-server") {
         echo_server(Path::new(&args[i + 1]));
         return;

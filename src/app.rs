@@ -287,11 +287,16 @@ async fn serve(opened: Opened) -> Stopping {
     if let Some(path) = daemon.config.metrics.textfile.clone() {
         tasks.push(tokio::spawn(write_textfile(daemon.clone(), path)));
     }
-    // Cluster mode has no reload loop: SIGHUP re-reads `[decision_log]` here.
-    let clustered = daemon.cluster.is_some().then(|| daemon.policies.clone());
+    // Cluster mode has no reload loop: SIGHUP re-reads `[decision_log]`
+    // here (with the log alone: a handle on the writer would keep it from
+    // ending at stop).
+    let clustered = daemon
+        .cluster
+        .is_some()
+        .then(|| (daemon.decisions.clone(), daemon.config.source.clone()));
     let stop = crate::shutdown::on_signals(move || {
-        if let Some(p) = &clustered {
-            reload::reload_decision_log(p);
+        if let Some((log, file)) = &clustered {
+            reload::reload_decision_log(log, file.as_deref());
         }
         let _ = control_tx.send(reload::Control::Reload(None));
     });

@@ -282,19 +282,19 @@ fn describe(e: &notify::Error) -> String {
 
 /// Re-reads `[decision_log]` from the config file and puts it in force;
 /// a bad section changes nothing and the log and `camctl status` say why.
-pub fn reload_decision_log(daemon: &Reloader) {
-    let Some(path) = &daemon.config_file else {
+pub fn reload_decision_log(log: &crate::decisions::DecisionLog, config_file: Option<&Path>) {
+    let Some(path) = config_file else {
         return;
     };
     let outcome = crate::config::read_decision_log(path)
         .map_err(|e| e.to_string())
-        .and_then(|c| daemon.decisions.reconfigure(&c));
+        .and_then(|c| log.reconfigure(&c));
     match outcome {
         Ok(true) => crate::log_info!("decision log reconfigured from `{}`", path.display()),
         Ok(false) => {}
         Err(e) => {
             crate::log_error!("decision log configuration rejected; the last good one stays: {e}");
-            daemon.decisions.rejected(e);
+            log.rejected(e);
         }
     }
 }
@@ -362,7 +362,7 @@ pub async fn run(
         }
         if explicit {
             crate::systemd::reloading();
-            reload_decision_log(&daemon);
+            reload_decision_log(&daemon.decisions, daemon.config_file.as_deref());
         }
         let report = Arc::new(reload_once(&daemon).await);
         daemon.last.store(Some(report.clone()));

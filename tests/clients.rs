@@ -99,9 +99,15 @@ impl Scene {
     fn start(name: &str) -> Self {
         // Every client asks the wrong-key cases several times: a throttle
         // wide enough for all of them.
+        // The decision log on: every client checks that its decisions carry
+        // the id of their record (CAMD_TEST_DECISION_LOG).
+        let log = crate::harness::temp_dir(name).join("decisions.log");
         let dir = Camd::prepare(
             name,
-            "[throttle]\nburst = 100000\nrefill_per_sec = 1000.0\n",
+            &format!(
+                "[throttle]\nburst = 100000\nrefill_per_sec = 1000.0\n[decision_log]\nfile = \"{}\"\n",
+                log.display()
+            ),
         );
         let scene = &cases()["scene"];
         for (p, doc) in scene["policies"].as_object().unwrap() {
@@ -136,6 +142,7 @@ impl Scene {
                 "CAMD_TEST_WIRE".into(),
                 root().join("tests/wire").display().to_string(),
             ),
+            ("CAMD_TEST_DECISION_LOG".into(), log.display().to_string()),
             ("CAMD_TEST_KEY_ID".into(), id),
             ("CAMD_TEST_KEY_SECRET".into(), secret),
             ("CAMD_TEST_DISABLED_KEY_ID".into(), off_id),

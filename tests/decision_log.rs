@@ -231,6 +231,20 @@ fn every_kind_of_decision_is_recorded_once_with_its_replys_fields() {
         !lines.is_empty() && lines.iter().all(|l| l["result"]["outcome"] == "deny"),
         "{lines:?}"
     );
+    // Another uid can neither ask camd where the log is nor read the file.
+    let nobody = d.camctl_as(Some(crate::harness::NOBODY), &[], &["decisions", "status"]);
+    assert_eq!(nobody.status.code(), Some(2));
+    assert!(
+        crate::harness::stderr(&nobody).contains("UnauthorizedOperation"),
+        "{}",
+        crate::harness::stderr(&nobody)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(d.dir.join("decisions.log"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
     let missing = d.camctl(&["decisions", "get", "0000000000000001"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(crate::harness::stderr(&missing).contains("ResourceNotFound.DecisionNotExist"));
@@ -436,5 +450,134 @@ fn rotation_keeps_every_record_whole_under_64_clients() {
         .count();
     assert!(files > 5, "rotated into {files} files");
     assert!(Path::new(&d.dir.join("decisions.log")).exists());
+    d.stop();
+}
+
+/// A signed POST to camd-api for CAM action `action`, with a `traceparent`
+/// header, as raw HTTP/1.1; the response.
+fn api_call(port: u16, id: &str, key: &str, action: &str) -> String {
+    let host = format!("127.0.0.1:{port}");
+    let body = "{}";
+    let signed = camd::client::sign_post(&camd::client::Call {
+        secret_id: id,
+        secret_key: key,
+        service: "cam",
+        action,
+        host: &host,
+        version: "2019-01-16",
+        region: "",
+        timestamp: camd::clock::now_ms() / 1000,
+        body: body.as_bytes(),
+    })
+    .unwrap();
+    let mut request = String::from("POST / HTTP/1.1\r\n");
+    for (k, v) in &signed.headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str(&format!(
+        "traceparent: {TRACE}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    let mut s = std::net::TcpStream::connect(&host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut s, &mut response).unwrap();
+    response
+}
+
+#[test]
+fn api_calls_and_signed_decisions_reach_the_file_the_journal_and_a_collector() {
+    let name = "dlog-sinks";
+    let dir = crate::harness::temp_dir(name);
+    let (journal, collector) = (dir.join("journal.sock"), dir.join("collector.sock"));
+    let dir = Camd::prepare(
+        name,
+        &format!(
+            "[decision_log]\nfile = \"{}\"\njournald = true\njournald_socket = \"{}\"\nsocket = \"{}\"\nsocket_type = \"datagram\"\n",
+            dir.join("decisions.log").display(),
+            journal.display(),
+            collector.display()
+        ),
+    );
+    // The journal's and a collector's sockets, bound before camd writes.
+    let journal = std::os::unix::net::UnixDatagram::bind(&journal).unwrap();
+    let collector = std::os::unix::net::UnixDatagram::bind(&collector).unwrap();
+    for s in [&journal, &collector] {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    }
+    let d = Camd::start_in(dir);
+    let (id, secret) = d.user_with_key("frank", "UserAdmin");
+    let (mut api, port) = crate::harness::camd_api(&d, &[]);
+    let response = api_call(port, &id, &secret, "ListUsers");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    // AuthorizeSigned over the socket: a request signed for service `im`.
+    let mut c = d.client();
+    let req = camd::client::sign_post(&camd::client::Call {
+        secret_id: &id,
+        secret_key: &secret,
+        service: "im",
+        action: "SendMessage",
+        host: "im.example.com",
+        version: "2019-01-16",
+        region: "",
+        timestamp: camd::clock::now_ms() / 1000,
+        body: b"{}",
+    })
+    .unwrap();
+    let signed = c
+        .authorize_signed(camd::client::signed(req, APP, Some("im:SendMessage"), &[]))
+        .unwrap();
+    let signed_id = c.last_decision_id().unwrap().to_string();
+    let mut recs = Vec::new();
+    wait_for(Duration::from_secs(10), || {
+        recs = records(&d);
+        recs.iter().any(|r| r["decision_id"] == signed_id.as_str())
+    });
+    let _ = api.kill();
+    let _ = api.wait();
+    let api_rec = recs
+        .iter()
+        .find(|r| r["path"] == "CallApi")
+        .unwrap_or_else(|| panic!("no CallApi record: {recs:#?}"));
+    assert_eq!(api_rec["input"]["action"], "cam:ListUsers");
+    assert_eq!(api_rec["input"]["principal"]["secret_id"], id.as_str());
+    assert_eq!(api_rec["result"]["allowed"], true);
+    assert_eq!(
+        api_rec["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736",
+        "{api_rec}"
+    );
+    let s = recs
+        .iter()
+        .find(|r| r["decision_id"] == signed_id.as_str())
+        .unwrap();
+    assert_eq!(s["path"], "AuthorizeSigned");
+    assert_eq!(s["result"]["allowed"].as_bool(), Some(signed.allowed));
+    assert_eq!(s["input"]["action"], "im:SendMessage");
+    let text = recs.iter().map(Value::to_string).collect::<String>();
+    assert!(!text.contains(&secret), "a SecretKey reached the log");
+    // The journal got each record in its native protocol, the collector the line.
+    let mut buf = vec![0u8; 65536];
+    let n = journal.recv(&mut buf).unwrap();
+    let entry = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(
+        entry.contains("SYSLOG_IDENTIFIER=camd-decisions\n"),
+        "{entry}"
+    );
+    let jid = entry
+        .lines()
+        .find_map(|l| l.strip_prefix("CAMD_DECISION_ID="))
+        .unwrap();
+    let message: Value = serde_json::from_str(
+        entry
+            .lines()
+            .find_map(|l| l.strip_prefix("MESSAGE="))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(message["decision_id"], jid);
+    let n = collector.recv(&mut buf).unwrap();
+    let line: Value = serde_json::from_slice(&buf[..n]).unwrap();
+    assert!(recs.iter().any(|r| r["decision_id"] == line["decision_id"]));
     d.stop();
 }

@@ -220,7 +220,8 @@ fn labels_are_bounded_and_carry_no_secret_or_name() {
                         || codes.contains(&v.as_str())
                 }
                 "action" => ADMIN_OPS.contains(&v.as_str()),
-                "reason" => ["cap", "rate"].contains(&v.as_str()),
+                "reason" => ["cap", "rate", "queue_full", "sink_failed"].contains(&v.as_str()),
+                "stage" => ["queued", "written"].contains(&v.as_str()),
                 "version" => v == env!("CARGO_PKG_VERSION"),
                 "le" => true,
                 _ => false,

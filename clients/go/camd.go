@@ -121,6 +121,10 @@ type Decision struct {
 	Statement *uint32
 	// Uin is the user's uin (the signer's, for a signed request).
 	Uin uint64
+	// DecisionID is the id of the decision's record in camd's decision log
+	// (16 lowercase hex digits, as the record's decision_id), or "" when
+	// camd's log is off. A batch's items have consecutive ids.
+	DecisionID string
 }
 
 // String is `Allow (Allow by policy P statement[0])`-like.

@@ -265,11 +265,12 @@ func (c *Client) ioError(ctx context.Context, op string, err error, closed bool)
 	return &ConnError{Op: op, Path: c.path, Kind: ErrConnection, Err: err}
 }
 
-// roundTrip sends one request on cn and reads its response. retry: the
-// connection was found closed before any byte of the answer came.
-func (c *Client) roundTrip(ctx context.Context, cn *conn, b body) (r response, retry bool, err error) {
+// roundTrip sends one request (with traceparent, unless "") on cn and reads
+// its response. retry: the connection was found closed before any byte of
+// the answer came.
+func (c *Client) roundTrip(ctx context.Context, cn *conn, b body, traceparent string) (r response, retry bool, err error) {
 	id := c.nextID.Add(1)
-	cn.wbuf = appendFrame(cn.wbuf[:0], id, nil, b)
+	cn.wbuf = appendFrame(cn.wbuf[:0], id, nil, b, traceparent)
 	until := deadline(ctx, c.cfg.timeout)
 	stop := cn.watch(ctx)
 	if stop != nil {
@@ -338,10 +339,15 @@ func (c *Client) refusal(cn *conn, id uint64, until time.Time) (response, bool) 
 
 // call sends one request and returns its response with Ok(reply of
 // `want`); an Err result is returned as an *Error. A decision sent on a
-// connection found closed is sent again once on a new one.
-func (c *Client) call(ctx context.Context, b body, want uint64, ask *Ask) (response, error) {
+// connection found closed is sent again once on a new one. decision: send
+// the context's traceparent.
+func (c *Client) call(ctx context.Context, b body, want uint64, ask *Ask, decision bool) (response, error) {
 	if err := ctx.Err(); err != nil {
 		return response{}, ctxError("call", c.path, err)
+	}
+	traceparent := ""
+	if decision {
+		traceparent = Traceparent(ctx)
 	}
 	for attempt := 0; ; attempt++ {
 		cn, err := c.get(ctx)
@@ -350,7 +356,7 @@ func (c *Client) call(ctx context.Context, b body, want uint64, ask *Ask) (respo
 		}
 		used := cn.used
 		cn.used = true
-		r, retry, err := c.roundTrip(ctx, cn, b)
+		r, retry, err := c.roundTrip(ctx, cn, b, traceparent)
 		if err != nil {
 			c.discard(cn)
 			if retry && used && attempt == 0 && ctx.Err() == nil {
@@ -383,7 +389,7 @@ func (c *Client) call(ctx context.Context, b body, want uint64, ask *Ask) (respo
 
 // Authorize decides one question.
 func (c *Client) Authorize(ctx context.Context, ask Ask) (Decision, error) {
-	r, err := c.call(ctx, authorizeBody{&ask}, replyDecision, &ask)
+	r, err := c.call(ctx, authorizeBody{&ask}, replyDecision, &ask, true)
 	return r.decision, err
 }
 
@@ -407,7 +413,7 @@ func (c *Client) AuthorizeBatch(ctx context.Context, asks []Ask) ([]Result, erro
 	if len(asks) == 0 {
 		return []Result{}, nil
 	}
-	r, err := c.call(ctx, batchBody{asks}, replyDecisions, nil)
+	r, err := c.call(ctx, batchBody{asks}, replyDecisions, nil, true)
 	if err != nil {
 		return nil, err
 	}
@@ -429,7 +435,7 @@ func (c *Client) AuthorizeBatch(ctx context.Context, asks []Ask) ([]Result, erro
 // `im:<X-TC-Action>` when the signature covers x-tc-action (the scope must
 // name that service). nil: camd answers MissingParameter.
 func (c *Client) AuthorizeSigned(ctx context.Context, req SignedRequest, resource string, context []KV, action *string) (Decision, error) {
-	r, err := c.call(ctx, signedBody{req: &req, resource: resource, context: context, action: action}, replyDecision, nil)
+	r, err := c.call(ctx, signedBody{req: &req, resource: resource, context: context, action: action}, replyDecision, nil, true)
 	return r.decision, err
 }
 
@@ -437,12 +443,12 @@ func (c *Client) AuthorizeSigned(ctx context.Context, req SignedRequest, resourc
 // cluster's shared truth (cluster mode; FailedOperation.ClusterRevisionNotReached
 // if it does not in time).
 func (c *Client) AuthorizeAt(ctx context.Context, minRevision int64, ask Ask) (Decision, error) {
-	r, err := c.call(ctx, atBody{minRevision: minRevision, ask: &ask}, replyDecision, &ask)
+	r, err := c.call(ctx, atBody{minRevision: minRevision, ask: &ask}, replyDecision, &ask, true)
 	return r.decision, err
 }
 
 // Ping checks that camd answers; it returns camd's protocol version.
 func (c *Client) Ping(ctx context.Context) (uint16, error) {
-	r, err := c.call(ctx, pingBody{}, replyPong, nil)
+	r, err := c.call(ctx, pingBody{}, replyPong, nil, false)
 	return r.pong, err
 }

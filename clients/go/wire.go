@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -176,9 +177,10 @@ func (r atBody) appendBody(b []byte) []byte {
 	return appendAsk(b, r.ask)
 }
 
-// appendFrame appends the frame of Request { id, auth, body }: its 4-byte
-// big-endian length, then the postcard body.
-func appendFrame(b []byte, id uint64, auth *Key, r body) []byte {
+// appendFrame appends the frame of Request { id, auth, body, [traceparent] }:
+// its 4-byte big-endian length, then the postcard body. traceparent "": none
+// (the frame ends after the body).
+func appendFrame(b []byte, id uint64, auth *Key, r body, traceparent string) []byte {
 	start := len(b)
 	b = append(b, 0, 0, 0, 0)
 	b = appendVarint(b, id)
@@ -188,6 +190,9 @@ func appendFrame(b []byte, id uint64, auth *Key, r body) []byte {
 		b = appendKey(append(b, 1), auth)
 	}
 	b = r.appendBody(b)
+	if traceparent != "" {
+		b = appendString(b, traceparent)
+	}
 	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-4))
 	return b
 }
@@ -352,17 +357,19 @@ func (d *decoder) wireError() *Error {
 	return &Error{Code: code, Message: d.str()}
 }
 
-// response is a decoded Response { id, result, [revision] } for one of the
-// replies a decision client gets.
+// response is a decoded Response { id, result, [revision, [decision_id]] }
+// for one of the replies a decision client gets. The decision id is in the
+// Decision (each Ok item's, for a batch).
 type response struct {
-	id       uint64
-	err      *Error // result is Err
-	kind     uint64 // the Reply variant, when Ok
-	pong     uint16
-	decision Decision
-	results  []Result
-	revision *int64
-	broken   bool // the connection failed after it (not from the wire)
+	id          uint64
+	err         *Error // result is Err
+	kind        uint64 // the Reply variant, when Ok
+	pong        uint16
+	decision    Decision
+	results     []Result
+	revision    int64
+	hasRevision bool
+	broken      bool // the connection failed after it (not from the wire)
 }
 
 // decodeResponse decodes a response body. Replies other than Pong,
@@ -405,13 +412,53 @@ func decodeResponse(b []byte) (response, error) {
 		}
 	}
 	if d.err == nil && d.off < len(b) {
-		// Cluster mode: the revision; anything after it is ignored, as
-		// the protocol allows.
-		rev := d.i64()
-		r.revision = &rev
+		// The revision (cluster mode, or the decision log on); then, on
+		// a decision, its id (the decision log on). Anything after them
+		// is ignored, as the protocol allows.
+		r.revision, r.hasRevision = d.i64(), true
+		if d.err == nil && d.off < len(b) && r.err == nil {
+			switch r.kind {
+			case replyDecision:
+				r.decision.DecisionID = decisionID(d.u64())
+			case replyDecisions:
+				setDecisionIDs(r.results, d.u64())
+			}
+		}
 	}
 	if d.err != nil {
 		return response{}, d.err
 	}
 	return r, nil
+}
+
+// decisionID is an id's text form: 16 lowercase hex digits (%016x).
+func decisionID(id uint64) string {
+	var buf [16]byte
+	appendID(buf[:0], id)
+	return string(buf[:])
+}
+
+func appendID(b []byte, id uint64) []byte {
+	const digits = "0123456789abcdef"
+	for shift := 60; shift >= 0; shift -= 4 {
+		b = append(b, digits[id>>uint(shift)&0xf])
+	}
+	return b
+}
+
+// setDecisionIDs gives item i of a batch the id first + i (u64 addition,
+// wrapping), its errors none. The ids share one string: one allocation.
+func setDecisionIDs(results []Result, first uint64) {
+	var all strings.Builder
+	all.Grow(16 * len(results))
+	var buf [16]byte
+	for i := range results {
+		all.Write(appendID(buf[:0], first+uint64(i)))
+	}
+	s := all.String()
+	for i := range results {
+		if results[i].Err == nil {
+			results[i].Decision.DecisionID = s[16*i : 16*i+16]
+		}
+	}
 }

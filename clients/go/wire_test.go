@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -163,10 +164,11 @@ func optString(v any) *string {
 	return &s
 }
 
-// requestOf is the id, auth and body of a request's JSON line.
-func requestOf(t *testing.T, line string) (uint64, *Key, body) {
+// requestOf is the id, auth, body and traceparent of a request's JSON line.
+func requestOf(t *testing.T, line string) (uint64, *Key, body, string) {
 	t.Helper()
 	m := obj(t, tree(t, line))
+	traceparent, _ := m["traceparent"].(string)
 	var auth *Key
 	if m["auth"] != nil {
 		auth = keyOf(t, m["auth"])
@@ -209,7 +211,7 @@ func requestOf(t *testing.T, line string) (uint64, *Key, body) {
 	default:
 		t.Fatalf("not a decision request: %s", name)
 	}
-	return num(t, m["id"]), auth, b
+	return num(t, m["id"]), auth, b, traceparent
 }
 
 var decisionRequests = []string{"Ping", "Authorize", "Batch", "AuthorizeSigned", "AuthorizeAt"}
@@ -223,20 +225,20 @@ func TestEncoderMatchesEveryDecisionRequestVector(t *testing.T) {
 			t.Errorf("requests.jsonl has no %s", name)
 			continue
 		}
-		id, auth, b := requestOf(t, v.JSON)
-		got := hex.EncodeToString(appendFrame(nil, id, auth, b))
+		id, auth, b, traceparent := requestOf(t, v.JSON)
+		got := hex.EncodeToString(appendFrame(nil, id, auth, b, traceparent))
 		if got != v.Postcard {
 			t.Errorf("%s:\n got  %s\n want %s", name, got, v.Postcard)
 		}
 		// Appending to a used buffer gives the same frame.
-		buf := appendFrame([]byte("junk"), id, auth, b)
+		buf := appendFrame([]byte("junk"), id, auth, b, traceparent)
 		if hex.EncodeToString(buf[4:]) != v.Postcard {
 			t.Errorf("%s: appending after other bytes changes the frame", name)
 		}
 	}
 	// The user by uin, absent from the vectors: variant 1, a varint.
 	a := ByUser(UserUin(200000000001), "im:SendMessage", "*", nil)
-	got := hex.EncodeToString(appendFrame(nil, 7, nil, authorizeBody{&a}))
+	got := hex.EncodeToString(appendFrame(nil, 7, nil, authorizeBody{&a}, ""))
 	want := "0000001d" + "07" + "00" + "01" + "01" + "01" + hex.EncodeToString(appendVarint(nil, 200000000001)) +
 		"0e" + hex.EncodeToString([]byte("im:SendMessage")) + "01" + "2a" + "00"
 	if got != want {
@@ -250,13 +252,25 @@ func expected(t *testing.T, line string) response {
 	m := obj(t, tree(t, line))
 	r := response{id: num(t, m["id"])}
 	if rev, ok := m["revision"]; ok {
-		n := inum(t, rev)
-		r.revision = &n
+		r.revision, r.hasRevision = inum(t, rev), true
 	}
-	decision := func(v any) Decision {
+	// The decision id, when camd's log is on: the (first) decision's.
+	var first uint64
+	id, hasID := m["decision_id"].(string)
+	if hasID {
+		n, err := strconv.ParseUint(id, 16, 64)
+		if err != nil || len(id) != 16 {
+			t.Fatalf("decision_id %q", id)
+		}
+		first = n
+	}
+	decision := func(v any, i int) Decision {
 		f := obj(t, v)
 		d := Decision{Allowed: f["allowed"].(bool), Reason: f["reason"].(string),
 			Policy: optString(f["policy"]), Uin: num(t, f["uin"])}
+		if hasID {
+			d.DecisionID = fmt.Sprintf("%016x", first+uint64(i))
+		}
 		if f["statement"] != nil {
 			s := uint32(num(t, f["statement"]))
 			d.Statement = &s
@@ -277,14 +291,14 @@ func expected(t *testing.T, line string) response {
 	case "Pong":
 		r.kind, r.pong = replyPong, uint16(num(t, f))
 	case "Decision":
-		r.kind, r.decision = replyDecision, decision(f)
+		r.kind, r.decision = replyDecision, decision(f, 0)
 	case "Decisions":
 		r.kind = replyDecisions
 		r.results = []Result{}
-		for _, a := range f.([]any) {
+		for i, a := range f.([]any) {
 			k, v := variant(t, a)
 			if k == "Ok" {
-				r.results = append(r.results, Result{Decision: decision(v)})
+				r.results = append(r.results, Result{Decision: decision(v, i)})
 			} else {
 				r.results = append(r.results, Result{Err: wireErr(v)})
 			}

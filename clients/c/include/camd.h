@@ -84,6 +84,31 @@ int camd_authorize_key(camd_client *client, const char *secret_id, const char *s
                        const char *const *context, size_t context_pairs,
                        camd_decision *out, camd_error *err);
 
+/* Per-call options of camd_authorize_user_with and camd_authorize_key_with. */
+typedef struct camd_ask_options {
+    const char *traceparent; /* in: a W3C traceparent sent with the request, which
+                              * camd's decision log records (trace_id, span_id);
+                              * NULL: none. camd ignores an invalid one. */
+    char decision_id[17];    /* out: the decision's id, 16 hex digits, as its record in
+                              * camd's decision log has it ("" when the log is off) */
+} camd_ask_options;
+#ifndef __cplusplus
+_Static_assert(sizeof(camd_ask_options) == 32, "camd_ask_options's layout is libcamd's");
+#endif
+
+/* As camd_authorize_user, with `opts` (NULL: as camd_authorize_user). */
+int camd_authorize_user_with(camd_client *client, const char *user, const char *action,
+                             const char *resource, const char *const *context,
+                             size_t context_pairs, camd_ask_options *opts,
+                             camd_decision *out, camd_error *err);
+
+/* As camd_authorize_key, with `opts` (NULL: as camd_authorize_key). */
+int camd_authorize_key_with(camd_client *client, const char *secret_id,
+                            const char *secret_key, const char *action,
+                            const char *resource, const char *const *context,
+                            size_t context_pairs, camd_ask_options *opts,
+                            camd_decision *out, camd_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use camd_core::client::{Client, ClientError, by_key, by_user};
-use camd_core::protocol::{Authorize, Decision};
+use camd_core::protocol::{Authorize, Decision, DecisionId};
 
 /// `CAMD_OK`.
 const OK: i32 = 0;
@@ -38,6 +38,13 @@ pub struct camd_decision {
     uin: u64,
 }
 
+/// Per-call options, as `camd.h` lays them out.
+#[repr(C)]
+pub struct camd_ask_options {
+    traceparent: *const c_char,
+    decision_id: [c_char; 17],
+}
+
 /// Why a call failed, as `camd.h` lays it out.
 #[repr(C)]
 pub struct camd_error {
@@ -50,6 +57,7 @@ const _: () = assert!(std::mem::size_of::<camd_decision>() == 312);
 const _: () = assert!(std::mem::offset_of!(camd_decision, statement) == 296);
 const _: () = assert!(std::mem::offset_of!(camd_decision, uin) == 304);
 const _: () = assert!(std::mem::size_of::<camd_error>() == 608);
+const _: () = assert!(std::mem::size_of::<camd_ask_options>() == 32);
 
 /// A failure before it is written out.
 struct Fail {
@@ -164,10 +172,20 @@ impl Inner {
 
     /// Decides, on a new connection once more if the old one broke (a
     /// decision changes nothing, so asking again is safe).
-    fn decide(&mut self, ask: &Authorize) -> Result<Decision, Fail> {
+    /// `trace`: the traceparent to send; the decision id comes back with it.
+    fn decide(
+        &mut self,
+        ask: &Authorize,
+        trace: Option<&str>,
+    ) -> Result<(Decision, Option<DecisionId>), Fail> {
         for attempt in 0..2 {
-            match self.connection()?.authorize(ask.clone()) {
-                Ok(d) => return Ok(d),
+            let conn = self.connection()?;
+            conn.set_traceparent(trace.map(str::to_string));
+            let r = conn.authorize(ask.clone());
+            let id = conn.last_decision_id();
+            conn.set_traceparent(None);
+            match r {
+                Ok(d) => return Ok((d, id)),
                 Err(e @ ClientError::Remote(_)) => return Err(client_failure(&e)),
                 Err(e) => {
                     // A broken or late connection is never used again: a
@@ -254,6 +272,7 @@ pub unsafe extern "C" fn camd_close(client: *mut camd_client) {
 unsafe fn answer(
     client: *mut camd_client,
     ask: impl FnOnce() -> Result<Authorize, Fail>,
+    opts: *mut camd_ask_options,
     out: *mut camd_decision,
     err: *mut camd_error,
 ) -> i32 {
@@ -265,6 +284,14 @@ unsafe fn answer(
             return Err(Fail::new("InvalidParameter", "out is NULL"));
         }
         let ask = ask()?;
+        // SAFETY: NULL or a valid camd_ask_options by the caller's contract.
+        let trace = match unsafe { opts.as_ref() } {
+            Some(o) if !o.traceparent.is_null() => {
+                // SAFETY: a NUL-terminated string by the caller's contract.
+                Some(unsafe { text(o.traceparent, "traceparent") }?)
+            }
+            _ => None,
+        };
         // A call that panicked holding the lock left a connection in an
         // unknown state: drop it and go on.
         let mut inner = c.inner.lock().unwrap_or_else(|poisoned| {
@@ -273,10 +300,17 @@ unsafe fn answer(
             inner.conn = None;
             inner
         });
-        inner.decide(&ask)
+        inner.decide(&ask, trace)
     });
     match result {
-        Ok(d) => {
+        Ok((d, id)) => {
+            // SAFETY: NULL or writable by the caller's contract.
+            if let Some(o) = unsafe { opts.as_mut() } {
+                put(
+                    &mut o.decision_id,
+                    &id.map(|i| i.to_string()).unwrap_or_default(),
+                );
+            }
             // SAFETY: checked non-NULL above; writable by the caller's contract.
             if let Some(o) = unsafe { out.as_mut() } {
                 o.allowed = i32::from(d.allowed);
@@ -325,7 +359,7 @@ pub unsafe extern "C" fn camd_authorize_user(
         }
     };
     // SAFETY: forwarded under this function's contract.
-    unsafe { answer(client, ask, out, err) }
+    unsafe { answer(client, ask, std::ptr::null_mut(), out, err) }
 }
 
 /// See `camd.h`.
@@ -358,5 +392,72 @@ pub unsafe extern "C" fn camd_authorize_key(
         }
     };
     // SAFETY: forwarded under this function's contract.
-    unsafe { answer(client, ask, out, err) }
+    unsafe { answer(client, ask, std::ptr::null_mut(), out, err) }
+}
+
+/// See `camd.h`.
+///
+/// # Safety
+/// As `camd_authorize_user`; `opts` is NULL or a writable
+/// `camd_ask_options` whose `traceparent` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn camd_authorize_user_with(
+    client: *mut camd_client,
+    user: *const c_char,
+    action: *const c_char,
+    resource: *const c_char,
+    context: *const *const c_char,
+    context_pairs: usize,
+    opts: *mut camd_ask_options,
+    out: *mut camd_decision,
+    err: *mut camd_error,
+) -> i32 {
+    let ask = || {
+        // SAFETY: the strings and pairs are valid by the caller's contract.
+        unsafe {
+            let ctx = self::context(context, context_pairs)?;
+            Ok(by_user(
+                text(user, "user")?,
+                text(action, "action")?,
+                text(resource, "resource")?,
+                &ctx,
+            ))
+        }
+    };
+    // SAFETY: forwarded under this function's contract.
+    unsafe { answer(client, ask, opts, out, err) }
+}
+
+/// See `camd.h`.
+///
+/// # Safety
+/// As `camd_authorize_user_with`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn camd_authorize_key_with(
+    client: *mut camd_client,
+    secret_id: *const c_char,
+    secret_key: *const c_char,
+    action: *const c_char,
+    resource: *const c_char,
+    context: *const *const c_char,
+    context_pairs: usize,
+    opts: *mut camd_ask_options,
+    out: *mut camd_decision,
+    err: *mut camd_error,
+) -> i32 {
+    let ask = || {
+        // SAFETY: the strings and pairs are valid by the caller's contract.
+        unsafe {
+            let ctx = self::context(context, context_pairs)?;
+            Ok(by_key(
+                text(secret_id, "secret_id")?,
+                text(secret_key, "secret_key")?,
+                text(action, "action")?,
+                text(resource, "resource")?,
+                &ctx,
+            ))
+        }
+    };
+    // SAFETY: forwarded under this function's contract.
+    unsafe { answer(client, ask, opts, out, err) }
 }

@@ -72,6 +72,55 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+/* The line of the decision log at `path` whose decision_id is `id`, read
+ * into `line` (up to `n` bytes); 0 when found within 5 s. */
+static int record_of(const char *path, const char *id, char *line, size_t n) {
+    char want[64];
+    snprintf(want, sizeof want, "\"decision_id\":\"%s\"", id);
+    for (int tries = 0; tries < 100; tries++) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            while (fgets(line, (int)n, f)) {
+                if (strstr(line, want)) {
+                    fclose(f);
+                    return 0;
+                }
+            }
+            fclose(f);
+        }
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    return -1;
+}
+
+/* Decisions carry their record's id, and the traceparent reaches it. */
+static void decision_log_checks(camd_client *c) {
+    const char *log = getenv("CAMD_TEST_DECISION_LOG");
+    if (!log) {
+        printf("SKIP decision log: CAMD_TEST_DECISION_LOG is not set\n");
+        skipped++;
+        return;
+    }
+    camd_ask_options o = {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", {0}};
+    camd_decision d;
+    camd_error e = {0};
+    int rc = camd_authorize_user_with(c, "reader", "im:GetGroupInfo", APP, NULL, 0, &o, &d, &e);
+    CHECK(rc == CAMD_OK && d.allowed, "with options: %s %s", e.code, e.message);
+    CHECK(strlen(o.decision_id) == 16, "a decision id: `%s`", o.decision_id);
+    char line[8192];
+    CHECK(record_of(log, o.decision_id, line, sizeof line) == 0, "no record %s", o.decision_id);
+    CHECK(strstr(line, "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\""), "trace: %s", line);
+    CHECK(strstr(line, "\"allowed\":true"), "allowed: %s", line);
+    camd_ask_options k = {NULL, {'x', 0}};
+    rc = camd_authorize_key_with(c, env("CAMD_TEST_KEY_ID"), env("CAMD_TEST_KEY_SECRET"),
+                                 "im:DestroyGroup", APP, NULL, 0, &k, &d, &e);
+    CHECK(rc == CAMD_OK && !d.allowed, "by key with options: %s", e.code);
+    CHECK(record_of(log, k.decision_id, line, sizeof line) == 0, "no record %s", k.decision_id);
+    CHECK(strstr(line, "\"reason\":\"ExplicitDeny\"") && !strstr(line, "trace_id"),
+          "by key: %s", line);
+    CHECK(strstr(line, env("CAMD_TEST_KEY_SECRET")) == NULL, "the SecretKey is in the log");
+}
+
 static int daemon_checks(void) {
     camd_error e = {0};
     camd_client *c = camd_connect(env("CAMD_SOCKET"), 2000, &e);
@@ -110,6 +159,7 @@ static int daemon_checks(void) {
     refused(rc, &e, "InvalidParameter");
     rc = camd_authorize_user(c, "reader", "im:SendMessage", "*", NULL, 0, NULL, NULL);
     CHECK(rc == CAMD_ERROR, "a NULL out is refused");
+    decision_log_checks(c);
 
     pthread_t t[8];
     for (int i = 0; i < 8; i++) pthread_create(&t[i], NULL, worker, c);

@@ -38,6 +38,21 @@ export interface Decision {
    * Number.MAX_SAFE_INTEGER would come as a bigint rather than rounded.
    */
   uin: number | bigint;
+  /**
+   * The id of this decision's record in camd's decision log (16 lowercase
+   * hex digits, as `camctl decisions get` takes it); null when the log is off.
+   */
+  decisionId: string | null;
+}
+
+/** Options of a decision call. */
+export interface CallOptions {
+  /**
+   * A W3C trace context (`00-<32 hex>-<16 hex>-<2 hex>`) that camd's decision
+   * log records with the call's decisions (`trace_id`, `span_id`). Sent as
+   * given; camd ignores one that is not valid.
+   */
+  traceparent?: string | null;
 }
 
 /** A user: a name, or a uin. */
@@ -130,19 +145,32 @@ export class Client {
   readonly connected: boolean;
   /** Liveness: camd's protocol version. */
   ping(): Promise<number>;
-  authorizeUser(user: UserRef, action: string, resource: string, context?: Context): Promise<Decision>;
-  authorizeKey(secretId: string, secretKey: string, action: string, resource: string, context?: Context): Promise<Decision>;
-  authorize(ask: Ask): Promise<Decision>;
-  /** Each answer in order: a Decision, or the CamdError for that question. */
-  authorizeBatch(asks: readonly Ask[]): Promise<Array<Decision | CamdError>>;
+  authorizeUser(user: UserRef, action: string, resource: string, context?: Context, options?: CallOptions): Promise<Decision>;
+  authorizeKey(
+    secretId: string,
+    secretKey: string,
+    action: string,
+    resource: string,
+    context?: Context,
+    options?: CallOptions,
+  ): Promise<Decision>;
+  authorize(ask: Ask, options?: CallOptions): Promise<Decision>;
+  /** Each answer in order: a Decision (item i's decisionId: the first's + i), or the CamdError for that question. */
+  authorizeBatch(asks: readonly Ask[], options?: CallOptions): Promise<Array<Decision | CamdError>>;
   /**
    * Verifies the signature in camd and decides for the signer. `action`: the
    * action (`im:SendMessage`), or only the asking service (`im`) for
    * `im:<X-TC-Action>`; camd answers MissingParameter without one.
    */
-  authorizeSigned(request: SignedRequest, resource: string, context?: Context, action?: string): Promise<Decision>;
+  authorizeSigned(
+    request: SignedRequest,
+    resource: string,
+    context?: Context,
+    action?: string,
+    options?: CallOptions,
+  ): Promise<Decision>;
   /** Cluster mode: decided once this host has reached `minRevision`. */
-  authorizeAt(minRevision: number | bigint, ask: Ask): Promise<Decision>;
+  authorizeAt(minRevision: number | bigint, ask: Ask, options?: CallOptions): Promise<Decision>;
   /** No new calls; those in flight finish; then the connection closes. */
   close(): Promise<void>;
   toJSON(): { path: string; timeoutMs: number; connected: boolean; closed: boolean };
@@ -174,13 +202,20 @@ export class CamdTimeoutError extends CamdConnectionError {
   timeoutMs: number;
 }
 
+/** The envelope of a decoded response line: `decisionId` is the reply's (first) decision id, with camd's decision log on. */
+interface ResponseHead {
+  id: number;
+  revision?: number;
+  decisionId?: string;
+}
+
 /** One decoded response line. */
 export type Response =
-  | { id: number; revision?: number; ok: true; type: 'Pong'; value: number }
-  | { id: number; revision?: number; ok: true; type: 'Decision'; value: Decision }
-  | { id: number; revision?: number; ok: true; type: 'Decisions'; value: Array<Decision | CamdError> }
-  | { id: number; revision?: number; ok: true; type: string; value: unknown }
-  | { id: number; revision?: number; ok: false; error: CamdError };
+  | (ResponseHead & { ok: true; type: 'Pong'; value: number })
+  | (ResponseHead & { ok: true; type: 'Decision'; value: Decision })
+  | (ResponseHead & { ok: true; type: 'Decisions'; value: Array<Decision | CamdError> })
+  | (ResponseHead & { ok: true; type: string; value: unknown })
+  | (ResponseHead & { ok: false; error: CamdError });
 
 /** Decodes one response line (without its newline); throws CamdProtocolError for garbage. */
 export function decodeResponse(line: string, secrets?: readonly string[] | null): Response;
@@ -198,11 +233,15 @@ export const wire: Readonly<{
     options?: { inlineBodyBytes?: number },
   ): string;
   authorizeAt(minRevision: number | bigint, ask: Ask, secrets?: string[] | null): string;
-  /** The request line without its newline; `auth` is the envelope's access key (admin requests). */
+  /**
+   * The request line without its newline; `auth` is the envelope's access key
+   * (admin requests); `traceparent`, when given, follows the body.
+   */
   request(
     id: number | bigint,
     body: string,
     auth?: { secretId: string; secretKey: string } | { secret_id: string; secret_key: string } | null,
+    traceparent?: string | null,
   ): string;
   decodeResponse: typeof decodeResponse;
 }>;

@@ -24,6 +24,8 @@ const BODY_BYTES_INLINE = 1024;
 /** Timed-out ids a connection remembers (to drop their late answers) before it is replaced. */
 const MAX_ABANDONED = 4096;
 const U64_MAX = (1n << 64n) - 1n;
+/** A decision id as camd writes it: the u64 in 16 lowercase hex digits. */
+const DECISION_ID = /^[0-9a-f]{16}$/;
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 
@@ -242,6 +244,23 @@ function encodeSignedHttp(r, inline = BODY_BYTES_INLINE) {
   return `{"method":${str(r.method ?? 'POST', 'method')},"path":${str(r.path ?? '/', 'path')},"query":${str(r.query ?? '', 'query')},"headers":${encodePairs(r.headers, 'headers')},"payload":${payload}}`;
 }
 
+/**
+ * The request's `traceparent` member (after `body`), or nothing. camd
+ * ignores one that is not a valid W3C traceparent, so only its type is
+ * checked (and that it is UTF-8, as for every string sent).
+ */
+function encodeTrace(traceparent) {
+  if (traceparent === undefined || traceparent === null) return '';
+  return `,"traceparent":${str(traceparent, 'traceparent')}`;
+}
+
+/** A call's options (`{ traceparent }`) as the tail of its request line. */
+function callTail(options) {
+  if (options === undefined || options === null) return '';
+  if (typeof options !== 'object') throw new TypeError('options must be an object ({ traceparent })');
+  return encodeTrace(options.traceparent);
+}
+
 /** Request bodies in JSON (each the value of `body`), and the request line. */
 export const wire = Object.freeze({
   ping: () => '"Ping"',
@@ -256,10 +275,13 @@ export const wire = Object.freeze({
     `{"AuthorizeSigned":{"request":${encodeSignedHttp(request, inlineBodyBytes)},"resource":${str(resource, 'resource')},"context":${encodePairs(context, 'context')},"action":${optStr(action, 'action')}}}`,
   authorizeAt: (minRevision, ask, secrets) =>
     `{"AuthorizeAt":{"min_revision":${i64(minRevision, 'minRevision')},"ask":${encodeAsk(ask, secrets)}}}`,
-  /** The JSON line (without its newline) of `Request { id, auth, body }`; auth: `{secretId, secretKey}` or null. */
-  request(id, body, auth = null) {
+  /**
+   * The JSON line (without its newline) of `Request { id, auth, body, [traceparent] }`;
+   * auth: `{secretId, secretKey}` or null; traceparent: a string, or null (not sent).
+   */
+  request(id, body, auth = null, traceparent = null) {
     const a = auth ? encodeKey(auth.secretId ?? auth.secret_id, auth.secretKey ?? auth.secret_key) : 'null';
-    return `{"id":${u64(id, 'id')},"auth":${a},"body":${body}}`;
+    return `{"id":${u64(id, 'id')},"auth":${a},"body":${body}${encodeTrace(traceparent)}}`;
   },
   decodeResponse,
 });
@@ -281,7 +303,7 @@ function decodeWireError(e, secrets) {
   return new CamdError(e.code, redact(e.message, secrets));
 }
 
-function decodeDecision(d) {
+function decodeDecision(d, decisionId = null) {
   if (!isObject(d)) throw garbage('a decision that is not an object');
   const { allowed, reason, policy, statement, uin } = d;
   if (typeof allowed !== 'boolean' || typeof reason !== 'string'
@@ -290,7 +312,15 @@ function decodeDecision(d) {
     || !((typeof uin === 'number' && Number.isInteger(uin) && uin >= 0) || typeof uin === 'bigint')) {
     throw garbage('a decision whose fields are missing or of the wrong type');
   }
-  return { allowed, reason, policy, statement, uin };
+  return { allowed, reason, policy, statement, uin, decisionId };
+}
+
+/** The id of a batch's item `i`: the first one's plus i (u64 addition), as camd numbers them. */
+function nthDecisionId(first, i) {
+  if (i === 0) return first;
+  const low = parseInt(first.slice(8), 16) + i;
+  if (low <= 0xffffffff) return first.slice(0, 8) + low.toString(16).padStart(8, '0');
+  return BigInt.asUintN(64, BigInt(`0x${first}`) + BigInt(i)).toString(16).padStart(16, '0');
 }
 
 /** Uins past 2^53 (camd's are ~2e11, so never in practice) kept exact as bigints. */
@@ -307,11 +337,14 @@ function unsafeUin(ok) {
 }
 
 /**
- * One response line decoded: `{id, revision, ok: true, type, value}` or
- * `{id, revision, ok: false, error: CamdError}`. `type` is the Reply variant
+ * One response line decoded: `{id, revision, decisionId, ok: true, type, value}` or
+ * `{id, revision, decisionId, ok: false, error: CamdError}`. `type` is the Reply variant
  * (`Pong`, `Decision`, `Decisions`, `Done`, ...); Pong's value is camd's
  * protocol version, Decision's a Decision, Decisions' an array of Decision
- * or CamdError; other variants' values are left as camd sent them. Throws
+ * or CamdError; other variants' values are left as camd sent them.
+ * `decisionId`: the reply's `decision_id` (camd's decision log on), each
+ * Decision's own (a batch's item i: the first + i), else undefined and each
+ * Decision's null. Throws
  * CamdProtocolError for anything else. `secrets`: strings (SecretKeys of
  * the request) to take out of camd's messages and of the error's.
  */
@@ -341,13 +374,17 @@ function parseLine(line, hide) {
 function decodeParsed(r, line, secrets) {
   const revision = r.revision === undefined ? undefined : r.revision;
   if (revision !== undefined && !Number.isSafeInteger(revision)) throw garbage('a revision that is not an integer');
+  const decisionId = r.decision_id;
+  if (decisionId !== undefined && !(typeof decisionId === 'string' && DECISION_ID.test(decisionId))) {
+    throw garbage('a decision_id that is not 16 lowercase hex digits');
+  }
   const keys = Object.keys(r.result);
   if (keys.length !== 1) throw garbage('a result that is not {"Ok": ...} or {"Err": ...}');
-  if (keys[0] === 'Err') return { id: r.id, revision, ok: false, error: decodeWireError(r.result.Err, secrets) };
+  if (keys[0] === 'Err') return { id: r.id, revision, decisionId, ok: false, error: decodeWireError(r.result.Err, secrets) };
   if (keys[0] !== 'Ok') throw garbage(`a result \`${keys[0]}\``);
   let ok = r.result.Ok;
   if (unsafeUin(ok)) ok = exactUins(line).result.Ok;
-  if (typeof ok === 'string') return { id: r.id, revision, ok: true, type: ok, value: undefined };
+  if (typeof ok === 'string') return { id: r.id, revision, decisionId, ok: true, type: ok, value: undefined };
   if (!isObject(ok) || Object.keys(ok).length !== 1) throw garbage('a reply that is not a variant');
   const type = Object.keys(ok)[0];
   const v = ok[type];
@@ -358,12 +395,14 @@ function decodeParsed(r, line, secrets) {
       value = v;
       break;
     case 'Decision':
-      value = decodeDecision(v);
+      value = decodeDecision(v, decisionId ?? null);
       break;
     case 'Decisions':
       if (!Array.isArray(v)) throw garbage('Decisions that are not an array');
-      value = v.map((x) => {
-        if (isObject(x) && 'Ok' in x && Object.keys(x).length === 1) return decodeDecision(x.Ok);
+      value = v.map((x, i) => {
+        if (isObject(x) && 'Ok' in x && Object.keys(x).length === 1) {
+          return decodeDecision(x.Ok, decisionId === undefined ? null : nthDecisionId(decisionId, i));
+        }
         if (isObject(x) && 'Err' in x && Object.keys(x).length === 1) return decodeWireError(x.Err, secrets);
         throw garbage('a batch answer that is neither Ok nor Err');
       });
@@ -371,7 +410,7 @@ function decodeParsed(r, line, secrets) {
     default:
       value = v;
   }
-  return { id: r.id, revision, ok: true, type, value };
+  return { id: r.id, revision, decisionId, ok: true, type, value };
 }
 
 /** The message of camd's error with any SecretKey of the request taken out. */
@@ -675,10 +714,11 @@ export class Client {
     return this.#connecting;
   }
 
-  #call(body, expect, count, secrets) {
+  /** `tail`: what follows the body in the request line (callTail: the traceparent, or nothing). */
+  #call(body, expect, count, secrets, tail = '') {
     if (this.#closed) return Promise.reject(new CamdConnectionError('the client is closed'));
     const id = this.#nextId++;
-    const line = `{"id":${id},"auth":null,"body":${body}}\n`;
+    const line = `{"id":${id},"auth":null,"body":${body}${tail}}\n`;
     // camd reads at most max_frame_bytes of a line, answers an error and
     // closes the connection, which races with the rest of the line being
     // written (EPIPE): refuse it here, with a reason.
@@ -735,51 +775,63 @@ export class Client {
     return this.#call(wire.ping(), 'Pong', -1, null);
   }
 
+  // Each decision call takes `options` last: `{ traceparent }`, a W3C trace
+  // context camd's decision log records with the call's decisions (sent as
+  // given; camd ignores one that is not valid).
+
   /** May `user` (a name, or a uin as a number or bigint) do `action` on `resource`? */
-  authorizeUser(user, action, resource, context = []) {
+  authorizeUser(user, action, resource, context = [], options = undefined) {
     let body;
+    let tail;
     try {
       body = wire.authorize({ user, action, resource, context }, null);
+      tail = callTail(options);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#call(body, 'Decision', -1, null);
+    return this.#call(body, 'Decision', -1, null, tail);
   }
 
   /** May the owner of this access key do `action` on `resource`? */
-  authorizeKey(secretId, secretKey, action, resource, context = []) {
+  authorizeKey(secretId, secretKey, action, resource, context = [], options = undefined) {
     const secrets = [];
     let body;
+    let tail;
     try {
       body = wire.authorize({ secretId, secretKey, action, resource, context }, secrets);
+      tail = callTail(options);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#call(body, 'Decision', -1, secrets);
+    return this.#call(body, 'Decision', -1, secrets, tail);
   }
 
   /** Any ask (`byUser(...)`, `byKey(...)` or a plain object of either shape). */
-  authorize(ask) {
+  authorize(ask, options = undefined) {
     const secrets = [];
     let body;
+    let tail;
     try {
       body = wire.authorize(ask, secrets);
+      tail = callTail(options);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#call(body, 'Decision', -1, secrets);
+    return this.#call(body, 'Decision', -1, secrets, tail);
   }
 
   /** Several decisions in one request: each a Decision or a CamdError, in order. */
-  authorizeBatch(asks) {
+  authorizeBatch(asks, options = undefined) {
     const secrets = [];
     let body;
+    let tail;
     try {
       body = wire.batch(asks, secrets);
+      tail = callTail(options);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#call(body, 'Decisions', asks.length, secrets);
+    return this.#call(body, 'Decisions', asks.length, secrets, tail);
   }
 
   /**
@@ -787,26 +839,30 @@ export class Client {
    * decides for its signer. `action`: the action (`im:SendMessage`) or the
    * asking service alone (`im`: the action is `im:<X-TC-Action>`).
    */
-  authorizeSigned(request, resource, context = [], action = undefined) {
+  authorizeSigned(request, resource, context = [], action = undefined, options = undefined) {
     let body;
+    let tail;
     try {
       body = wire.authorizeSigned(request, resource, context, action);
+      tail = callTail(options);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#call(body, 'Decision', -1, null);
+    return this.#call(body, 'Decision', -1, null, tail);
   }
 
   /** Cluster mode: a decision made once this host has reached `minRevision`. */
-  authorizeAt(minRevision, ask) {
+  authorizeAt(minRevision, ask, options = undefined) {
     const secrets = [];
     let body;
+    let tail;
     try {
       body = wire.authorizeAt(minRevision, ask, secrets);
+      tail = callTail(options);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#call(body, 'Decision', -1, secrets);
+    return this.#call(body, 'Decision', -1, secrets, tail);
   }
 
   /** No new calls; the ones in flight finish; then the connection is closed. */

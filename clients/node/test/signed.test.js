@@ -123,7 +123,9 @@ function camctl(raw, resource, { service, action } = {}) {
 /** authorizeSigned on what the server received: the same shape. */
 async function ours(req, resource, action = 'im') {
   try {
-    return await client.authorizeSigned(req, resource, [], action);
+    // camctl's shape has no decision id (each decision has its own).
+    const { decisionId, ...d } = await client.authorizeSigned(req, resource, [], action);
+    return d;
   } catch (e) {
     if (e instanceof CamdError) return { error: e.code };
     throw e;

@@ -18,6 +18,11 @@ namespace Camd;
  * had been used before and is found closed before any byte of the answer
  * came (camd restarted, or closed an idle connection) is sent once more on a
  * new connection.
+ *
+ * Every decision method takes an optional `traceparent` (a W3C trace context,
+ * `00-<32 hex>-<16 hex>-<2 hex>`, sent as is; camd ignores an invalid one)
+ * that camd's decision log records with the request's decisions; pass it by
+ * name (`traceparent: $tp`). A Decision's `decisionId` is its record's id.
  */
 final class Client
 {
@@ -71,7 +76,7 @@ final class Client
     /** camd's protocol version (`Pong`). */
     public function ping(): int
     {
-        $pong = $this->call(Wire::ping(), 'Pong', []);
+        $pong = $this->call(Wire::ping(), 'Pong', [])['ok'];
         if (!is_int($pong['Pong'])) {
             $this->drop();
             throw new ConnectionException('a Pong that is not a version', $this->path);
@@ -80,9 +85,9 @@ final class Client
     }
 
     /** May the user (a name, or an int uin) do $action on $resource? */
-    public function authorizeUser(string|int $user, string $action, string $resource, array $context = []): Decision
+    public function authorizeUser(string|int $user, string $action, string $resource, array $context = [], ?string $traceparent = null): Decision
     {
-        return $this->authorize(Ask::byUser($user, $action, $resource, $context));
+        return $this->authorize(Ask::byUser($user, $action, $resource, $context), $traceparent);
     }
 
     /**
@@ -95,34 +100,36 @@ final class Client
         string $action,
         string $resource,
         array $context = [],
+        ?string $traceparent = null,
     ): Decision {
-        return $this->authorize(Ask::byKey($secretId, $secretKey, $action, $resource, $context));
+        return $this->authorize(Ask::byKey($secretId, $secretKey, $action, $resource, $context), $traceparent);
     }
 
     /** One question, as an Ask or an array (see Ask::from). */
-    public function authorize(#[\SensitiveParameter] Ask|array $ask): Decision
+    public function authorize(#[\SensitiveParameter] Ask|array $ask, ?string $traceparent = null): Decision
     {
         $ask = Ask::from($ask);
-        return $this->decision($this->call(Wire::authorize($ask), 'Decision', [$ask]));
+        return $this->decision($this->call(Wire::authorize($ask), 'Decision', [$ask], $traceparent));
     }
 
     /**
      * Many questions in one request (at most 4,096): for each, in order, a
      * Decision or the CamdException for that item (not thrown). A failure of
      * the whole batch (the connection, LimitExceeded.BatchSize) is thrown.
+     * Item i's decisionId is the first item's id + i.
      *
      * @param list<Ask|array> $asks
      * @return list<Decision|CamdException>
      */
-    public function authorizeBatch(#[\SensitiveParameter] array $asks): array
+    public function authorizeBatch(#[\SensitiveParameter] array $asks, ?string $traceparent = null): array
     {
         $asks = array_map([Ask::class, 'from'], array_values($asks));
         if ($asks === []) {
             return [];
         }
-        $reply = $this->call(Wire::batch($asks), 'Decisions', $asks);
+        $r = $this->call(Wire::batch($asks), 'Decisions', $asks, $traceparent);
         try {
-            $items = Wire::decisions($reply['Decisions']);
+            $items = Wire::decisions($r['ok']['Decisions'], $r['decision_id']);
         } catch (\UnexpectedValueException $e) {
             $this->drop();
             throw new ConnectionException('a garbled reply: ' . $e->getMessage(), $this->path);
@@ -144,16 +151,21 @@ final class Client
      * is `im:<X-TC-Action>`, which the signature must cover); null is answered
      * MissingParameter.
      */
-    public function authorizeSigned(SignedRequest $request, string $resource, ?string $action, array $context = []): Decision
-    {
-        return $this->decision($this->call(Wire::authorizeSigned($request, $resource, $context, $action), 'Decision', []));
+    public function authorizeSigned(
+        SignedRequest $request,
+        string $resource,
+        ?string $action,
+        array $context = [],
+        ?string $traceparent = null,
+    ): Decision {
+        return $this->decision($this->call(Wire::authorizeSigned($request, $resource, $context, $action), 'Decision', [], $traceparent));
     }
 
     /** A decision once camd's host has applied at least $minRevision (cluster mode). */
-    public function authorizeAt(int $minRevision, #[\SensitiveParameter] Ask|array $ask): Decision
+    public function authorizeAt(int $minRevision, #[\SensitiveParameter] Ask|array $ask, ?string $traceparent = null): Decision
     {
         $ask = Ask::from($ask);
-        return $this->decision($this->call(Wire::authorizeAt($minRevision, $ask), 'Decision', [$ask]));
+        return $this->decision($this->call(Wire::authorizeAt($minRevision, $ask), 'Decision', [$ask], $traceparent));
     }
 
     /** Closes the connection (a persistent one too); the next call opens another. */
@@ -190,10 +202,11 @@ final class Client
         return $path;
     }
 
-    private function decision(array $reply): Decision
+    /** The Decision of a `Decision` reply (a response, as call() returns it). */
+    private function decision(array $r): Decision
     {
         try {
-            return Decision::fromArray(is_array($reply['Decision']) ? $reply['Decision'] : []);
+            return Decision::fromArray(is_array($r['ok']['Decision']) ? $r['ok']['Decision'] : [], $r['decision_id']);
         } catch (\UnexpectedValueException $e) {
             $this->drop();
             throw new ConnectionException('a garbled reply: ' . $e->getMessage(), $this->path);
@@ -201,15 +214,16 @@ final class Client
     }
 
     /**
-     * Sends one request; its Ok reply, which must be of variant $want.
+     * Sends one request; its response (as Wire::response gives it), whose Ok
+     * reply must be of variant $want.
      *
      * @param list<Ask> $asks whose SecretKeys are redacted from camd's messages
      */
-    private function call(string|array $body, string $want, array $asks): string|array
+    private function call(string|array $body, string $want, array $asks, ?string $traceparent = null): array
     {
         for ($attempt = 0; ; $attempt++) {
             $id = $this->nextId++;
-            $line = Wire::request($id, null, $body) . "\n";
+            $line = Wire::request($id, null, $body, $traceparent) . "\n";
             $deadline = microtime(true) + $this->timeout;
             if ($this->sock === null) {
                 $this->connect($deadline);
@@ -242,7 +256,7 @@ final class Client
                 $this->drop();
                 throw new ConnectionException('a ' . Wire::variant($r['ok']) . " reply to a request expecting $want", $this->path);
             }
-            return $r['ok'];
+            return $r;
         }
     }
 

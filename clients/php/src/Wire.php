@@ -12,14 +12,21 @@ final class Wire
 {
     public const JSON_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR;
 
-    /** A request line without its newline. $auth: [secret_id, secret_key] or null. */
-    public static function request(int $id, #[\SensitiveParameter] ?array $auth, string|array $body): string
+    /**
+     * A request line without its newline. $auth: [secret_id, secret_key] or
+     * null. $traceparent (a W3C trace context for the decision log) is sent
+     * only when given: without it the line is the same bytes as ever.
+     */
+    public static function request(int $id, #[\SensitiveParameter] ?array $auth, string|array $body, ?string $traceparent = null): string
     {
         $req = [
             'id' => $id,
             'auth' => $auth === null ? null : ['secret_id' => $auth[0], 'secret_key' => $auth[1]],
             'body' => $body,
         ];
+        if ($traceparent !== null) {
+            $req['traceparent'] = $traceparent;
+        }
         try {
             return json_encode($req, self::JSON_FLAGS);
         } catch (\JsonException $e) {
@@ -62,7 +69,8 @@ final class Wire
     /**
      * A response line: ['id' => int, 'ok' => the Reply (a string for a unit
      * variant, else [variant => value]) or null, 'err' => ['code','message'] or
-     * null, 'revision' => ?int].
+     * null, 'revision' => ?int, 'decision_id' => ?string (16 lowercase hex
+     * digits, with camd's decision log on; a batch's first item's)].
      *
      * @throws \UnexpectedValueException for a line that is not a Response
      */
@@ -81,7 +89,11 @@ final class Wire
         if ($revision !== null && !is_int($revision)) {
             throw new \UnexpectedValueException('a reply whose revision is not an integer');
         }
-        $out = ['id' => $r['id'], 'ok' => null, 'err' => null, 'revision' => $revision];
+        $decisionId = $r['decision_id'] ?? null;
+        if ($decisionId !== null && !(is_string($decisionId) && preg_match('/^[0-9a-f]{16}$/D', $decisionId) === 1)) {
+            throw new \UnexpectedValueException('a reply whose decision_id is not 16 hex digits');
+        }
+        $out = ['id' => $r['id'], 'ok' => null, 'err' => null, 'revision' => $revision, 'decision_id' => $decisionId];
         if (array_key_exists('Ok', $r['result'])) {
             $ok = $r['result']['Ok'];
             if (!is_string($ok) && !(is_array($ok) && count($ok) === 1 && is_string(array_key_first($ok)))) {
@@ -113,19 +125,19 @@ final class Wire
 
     /**
      * A `Decisions` reply's items: Decision or the item's error as
-     * ['code', 'message'].
+     * ['code', 'message']. Item i's decision id is $firstId + i.
      *
      * @return list<Decision|array{code:string,message:string}>
      */
-    public static function decisions(mixed $items): array
+    public static function decisions(mixed $items, ?string $firstId = null): array
     {
         if (!is_array($items) || !array_is_list($items)) {
             throw new \UnexpectedValueException('Decisions that are not a list');
         }
         $out = [];
-        foreach ($items as $it) {
+        foreach ($items as $i => $it) {
             if (is_array($it) && array_key_exists('Ok', $it) && count($it) === 1) {
-                $out[] = Decision::fromArray(is_array($it['Ok']) ? $it['Ok'] : []);
+                $out[] = Decision::fromArray(is_array($it['Ok']) ? $it['Ok'] : [], self::nthDecisionId($firstId, $i));
             } elseif (is_array($it) && array_key_exists('Err', $it) && count($it) === 1) {
                 $out[] = self::error($it['Err']);
             } else {
@@ -133,5 +145,20 @@ final class Wire
             }
         }
         return $out;
+    }
+
+    /**
+     * The id $i after $first (u64 addition, wrapping as camd's), in the same
+     * text form: 16 lowercase hex digits. Null for a null $first.
+     */
+    public static function nthDecisionId(?string $first, int $i): ?string
+    {
+        if ($first === null) {
+            return null;
+        }
+        // Two 32-bit halves: PHP's int is a signed 64-bit one.
+        $lo = hexdec(substr($first, 8, 8)) + $i;
+        $hi = (hexdec(substr($first, 0, 8)) + ($lo >> 32)) & 0xffffffff;
+        return sprintf('%08x%08x', $hi, $lo & 0xffffffff);
     }
 }

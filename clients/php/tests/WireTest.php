@@ -63,7 +63,7 @@ final class WireTest extends Support
         $this->assertSame(['code' => 'AuthFailure.SecretIdNotFound', 'message' => 'no access key `AKIDnone`'], $r['err']);
 
         $r = Wire::response($v['Pong']);
-        $this->assertSame(['id' => 1, 'ok' => ['Pong' => 1], 'err' => null, 'revision' => 40], $r);
+        $this->assertSame(['id' => 1, 'ok' => ['Pong' => 1], 'err' => null, 'revision' => 40, 'decision_id' => null], $r);
         $this->assertSame('Done', Wire::variant(Wire::response($v['Done'])['ok']));
         // Every reply vector is a Response the decoder reads.
         foreach ($v as $name => $line) {
@@ -71,10 +71,38 @@ final class WireTest extends Support
         }
     }
 
+    public function testTraceparentAndDecisionIds(): void
+    {
+        $tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+        $alice = Ask::byUser('alice', 'im:SendMessage', self::APP, [['qcs:ip', '10.0.0.1']]);
+        // The traceparent follows the body; without it the line is as before.
+        $this->assertSame(substr($this->vectors('requests')['AuthorizeAt'], 0, -1) . ',"traceparent":"' . $tp . '"}',
+            Wire::request(49, null, Wire::authorizeAt(42, $alice), $tp));
+        $this->assertSame($this->vectors('requests')['AuthorizeAt'], Wire::request(49, null, Wire::authorizeAt(42, $alice), null));
+
+        $allow = '{"allowed":true,"reason":"Allow","policy":"P","statement":0,"uin":1}';
+        $r = Wire::response('{"id":2,"result":{"Ok":{"Decision":' . $allow . '}},"revision":0,"decision_id":"1a23758588f00000"}');
+        $this->assertSame([0, '1a23758588f00000'], [$r['revision'], $r['decision_id']]);
+        $this->assertSame('1a23758588f00000', Decision::fromArray($r['ok']['Decision'], $r['decision_id'])->decisionId);
+        $this->assertNull(Wire::response($this->vectors('replies')['Decision'])['decision_id']);
+
+        // A batch: item i has the first id + i (u64 addition); errors have none.
+        $r = Wire::response('{"id":3,"result":{"Ok":{"Decisions":[{"Ok":' . $allow . '},{"Err":{"code":"C","message":"m"}},{"Ok":' . $allow . '}]}},"revision":0,"decision_id":"00000000fffffffe"}');
+        $items = Wire::decisions($r['ok']['Decisions'], $r['decision_id']);
+        $this->assertSame(['00000000fffffffe', '0000000100000000'], [$items[0]->decisionId, $items[2]->decisionId]);
+        $this->assertSame(['code' => 'C', 'message' => 'm'], $items[1]);
+        $this->assertNull(Wire::decisions($r['ok']['Decisions'])[0]->decisionId);
+        $this->assertSame('0000000000000000', Wire::nthDecisionId('ffffffffffffffff', 1));
+        $this->assertSame('7fffffff00000fff', Wire::nthDecisionId('7ffffffefffffffe', 4097));
+        $this->assertNull(Wire::nthDecisionId(null, 3));
+    }
+
     public function testGarbledRepliesAreRejected(): void
     {
         foreach (['', 'not json', '{"id":1}', '{"id":"1","result":{"Ok":"Done"}}', '{"id":1,"result":{"Maybe":1}}',
-            '{"id":1,"result":{"Ok":{"Decision":1,"Pong":2}}}', '[1]', '{"id":-1,"result":{"Ok":"Done"}}'] as $bad) {
+            '{"id":1,"result":{"Ok":{"Decision":1,"Pong":2}}}', '[1]', '{"id":-1,"result":{"Ok":"Done"}}',
+            '{"id":1,"result":{"Ok":"Done"},"decision_id":7}', '{"id":1,"result":{"Ok":"Done"},"decision_id":"1A23758588F00000"}',
+            '{"id":1,"result":{"Ok":"Done"},"decision_id":"1a2375"}'] as $bad) {
             try {
                 Wire::response($bad);
                 $this->fail("accepted: $bad");

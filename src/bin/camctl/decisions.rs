@@ -116,17 +116,17 @@ impl Filter {
         let s = |v: &Value| v.as_str().map(str::to_string);
         let outcome = self
             .outcome
-            .is_none_or(|o| r["result"]["outcome"].as_str() == Some(o.as_str()));
-        let p = &r["input"]["principal"];
+            .is_none_or(|o| at(r, "/result/outcome").as_str() == Some(o.as_str()));
+        let p = at(r, "/input/principal");
         let user = self.user.as_deref().is_none_or(|u| {
-            s(&p["name"]).as_deref() == Some(u)
-                || s(&p["secret_id"]).as_deref() == Some(u)
-                || p["uin"].as_u64().map(|n| n.to_string()).as_deref() == Some(u)
+            s(at(p, "/name")).as_deref() == Some(u)
+                || s(at(p, "/secret_id")).as_deref() == Some(u)
+                || at(p, "/uin").as_u64().map(|n| n.to_string()).as_deref() == Some(u)
         });
         let action = self
             .action
             .as_ref()
-            .is_none_or(|g| g.matches(r["input"]["action"].as_str().unwrap_or("")));
+            .is_none_or(|g| g.matches(at(r, "/input/action").as_str().unwrap_or("")));
         outcome && user && action
     }
 }
@@ -220,7 +220,7 @@ fn get(out: &Out, path: &Path, id: DecisionId) -> Result<u8> {
     for f in files(path).iter().rev() {
         if let Some(r) = records(f)?
             .into_iter()
-            .find(|r| r["decision_id"].as_str() == Some(wanted.as_str()))
+            .find(|r| at(r, "/decision_id").as_str() == Some(wanted.as_str()))
         {
             out.print(&Record(r));
             return Ok(EXIT_OK);
@@ -233,6 +233,11 @@ fn get(out: &Out, path: &Path, id: DecisionId) -> Result<u8> {
     ))
 }
 
+/// The value at JSON pointer `ptr` (null when absent).
+fn at<'v>(v: &'v Value, ptr: &str) -> &'v Value {
+    v.pointer(ptr).unwrap_or(&Value::Null)
+}
+
 /// One record as the file holds it.
 struct Record(Value);
 
@@ -243,23 +248,23 @@ impl Show for Record {
 
     fn text(&self) -> String {
         let r = &self.0;
-        let p = &r["input"]["principal"];
-        let who = p["name"]
+        let p = at(r, "/input/principal");
+        let who = at(p, "/name")
             .as_str()
             .map(str::to_string)
-            .or_else(|| p["secret_id"].as_str().map(str::to_string))
-            .or_else(|| p["uin"].as_u64().map(|u| u.to_string()))
+            .or_else(|| at(p, "/secret_id").as_str().map(str::to_string))
+            .or_else(|| at(p, "/uin").as_u64().map(|u| u.to_string()))
             .unwrap_or_else(|| "?".into());
         format!(
             "{} {} {} {} {} `{}` on `{}`: {}",
-            r["timestamp"].as_str().unwrap_or(""),
-            r["decision_id"].as_str().unwrap_or(""),
-            r["result"]["outcome"].as_str().unwrap_or(""),
-            r["path"].as_str().unwrap_or(""),
+            at(r, "/timestamp").as_str().unwrap_or(""),
+            at(r, "/decision_id").as_str().unwrap_or(""),
+            at(r, "/result/outcome").as_str().unwrap_or(""),
+            at(r, "/path").as_str().unwrap_or(""),
             who,
-            r["input"]["action"].as_str().unwrap_or(""),
-            r["input"]["resource"].as_str().unwrap_or(""),
-            r["result"]["message"].as_str().unwrap_or(""),
+            at(r, "/input/action").as_str().unwrap_or(""),
+            at(r, "/input/resource").as_str().unwrap_or(""),
+            at(r, "/result/message").as_str().unwrap_or(""),
         )
     }
 }

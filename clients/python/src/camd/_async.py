@@ -24,6 +24,7 @@ from ._wire import (
     batch_body,
     by_key,
     by_user,
+    check_traceparent,
     decode_response,
     default_socket,
     encode_request,
@@ -60,11 +61,11 @@ class _Conn:
             raise CamdConnectionError(f"cannot connect to camd at {path}: {e.strerror or e}") from None
         return cls(path, reader, writer)
 
-    def send(self, body: Any, auth: Key | None) -> tuple[int, asyncio.Future[Response]]:
+    def send(self, body: Any, auth: Key | None, traceparent: str | None) -> tuple[int, asyncio.Future[Response]]:
         if self.dead is not None:
             raise Closed(f"the connection to camd at {self.path} is closed", sent=False)
         id_ = self.next_id
-        line = encode_request(id_, body, auth.wire() if auth else None)
+        line = encode_request(id_, body, auth.wire() if auth else None, traceparent)
         self.next_id += 1
         fut: asyncio.Future[Response] = self.loop.create_future()
         self.pending.append((id_, fut))
@@ -189,11 +190,12 @@ class AsyncClient:
             self._conn = c = await _Conn.open(self.path)
             return c
 
-    async def _call(self, body: Any, idempotent: bool) -> Response:
+    async def _call(self, body: Any, idempotent: bool, traceparent: str | None = None) -> Response:
+        check_traceparent(traceparent)
         used: list[_Conn] = []
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._attempts(body, idempotent, used)
+                return await self._attempts(body, idempotent, traceparent, used)
         except TimeoutError as e:
             if isinstance(e, CamdTimeoutError):
                 raise  # another question's timeout closed the connection
@@ -204,13 +206,15 @@ class AsyncClient:
                 used[-1].fail(exc)
             raise exc from None
 
-    async def _attempts(self, body: Any, idempotent: bool, used: list[_Conn]) -> Response:
+    async def _attempts(
+        self, body: Any, idempotent: bool, traceparent: str | None, used: list[_Conn]
+    ) -> Response:
         retried = False
         while True:
             c = await self._connection()
             used.append(c)
             try:
-                _, fut = c.send(body, self._auth)
+                _, fut = c.send(body, self._auth, traceparent)
                 if c.backlogged():
                     try:
                         await c.writer.drain()
@@ -228,24 +232,37 @@ class AsyncClient:
 
     # --- the questions (as camd.Client's) ---
 
-    async def authorize(self, ask: Ask) -> Decision:
-        """One decision for an :class:`Ask`."""
-        return _core.decision(await self._call(authorize_body(ask), True))
+    async def authorize(self, ask: Ask, *, traceparent: str | None = None) -> Decision:
+        """One decision for an :class:`Ask`; ``traceparent``: a W3C trace
+        context for camd's decision log (every decision method takes one)."""
+        return _core.decision(await self._call(authorize_body(ask), True, traceparent))
 
-    async def authorize_user(self, user: str | int, action: str, resource: str, context: Context = ()) -> Decision:
+    async def authorize_user(
+        self, user: str | int, action: str, resource: str, context: Context = (), *, traceparent: str | None = None
+    ) -> Decision:
         """May sub-user ``user`` (name or uin) do ``action`` on ``resource``?"""
-        return await self.authorize(by_user(user, action, resource, context))
+        return await self.authorize(by_user(user, action, resource, context), traceparent=traceparent)
 
     async def authorize_key(
-        self, secret_id: str, secret_key: str, action: str, resource: str, context: Context = ()
+        self,
+        secret_id: str,
+        secret_key: str,
+        action: str,
+        resource: str,
+        context: Context = (),
+        *,
+        traceparent: str | None = None,
     ) -> Decision:
         """May the owner of this access key do ``action`` on ``resource``?"""
-        return await self.authorize(by_key(secret_id, secret_key, action, resource, context))
+        return await self.authorize(by_key(secret_id, secret_key, action, resource, context), traceparent=traceparent)
 
-    async def authorize_batch(self, asks: Iterable[Ask]) -> list[Decision | CamdError]:
-        """Several decisions in one request: a Decision or a CamdError each."""
+    async def authorize_batch(
+        self, asks: Iterable[Ask], *, traceparent: str | None = None
+    ) -> list[Decision | CamdError]:
+        """Several decisions in one request: a Decision or a CamdError each
+        (item ``i``'s ``decision_id``: the first item's plus ``i``)."""
         asks = list(asks)
-        return _core.decisions(await self._call(batch_body(asks), True), len(asks))
+        return _core.decisions(await self._call(batch_body(asks), True, traceparent), len(asks))
 
     async def authorize_signed(
         self,
@@ -259,21 +276,22 @@ class AsyncClient:
         action: str | None = None,
         *,
         body_sha256: str | None = None,
+        traceparent: str | None = None,
     ) -> Decision:
         """Verifies a TC3-signed HTTP request as received and decides for its signer."""
         b = authorize_signed_body(
             method, path, query, headers, body, resource, context, action, body_sha256=body_sha256
         )
-        return _core.decision(await self._call(b, True))
+        return _core.decision(await self._call(b, True, traceparent))
 
-    async def authorize_at(self, min_revision: int, ask: Ask) -> Decision:
+    async def authorize_at(self, min_revision: int, ask: Ask, *, traceparent: str | None = None) -> Decision:
         """Cluster mode: the decision once this host has reached ``min_revision``."""
-        return _core.decision(await self._call(authorize_at_body(min_revision, ask), True))
+        return _core.decision(await self._call(authorize_at_body(min_revision, ask), True, traceparent))
 
     async def ping(self) -> int:
         """Liveness: camd's protocol version."""
         return _core.pong(await self._call(ping_body(), True))
 
-    async def call(self, body: Any, *, idempotent: bool = False) -> Any:
+    async def call(self, body: Any, *, idempotent: bool = False, traceparent: str | None = None) -> Any:
         """Any request body; its reply, or camd's error raised."""
-        return _core.ok(await self._call(body, idempotent))
+        return _core.ok(await self._call(body, idempotent, traceparent))

@@ -59,11 +59,11 @@ def ok(resp: Response) -> Any:
 
 
 def decision(resp: Response) -> Decision:
-    return decode_decision(expect(ok(resp), "Decision"))
+    return decode_decision(expect(ok(resp), "Decision"), resp.decision_id)
 
 
 def decisions(resp: Response, n: int) -> list[Decision | CamdError]:
-    return decode_decisions(expect(ok(resp), "Decisions"), n)
+    return decode_decisions(expect(ok(resp), "Decisions"), n, resp.decision_id)
 
 
 def pong(resp: Response) -> int:

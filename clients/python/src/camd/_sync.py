@@ -26,6 +26,7 @@ from ._wire import (
     batch_body,
     by_key,
     by_user,
+    check_traceparent,
     decode_response,
     default_socket,
     encode_request,
@@ -84,10 +85,10 @@ class _Conn:
         except OSError:
             pass
 
-    def round_trip(self, body: Any, auth: Key | None, deadline: float) -> Response:
+    def round_trip(self, body: Any, auth: Key | None, deadline: float, traceparent: str | None) -> Response:
         id_ = self.next_id
         self.next_id += 1
-        line = encode_request(id_, body, auth.wire() if auth else None)
+        line = encode_request(id_, body, auth.wire() if auth else None, traceparent)
         sock = self.sock
         try:
             sock.settimeout(_left(deadline))
@@ -208,7 +209,8 @@ class Client:
                 return
         c.close()
 
-    def _call(self, body: Any, idempotent: bool) -> Response:
+    def _call(self, body: Any, idempotent: bool, traceparent: str | None = None) -> Response:
+        check_traceparent(traceparent)
         timeout = self.timeout
         deadline = time.monotonic() + timeout if timeout is not None else float("inf")
         if timeout is None:
@@ -222,7 +224,7 @@ class Client:
                 if conn is None:
                     conn = _Conn(self.path, deadline)
                 try:
-                    resp = conn.round_trip(body, self._auth, deadline)
+                    resp = conn.round_trip(body, self._auth, deadline, traceparent)
                 except Closed as e:
                     conn.close()
                     conn = None
@@ -240,30 +242,42 @@ class Client:
 
     # --- the questions ---
 
-    def authorize(self, ask: Ask) -> Decision:
-        """One decision for an :class:`Ask` (``camd.by_user``/``camd.by_key``)."""
-        return _core.decision(self._call(authorize_body(ask), True))
+    def authorize(self, ask: Ask, *, traceparent: str | None = None) -> Decision:
+        """One decision for an :class:`Ask` (``camd.by_user``/``camd.by_key``).
+        ``traceparent``: a W3C trace context camd's decision log records with
+        the decision (every decision method takes one)."""
+        return _core.decision(self._call(authorize_body(ask), True, traceparent))
 
-    def authorize_user(self, user: str | int, action: str, resource: str, context: Context = ()) -> Decision:
+    def authorize_user(
+        self, user: str | int, action: str, resource: str, context: Context = (), *, traceparent: str | None = None
+    ) -> Decision:
         """May sub-user ``user`` (a name, or a uin as an int) do ``action`` on
         ``resource``? ``context``: a mapping of key to a value or a list of
         values, or (key, value) pairs."""
-        return self.authorize(by_user(user, action, resource, context))
+        return self.authorize(by_user(user, action, resource, context), traceparent=traceparent)
 
     def authorize_key(
-        self, secret_id: str, secret_key: str, action: str, resource: str, context: Context = ()
+        self,
+        secret_id: str,
+        secret_key: str,
+        action: str,
+        resource: str,
+        context: Context = (),
+        *,
+        traceparent: str | None = None,
     ) -> Decision:
         """May the owner of this access key do ``action`` on ``resource``?
         A wrong, unknown or disabled key raises
         :class:`~camd.AuthFailureError` (``AuthFailure.InvalidAuthorization``)."""
-        return self.authorize(by_key(secret_id, secret_key, action, resource, context))
+        return self.authorize(by_key(secret_id, secret_key, action, resource, context), traceparent=traceparent)
 
-    def authorize_batch(self, asks: Iterable[Ask]) -> list[Decision | CamdError]:
+    def authorize_batch(self, asks: Iterable[Ask], *, traceparent: str | None = None) -> list[Decision | CamdError]:
         """Several decisions in one request: for each ask, in order, its
         Decision or the CamdError camd answered for it. A batch refused
-        whole (``LimitExceeded.BatchSize``) raises."""
+        whole (``LimitExceeded.BatchSize``) raises. Item ``i``'s
+        ``decision_id`` is the first item's plus ``i``."""
         asks = list(asks)
-        return _core.decisions(self._call(batch_body(asks), True), len(asks))
+        return _core.decisions(self._call(batch_body(asks), True, traceparent), len(asks))
 
     def authorize_signed(
         self,
@@ -277,6 +291,7 @@ class Client:
         action: str | None = None,
         *,
         body_sha256: str | None = None,
+        traceparent: str | None = None,
     ) -> Decision:
         """Verifies a TC3-HMAC-SHA256-signed HTTP request exactly as received
         (``headers``: a mapping or (name, value) pairs; ``body``: the bytes)
@@ -285,21 +300,23 @@ class Client:
         b = authorize_signed_body(
             method, path, query, headers, body, resource, context, action, body_sha256=body_sha256
         )
-        return _core.decision(self._call(b, True))
+        return _core.decision(self._call(b, True, traceparent))
 
-    def authorize_at(self, min_revision: int, ask: Ask) -> Decision:
+    def authorize_at(self, min_revision: int, ask: Ask, *, traceparent: str | None = None) -> Decision:
         """Cluster mode: the decision once this host has reached
         ``min_revision`` (``FailedOperation.ClusterRevisionNotReached`` if it
         does not in time)."""
-        return _core.decision(self._call(authorize_at_body(min_revision, ask), True))
+        return _core.decision(self._call(authorize_at_body(min_revision, ask), True, traceparent))
 
     def ping(self) -> int:
         """Liveness: camd's protocol version."""
         return _core.pong(self._call(ping_body(), True))
 
-    def call(self, body: Any, *, idempotent: bool = False) -> Any:
+    def call(self, body: Any, *, idempotent: bool = False, traceparent: str | None = None) -> Any:
         """Any request body (docs/protocol.md, e.g. ``"Status"`` or
         ``{"GetUser": "alice"}``); returns the reply (``"Done"`` or a
         one-key object), or raises camd's error. Sent again after a closed
-        connection only if it cannot have reached camd, unless ``idempotent``."""
-        return _core.ok(self._call(body, idempotent))
+        connection only if it cannot have reached camd, unless ``idempotent``.
+        ``traceparent``: recorded with the permission check of an admin
+        request made with an access key."""
+        return _core.ok(self._call(body, idempotent, traceparent))

@@ -24,6 +24,7 @@ __all__ = [
     "by_key",
     "default_socket",
     "encode_request",
+    "check_traceparent",
     "ping_body",
     "authorize_body",
     "batch_body",
@@ -33,6 +34,7 @@ __all__ = [
     "expect",
     "decode_decision",
     "decode_decisions",
+    "nth_decision_id",
     "decode_pong",
 ]
 
@@ -204,11 +206,16 @@ _dumps = _encoder.encode
 _loads = json.JSONDecoder().decode
 
 
-def encode_request(id: int, body: Any, auth: Mapping[str, str] | None = None) -> bytes:
+def encode_request(
+    id: int, body: Any, auth: Mapping[str, str] | None = None, traceparent: str | None = None
+) -> bytes:
     """One request line, its newline included: ``{"id":..,"auth":..,"body":..}``
     in serde's field order and compact form (the bytes camd's own encoder
-    makes)."""
-    text = _dumps({"id": id, "auth": auth, "body": body})
+    makes), then ``"traceparent"`` only when one is given."""
+    if traceparent is None:
+        text = _dumps({"id": id, "auth": auth, "body": body})
+    else:
+        text = _dumps({"id": id, "auth": auth, "body": body, "traceparent": traceparent})
     try:
         return (text + "\n").encode("utf-8")
     except UnicodeEncodeError:
@@ -216,6 +223,14 @@ def encode_request(id: int, body: Any, auth: Mapping[str, str] | None = None) ->
     # Raised outside the handler: the UnicodeEncodeError holds the whole
     # line (a SecretKey included) and must not ride along as __context__.
     raise ValueError("a string in the request is not valid Unicode (a lone surrogate)")
+
+
+def check_traceparent(traceparent: object) -> str | None:
+    """A W3C ``traceparent`` to send (None: none). Only its type is checked:
+    camd ignores one that is not valid."""
+    if traceparent is not None:
+        _str("traceparent", traceparent)
+    return traceparent  # type: ignore[return-value]
 
 
 def ping_body() -> str:
@@ -314,13 +329,16 @@ class Decision:
     ``ExplicitDeny``, ``ImplicitDeny``, ``FailClosedDeny``, ``BoundaryDeny``,
     ``BoundaryFailClosedDeny``, ``OutsideBoundary``); the deciding
     ``policy`` and its ``statement`` index (None for an implicit deny); the
-    ``uin`` decided for. ``bool(decision)`` is ``decision.allowed``."""
+    ``uin`` decided for; ``decision_id``, the id of its record in camd's
+    decision log (16 lowercase hex digits; None when the log is off), left
+    out of ``==``. ``bool(decision)`` is ``decision.allowed``."""
 
     allowed: bool
     reason: str
     policy: str | None
     statement: int | None
     uin: int
+    decision_id: str | None = field(default=None, compare=False)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -353,12 +371,14 @@ class Decision:
 
 class Response(NamedTuple):
     """A decoded response line: ``ok`` is the reply (``"Done"``, or a
-    one-key object such as ``{"Decision": {...}}``) when ``error`` is None."""
+    one-key object such as ``{"Decision": {...}}``) when ``error`` is None;
+    ``decision_id``: the (first) decision's id, with camd's decision log on."""
 
     id: int
     ok: Any
     error: CamdError | None
     revision: int | None
+    decision_id: str | None = None
 
 
 def _garbled(why: str) -> CamdProtocolError:
@@ -367,6 +387,20 @@ def _garbled(why: str) -> CamdProtocolError:
 
 def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_decision_id(v: object) -> bool:
+    return isinstance(v, str) and len(v) == 16 and all(c in _HEX for c in v)
+
+
+def nth_decision_id(first: str | None, i: int) -> str | None:
+    """The id of a batch's item ``i``: the first item's plus ``i`` (u64 addition)."""
+    if first is None:
+        return None
+    return format((int(first, 16) + i) % _U64, "016x")
 
 
 def _wire_error(e: object) -> CamdError:
@@ -392,10 +426,13 @@ def decode_response(line: bytes | str) -> Response:
     revision = obj.get("revision")
     if revision is not None and not _is_int(revision):
         raise _garbled("a revision that is not an integer")
+    decision_id = obj.get("decision_id")
+    if decision_id is not None and not _is_decision_id(decision_id):
+        raise _garbled("a decision_id that is not 16 lowercase hex digits")
     if "Ok" in result:
-        return Response(id_, result["Ok"], None, revision)
+        return Response(id_, result["Ok"], None, revision, decision_id)
     if "Err" in result:
-        return Response(id_, None, _wire_error(result["Err"]), revision)
+        return Response(id_, None, _wire_error(result["Err"]), revision, decision_id)
     raise _garbled("a result that is neither Ok nor Err")
 
 
@@ -410,8 +447,9 @@ def expect(reply: Any, variant: str) -> Any:
     raise CamdProtocolError(f"camd answered with a reply of another shape: {str(shown)[:64]!r}, not {variant}")
 
 
-def decode_decision(d: object) -> Decision:
-    """A ``Decision`` object, every field checked."""
+def decode_decision(d: object, decision_id: str | None = None) -> Decision:
+    """A ``Decision`` object, every field checked; ``decision_id``: the
+    response's."""
     if not isinstance(d, dict):
         raise _garbled("a decision that is not an object")
     allowed, reason = d.get("allowed"), d.get("reason")
@@ -424,21 +462,24 @@ def decode_decision(d: object) -> Decision:
         or not (_is_int(uin) and uin >= 0)
     ):
         raise _garbled("a decision with missing or mistyped fields")
-    return Decision(allowed, reason, policy, statement, uin)
+    return Decision(allowed, reason, policy, statement, uin, decision_id)
 
 
-def decode_decisions(items: object, expected: int | None = None) -> list[Decision | CamdError]:
-    """A ``Decisions`` list: a Decision or a CamdError for each question."""
+def decode_decisions(
+    items: object, expected: int | None = None, first_id: str | None = None
+) -> list[Decision | CamdError]:
+    """A ``Decisions`` list: a Decision or a CamdError for each question;
+    item ``i``'s decision id is ``first_id`` + ``i``."""
     if not isinstance(items, list):
         raise _garbled("decisions that are not a list")
     if expected is not None and len(items) != expected:
         raise _garbled(f"{len(items)} decisions for {expected} questions")
     out: list[Decision | CamdError] = []
-    for item in items:
+    for i, item in enumerate(items):
         if not isinstance(item, dict) or len(item) != 1:
             raise _garbled("a batch item that is neither Ok nor Err")
         if "Ok" in item:
-            out.append(decode_decision(item["Ok"]))
+            out.append(decode_decision(item["Ok"], nth_decision_id(first_id, i)))
         elif "Err" in item:
             out.append(_wire_error(item["Err"]))
         else:

@@ -21,6 +21,11 @@ import java.util.concurrent.TimeUnit;
  * request's answer (each response's id is checked). A decision whose
  * connection turns out to be closed (camd restarted, or closed it as idle) is
  * asked once more on a new connection.
+ *
+ * <p>With camd's decision log on, each {@link Decision} carries the id of its
+ * record ({@link Decision#decisionId()}); the decision requests also take a
+ * W3C {@code traceparent} (an overload with a last {@code traceparent}
+ * argument; {@code null}: none), which camd records with their decisions.
  */
 public final class CamdClient implements AutoCloseable {
     /** The socket when neither a path nor {@code CAMD_SOCKET} is given. */
@@ -150,8 +155,18 @@ public final class CamdClient implements AutoCloseable {
 
     /** One question. */
     public Decision authorize(Ask ask) throws CamdException {
+        return authorize(ask, null);
+    }
+
+    /**
+     * One question, sent with a W3C trace context
+     * ({@code 00-<32 hex>-<16 hex>-<2 hex>}; {@code null}: none) that camd's
+     * decision log records as the decision's {@code trace_id} and
+     * {@code span_id}. camd ignores an invalid one.
+     */
+    public Decision authorize(Ask ask, String traceparent) throws CamdException {
         Objects.requireNonNull(ask);
-        return decision(one(id -> Wire.authorize(id, ask)));
+        return decision(one(id -> Wire.authorize(id, null, ask, traceparent)));
     }
 
     /**
@@ -160,7 +175,16 @@ public final class CamdClient implements AutoCloseable {
      * frames, pipelined on one connection.
      */
     public List<Result> authorizeBatch(List<Ask> asks) throws CamdException {
+        return authorizeBatch(asks, null);
+    }
+
+    /**
+     * Many questions, every frame of them sent with a W3C trace context
+     * ({@code null}: none), as {@link #authorize(Ask, String)}.
+     */
+    public List<Result> authorizeBatch(List<Ask> asks, String traceparent) throws CamdException {
         List<Ask> all = List.copyOf(asks);
+        int overhead = 32 + Wire.tracedBytes(traceparent); // a Batch frame's bytes besides its asks
         List<Result> out = new ArrayList<>(all.size());
         if (all.isEmpty()) {
             return out;
@@ -171,11 +195,11 @@ public final class CamdClient implements AutoCloseable {
         long size = 0;
         for (Ask a : all) {
             byte[] e = Wire.askBytes(a);
-            if (e.length + 32 > maxFrameBytes) {
+            if (e.length + overhead > maxFrameBytes) {
                 throw new IllegalArgumentException("a question of " + e.length
                         + " bytes does not fit in camd's frame limit of " + maxFrameBytes);
             }
-            if (!chunk.isEmpty() && (chunk.size() == Wire.MAX_BATCH || size + e.length + 32 > maxFrameBytes)) {
+            if (!chunk.isEmpty() && (chunk.size() == Wire.MAX_BATCH || size + e.length + overhead > maxFrameBytes)) {
                 chunks.add(chunk);
                 chunk = new ArrayList<>();
                 size = 0;
@@ -189,7 +213,7 @@ public final class CamdClient implements AutoCloseable {
             long[] ids = new long[chunks.size()];
             for (int i = 0; i < chunks.size(); i++) {
                 ids[i] = conn.nextId();
-                frames.add(Wire.batchOf(ids[i], chunks.get(i)));
+                frames.add(Wire.batchOf(ids[i], chunks.get(i), traceparent));
             }
             return new Frames(frames, ids);
         });
@@ -216,10 +240,16 @@ public final class CamdClient implements AutoCloseable {
      */
     public Decision authorizeSigned(SignedHttp request, String resource,
                                     List<Map.Entry<String, String>> context, String action) throws CamdException {
+        return authorizeSigned(request, resource, context, action, null);
+    }
+
+    /** A TC3-signed HTTP request, sent with a W3C trace context ({@code null}: none). */
+    public Decision authorizeSigned(SignedHttp request, String resource, List<Map.Entry<String, String>> context,
+                                    String action, String traceparent) throws CamdException {
         Objects.requireNonNull(request);
         Objects.requireNonNull(resource);
         List<Map.Entry<String, String>> ctx = context == null ? List.of() : List.copyOf(context);
-        return decision(one(id -> Wire.authorizeSigned(id, request, resource, ctx, action)));
+        return decision(one(id -> Wire.authorizeSigned(id, null, request, resource, ctx, action, traceparent)));
     }
 
     /**
@@ -228,8 +258,13 @@ public final class CamdClient implements AutoCloseable {
      * if it does not in time).
      */
     public Decision authorizeAt(long minRevision, Ask ask) throws CamdException {
+        return authorizeAt(minRevision, ask, null);
+    }
+
+    /** Cluster mode, sent with a W3C trace context ({@code null}: none). */
+    public Decision authorizeAt(long minRevision, Ask ask, String traceparent) throws CamdException {
         Objects.requireNonNull(ask);
-        return decision(one(id -> Wire.authorizeAt(id, minRevision, ask)));
+        return decision(one(id -> Wire.authorizeAt(id, null, minRevision, ask, traceparent)));
     }
 
     /** The protocol version camd answers with. */

@@ -6,13 +6,16 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
 /**
  * camd's binary protocol (docs/protocol.md): postcard encoding of the decision
  * requests (Ping, Authorize, Batch, AuthorizeSigned, AuthorizeAt) and of the
- * replies they get (Pong, Decision, Decisions, errors). Checked against
+ * replies they get (Pong, Decision, Decisions, errors), with the optional
+ * trailing fields of the decision log: a request's {@code traceparent} and a
+ * reply's {@code revision} and {@code decision_id}. Checked against
  * tests/wire/*.jsonl by WireTest.
  */
 final class Wire {
@@ -118,9 +121,30 @@ final class Wire {
     }
 
     static byte[] authorize(long id, Auth auth, Ask ask) {
+        return authorize(id, auth, ask, null);
+    }
+
+    static byte[] authorize(long id, Auth auth, Ask ask, String traceparent) {
         Out o = request(id, auth, BODY_AUTHORIZE);
         ask(o, ask);
-        return o.frame();
+        return traced(o, traceparent).frame();
+    }
+
+    /**
+     * Request.traceparent: after the body, only when given (without it the
+     * frame is the same bytes as before the field existed).
+     */
+    private static Out traced(Out o, String traceparent) {
+        return traceparent == null ? o : o.str(traceparent);
+    }
+
+    /** The bytes a traceparent adds to a request frame (0 for none). */
+    static int tracedBytes(String traceparent) {
+        if (traceparent == null) {
+            return 0;
+        }
+        int n = traceparent.getBytes(StandardCharsets.UTF_8).length;
+        return n + 5; // its varint length takes at most 5 bytes
     }
 
     static byte[] batch(long id, List<Ask> asks) {
@@ -145,11 +169,15 @@ final class Wire {
 
     /** A Batch frame of already encoded asks. */
     static byte[] batchOf(long id, List<byte[]> encoded) {
+        return batchOf(id, encoded, null);
+    }
+
+    static byte[] batchOf(long id, List<byte[]> encoded, String traceparent) {
         Out o = request(id, null, BODY_BATCH).varint(encoded.size());
         for (byte[] e : encoded) {
             o.b.write(e, 0, e.length);
         }
-        return o.frame();
+        return traced(o, traceparent).frame();
     }
 
     static byte[] authorizeAt(long id, long minRevision, Ask ask) {
@@ -157,9 +185,13 @@ final class Wire {
     }
 
     static byte[] authorizeAt(long id, Auth auth, long minRevision, Ask ask) {
+        return authorizeAt(id, auth, minRevision, ask, null);
+    }
+
+    static byte[] authorizeAt(long id, Auth auth, long minRevision, Ask ask, String traceparent) {
         Out o = request(id, auth, BODY_AUTHORIZE_AT).zigzag(minRevision);
         ask(o, ask);
-        return o.frame();
+        return traced(o, traceparent).frame();
     }
 
     static byte[] authorizeSigned(long id, SignedHttp r, String resource,
@@ -169,6 +201,12 @@ final class Wire {
 
     static byte[] authorizeSigned(long id, Auth auth, SignedHttp r, String resource,
                                   List<Map.Entry<String, String>> context, String action) {
+        return authorizeSigned(id, auth, r, resource, context, action, null);
+    }
+
+    static byte[] authorizeSigned(long id, Auth auth, SignedHttp r, String resource,
+                                  List<Map.Entry<String, String>> context, String action,
+                                  String traceparent) {
         Out o = request(id, auth, BODY_AUTHORIZE_SIGNED);
         o.str(r.method).str(r.path).str(r.query).pairs(r.headers);
         if (r.body != null) {
@@ -182,7 +220,7 @@ final class Wire {
         } else {
             o.varint(1).str(action);
         }
-        return o.frame();
+        return traced(o, traceparent).frame();
     }
 
     /** Authorize = 0 ByKey { key, action, resource, context } | 1 ByUser { user, ... }. */
@@ -208,6 +246,7 @@ final class Wire {
         List<Result> decisions;   // Decisions
         String errCode;           // Err
         String errMessage;
+        Long decisionId;          // the trailing decision_id (decision log on), else null
 
         boolean ok() {
             return errCode == null;
@@ -319,9 +358,10 @@ final class Wire {
 
     /**
      * A Response body (without its length prefix). A trailing revision
-     * (cluster mode) is ignored; replies other than Pong, Decision and
-     * Decisions are a protocol error here, since no request of this client
-     * gets them.
+     * (cluster mode, or with the decision log) is skipped; the decision_id
+     * after it is given to the decision, or to a batch's items as first + i.
+     * Replies other than Pong, Decision and Decisions are a protocol error
+     * here, since no request of this client gets them.
      */
     static Response decode(ByteBuffer body) throws CamdProtocolException {
         In in = new In(body);
@@ -368,6 +408,36 @@ final class Wire {
             default -> throw new CamdProtocolException(
                     "camd answered with reply variant " + r.variant + ", which no decision request gets");
         }
+        trailer(in, body, r);
         return r;
+    }
+
+    /** Response.revision and .decision_id, when they follow the result; anything after them is ignored. */
+    private static void trailer(In in, ByteBuffer body, Response r) throws CamdProtocolException {
+        if (!body.hasRemaining()) {
+            return;
+        }
+        in.varint(); // the revision (zigzag i64): not needed by a decision
+        if (!body.hasRemaining() || r.variant == REPLY_PONG) {
+            return;
+        }
+        long first = in.varint();
+        r.decisionId = first;
+        if (r.decision != null) {
+            r.decision = r.decision.withDecisionId(decisionIdText(first));
+        } else if (r.decisions != null) {
+            for (int i = 0; i < r.decisions.size(); i++) {
+                Result x = r.decisions.get(i);
+                if (x.isOk()) {
+                    // u64 addition: Java's long wraps the same way.
+                    r.decisions.set(i, Result.ok(x.decision().withDecisionId(decisionIdText(first + i))));
+                }
+            }
+        }
+    }
+
+    /** A decision id's text form: {@code %016x} of the u64. */
+    static String decisionIdText(long id) {
+        return HexFormat.of().toHexDigits(id);
     }
 }

@@ -1,7 +1,9 @@
 // The binary encoder and decoder against camd's golden vectors
 // (tests/wire/requests.jsonl and replies.jsonl): each decision request this
 // client sends must be byte for byte the `postcard` frame, and each reply it
-// reads must decode to what the `json` line says.
+// reads must decode to what the `json` line says; and the decision log's
+// trailing fields (a request's traceparent, a reply's revision and
+// decision_id) appended to those vectors.
 package com.camd.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -201,6 +203,88 @@ class WireTest {
         }
         ByteBuffer badBool = ByteBuffer.wrap(new byte[] {2, 0, 1, 7});
         assertThrows(CamdProtocolException.class, () -> Wire.decode(badBool));
+    }
+
+    static final String TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    /** {@code frame} with {@code tail} appended to its body (the length prefix fixed). */
+    private static byte[] appended(byte[] frame, byte[] tail) {
+        ByteBuffer b = ByteBuffer.allocate(frame.length + tail.length);
+        b.put(frame).put(tail).putInt(0, frame.length - 4 + tail.length);
+        return b.array();
+    }
+
+    /** The postcard String of the traceparent: its byte length (55, one varint byte), then its bytes. */
+    private static byte[] traceparentBytes() {
+        byte[] t = TRACEPARENT.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] out = new byte[t.length + 1];
+        out[0] = (byte) t.length;
+        System.arraycopy(t, 0, out, 1, t.length);
+        return out;
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aTraceparentFollowsTheBody() throws Exception {
+        Object[] v = vectors("requests.jsonl").get("Authorize");
+        Map<String, Object> req = (Map<String, Object>) v[0];
+        Ask ask = TestEnv.wireAsk((Map<String, Object>) body(v).get("Authorize"));
+        assertEquals(hex(appended((byte[]) v[1], traceparentBytes())),
+                hex(Wire.authorize(id(v), auth(req), ask, TRACEPARENT)));
+        assertEquals(hex((byte[]) v[1]), hex(Wire.authorize(id(v), auth(req), ask, null)));
+
+        Object[] b = vectors("requests.jsonl").get("Batch");
+        List<byte[]> asks = new ArrayList<>();
+        for (Object a : (List<Object>) body(b).get("Batch")) {
+            asks.add(Wire.askBytes(TestEnv.wireAsk((Map<String, Object>) a)));
+        }
+        assertNull(((Map<String, Object>) b[0]).get("auth"));
+        assertEquals(hex(appended((byte[]) b[1], traceparentBytes())), hex(Wire.batchOf(id(b), asks, TRACEPARENT)));
+
+        Object[] at = vectors("requests.jsonl").get("AuthorizeAt");
+        Map<String, Object> atBody = (Map<String, Object>) body(at).get("AuthorizeAt");
+        byte[] got = Wire.authorizeAt(id(at), auth((Map<String, Object>) at[0]), (Long) atBody.get("min_revision"),
+                TestEnv.wireAsk((Map<String, Object>) atBody.get("ask")), TRACEPARENT);
+        assertEquals(hex(appended((byte[]) at[1], traceparentBytes())), hex(got));
+    }
+
+    @Test
+    void aDecisionCarriesTheTrailingDecisionId() throws Exception {
+        byte[] frame = (byte[]) vectors("replies.jsonl").get("Decision")[1];
+        // Without the log: no id.
+        assertNull(Wire.decode(ByteBuffer.wrap(frame, 4, frame.length - 4).slice()).decision.decisionId());
+        // revision 0 (zigzag 00), then decision_id 0x1a23758fa3b00000 as a varint.
+        Wire.Out tail = new Wire.Out().zigzag(0).varint(0x1a23758fa3b00000L);
+        byte[] t = tail.frame();
+        byte[] withId = appended(frame, java.util.Arrays.copyOfRange(t, 4, t.length));
+        Wire.Response r = Wire.decode(ByteBuffer.wrap(withId, 4, withId.length - 4).slice());
+        assertEquals("1a23758fa3b00000", r.decision.decisionId());
+        assertTrue(r.decision.allowed());
+        // A revision alone (cluster mode, log off): still no id.
+        byte[] revOnly = appended(frame, new byte[] {0x50});
+        assertNull(Wire.decode(ByteBuffer.wrap(revOnly, 4, revOnly.length - 4).slice()).decision.decisionId());
+        // The whole u64 range, as %016x.
+        t = new Wire.Out().zigzag(7).varint(-1L).frame();
+        byte[] high = appended(frame, java.util.Arrays.copyOfRange(t, 4, t.length));
+        assertEquals("ffffffffffffffff",
+                Wire.decode(ByteBuffer.wrap(high, 4, high.length - 4).slice()).decision.decisionId());
+    }
+
+    @Test
+    void aBatchsItemsGetConsecutiveDecisionIds() throws Exception {
+        // Response { id 9, Ok(Decisions [Ok(allow), Err, Ok(deny)]), revision 0, decision_id 2^64 - 2 }.
+        Wire.Out o = new Wire.Out().varint(9).varint(0).varint(Wire.REPLY_DECISIONS).varint(3);
+        o.varint(0).bool(true).str("Allow").varint(1).str("P").varint(1).varint(0).varint(7);
+        o.varint(1).str("ResourceNotFound.UserNotExist").str("no user `nobody`");
+        o.varint(0).bool(false).str("ImplicitDeny").varint(0).varint(0).varint(7);
+        byte[] f = o.zigzag(0).varint(-2L).frame();
+        Wire.Response r = Wire.decode(ByteBuffer.wrap(f, 4, f.length - 4).slice());
+        assertEquals("fffffffffffffffe", r.decisions.get(0).decision().decisionId());
+        assertFalse(r.decisions.get(1).isOk()); // an error has no id to show
+        // Item i is first + i, in u64 arithmetic.
+        assertEquals("0000000000000000", r.decisions.get(2).decision().decisionId());
+        assertEquals(new Decision(false, "ImplicitDeny", null, null, 7, "0000000000000000"),
+                r.decisions.get(2).decision());
     }
 
     @Test
