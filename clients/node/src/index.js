@@ -24,10 +24,10 @@ const BODY_BYTES_INLINE = 1024;
 /** Timed-out ids a connection remembers (to drop their late answers) before it is replaced. */
 const MAX_ABANDONED = 4096;
 const U64_MAX = (1n << 64n) - 1n;
-/** A decision id as camd writes it: the u64 in 16 lowercase hex digits. */
-const DECISION_ID = /^[0-9a-f]{16}$/;
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
+/** A decision id as camd writes it: the u64 in 16 lowercase hex digits. */
+const DECISION_ID = /^[0-9a-f]{16}$/;
 
 // ---------------------------------------------------------------- errors
 
@@ -342,11 +342,11 @@ function unsafeUin(ok) {
  * (`Pong`, `Decision`, `Decisions`, `Done`, ...); Pong's value is camd's
  * protocol version, Decision's a Decision, Decisions' an array of Decision
  * or CamdError; other variants' values are left as camd sent them.
- * `decisionId`: the reply's `decision_id` (camd's decision log on), each
- * Decision's own (a batch's item i: the first + i), else undefined and each
- * Decision's null. Throws
- * CamdProtocolError for anything else. `secrets`: strings (SecretKeys of
- * the request) to take out of camd's messages and of the error's.
+ * `decisionId`: the reply's `decision_id` (camd's decision log on), and
+ * each Decision's own (a batch's item i: the first + i); without one,
+ * undefined and each Decision's null. Throws CamdProtocolError for
+ * anything else. `secrets`: strings (SecretKeys of the request) to take out
+ * of camd's messages and of the error's.
  */
 export function decodeResponse(line, secrets = null) {
   return decodeParsed(parseLine(line, () => Boolean(secrets && secrets.length)), line, secrets);

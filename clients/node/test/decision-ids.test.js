@@ -63,6 +63,34 @@ test('the traceparent follows the body when given, and is not there otherwise', 
   assert.throws(() => wire.request(1, body, null, 42), TypeError);
 });
 
+/** Every decision call, with and without a traceparent, against the fake camd that numbers its decisions from 0x100. */
+async function everyCall(c, lines) {
+  const o = { traceparent: TP };
+  const ask = byUser('reader', 'im:GetGroupInfo', R);
+  const got = [
+    await c.authorizeUser('reader', 'im:GetGroupInfo', R, [], o),
+    await c.authorizeKey('AKIDx', 'secret-key-x', 'im:GetGroupInfo', R, [], o),
+    await c.authorize(byKey('AKIDx', 'secret-key-x', 'im:GetGroupInfo', R), o),
+    ...await c.authorizeBatch([ask, ask], o),
+    await c.authorizeSigned({ headers: [], body: '{}' }, R, [], 'im', o),
+    await c.authorizeAt(0, ask, o),
+    await c.authorizeUser('reader', 'im:GetGroupInfo', R),
+    await c.authorizeUser('reader', 'im:GetGroupInfo', R, [], { traceparent: null }),
+    ...await c.authorizeBatch([ask]),
+  ];
+  assert.deepEqual(got.map((d) => d.decisionId), [
+    '0000000000000100', '0000000000000101', '0000000000000102', '0000000000000103', '0000000000000104',
+    '0000000000000105', '0000000000000106', '0000000000000107', '0000000000000108', '0000000000000109',
+  ]);
+  const traced = lines.map((l) => JSON.parse(l).traceparent);
+  assert.deepEqual(traced, [TP, TP, TP, TP, TP, TP, undefined, undefined, undefined]);
+  for (const l of lines.slice(0, 6)) assert.ok(l.endsWith(`},"traceparent":"${TP}"}`), l);
+  assert.equal(lines[6], wire.request(JSON.parse(lines[6]).id, wire.authorize(ask)));
+  await assert.rejects(c.authorizeUser('reader', 'im:GetGroupInfo', R, [], { traceparent: 1 }), TypeError);
+  await assert.rejects(c.authorizeBatch([ask], 'traceparent'), TypeError);
+  assert.equal(lines.length, 9, 'nothing sent for a bad traceparent');
+}
+
 test('every decision call sends { traceparent } and returns the reply\'s ids; without it, the same line as before', async () => {
   const lines = [];
   let next = 0x100;
@@ -77,31 +105,10 @@ test('every decision call sends { traceparent } and returns the reply\'s ids; wi
     sock.write(`${logged(req.id, result, id)}\n`);
   });
   const c = await Client.connect(s.path);
-  const o = { traceparent: TP };
-  const ask = byUser('reader', 'im:GetGroupInfo', R);
-  const got = [
-    await c.authorizeUser('reader', 'im:GetGroupInfo', R, [], o),
-    await c.authorizeKey('AKIDx', 'secret-key-x', 'im:GetGroupInfo', R, [], o),
-    await c.authorize(byKey('AKIDx', 'secret-key-x', 'im:GetGroupInfo', R), o),
-    ...await c.authorizeBatch([ask, ask], o),
-    await c.authorizeSigned({ headers: [], body: '{}' }, R, [], 'im', o),
-    await c.authorizeAt(0, ask, o),
-    await c.authorizeUser('reader', 'im:GetGroupInfo', R),
-    await c.authorizeUser('reader', 'im:GetGroupInfo', R, [], { traceparent: null }),
-    await c.authorizeBatch([ask]),
-  ];
-  assert.deepEqual(got.map((d) => d.decisionId), [
-    '0000000000000100', '0000000000000101', '0000000000000102', '0000000000000103', '0000000000000104',
-    '0000000000000105', '0000000000000106', '0000000000000107', '0000000000000108', '0000000000000109',
-  ]);
-  const traced = lines.map((l) => JSON.parse(l).traceparent);
-  assert.deepEqual(traced, [TP, TP, TP, TP, TP, TP, undefined, undefined, undefined]);
-  for (const l of lines.slice(0, 6)) assert.ok(l.endsWith(`},"traceparent":"${TP}"}`), l);
-  const [id] = lines.slice(6, 7).map((l) => JSON.parse(l).id);
-  assert.equal(lines[6], wire.request(id, wire.authorize(ask)));
-  await assert.rejects(c.authorizeUser('reader', 'im:GetGroupInfo', R, [], { traceparent: 1 }), TypeError);
-  await assert.rejects(c.authorizeBatch([ask], 'traceparent'), TypeError);
-  assert.equal(lines.length, 9, 'nothing sent for a bad traceparent');
-  await c.close();
-  await s.close();
+  try {
+    await everyCall(c, lines);
+  } finally {
+    await c.close();
+    await s.close();
+  }
 });
