@@ -457,27 +457,13 @@ fn rotation_keeps_every_record_whole_under_64_clients() {
 /// header, as raw HTTP/1.1; the response.
 fn api_call(port: u16, id: &str, key: &str, action: &str) -> String {
     let host = format!("127.0.0.1:{port}");
-    let body = "{}";
-    let signed = camd::client::sign_post(&camd::client::Call {
-        secret_id: id,
-        secret_key: key,
-        service: "cam",
+    let request = crate::harness::signed_api_request(
+        &host,
+        id,
+        key,
         action,
-        host: &host,
-        version: "2019-01-16",
-        region: "",
-        timestamp: camd::clock::now_ms() / 1000,
-        body: body.as_bytes(),
-    })
-    .unwrap();
-    let mut request = String::from("POST / HTTP/1.1\r\n");
-    for (k, v) in &signed.headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str(&format!(
-        "traceparent: {TRACE}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    ));
+        &format!("traceparent: {TRACE}\r\n"),
+    );
     let mut s = std::net::TcpStream::connect(&host).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(request.as_bytes()).unwrap();

@@ -382,3 +382,31 @@ pub fn camd_api_as(d: &Camd, extra: &[&str], uid: Option<u32>) -> (Child, u16) {
 pub fn camd_api(d: &Camd, extra: &[&str]) -> (Child, u16) {
     camd_api_as(d, extra, None)
 }
+
+/// A CAM API call to camd-api at `host`, signed as Tencent's SDKs sign it
+/// (body `{}`), as raw HTTP/1.1 closing after the response; `extra` holds
+/// more header lines (each ending in CRLF).
+pub fn signed_api_request(host: &str, id: &str, key: &str, action: &str, extra: &str) -> String {
+    let body = "{}";
+    let signed = camd::client::sign_post(&camd::client::Call {
+        secret_id: id,
+        secret_key: key,
+        service: "cam",
+        action,
+        host,
+        version: "2019-01-16",
+        region: "",
+        timestamp: camd::clock::now_ms() / 1000,
+        body: body.as_bytes(),
+    })
+    .unwrap();
+    let mut request = String::from("POST / HTTP/1.1\r\n");
+    for (k, v) in &signed.headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str(&format!(
+        "{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    request
+}

@@ -734,29 +734,8 @@ fn camd_api_serves_the_socket_systemd_passes() {
         child,
         also: Vec::new(),
     };
-    let body = "{}";
     let host = format!("127.0.0.1:{port}");
-    let signed = camd::client::sign_post(&camd::client::Call {
-        secret_id: id,
-        secret_key: key,
-        service: "cam",
-        action: "ListUsers",
-        host: &host,
-        version: "2019-01-16",
-        region: "",
-        timestamp: camd::clock::now_ms() / 1000,
-        body: body.as_bytes(),
-    })
-    .unwrap();
-    let headers = signed.headers;
-    let mut request = String::from("POST / HTTP/1.1\r\n");
-    for (k, v) in &headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    ));
+    let request = crate::harness::signed_api_request(&host, id, key, "ListUsers", "");
     let mut stream = None;
     crate::harness::wait_for(Duration::from_secs(10), || {
         stream = std::net::TcpStream::connect(&host).ok();

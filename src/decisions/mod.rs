@@ -60,24 +60,8 @@ impl Active {
     }
 }
 
-/// A sink's health, as `camctl status` shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SinkStatus {
-    /// `file`, `journald` or `socket`.
-    pub kind: String,
-    /// Its path.
-    pub target: String,
-    /// False after a write failed, until one succeeds.
-    pub up: bool,
-    /// Records it took.
-    pub written: u64,
-    /// Records it did not take (it failed, or was waiting to be retried).
-    pub failed: u64,
-    /// The last failure.
-    pub error: Option<String>,
-    /// When (ms since the epoch).
-    pub error_at_ms: i64,
-}
+/// A sink's health, as `camctl decisions status` shows it.
+pub type SinkStatus = crate::protocol::SinkInfo;
 
 /// The decision log of one daemon.
 #[derive(Debug)]
@@ -85,6 +69,8 @@ pub struct DecisionLog {
     on: AtomicBool,
     active: ArcSwap<Active>,
     queue: ArrayQueue<Capture>,
+    /// Captures the writer is done with, buffers kept, for the next requests.
+    pool: ArrayQueue<Capture>,
     queued_bytes: AtomicUsize,
     ids: ids::Ids,
     metrics: Arc<Metrics>,
@@ -94,6 +80,10 @@ pub struct DecisionLog {
     generation: AtomicU64,
     host: String,
 }
+
+/// Captures kept for reuse, at most, each of at most `POOLED_BYTES`.
+const POOL: usize = 16;
+const POOLED_BYTES: usize = 512 << 10;
 
 thread_local! {
     /// Decisions this thread has seen, for sampling.
@@ -113,6 +103,7 @@ impl DecisionLog {
         let log = Arc::new(Self {
             on: AtomicBool::new(settings.enabled()),
             queue: ArrayQueue::new(settings.queue_len.max(1)),
+            pool: ArrayQueue::new(POOL),
             active: ArcSwap::from_pointee(active),
             queued_bytes: AtomicUsize::new(0),
             ids: ids::Ids::default(),
@@ -150,10 +141,20 @@ impl DecisionLog {
         if !self.is_on() {
             return None;
         }
+        let active = self.active.load_full();
+        // A full queue would drop the records: count them instead of
+        // copying them first (the reply still carries its ids).
+        let full = self.queue.is_full()
+            || self.queued_bytes.load(Ordering::Relaxed) >= active.settings.queue_bytes;
+        let cap = match self.pool.pop() {
+            Some(c) => c.reuse(path, now_ms, caller, revision),
+            None => Capture::new(path, now_ms, caller, revision),
+        };
         Some(Recorder {
             first: self.ids.take(n, now_ms),
-            cap: Capture::new(path, now_ms, caller, revision),
-            active: self.active.load_full(),
+            cap,
+            active,
+            dropped: full.then_some(0),
         })
     }
 
@@ -161,6 +162,7 @@ impl DecisionLog {
     pub fn offer(&self, cap: Capture) {
         let n = cap.items.len() as u64;
         if n == 0 {
+            self.recycle(cap);
             return;
         }
         let bytes = cap.bytes();
@@ -173,6 +175,7 @@ impl DecisionLog {
         if let Err(back) = self.queue.push(cap) {
             self.queued_bytes.fetch_sub(back.bytes(), Ordering::Relaxed);
             self.metrics.decision_log_dropped(n, false);
+            self.recycle(back);
             return;
         }
         self.metrics.decision_log_queued(n);
@@ -230,6 +233,14 @@ impl DecisionLog {
         }
     }
 
+    /// Keeps a rendered capture's buffers for a next request (unless the
+    /// pool is full or they are larger than a pool keeps).
+    fn recycle(&self, cap: Capture) {
+        if cap.capacity() <= POOLED_BYTES {
+            let _ = self.pool.push(cap);
+        }
+    }
+
     /// Stops taking records; the writer drains the queue and ends.
     pub fn stop(&self) {
         self.on.store(false, Ordering::Relaxed);
@@ -260,6 +271,9 @@ pub struct Recorder {
     first: DecisionId,
     cap: Capture,
     active: Arc<Active>,
+    /// The queue was full when the request began: the records the rules
+    /// keep are counted as dropped, not copied.
+    dropped: Option<u64>,
 }
 
 impl Recorder {
@@ -271,11 +285,6 @@ impl Recorder {
     /// The state's revision the decisions are made at.
     pub fn revision(&self) -> i64 {
         self.cap.revision
-    }
-
-    /// True when no decision was recorded (yet, or the rules kept none).
-    pub fn is_empty(&self) -> bool {
-        self.cap.items.is_empty()
     }
 
     /// Notes the state's revision the decisions are made at.
@@ -317,11 +326,27 @@ impl Recorder {
                 return;
             }
         }
-        self.cap.push(self.first.nth(i), asked, answer);
+        match &mut self.dropped {
+            Some(n) => *n += 1,
+            None => self.cap.push(self.first.nth(i), asked, answer),
+        }
+    }
+
+    /// True when no decision was recorded (yet, or the rules kept none).
+    pub fn is_empty(&self) -> bool {
+        self.cap.items.is_empty() && self.dropped.is_none_or(|n| n == 0)
     }
 
     /// Hands the records to the log.
     pub fn finish(self, log: &DecisionLog) {
-        log.offer(self.cap);
+        match self.dropped {
+            Some(n) => {
+                if n > 0 {
+                    log.metrics.decision_log_dropped(n, false);
+                }
+                log.recycle(self.cap);
+            }
+            None => log.offer(self.cap),
+        }
     }
 }

@@ -162,6 +162,8 @@ pub struct Capture {
     pairs: Vec<(Span, Span)>,
     /// Its decisions (those the rules kept).
     pub items: Vec<Item>,
+    /// The last policy name copied (a batch's items mostly share it).
+    last_policy: Span,
 }
 
 impl Capture {
@@ -177,6 +179,40 @@ impl Capture {
             text: String::new(),
             pairs: Vec::new(),
             items: Vec::new(),
+            last_policy: Span::default(),
+        }
+    }
+
+    /// This capture emptied for another request, keeping its buffers
+    /// (no allocation, and no page faults, for the next one).
+    pub fn reuse(mut self, path: Path, at_ms: i64, (uid, pid): (u32, u32), revision: i64) -> Self {
+        self.text.clear();
+        self.pairs.clear();
+        self.items.clear();
+        Self {
+            path,
+            at_ms,
+            uid,
+            pid,
+            revision,
+            traceparent: None,
+            last_policy: Span::default(),
+            ..self
+        }
+    }
+
+    /// Bytes of buffers it holds (what a pool of them may keep).
+    pub fn capacity(&self) -> usize {
+        self.text.capacity()
+            + self.pairs.capacity() * std::mem::size_of::<(Span, Span)>()
+            + self.items.capacity() * std::mem::size_of::<Item>()
+    }
+
+    /// `s`, copied unless `prev` already holds the same text.
+    fn put_again(&mut self, prev: Option<Span>, s: &str) -> Span {
+        match prev {
+            Some(p) if self.text(p) == s => p,
+            _ => self.put(s),
         }
     }
 
@@ -209,7 +245,9 @@ impl Capture {
     }
 
     fn reference(&mut self, s: &StatementRef<'_>) -> (Span, usize) {
-        (self.put(s.policy), s.statement)
+        let p = self.put_again(Some(self.last_policy), s.policy);
+        self.last_policy = p;
+        (p, s.statement)
     }
 
     /// Adds one decision.
@@ -226,13 +264,21 @@ impl Capture {
                 (asked.uin, Why::Failed(self.put(code), self.put(message)))
             }
         };
+        // A batch mostly repeats its principal, action and resource.
+        let last = self.items.last().copied();
+        let name = asked
+            .name
+            .map(|n| self.put_again(last.and_then(|l| l.name), n));
+        let secret_id = asked
+            .secret_id
+            .map(|s| self.put_again(last.and_then(|l| l.secret_id), s));
         let item = Item {
             id,
             uin,
-            name: asked.name.map(|n| self.put(n)),
-            secret_id: asked.secret_id.map(|s| self.put(s)),
-            action: self.put(asked.action),
-            resource: self.put(asked.resource),
+            name,
+            secret_id,
+            action: self.put_again(last.map(|l| l.action), asked.action),
+            resource: self.put_again(last.map(|l| l.resource), asked.resource),
             context: (first, count),
             why,
         };
@@ -270,6 +316,24 @@ impl Capture {
                 Why::OutsideBoundary(p, i, self.put(boundary))
             }
         }
+    }
+
+    /// True when `a` and `b` were asked the same question (principal as
+    /// named, action, resource, context), so their records' `input` is the same.
+    pub fn same_input(&self, a: &Item, b: &Item) -> bool {
+        a.uin == b.uin
+            && a.name == b.name
+            && a.secret_id == b.secret_id
+            && a.action == b.action
+            && a.resource == b.resource
+            && a.context.1 == b.context.1
+            && self.context(a).eq(self.context(b))
+    }
+
+    /// True when `a` and `b` were decided for the same reason (the same
+    /// policy text, statement and outcome), so their `result` is the same.
+    pub fn same_reason(&self, a: &Item, b: &Item) -> bool {
+        a.why == b.why
     }
 
     /// An item's context pairs.

@@ -4,6 +4,9 @@
 
 use serde::Serialize;
 
+use crate::policy::Decision;
+use crate::protocol::DecisionId;
+
 use super::record::{Capture, Item};
 use super::rules::Rules;
 
@@ -11,13 +14,15 @@ use super::rules::Rules;
 pub const MASKED: &str = "***";
 
 #[derive(Serialize)]
-struct Line<'a> {
-    decision_id: String,
+struct Head<'a> {
+    decision_id: Shown<DecisionId>,
     timestamp: &'a str,
     path: &'static str,
     requested_by: Caller,
-    input: Input<'a>,
-    result: Outcome<'a>,
+}
+
+#[derive(Serialize)]
+struct Tail<'a> {
     revision: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     trace_id: Option<&'a str>,
@@ -26,6 +31,15 @@ struct Line<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     masked: Vec<String>,
     labels: Labels<'a>,
+}
+
+/// A value written through its `Display` (no string built first).
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
 }
 
 #[derive(Serialize)]
@@ -39,7 +53,31 @@ struct Input<'a> {
     principal: Principal<'a>,
     action: &'a str,
     resource: &'a str,
-    context: serde_json::Map<String, serde_json::Value>,
+    context: Context<'a>,
+}
+
+/// An item's context as a JSON object, masked values replaced, written
+/// straight from the capture (the first of a repeated key wins).
+struct Context<'a> {
+    cap: &'a Capture,
+    item: &'a Item,
+    rules: &'a Rules,
+}
+
+impl Serialize for Context<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        let pairs: Vec<(&str, &str)> = self.cap.context(self.item).collect();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if pairs.iter().take(i).any(|(seen, _)| seen == k) {
+                continue;
+            }
+            let v = if self.rules.masks(k) { MASKED } else { v };
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -50,6 +88,21 @@ struct Principal<'a> {
     name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_id: Option<&'a str>,
+}
+
+/// The decision in words: the engine's own, or an error's message.
+enum Message<'a> {
+    Decided(&'a Decision<'a>),
+    Failed(&'a str),
+}
+
+impl Serialize for Message<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Message::Decided(d) => s.collect_str(d),
+            Message::Failed(m) => s.serialize_str(m),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -63,7 +116,7 @@ struct Outcome<'a> {
     statement: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     boundary: Option<&'a str>,
-    message: String,
+    message: Message<'a>,
 }
 
 #[derive(Serialize)]
@@ -93,54 +146,55 @@ pub fn trace_ids(tp: &str) -> Option<(&str, &str)> {
     ok.then_some((trace, span))
 }
 
-/// Appends `item`'s JSON line (with its newline) to `out`.
-pub fn line(out: &mut Vec<u8>, cap: &Capture, item: &Item, rules: &Rules, host: &str) {
-    let mut masked = Vec::new();
-    let mut context = serde_json::Map::new();
-    for (k, v) in cap.context(item) {
-        if context.contains_key(k) {
-            continue;
-        }
-        let v = if rules.masks(k) {
-            masked.push(format!("/input/context/{k}"));
-            MASKED
-        } else {
-            v
-        };
-        context.insert(k.to_string(), serde_json::Value::String(v.to_string()));
-    }
-    let time = crate::policy::TimeText::new(cap.at_ms);
-    let trace = cap.traceparent.and_then(|t| trace_ids(cap.text(t)));
-    let decided = cap.decision(item);
-    let result = match &decided {
-        Ok(d) => Outcome {
-            allowed: d.is_allowed(),
-            outcome: if d.is_allowed() { "allow" } else { "deny" },
-            reason: d.reason_code(),
-            policy: d.policy(),
-            statement: d.statement().map(|s| s.statement),
-            boundary: d.by_boundary().then(|| d.policy()).flatten(),
-            message: d.to_string(),
-        },
-        Err((code, message)) => Outcome {
-            allowed: false,
-            outcome: "error",
-            reason: code,
-            policy: None,
-            statement: None,
-            boundary: None,
-            message: message.to_string(),
-        },
-    };
-    let l = Line {
-        decision_id: item.id.to_string(),
-        timestamp: time.as_str(),
+/// What every line of one capture shares.
+pub struct Shared<'a> {
+    /// The capture's time, as text.
+    pub timestamp: &'a str,
+    /// The host's name.
+    pub host: &'a str,
+    /// The rules (for masks).
+    pub rules: &'a Rules,
+}
+
+/// The `input` and `result` of the line before, kept: a batch's items
+/// mostly repeat them, and copying them is cheaper than writing them again.
+#[derive(Default)]
+pub struct Repeats {
+    prev: Option<Item>,
+    input: Vec<u8>,
+    result: Vec<u8>,
+}
+
+/// Appends `item`'s JSON line (with its newline) to `out`; `repeats` is
+/// reset for each capture.
+pub fn line(
+    out: &mut Vec<u8>,
+    cap: &Capture,
+    item: &Item,
+    shared: &Shared<'_>,
+    repeats: &mut Repeats,
+) {
+    let rules = shared.rules;
+    let head = Head {
+        decision_id: Shown(item.id),
+        timestamp: shared.timestamp,
         path: cap.path.as_str(),
         requested_by: Caller {
             uid: cap.uid,
             pid: cap.pid,
         },
-        input: Input {
+    };
+    let start = out.len();
+    if serde_json::to_writer(&mut *out, &head).is_err() {
+        out.truncate(start);
+        return;
+    }
+    // `{...}` becomes `{...,"input":`: the head's closing brace goes.
+    out.pop();
+    let prev = repeats.prev.filter(|p| p.id < item.id);
+    if !prev.is_some_and(|p| cap.same_input(&p, item)) {
+        repeats.input.clear();
+        let input = Input {
             principal: Principal {
                 uin: (item.uin != 0).then_some(item.uin),
                 name: item.name.map(|n| cap.text(n)),
@@ -148,20 +202,77 @@ pub fn line(out: &mut Vec<u8>, cap: &Capture, item: &Item, rules: &Rules, host: 
             },
             action: cap.text(item.action),
             resource: cap.text(item.resource),
-            context,
-        },
-        result,
+            context: Context { cap, item, rules },
+        };
+        let _ = serde_json::to_writer(&mut repeats.input, &input);
+    }
+    if !prev.is_some_and(|p| cap.same_reason(&p, item)) {
+        repeats.result.clear();
+        let _ = serde_json::to_writer(&mut repeats.result, &outcome(cap, item));
+    }
+    repeats.prev = Some(*item);
+    out.extend_from_slice(b",\"input\":");
+    out.extend_from_slice(&repeats.input);
+    out.extend_from_slice(b",\"result\":");
+    out.extend_from_slice(&repeats.result);
+    let masked: Vec<String> = cap
+        .context(item)
+        .filter(|(k, _)| rules.masks(k))
+        .map(|(k, _)| format!("/input/context/{k}"))
+        .collect();
+    let trace = cap.traceparent.and_then(|t| trace_ids(cap.text(t)));
+    let tail = Tail {
         revision: cap.revision,
         trace_id: trace.map(|t| t.0),
         span_id: trace.map(|t| t.1),
         masked,
         labels: Labels {
-            host,
+            host: shared.host,
             version: env!("CARGO_PKG_VERSION"),
         },
     };
-    if serde_json::to_writer(&mut *out, &l).is_ok() {
-        out.push(b'\n');
+    out.push(b',');
+    let at = out.len();
+    if serde_json::to_writer(&mut *out, &tail).is_err() {
+        out.truncate(start);
+        return;
+    }
+    // `,{"revision":...}` becomes `,"revision":...}`.
+    out.remove(at);
+    out.push(b'\n');
+}
+
+/// An item's `result`.
+fn outcome<'c>(cap: &'c Capture, item: &Item) -> OutcomeOwned<'c> {
+    OutcomeOwned(cap.decision(item))
+}
+
+/// The decision (or error) an item's `result` is written from.
+struct OutcomeOwned<'c>(Result<Decision<'c>, (&'c str, &'c str)>);
+
+impl Serialize for OutcomeOwned<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let o = match &self.0 {
+            Ok(d) => Outcome {
+                allowed: d.is_allowed(),
+                outcome: if d.is_allowed() { "allow" } else { "deny" },
+                reason: d.reason_code(),
+                policy: d.policy(),
+                statement: d.statement().map(|s| s.statement),
+                boundary: d.by_boundary().then(|| d.policy()).flatten(),
+                message: Message::Decided(d),
+            },
+            Err((code, message)) => Outcome {
+                allowed: false,
+                outcome: "error",
+                reason: code,
+                policy: None,
+                statement: None,
+                boundary: None,
+                message: Message::Failed(message),
+            },
+        };
+        o.serialize(s)
     }
 }
 

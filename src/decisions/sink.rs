@@ -9,6 +9,8 @@ use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::protocol::DecisionId;
+
 use super::settings::{DecisionLogConfig, SocketType};
 
 /// One sink, opened lazily and again after a failure.
@@ -104,7 +106,7 @@ impl Sink {
 
     /// Writes `lines` (whole JSON lines, each with its newline); `ids[i]` is
     /// the i-th line's decision id, for the journal's field.
-    pub fn write(&mut self, lines: &[u8], ids: &[String]) -> io::Result<()> {
+    pub fn write(&mut self, lines: &[u8], ids: &[DecisionId]) -> io::Result<()> {
         match self {
             Sink::File(f) => f.write(lines),
             Sink::Journal { path, socket } => {
@@ -113,7 +115,7 @@ impl Sink {
                     None => socket.insert(unbound(path)?),
                 };
                 for (line, id) in split(lines).zip(ids.iter()) {
-                    s.send(&journal_entry(line, id))?;
+                    s.send(&journal_entry(line, &id.to_string()))?;
                 }
                 Ok(())
             }
@@ -281,7 +283,7 @@ mod tests {
         let line = |i: usize| format!("{{\"n\":{i},\"pad\":\"{}\"}}\n", "x".repeat(20));
         for i in 0..20 {
             let l = line(i);
-            sinks[0].write(l.as_bytes(), &[String::new()]).unwrap();
+            sinks[0].write(l.as_bytes(), &[DecisionId(0)]).unwrap();
         }
         let mut seen = Vec::new();
         for name in ["d.log.2", "d.log.1", "d.log"] {

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use crate::protocol::DecisionId;
+
 use super::record::Capture;
 use super::sink::Sink;
 use super::{Active, DecisionLog, SinkStatus};
@@ -45,7 +47,7 @@ impl Placed {
 
     /// Writes `lines`, unless the sink is waiting to be tried again;
     /// returns false when they did not reach it.
-    fn write(&mut self, lines: &[u8], ids: &[String], now: Instant) -> bool {
+    fn write(&mut self, lines: &[u8], ids: &[DecisionId], now: Instant) -> bool {
         if self.retry_at.is_some_and(|t| now < t) {
             self.status.failed += ids.len() as u64;
             return false;
@@ -77,7 +79,7 @@ pub fn run(log: Arc<DecisionLog>) {
     let mut active: Arc<Active> = log.active.load_full();
     let mut sinks = place(&active);
     let mut lines = Vec::with_capacity(CHUNK + 4096);
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids: Vec<DecisionId> = Vec::new();
     loop {
         let now_active = log.active.load_full();
         if now_active.generation != active.generation {
@@ -90,6 +92,7 @@ pub fn run(log: Arc<DecisionLog>) {
             took = true;
             log.queued_bytes.fetch_sub(cap.bytes(), Ordering::Relaxed);
             render(&cap, &active, &log.host, &mut lines, &mut ids);
+            log.recycle(cap);
         }
         if !ids.is_empty() {
             deliver(&log, &mut sinks, &lines, &ids);
@@ -113,14 +116,27 @@ fn place(active: &Active) -> Vec<Placed> {
         .collect()
 }
 
-fn render(cap: &Capture, active: &Active, host: &str, lines: &mut Vec<u8>, ids: &mut Vec<String>) {
+fn render(
+    cap: &Capture,
+    active: &Active,
+    host: &str,
+    lines: &mut Vec<u8>,
+    ids: &mut Vec<DecisionId>,
+) {
+    let time = crate::policy::TimeText::new(cap.at_ms);
+    let shared = super::render::Shared {
+        timestamp: time.as_str(),
+        host,
+        rules: &active.rules,
+    };
+    let mut repeats = super::render::Repeats::default();
     for item in &cap.items {
-        super::render::line(lines, cap, item, &active.rules, host);
-        ids.push(item.id.to_string());
+        super::render::line(lines, cap, item, &shared, &mut repeats);
+        ids.push(item.id);
     }
 }
 
-fn deliver(log: &DecisionLog, sinks: &mut [Placed], lines: &[u8], ids: &[String]) {
+fn deliver(log: &DecisionLog, sinks: &mut [Placed], lines: &[u8], ids: &[DecisionId]) {
     let now = Instant::now();
     let n = ids.len() as u64;
     let mut reached_one = sinks.is_empty();

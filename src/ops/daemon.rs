@@ -8,8 +8,8 @@ use crate::authz::Publisher;
 use crate::code::{Code, Failure};
 use crate::metrics::Metrics;
 use crate::protocol::{
-    Audit, AuditInfo, ClusterInfo, DecisionLogInfo, DecisionLogStatus, GetMetrics, SinkInfo,
-    Status, StatusInfo,
+    Audit, AuditInfo, ClusterInfo, DecisionLogInfo, DecisionLogStatus, GetMetrics, Status,
+    StatusInfo,
 };
 use crate::reload::Reloader;
 use crate::store::AdminError;
@@ -159,19 +159,7 @@ impl Exec for DecisionLogStatus {
             on: s.on,
             file: s.file,
             sample: s.sample,
-            sinks: s
-                .sinks
-                .into_iter()
-                .map(|k| SinkInfo {
-                    kind: k.kind,
-                    target: k.target,
-                    up: k.up,
-                    written: k.written,
-                    failed: k.failed,
-                    error: k.error,
-                    error_at_ms: k.error_at_ms,
-                })
-                .collect(),
+            sinks: s.sinks,
             rejected: s.rejected,
             queued: s.queued,
             dropped_queue_full: full,

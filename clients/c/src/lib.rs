@@ -346,20 +346,20 @@ pub unsafe extern "C" fn camd_authorize_user(
     out: *mut camd_decision,
     err: *mut camd_error,
 ) -> i32 {
-    let ask = || {
-        // SAFETY: the strings and pairs are valid by the caller's contract.
-        unsafe {
-            let ctx = self::context(context, context_pairs)?;
-            Ok(by_user(
-                text(user, "user")?,
-                text(action, "action")?,
-                text(resource, "resource")?,
-                &ctx,
-            ))
-        }
-    };
-    // SAFETY: forwarded under this function's contract.
-    unsafe { answer(client, ask, std::ptr::null_mut(), out, err) }
+    // SAFETY: forwarded under this function's contract, without options.
+    unsafe {
+        camd_authorize_user_with(
+            client,
+            user,
+            action,
+            resource,
+            context,
+            context_pairs,
+            std::ptr::null_mut(),
+            out,
+            err,
+        )
+    }
 }
 
 /// See `camd.h`.
@@ -378,21 +378,21 @@ pub unsafe extern "C" fn camd_authorize_key(
     out: *mut camd_decision,
     err: *mut camd_error,
 ) -> i32 {
-    let ask = || {
-        // SAFETY: the strings and pairs are valid by the caller's contract.
-        unsafe {
-            let ctx = self::context(context, context_pairs)?;
-            Ok(by_key(
-                text(secret_id, "secret_id")?,
-                text(secret_key, "secret_key")?,
-                text(action, "action")?,
-                text(resource, "resource")?,
-                &ctx,
-            ))
-        }
-    };
-    // SAFETY: forwarded under this function's contract.
-    unsafe { answer(client, ask, std::ptr::null_mut(), out, err) }
+    // SAFETY: forwarded under this function's contract, without options.
+    unsafe {
+        camd_authorize_key_with(
+            client,
+            secret_id,
+            secret_key,
+            action,
+            resource,
+            context,
+            context_pairs,
+            std::ptr::null_mut(),
+            out,
+            err,
+        )
+    }
 }
 
 /// See `camd.h`.
