@@ -25,9 +25,20 @@ fn log_config(dir_name: &str, body: &str) -> (std::path::PathBuf, String) {
     )
 }
 
-/// Every whole record in the log file and its rotated copies.
+/// Every whole record in the log file and its rotated copies, read while
+/// camd may be writing and rotating (a file renamed away meanwhile, or a
+/// last line not yet whole, is left for the next poll).
 fn records(d: &Camd) -> Vec<Value> {
-    let mut names: Vec<_> = std::fs::read_dir(&d.dir)
+    read_records(&d.dir, false)
+}
+
+/// Every record in `dir`, once camd has stopped: every line must be whole.
+fn final_records(dir: &Path) -> Vec<Value> {
+    read_records(dir, true)
+}
+
+fn read_records(dir: &Path, strict: bool) -> Vec<Value> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -39,13 +50,16 @@ fn records(d: &Camd) -> Vec<Value> {
     names.sort();
     let mut out = Vec::new();
     for p in names {
-        let text = std::fs::read_to_string(&p).unwrap();
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            assert!(!strict, "{} vanished", p.display());
+            continue;
+        };
         assert!(
-            text.is_empty() || text.ends_with('\n'),
+            !strict || text.is_empty() || text.ends_with('\n'),
             "{}: a torn last line",
             p.display()
         );
-        for l in text.lines() {
+        for l in text.lines().take(text.matches('\n').count()) {
             out.push(
                 serde_json::from_str(l)
                     .unwrap_or_else(|e| panic!("{}: torn line {l}: {e}", p.display())),
@@ -381,24 +395,25 @@ fn a_full_disk_is_reported_and_decisions_go_on() {
 
 #[test]
 fn a_full_queue_drops_and_counts_and_decisions_are_unaffected() {
-    // The writer sleeps 5 ms when idle; a queue of one request fills at once.
-    let d = start("dlog-queue", "queue_len = 1\nqueue_bytes = 4096\n");
+    // The writer sleeps 5 ms when idle; a queue of one request fills at
+    // once, while its bytes bound is far off.
+    let d = start("dlog-queue", "queue_len = 1\n");
     d.user_with_key("dave", "QcloudChatReadOnlyAccess");
     let mut c = d.client();
-    let asks: Vec<Authorize> = (0..50)
-        .map(|_| ask_user("dave", "im:GetGroupInfo", "1.1.1.1"))
-        .collect();
-    for _ in 0..200 {
-        let r = c.authorize_batch(asks.clone()).unwrap();
-        assert!(r.iter().all(|d| d.as_ref().is_ok_and(|d| d.allowed)));
+    for _ in 0..2000 {
+        let r = c
+            .authorize(ask_user("dave", "im:GetGroupInfo", "1.1.1.1"))
+            .unwrap();
+        assert!(r.allowed);
     }
+    std::thread::sleep(Duration::from_millis(300));
     let st = c.call(DecisionLogStatus).unwrap();
     assert!(st.dropped_queue_full > 0, "{st:?}");
-    std::thread::sleep(Duration::from_millis(300));
     let written = records(&d).len() as u64;
+    assert!(written > 0, "some records got through");
     assert_eq!(
         written + st.dropped_queue_full,
-        200 * 50,
+        2000,
         "every record written or counted"
     );
     d.stop();
@@ -432,13 +447,17 @@ fn rotation_keeps_every_record_whole_under_64_clients() {
         .flat_map(|t| t.join().unwrap())
         .collect();
     assert_eq!(ids.len(), 64 * 20 * 10, "ids are unique");
-    let recs = wait_records(&d, ids.len());
+    wait_records(&d, ids.len());
+    let dir = d.dir.clone();
+    d.stop();
+    let recs = final_records(&dir);
+    assert_eq!(recs.len(), ids.len(), "no record twice");
     let got: BTreeSet<String> = recs
         .iter()
         .map(|r| r["decision_id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(got, ids, "every decision recorded once, no torn line");
-    let files = std::fs::read_dir(&d.dir)
+    let files = std::fs::read_dir(&dir)
         .unwrap()
         .filter(|e| {
             e.as_ref()
@@ -449,8 +468,7 @@ fn rotation_keeps_every_record_whole_under_64_clients() {
         })
         .count();
     assert!(files > 5, "rotated into {files} files");
-    assert!(Path::new(&d.dir.join("decisions.log")).exists());
-    d.stop();
+    assert!(Path::new(&dir.join("decisions.log")).exists());
 }
 
 /// A signed POST to camd-api for CAM action `action`, with a `traceparent`

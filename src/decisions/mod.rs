@@ -155,6 +155,7 @@ impl DecisionLog {
             cap,
             active,
             dropped: full.then_some(0),
+            considered: 0,
         })
     }
 
@@ -274,6 +275,8 @@ pub struct Recorder {
     /// The queue was full when the request began: the records the rules
     /// keep are counted as dropped, not copied.
     dropped: Option<u64>,
+    /// Decisions offered to `record` (kept or not).
+    considered: usize,
 }
 
 impl Recorder {
@@ -302,6 +305,7 @@ impl Recorder {
     /// Records the request's `i`-th decision, when the rules and the
     /// sampling keep it.
     pub fn record(&mut self, i: usize, asked: &Asked<'_>, answer: &Answer<'_, '_>) {
+        self.considered += 1;
         let uin = match answer {
             Answer::Decided(uin, _) => *uin,
             Answer::Failed(..) => asked.uin,
@@ -332,9 +336,9 @@ impl Recorder {
         }
     }
 
-    /// True when no decision was recorded (yet, or the rules kept none).
+    /// True when no decision was offered to `record` yet (kept or not).
     pub fn is_empty(&self) -> bool {
-        self.cap.items.is_empty() && self.dropped.is_none_or(|n| n == 0)
+        self.considered == 0
     }
 
     /// Hands the records to the log.

@@ -5,6 +5,10 @@
 use crate::policy::{Decision, Reason, StatementRef};
 use crate::protocol::DecisionId;
 
+/// Context pairs a record keeps, at most (the first ones asked with): a
+/// request may carry many more, and a record must stay cheap to write.
+pub const MAX_CONTEXT: usize = 64;
+
 /// What a decision came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -253,11 +257,12 @@ impl Capture {
     /// Adds one decision.
     pub fn push(&mut self, id: DecisionId, asked: &Asked<'_>, answer: &Answer<'_, '_>) {
         let first = u32::try_from(self.pairs.len()).unwrap_or(u32::MAX);
-        for (k, v) in asked.context {
+        let kept = asked.context.get(..MAX_CONTEXT).unwrap_or(asked.context);
+        for (k, v) in kept {
             let pair = (self.put(k), self.put(v));
             self.pairs.push(pair);
         }
-        let count = u32::try_from(asked.context.len()).unwrap_or(0);
+        let count = u32::try_from(kept.len()).unwrap_or(0);
         let (uin, why) = match answer {
             Answer::Decided(uin, d) => (*uin, self.why(d)),
             Answer::Failed(code, message) => {

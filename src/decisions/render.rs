@@ -215,11 +215,14 @@ pub fn line(
     out.extend_from_slice(&repeats.input);
     out.extend_from_slice(b",\"result\":");
     out.extend_from_slice(&repeats.result);
-    let masked: Vec<String> = cap
-        .context(item)
-        .filter(|(k, _)| rules.masks(k))
-        .map(|(k, _)| format!("/input/context/{k}"))
-        .collect();
+    let mut masked: Vec<String> = Vec::new();
+    for (k, _) in cap.context(item).filter(|(k, _)| rules.masks(k)) {
+        // A JSON Pointer: `~` and `/` escaped.
+        let path = format!("/input/context/{}", k.replace('~', "~0").replace('/', "~1"));
+        if !masked.contains(&path) {
+            masked.push(path);
+        }
+    }
     let trace = cap.traceparent.and_then(|t| trace_ids(cap.text(t)));
     let tail = Tail {
         revision: cap.revision,

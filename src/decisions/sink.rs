@@ -45,6 +45,10 @@ pub enum Conn {
     Stream(UnixStream),
 }
 
+/// A datagram larger than this is not sent (it would fail with EMSGSIZE
+/// and take the sink down); the record stays in the file sink.
+const MAX_DATAGRAM: usize = 160 << 10;
+
 /// A sink may take this long to take a write before it counts as failed.
 const SOCKET_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -115,7 +119,10 @@ impl Sink {
                     None => socket.insert(unbound(path)?),
                 };
                 for (line, id) in split(lines).zip(ids.iter()) {
-                    s.send(&journal_entry(line, &id.to_string()))?;
+                    let entry = journal_entry(line, &id.to_string());
+                    if entry.len() <= MAX_DATAGRAM {
+                        s.send(&entry)?;
+                    }
                 }
                 Ok(())
             }
@@ -126,7 +133,7 @@ impl Sink {
                 };
                 match c {
                     Conn::Datagram(s) => {
-                        for line in split(lines) {
+                        for line in split(lines).filter(|l| l.len() <= MAX_DATAGRAM) {
                             s.send(line)?;
                         }
                         Ok(())
@@ -194,12 +201,17 @@ impl FileSink {
                 .append(true)
                 .mode(0o640)
                 .open(&self.path)?;
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(0o640))?;
-            if let Some(gid) = self.gid {
-                std::os::unix::fs::fchown(&f, None, Some(gid))?;
+            // Only a file of our own gets our mode and group (never what a
+            // symlink points at, e.g. a device).
+            let meta = f.metadata()?;
+            if meta.file_type().is_file() {
+                use std::os::unix::fs::PermissionsExt;
+                f.set_permissions(std::fs::Permissions::from_mode(0o640))?;
+                if let Some(gid) = self.gid {
+                    std::os::unix::fs::fchown(&f, None, Some(gid))?;
+                }
             }
-            self.len = f.metadata()?.len();
+            self.len = meta.len();
             self.file = Some(f);
         }
         self.file

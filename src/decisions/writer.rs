@@ -18,6 +18,9 @@ use super::{Active, DecisionLog, SinkStatus};
 const IDLE: Duration = Duration::from_millis(5);
 /// Lines rendered before they are written out.
 const CHUNK: usize = 256 << 10;
+/// How long a stop waits for the queue to drain (a slow collector must not
+/// keep camd from stopping).
+const DRAIN: Duration = Duration::from_secs(5);
 /// The longest wait before a failed sink is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -80,6 +83,7 @@ pub fn run(log: Arc<DecisionLog>) {
     let mut sinks = place(&active);
     let mut lines = Vec::with_capacity(CHUNK + 4096);
     let mut ids: Vec<DecisionId> = Vec::new();
+    let mut stopping_since: Option<Instant> = None;
     loop {
         let now_active = log.active.load_full();
         if now_active.generation != active.generation {
@@ -99,13 +103,26 @@ pub fn run(log: Arc<DecisionLog>) {
             lines.clear();
             ids.clear();
         }
-        if !took {
-            if log.stopping.load(Ordering::Acquire) && log.queue.is_empty() {
+        if log.stopping.load(Ordering::Acquire) {
+            let since = *stopping_since.get_or_insert_with(Instant::now);
+            if log.queue.is_empty() || since.elapsed() > DRAIN {
+                drop_the_rest(&log);
                 publish(&log, &sinks);
                 return;
             }
+        }
+        if !took {
             std::thread::sleep(IDLE);
         }
+    }
+}
+
+/// Counts what is still queued as dropped (a stop that could not drain it).
+fn drop_the_rest(log: &DecisionLog) {
+    while let Some(cap) = log.queue.pop() {
+        log.queued_bytes.fetch_sub(cap.bytes(), Ordering::Relaxed);
+        log.metrics
+            .decision_log_dropped(cap.items.len() as u64, true);
     }
 }
 
@@ -139,7 +156,7 @@ fn render(
 fn deliver(log: &DecisionLog, sinks: &mut [Placed], lines: &[u8], ids: &[DecisionId]) {
     let now = Instant::now();
     let n = ids.len() as u64;
-    let mut reached_one = sinks.is_empty();
+    let mut reached_one = false;
     for s in sinks.iter_mut() {
         reached_one |= s.write(lines, ids, now);
     }

@@ -221,7 +221,7 @@ impl Daemon {
         &self,
         peer: Peer,
         a: &AuthorizeAt,
-        log: Option<(&mut Recorder, usize)>,
+        mut log: Option<(&mut Recorder, usize)>,
     ) -> Result<Decision, WireError> {
         let reached = |r: &i64| *r >= a.min_revision;
         if !reached(&self.authz.snapshot().revision) {
@@ -245,6 +245,9 @@ impl Daemon {
                         wait.as_millis()
                     ),
                 );
+                if let Some((rec, _)) = log.as_mut() {
+                    rec.at_revision(self.authz.snapshot().revision);
+                }
                 record_failure(log, &AskRef::of(&a.ask), &f);
                 return Err(to_wire(f));
             }
@@ -561,7 +564,11 @@ impl Daemon {
             Proof::Signed { secret_id, .. } => (Path::CallApi, secret_id),
         };
         let trace = super::tracing::current();
+        let view = self.authz.view();
         let mut rec = self.begin_log(peer, path, 1, trace.as_deref());
+        if let Some(r) = rec.as_mut() {
+            r.at_revision(view.revision());
+        }
         let asked = Asked {
             secret_id: Some(secret_id),
             action,
@@ -583,7 +590,7 @@ impl Daemon {
         let v = match proof {
             Proof::None => return Err(Failure::new(Code::UnauthorizedOperation, String::new())),
             Proof::Key(key) => self.with_key(
-                &self.authz.view(),
+                &view,
                 peer,
                 KeyRef {
                     secret_id: &key.secret_id,
@@ -596,7 +603,7 @@ impl Daemon {
                     verdict(r, &key.secret_id, action, resource)
                 },
             ),
-            Proof::Signed { secret_id, uin } => self.authz.by_user(Who::Uin(uin), ask, |r| {
+            Proof::Signed { secret_id, uin } => view.by_user(Who::Uin(uin), ask, |r| {
                 record(&r);
                 verdict(r, secret_id, action, resource)
             }),

@@ -146,30 +146,41 @@ fn files(path: &Path) -> Vec<PathBuf> {
     all
 }
 
-/// Every whole record of `path` (a line still being written is left out).
-fn records(path: &Path) -> Result<Vec<Value>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+/// Calls `f` with each whole line of `path`, read
+/// line by line (a line still being written is left out).
+fn each_line(path: &Path, mut f: impl FnMut(&str)) -> Result<()> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
     };
-    Ok(text
-        .split_inclusive('\n')
-        .filter(|l| l.ends_with('\n'))
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect())
+    let mut reader = BufReader::new(file);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 || !line.ends_with('\n') {
+            return Ok(());
+        }
+        f(&line);
+    }
 }
 
 fn tail(out: &Out, path: &Path, filter: &Filter, n: usize, follow: bool) -> Result<u8> {
-    let mut kept: Vec<Value> = Vec::new();
+    let mut kept: std::collections::VecDeque<Value> = std::collections::VecDeque::new();
     for f in files(path) {
-        kept.extend(records(&f)?.into_iter().filter(|r| filter.keeps(r)));
-        if kept.len() > n {
-            kept.drain(..kept.len() - n);
-        }
+        each_line(&f, |l| {
+            if let Ok(r) = serde_json::from_str::<Value>(l) {
+                if filter.keeps(&r) {
+                    kept.push_back(r);
+                    if kept.len() > n {
+                        kept.pop_front();
+                    }
+                }
+            }
+        })?;
     }
-    for r in &kept {
-        out.print(&Record(r.clone()));
+    for r in kept {
+        out.print(&Record(r));
     }
     if follow {
         return follow_file(out, path, filter);
@@ -177,8 +188,8 @@ fn tail(out: &Out, path: &Path, filter: &Filter, n: usize, follow: bool) -> Resu
     Ok(EXIT_OK)
 }
 
-/// Prints records as they are appended; a rotation (a new file at the path)
-/// is followed from its start.
+/// Prints records as they are appended; at a rotation (a new file at the
+/// path) the old file is read to its end first, then the new one from its start.
 fn follow_file(out: &Out, path: &Path, filter: &Filter) -> Result<u8> {
     use std::os::unix::fs::MetadataExt;
     let open = || -> Result<(BufReader<std::fs::File>, u64)> {
@@ -191,37 +202,49 @@ fn follow_file(out: &Out, path: &Path, filter: &Filter) -> Result<u8> {
     reader.seek(SeekFrom::End(0))?;
     let mut partial = String::new();
     loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line)?;
+        let n = reader.read_line(&mut partial)?;
         if n == 0 {
             std::io::Write::flush(&mut std::io::stdout())?;
             std::thread::sleep(std::time::Duration::from_millis(200));
             if std::fs::metadata(path).is_ok_and(|m| m.ino() != ino) {
+                // Whatever reached the old file before the rename first.
+                while reader.read_line(&mut partial)? > 0 {
+                    if partial.ends_with('\n') {
+                        print_kept(out, filter, &partial);
+                        partial.clear();
+                    }
+                }
                 (reader, ino) = open()?;
                 partial.clear();
             }
             continue;
         }
-        partial.push_str(&line);
-        if !partial.ends_with('\n') {
-            continue;
+        if partial.ends_with('\n') {
+            print_kept(out, filter, &partial);
+            partial.clear();
         }
-        if let Ok(r) = serde_json::from_str::<Value>(&partial) {
-            if filter.keeps(&r) {
-                out.print(&Record(r));
-            }
+    }
+}
+
+fn print_kept(out: &Out, filter: &Filter, line: &str) {
+    if let Ok(r) = serde_json::from_str::<Value>(line) {
+        if filter.keeps(&r) {
+            out.print(&Record(r));
         }
-        partial.clear();
     }
 }
 
 fn get(out: &Out, path: &Path, id: DecisionId) -> Result<u8> {
     let wanted = id.to_string();
+    let needle = format!("\"decision_id\":\"{wanted}\"");
     for f in files(path).iter().rev() {
-        if let Some(r) = records(f)?
-            .into_iter()
-            .find(|r| at(r, "/decision_id").as_str() == Some(wanted.as_str()))
-        {
+        let mut found = None;
+        each_line(f, |l| {
+            if found.is_none() && l.contains(&needle) {
+                found = serde_json::from_str::<Value>(l).ok();
+            }
+        })?;
+        if let Some(r) = found {
             out.print(&Record(r));
             return Ok(EXIT_OK);
         }
