@@ -111,6 +111,12 @@ impl Rules {
         if c.queue_len == 0 || c.queue_bytes < 4096 || c.max_files > 1000 {
             return Err("`decision_log.queue_len` must be positive, `queue_bytes` at least 4096 and `max_files` at most 1000".into());
         }
+        if !(c.writer_cpu_share > 0.0 && c.writer_cpu_share <= 1.0) {
+            return Err(format!(
+                "`decision_log.writer_cpu_share` must be above 0 and at most 1, not {}",
+                c.writer_cpu_share
+            ));
+        }
         if c.file.is_some() && c.max_file_bytes < 4096 {
             return Err("`decision_log.max_file_bytes` must be at least 4096".into());
         }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 /// `[decision_log]` in the config (absent: off).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DecisionLogConfig {
     /// A file of JSON lines, rotated by size (absent: no file sink).
@@ -37,6 +37,10 @@ pub struct DecisionLogConfig {
     pub queue_len: usize,
     /// Bytes of records waiting for the writer, at most.
     pub queue_bytes: usize,
+    /// While records wait, the writer takes at most this share of one core
+    /// (it rests in between), so deciding keeps the CPU; records that do
+    /// not fit are dropped and counted. 1.0: no limit.
+    pub writer_cpu_share: f64,
 }
 
 impl Default for DecisionLogConfig {
@@ -55,6 +59,7 @@ impl Default for DecisionLogConfig {
             mask: Vec::new(),
             queue_len: 8192,
             queue_bytes: 16 << 20,
+            writer_cpu_share: 0.25,
         }
     }
 }

@@ -91,6 +91,7 @@ pub fn run(log: Arc<DecisionLog>) {
             sinks = place(&active);
         }
         let mut took = false;
+        let busy = Instant::now();
         while lines.len() < CHUNK {
             let Some(cap) = log.queue.pop() else { break };
             took = true;
@@ -113,8 +114,21 @@ pub fn run(log: Arc<DecisionLog>) {
         }
         if !took {
             std::thread::sleep(IDLE);
+        } else if !log.queue.is_empty() && !log.stopping.load(Ordering::Acquire) {
+            // A backlog: deciding comes first. Rest so the writer takes at
+            // most `writer_cpu_share` of a core; what does not fit is dropped.
+            std::thread::sleep(rest(busy.elapsed(), active.settings.writer_cpu_share));
         }
     }
+}
+
+/// The pause after `busy` of work that keeps the writer within `share` of a core.
+fn rest(busy: Duration, share: f64) -> Duration {
+    if !(share > 0.0 && share < 1.0) {
+        return Duration::ZERO;
+    }
+    busy.mul_f64((1.0 - share) / share)
+        .min(Duration::from_millis(100))
 }
 
 /// Counts what is still queued as dropped (a stop that could not drain it).
