@@ -190,3 +190,17 @@ fn publish(log: &DecisionLog, sinks: &[Placed]) {
         *g = statuses;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_writer_rests_to_keep_its_share() {
+        let ms = Duration::from_millis;
+        assert_eq!(rest(ms(10), 0.25), ms(30));
+        assert_eq!(rest(ms(10), 0.5), ms(10));
+        assert_eq!(rest(ms(10), 1.0), Duration::ZERO);
+        assert_eq!(rest(ms(100), 0.1), ms(100), "never more than 100 ms");
+    }
+}
