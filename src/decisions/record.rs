@@ -172,19 +172,20 @@ pub struct Capture {
 
 impl Capture {
     /// An empty capture of a request made at `at_ms` by `uid`/`pid`.
-    pub fn new(path: Path, at_ms: i64, (uid, pid): (u32, u32), revision: i64) -> Self {
+    pub fn new(path: Path, at_ms: i64, caller: (u32, u32), revision: i64) -> Self {
         Self {
             path,
-            at_ms,
-            uid,
-            pid,
-            revision,
+            at_ms: 0,
+            uid: 0,
+            pid: 0,
+            revision: 0,
             traceparent: None,
             text: String::new(),
             pairs: Vec::new(),
             items: Vec::new(),
             last_policy: Span::default(),
         }
+        .reuse(path, at_ms, caller, revision)
     }
 
     /// This capture emptied for another request, keeping its buffers
