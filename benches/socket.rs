@@ -288,6 +288,21 @@ fn key_frames(c: &Credentials) -> (Vec<u8>, Vec<u8>) {
     (by_key, signed_frame)
 }
 
+/// The one-in-flight question both camds are asked: alice sends a message.
+fn alice_request() -> Request {
+    Request {
+        id: 1,
+        auth: None,
+        body: Body::Authorize(by_user(
+            "alice",
+            "im:SendMessage",
+            APP,
+            &[("qcs:ip", "10.1.2.3")],
+        )),
+        traceparent: None,
+    }
+}
+
 /// A camd in `dir` (the decision log on or off) with user alice.
 fn camd_with_alice(dir: &Path, log: bool) -> (Server, PathBuf) {
     let extra = if log {
@@ -359,18 +374,7 @@ fn main() {
         let quick = args.iter().any(|a| a == "--quick" || a == "--test");
         let dir = std::env::temp_dir().join(format!("camd-bench-dlog-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let frame = encode_request(&Request {
-            id: 1,
-            auth: None,
-            body: Body::Authorize(by_user(
-                "alice",
-                "im:SendMessage",
-                APP,
-                &[("qcs:ip", "10.1.2.3")],
-            )),
-            traceparent: None,
-        })
-        .unwrap();
+        let frame = encode_request(&alice_request()).unwrap();
         decision_log_figures(&dir, &frame, quick, if quick { 1 } else { 5 });
         let _ = std::fs::remove_dir_all(&dir);
         return;
@@ -416,17 +420,7 @@ fn main() {
     );
     wait_for(&echo_sock);
 
-    let request = Request {
-        id: 1,
-        auth: None,
-        body: Body::Authorize(by_user(
-            "alice",
-            "im:SendMessage",
-            APP,
-            &[("qcs:ip", "10.1.2.3")],
-        )),
-        traceparent: None,
-    };
+    let request = alice_request();
     let frame = encode_request(&request).unwrap();
     let mut line = serde_json::to_vec(&request).unwrap();
     line.push(b'\n');
