@@ -40,7 +40,7 @@ codes! {
     PolicyDocumentError = "InvalidParameter.PolicyDocumentError",
     /// `version` is missing or not `"2.0"`.
     VersionError = "InvalidParameter.VersionError",
-    /// `statement` is missing or malformed, or a statement has an unknown key (or `principal`).
+    /// `statement` is missing or malformed, or a statement has an unknown key.
     StatementError = "InvalidParameter.StatementError",
     /// `effect` is missing or not `allow`/`deny`.
     EffectError = "InvalidParameter.EffectError",
@@ -58,6 +58,10 @@ codes! {
     ConditionTypeError = "InvalidParameter.ConditionTypeError",
     /// A condition value does not fit its operator.
     ConditionContentError = "InvalidParameter.ConditionContentError",
+    /// `principal` in a user, group or session policy, or missing or malformed in a role's trust policy.
+    PrincipalError = "InvalidParameter.PrincipalError",
+    /// A trust policy's `qcs` principal is not a `qcs::cam::uin/OWNER:root` or `...:uin/SUBUIN` of this account.
+    PrincipalQcsError = "InvalidParameter.PrincipalQcsError",
     /// A policy document is longer than 6,144 characters.
     PolicyDocumentLengthOverLimit = "InvalidParameter.PolicyDocumentLengthOverLimit",
     /// A policy file's name is not a valid policy name (1-128 of `A-Za-z0-9+=,.@_-`).
@@ -90,6 +94,8 @@ codes! {
     AttachmentNotExist = "ResourceNotFound.AttachmentNotExist",
     /// Removing a user from a group it is not a member of.
     UserNotInGroup = "ResourceNotFound.UserNotInGroup",
+    /// No role has that name (or RoleId).
+    RoleNotExist = "InvalidParameter.RoleNotExist",
     /// `camctl decisions get`: no record with that decision id in the decision log's files.
     DecisionNotExist = "ResourceNotFound.DecisionNotExist",
     /// `camctl decisions tail` or `get`: camd's decision log writes no file.
@@ -98,6 +104,12 @@ codes! {
     SubUserNameInUse = "InvalidParameter.SubUserNameInUse",
     /// A group with that name exists.
     GroupNameInUse = "InvalidParameter.GroupNameInUse",
+    /// Creating a role with a name another role has.
+    RoleNameInUse = "InvalidParameter.RoleNameInUse",
+    /// A role name is not 1-128 characters of `A-Za-z0-9+=,.@_-`.
+    RoleNameError = "InvalidParameter.RoleNameError",
+    /// A role's description is longer than 300 bytes.
+    DescriptionLengthOverlimit = "InvalidParameter.DescriptionLengthOverlimit",
     /// A user or group name is not 1-64 characters of `A-Za-z0-9+=,.@_-`.
     NameIllegal = "InvalidParameter.NameIllegal",
     /// A remark, e-mail or phone is longer than its limit.
@@ -106,6 +118,8 @@ codes! {
     SubUserFull = "InvalidParameter.SubUserFull",
     /// The account already has 300 groups (the configured limit).
     GroupFull = "InvalidParameter.GroupFull",
+    /// The account already has 1,000 roles.
+    RoleFull = "InvalidParameter.RoleFull",
     /// The user is already in 10 groups (the configured limit).
     UserGroupFull = "InvalidParameter.UserGroupFull",
     /// The group already has 100 users (the configured limit).

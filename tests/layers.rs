@@ -35,7 +35,7 @@ const POLICY: &[&[&str]] = &[
     &["statement"],
     &["escalation"],
     &["document"],
-    &["prefilter"],
+    &["trust", "prefilter"],
     &["preset", "set", "permissions"],
 ];
 
@@ -49,6 +49,7 @@ const INNER: &[(&str, &[&[&str]])] = &[
         &[
             &["kind", "decision_id"],
             &["managed", "account", "decision_log"],
+            &["roles"],
             &["messages"],
             &["ops"],
             &["envelope"],
@@ -71,6 +72,7 @@ const INNER: &[(&str, &[&[&str]])] = &[
                 "versions",
                 "boundaries",
                 "account",
+                "roles",
             ],
             &["service"],
         ],
@@ -112,6 +114,7 @@ const INNER: &[(&str, &[&[&str]])] = &[
             &["rules"],
             &["settings"],
             &["users", "groups", "attachments", "keys", "reads", "managed"],
+            &["roles"],
             &["writer"],
         ],
     ),

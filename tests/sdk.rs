@@ -160,6 +160,20 @@ fn tencents_own_sdk_drives_camd_over_http_and_https() {
             "ResourceNotFound.PolicyIdNotFound"
         );
         assert_eq!(v["reader_still_there"], true);
+        let owner = d.camctl(&["--json", "account", "app-id"]);
+        let owner = json(&owner)["OwnerUin"].as_u64().unwrap();
+        assert_eq!(
+            v["role"],
+            serde_json::json!({"Name": format!("sdk-role-{protocol}"), "SameId": true,
+                "ConsoleLogin": 1, "SessionDuration": 7200, "Tags": [["team", "chat"]],
+                "Trusts": true, "Arn": format!("qcs::cam::uin/{owner}:roleName/sdk-role-{protocol}"),
+                "Attached": ["QcloudChatReadOnlyAccess"]})
+        );
+        assert_eq!(
+            v["role_without_principal"],
+            "InvalidParameter.PrincipalError"
+        );
+        assert_eq!(v["after_delete_role"], "InvalidParameter.RoleNotExist");
     }
     // Every change the SDK made is in the audit trail, signed by the admin's key.
     let audit = String::from_utf8(d.camctl(&["audit", "--since", "0"]).stdout).unwrap();

@@ -171,6 +171,7 @@ fn small() -> Limits {
         users_per_group: 1,
         attachments: 2,
         keys_per_user: 2,
+        roles: 2,
     }
 }
 

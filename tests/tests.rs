@@ -35,6 +35,7 @@ mod readme_shell;
 mod reference;
 mod reload;
 mod review3;
+mod roles;
 mod sdk;
 mod signed;
 mod soak;

@@ -225,6 +225,72 @@ fn requests() -> Vec<Body> {
             ..UpdatePasswordRules::default()
         }),
         Body::DecisionLogStatus,
+        Body::CreateRole(CreateRole {
+            name: s("chat-backend"),
+            document: s(TRUST),
+            description: s("the Chat backends"),
+            console_login: false,
+            session_duration: 3600,
+            tags: vec![Tag {
+                key: s("team"),
+                value: s("chat"),
+            }],
+        }),
+        Body::GetRole(GetRole {
+            role: s("chat-backend"),
+        }),
+        Body::DescribeRoleList,
+        Body::DeleteRole(DeleteRole {
+            role: s("chat-backend"),
+        }),
+        Body::UpdateAssumeRolePolicy(UpdateAssumeRolePolicy {
+            role: s("chat-backend"),
+            document: s(TRUST),
+        }),
+        Body::UpdateRoleDescription(UpdateRoleDescription {
+            role: s("chat-backend"),
+            description: s("senders"),
+        }),
+        Body::UpdateRoleConsoleLogin(UpdateRoleConsoleLogin {
+            role: s("chat-backend"),
+            console_login: true,
+        }),
+        Body::UpdateRoleSessionDuration(UpdateRoleSessionDuration {
+            role: s("chat-backend"),
+            session_duration: 7200,
+        }),
+        Body::AttachRolePolicy(AttachRolePolicy {
+            role: s("chat-backend"),
+            policy: s("QcloudIMFullAccess"),
+        }),
+        Body::DetachRolePolicy(DetachRolePolicy {
+            role: s("chat-backend"),
+            policy: s("QcloudIMFullAccess"),
+        }),
+        Body::ListAttachedRolePolicies(ListAttachedRolePolicies {
+            role: s("chat-backend"),
+        }),
+        Body::PutRolePermissionsBoundary(PutRolePermissionsBoundary {
+            role: s("chat-backend"),
+            policy: s("QcloudIMReadOnlyAccess"),
+        }),
+        Body::DeleteRolePermissionsBoundary(DeleteRolePermissionsBoundary {
+            role: s("chat-backend"),
+        }),
+        Body::GetRolePermissionBoundary(GetRolePermissionBoundary {
+            role: s("chat-backend"),
+        }),
+        Body::TagRole(TagRole {
+            role: s("chat-backend"),
+            tags: vec![Tag {
+                key: s("env"),
+                value: s("prod"),
+            }],
+        }),
+        Body::UntagRole(UntagRole {
+            role: s("chat-backend"),
+            keys: vec![s("env")],
+        }),
     ]
 }
 
@@ -291,6 +357,22 @@ fn which(b: &Body) -> usize {
         Body::GetPasswordRules => 56,
         Body::UpdatePasswordRules(_) => 57,
         Body::DecisionLogStatus => 58,
+        Body::CreateRole(_) => 59,
+        Body::GetRole(_) => 60,
+        Body::DescribeRoleList => 61,
+        Body::DeleteRole(_) => 62,
+        Body::UpdateAssumeRolePolicy(_) => 63,
+        Body::UpdateRoleDescription(_) => 64,
+        Body::UpdateRoleConsoleLogin(_) => 65,
+        Body::UpdateRoleSessionDuration(_) => 66,
+        Body::AttachRolePolicy(_) => 67,
+        Body::DetachRolePolicy(_) => 68,
+        Body::ListAttachedRolePolicies(_) => 69,
+        Body::PutRolePermissionsBoundary(_) => 70,
+        Body::DeleteRolePermissionsBoundary(_) => 71,
+        Body::GetRolePermissionBoundary(_) => 72,
+        Body::TagRole(_) => 73,
+        Body::UntagRole(_) => 74,
     }
 }
 
@@ -537,7 +619,30 @@ fn replies() -> Vec<Reply> {
             dropped_queue_full: 3,
             dropped_sink_failed: 2,
         }),
+        Reply::Role(role()),
+        Reply::Roles(vec![role()]),
     ]
+}
+
+/// The trust policy of the samples.
+const TRUST: &str = r#"{"version":"2.0","statement":[{"effect":"allow","action":"name/sts:AssumeRole","principal":{"qcs":["qcs::cam::uin/100000000001:uin/200000000001"]}}]}"#;
+
+fn role() -> RoleInfo {
+    RoleInfo {
+        id: 4_611_686_018_427_844_696,
+        name: s("chat-backend"),
+        document: s(TRUST),
+        description: s("the Chat backends"),
+        console_login: false,
+        session_duration: 3600,
+        tags: vec![Tag {
+            key: s("team"),
+            value: s("chat"),
+        }],
+        created_ms: 1_764_633_600_000,
+        updated_ms: 1_764_633_600_000,
+        boundary: Some(s("QcloudIMReadOnlyAccess")),
+    }
 }
 
 /// The position of `r`'s variant in `Reply` (no wildcard, as in `which`).
@@ -574,6 +679,8 @@ fn which_reply(r: &Reply) -> usize {
         Reply::AppId(_) => 28,
         Reply::PasswordRules(_) => 29,
         Reply::DecisionLog(_) => 30,
+        Reply::Role(_) => 31,
+        Reply::Roles(_) => 32,
     }
 }
 
@@ -696,7 +803,7 @@ fn every_request_body_is_pinned_in_both_encodings() {
         "samples in list order"
     );
     seen.dedup();
-    assert_eq!(seen.len(), 59);
+    assert_eq!(seen.len(), 75);
     check("requests.jsonl", request_lines());
 }
 
@@ -706,7 +813,7 @@ fn every_reply_is_pinned_in_both_encodings() {
     let seen: Vec<usize> = all.iter().map(which_reply).collect();
     assert_eq!(
         seen,
-        (0..31).collect::<Vec<_>>(),
+        (0..33).collect::<Vec<_>>(),
         "one sample per reply, in order"
     );
     check("replies.jsonl", reply_lines());

@@ -37,6 +37,9 @@ impl Directory for Names {
     fn policy_name(&self, id: u64) -> Option<String> {
         (id == 1).then(|| "AdministratorAccess".into())
     }
+    fn role_name(&self, id: u64) -> Option<String> {
+        (id == (1 << 62) + 1).then(|| "chat-backend".into())
+    }
 }
 
 fuzz_target!(|data: &[u8]| {

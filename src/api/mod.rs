@@ -16,6 +16,7 @@ mod ids;
 mod keys;
 mod params;
 mod policies;
+mod roles;
 mod service;
 mod users;
 mod versions;
@@ -30,6 +31,7 @@ pub use groups::MAX_MEMBERSHIP_ITEMS;
 pub use ids::{group_id, policy_id};
 pub use params::{Paging, Params};
 pub use policies::parse_scope;
+pub use roles::role_info;
 pub use service::{CAM, SERVICES, Service};
 
 /// What translating needs to know of camd's state: names behind CAM's ids.
@@ -48,6 +50,14 @@ pub trait Directory {
     fn group_by_name(&self, name: &str) -> Option<GroupInfo>;
     /// A policy's name, by PolicyId.
     fn policy_name(&self, id: u64) -> Option<String>;
+    /// A role's name, by RoleId.
+    fn role_name(&self, id: u64) -> Option<String>;
+
+    /// A role's name, or `RoleNotExist`.
+    fn role(&self, id: u64) -> Result<String, Failure> {
+        self.role_name(id)
+            .ok_or_else(|| Failure::new(Code::RoleNotExist, format!("no role has RoleId {id}")))
+    }
 
     /// A sub-user's name, or `UserNotExist`.
     fn user(&self, uin: u64) -> Result<String, Failure> {

@@ -101,6 +101,19 @@ impl Params {
         }
     }
 
+    /// An optional id given as an integer or as a string of digits (CAM's
+    /// models type RoleId both ways).
+    pub fn opt_id(&self, name: &str) -> Result<Option<u64>, Failure> {
+        match self.get(name) {
+            Some(Value::String(s)) => s
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| wrong(name, "an id (digits)")),
+            _ => self.opt_u64(name),
+        }
+    }
+
     /// A required non-negative integer.
     pub fn u64(&self, name: &str) -> Result<u64, Failure> {
         self.opt_u64(name)?.ok_or_else(|| missing(name))

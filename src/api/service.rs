@@ -4,7 +4,9 @@
 use crate::code::{Code, Failure};
 
 use super::action::{Entry, Plan};
-use super::{Directory, account, attachments, boundaries, groups, keys, policies, users, versions};
+use super::{
+    Directory, account, attachments, boundaries, groups, keys, policies, roles, users, versions,
+};
 
 /// A Tencent Cloud API 3.0 service: its name (the credential scope's
 /// service), its version, its actions.
@@ -69,6 +71,22 @@ pub const CAM: Service = Service {
         Entry::of::<account::GetSecurityLastUsed>(),
         Entry::of::<account::GetPasswordRules>(),
         Entry::of::<account::UpdatePasswordRules>(),
+        Entry::of::<roles::CreateRole>(),
+        Entry::of::<roles::GetRole>(),
+        Entry::of::<roles::DescribeRoleList>(),
+        Entry::of::<roles::DeleteRole>(),
+        Entry::of::<roles::UpdateAssumeRolePolicy>(),
+        Entry::of::<roles::UpdateRoleDescription>(),
+        Entry::of::<roles::UpdateRoleConsoleLogin>(),
+        Entry::of::<roles::UpdateRoleSessionDuration>(),
+        Entry::of::<roles::AttachRolePolicy>(),
+        Entry::of::<roles::DetachRolePolicy>(),
+        Entry::of::<roles::ListAttachedRolePolicies>(),
+        Entry::of::<roles::PutRolePermissionsBoundary>(),
+        Entry::of::<roles::DeleteRolePermissionsBoundary>(),
+        Entry::of::<roles::GetRolePermissionBoundary>(),
+        Entry::of::<roles::TagRole>(),
+        Entry::of::<roles::UntagRole>(),
     ],
 };
 

@@ -147,7 +147,8 @@ async fn first_read(
         || !s.groups().is_empty()
         || !s.keys().is_empty()
         || !s.policies().is_empty()
-        || !s.settings().is_empty();
+        || !s.settings().is_empty()
+        || !s.roles().is_empty();
     if local {
         return Err(JoinError::Standalone);
     }

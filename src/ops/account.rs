@@ -79,7 +79,7 @@ impl Exec for GetAccountSummary {
             let members: usize = s.groups().keys().map(|g| s.member_count(g)).sum();
             Ok(AccountSummary {
                 policies: custom as u64,
-                roles: 0,
+                roles: s.roles().len() as u64,
                 users: s.users().len() as u64,
                 groups: s.groups().len() as u64,
                 members: members as u64,

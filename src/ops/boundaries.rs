@@ -59,35 +59,45 @@ impl Exec for GetUserPermissionBoundary {
     async fn run(self, env: &Env<'_>) -> Result<BoundaryInfo, Failure> {
         let catalog = env.policies.catalog.load_full();
         env.read(move |s, cx| {
-            let u = s.user(&self.user)?;
-            let Some(b) = u.boundary.clone() else {
-                return Ok(BoundaryInfo {
-                    policy: None,
-                    kind: None,
-                    document: None,
-                });
-            };
-            let kind = s.policy_kind(&b, cx);
-            let document = match kind {
-                Some(PolicyKind::Managed) => s
-                    .policies()
-                    .get(&b)
-                    .and_then(|p| p.default_document())
-                    .map(|v| v.document.clone()),
-                Some(PolicyKind::Preset) => preset::PRESETS
-                    .iter()
-                    .find(|p| p.name == b)
-                    .map(|p| p.document.to_string()),
-                Some(PolicyKind::File) => catalog.source(&b),
-                None => None,
-            };
-            Ok(BoundaryInfo {
-                policy: Some(b),
-                kind,
-                document,
-            })
+            let b = s.user(&self.user)?.boundary.clone();
+            Ok(boundary_info(s, cx, &catalog, b))
         })
         .await
+    }
+}
+
+/// A boundary (a policy name, or none) with its kind and document.
+pub(super) fn boundary_info(
+    s: &crate::store::State,
+    cx: &crate::store::Ctx<'_>,
+    catalog: &crate::catalog::Catalog,
+    boundary: Option<String>,
+) -> BoundaryInfo {
+    let Some(b) = boundary else {
+        return BoundaryInfo {
+            policy: None,
+            kind: None,
+            document: None,
+        };
+    };
+    let kind = s.policy_kind(&b, cx);
+    let document = match kind {
+        Some(PolicyKind::Managed) => s
+            .policies()
+            .get(&b)
+            .and_then(|p| p.default_document())
+            .map(|v| v.document.clone()),
+        Some(PolicyKind::Preset) => preset::PRESETS
+            .iter()
+            .find(|p| p.name == b)
+            .map(|p| p.document.to_string()),
+        Some(PolicyKind::File) => catalog.source(&b),
+        None => None,
+    };
+    BoundaryInfo {
+        policy: Some(b),
+        kind,
+        document,
     }
 }
 

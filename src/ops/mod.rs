@@ -13,6 +13,7 @@ mod keys;
 mod managed;
 mod policies;
 mod rights;
+mod roles;
 mod settings;
 mod users;
 
@@ -30,6 +31,7 @@ use crate::store::{AdminError, AuditNote, Changes, Ctx, State, Writer};
 pub use daemon::exposition;
 pub use groups::group_infos;
 pub use rights::{KeyOwner, Resources, Right, canonical_policy};
+pub use roles::role_info;
 
 /// An admin operation camd can execute.
 pub trait Exec: Op + Send + 'static {

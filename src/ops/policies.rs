@@ -45,11 +45,13 @@ async fn stored(env: &Env<'_>) -> Result<Stored, Failure> {
         let mut attached: BTreeMap<String, u32> = BTreeMap::new();
         let mut bounds: BTreeMap<String, u32> = BTreeMap::new();
         let held = s.users().values().flat_map(|u| &u.policies);
-        for a in held.chain(s.groups().values().flat_map(|g| &g.policies)) {
+        let held = held.chain(s.groups().values().flat_map(|g| &g.policies));
+        for a in held.chain(s.roles().values().flat_map(|r| &r.policies)) {
             let name = (cx.known_policy)(&a.policy).unwrap_or_else(|| a.policy.clone());
             *attached.entry(name).or_default() += 1;
         }
-        for b in s.users().values().filter_map(|u| u.boundary.as_ref()) {
+        let bounded = s.users().values().filter_map(|u| u.boundary.as_ref());
+        for b in bounded.chain(s.roles().values().filter_map(|r| r.boundary.as_ref())) {
             let name = (cx.known_policy)(b).unwrap_or_else(|| b.clone());
             *bounds.entry(name).or_default() += 1;
         }

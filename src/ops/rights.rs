@@ -97,6 +97,11 @@ impl Resources<'_> {
         self.of("group", name)
     }
 
+    /// A role, as CAM names it in policies (`roleName/NAME`).
+    pub fn role(&self, name: &str) -> String {
+        self.of("roleName", name)
+    }
+
     /// A policy, by its canonical name.
     pub fn policy(&self, name: &str) -> String {
         self.of("policy", &canonical_policy(name))

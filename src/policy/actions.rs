@@ -53,7 +53,7 @@ pub struct ActionInfo {
 }
 
 /// The services camd knows.
-pub const SERVICES: &[&str] = &["cam", "im"];
+pub const SERVICES: &[&str] = &["cam", "im", "sts"];
 
 use std::sync::OnceLock;
 
@@ -81,7 +81,8 @@ const fn a(
 /// (a test checks the order; lookups rely on it).
 ///
 /// `cam:` is CAM's API (version 2019-01-16, all 95 actions of Tencent's SDK
-/// models), plus camd's `ReloadPolicies`. `im:` is Tencent's CAM pages for
+/// models), plus camd's `ReloadPolicies`. `sts:` is STS 2018-08-13's seven
+/// actions (not served yet: a permission policy may name them). `im:` is Tencent's CAM pages for
 /// Chat (docs 598/69962 of 2025-10-21, 598/57125, 269/47105; the CloudAudit
 /// list 629/96636; the policy examples of 1047/38088), read/write and level
 /// as the newest page says, plus camd's own Chat server operations (`C`).
@@ -90,7 +91,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("cam", "AddUser", W, Res, T),
     a("cam", "AddUserToGroup", W, Res, T),
     a("cam", "AttachGroupPolicy", W, Res, T),
-    a("cam", "AttachRolePolicy", W, Res, U),
+    a("cam", "AttachRolePolicy", W, Res, T),
     a("cam", "AttachUserPolicy", W, Res, T),
     a("cam", "BuildDataFlowAuthToken", W, Res, U),
     a("cam", "ConsumeCustomMFAToken", W, Res, U),
@@ -100,7 +101,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("cam", "CreateOIDCConfig", W, Res, U),
     a("cam", "CreatePolicy", W, Res, T),
     a("cam", "CreatePolicyVersion", W, Res, T),
-    a("cam", "CreateRole", W, Res, U),
+    a("cam", "CreateRole", W, Res, T),
     a("cam", "CreateSAMLProvider", W, Res, U),
     a("cam", "CreateServiceLinkedRole", W, Res, U),
     a("cam", "CreateSubAccountLoginIpPolicy", W, Res, U),
@@ -112,14 +113,14 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("cam", "DeleteOIDCConfig", W, Res, U),
     a("cam", "DeletePolicy", W, Res, T),
     a("cam", "DeletePolicyVersion", W, Res, T),
-    a("cam", "DeleteRole", W, Res, U),
-    a("cam", "DeleteRolePermissionsBoundary", W, Res, U),
+    a("cam", "DeleteRole", W, Res, T),
+    a("cam", "DeleteRolePermissionsBoundary", W, Res, T),
     a("cam", "DeleteSAMLProvider", W, Res, U),
     a("cam", "DeleteServiceLinkedRole", W, Res, U),
     a("cam", "DeleteUser", W, Res, T),
     a("cam", "DeleteUserPermissionsBoundary", W, Res, T),
     a("cam", "DescribeOIDCConfig", R, O, U),
-    a("cam", "DescribeRoleList", R, O, U),
+    a("cam", "DescribeRoleList", R, O, T),
     a("cam", "DescribeSafeAuthFlag", R, O, U),
     a("cam", "DescribeSafeAuthFlagColl", R, O, U),
     a("cam", "DescribeSafeAuthFlagIntl", R, O, U),
@@ -127,7 +128,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("cam", "DescribeUserOIDCConfig", R, O, U),
     a("cam", "DescribeUserSAMLConfig", R, O, U),
     a("cam", "DetachGroupPolicy", W, Res, T),
-    a("cam", "DetachRolePolicy", W, Res, U),
+    a("cam", "DetachRolePolicy", W, Res, T),
     a("cam", "DetachUserPolicy", W, Res, T),
     a("cam", "DisableUserSSO", W, Res, U),
     a("cam", "GetAccountSummary", R, O, T),
@@ -136,8 +137,8 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("cam", "GetPasswordRules", R, O, T),
     a("cam", "GetPolicy", R, Res, T),
     a("cam", "GetPolicyVersion", R, Res, T),
-    a("cam", "GetRole", R, Res, U),
-    a("cam", "GetRolePermissionBoundary", R, Res, U),
+    a("cam", "GetRole", R, Res, T),
+    a("cam", "GetRolePermissionBoundary", R, Res, T),
     a("cam", "GetSAMLProvider", R, Res, U),
     a("cam", "GetSecurityLastUsed", R, Res, T),
     a("cam", "GetServiceLinkedRoleDeletionStatus", R, Res, U),
@@ -147,7 +148,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("cam", "ListAccessKeys", R, Res, T),
     a("cam", "ListAccounts", R, O, T),
     a("cam", "ListAttachedGroupPolicies", R, Res, T),
-    a("cam", "ListAttachedRolePolicies", R, O, U),
+    a("cam", "ListAttachedRolePolicies", R, O, T),
     a("cam", "ListAttachedUserAllPolicies", R, Res, T),
     a("cam", "ListAttachedUserPolicies", R, Res, T),
     a("cam", "ListCollaborators", R, O, U),
@@ -162,23 +163,23 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("cam", "ListUsers", R, O, T),
     a("cam", "ListUsersForGroup", R, Res, T),
     a("cam", "ListWeChatWorkSubAccounts", R, O, U),
-    a("cam", "PutRolePermissionsBoundary", W, Res, U),
+    a("cam", "PutRolePermissionsBoundary", W, Res, T),
     a("cam", "PutUserPermissionsBoundary", W, Res, T),
     a("cam", "ReloadPolicies", W, O, C),
     a("cam", "RemoveUserFromGroup", W, Res, T),
     a("cam", "SetDefaultPolicyVersion", W, Res, T),
     a("cam", "SetMfaFlag", W, Res, U),
-    a("cam", "TagRole", W, Res, U),
-    a("cam", "UntagRole", W, Res, U),
+    a("cam", "TagRole", W, Res, T),
+    a("cam", "UntagRole", W, Res, T),
     a("cam", "UpdateAccessKey", W, Res, T),
-    a("cam", "UpdateAssumeRolePolicy", W, Res, U),
+    a("cam", "UpdateAssumeRolePolicy", W, Res, T),
     a("cam", "UpdateGroup", W, Res, T),
     a("cam", "UpdateOIDCConfig", W, Res, U),
     a("cam", "UpdatePasswordRules", W, O, T),
     a("cam", "UpdatePolicy", W, Res, T),
-    a("cam", "UpdateRoleConsoleLogin", W, Res, U),
-    a("cam", "UpdateRoleDescription", W, Res, U),
-    a("cam", "UpdateRoleSessionDuration", W, Res, U),
+    a("cam", "UpdateRoleConsoleLogin", W, Res, T),
+    a("cam", "UpdateRoleDescription", W, Res, T),
+    a("cam", "UpdateRoleSessionDuration", W, Res, T),
     a("cam", "UpdateSAMLProvider", W, Res, U),
     a("cam", "UpdateUser", W, Res, T),
     a("cam", "UpdateUserOIDCConfig", W, Res, U),
@@ -289,6 +290,13 @@ pub const ACTIONS: &[ActionInfo] = &[
     a("im", "UpdatePostPayPackage", W, Res, T),
     a("im", "UpdateSecret", W, Res, T),
     a("im", "UpdateSystemDefaultStatus", W, Res, T),
+    a("sts", "AssumeRole", W, Res, U),
+    a("sts", "AssumeRoleWithSAML", W, Res, U),
+    a("sts", "AssumeRoleWithWebIdentity", W, Res, U),
+    a("sts", "GetCallerIdentity", R, O, U),
+    a("sts", "GetFederationToken", W, O, U),
+    a("sts", "GetSessionToken", W, O, U),
+    a("sts", "QueryApiKey", R, O, U),
 ];
 
 fn cmp_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {

@@ -42,51 +42,68 @@ impl Policy {
     /// Checks and compiles `text` as a CAM 2.0 policy document named `name`.
     /// Returns every error found, each with its CAM code, path and position.
     pub fn parse(name: &str, text: &str) -> Result<Compiled, PolicyErrors> {
-        let mut ck = Checker {
-            text,
-            errors: Vec::new(),
-            warnings: Vec::new(),
-        };
-        let chars = text.chars().count();
-        if chars > MAX_DOCUMENT_CHARS {
-            ck.error(
-                Code::PolicyDocumentLengthOverLimit,
-                "",
-                0,
-                format!("document is {chars} characters long; the limit is {MAX_DOCUMENT_CHARS}"),
-            );
-            return Err(PolicyErrors(ck.errors));
-        }
-        let root = match json::parse(text) {
-            Ok(root) => root,
-            Err(e) => {
-                ck.error(
-                    Code::PolicyDocumentError,
-                    "",
-                    e.offset,
-                    format!("document is not valid JSON: {}", e.message),
-                );
-                return Err(PolicyErrors(ck.errors));
-            }
-        };
-        let statements = document(&root, &mut ck);
-        ck.errors
-            .sort_by_key(|e| (e.position.line, e.position.column));
-        if ck.errors.is_empty() {
-            Ok(Compiled {
-                policy: Policy {
-                    name: name.to_string(),
-                    statements,
-                },
-                warnings: ck.warnings,
-            })
-        } else {
-            Err(PolicyErrors(ck.errors))
-        }
+        let (statements, warnings) = checked(text, |root, ck| document(root, ck, statement_of))?;
+        Ok(Compiled {
+            policy: Policy {
+                name: name.to_string(),
+                statements,
+            },
+            warnings,
+        })
     }
 }
 
-fn document(root: &Node, ck: &mut Checker<'_>) -> Vec<Statement> {
+/// Checks `text` as a policy document of at most `MAX_DOCUMENT_CHARS`
+/// characters and hands its JSON to `read`; what `read` built and the
+/// warnings, or every error found, sorted by position.
+pub(super) fn checked<T>(
+    text: &str,
+    read: impl FnOnce(&Node, &mut Checker<'_>) -> T,
+) -> Result<(T, Vec<PolicyWarning>), PolicyErrors> {
+    let mut ck = Checker {
+        text,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let chars = text.chars().count();
+    if chars > MAX_DOCUMENT_CHARS {
+        ck.error(
+            Code::PolicyDocumentLengthOverLimit,
+            "",
+            0,
+            format!("document is {chars} characters long; the limit is {MAX_DOCUMENT_CHARS}"),
+        );
+        return Err(PolicyErrors(ck.errors));
+    }
+    let root = match json::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            ck.error(
+                Code::PolicyDocumentError,
+                "",
+                e.offset,
+                format!("document is not valid JSON: {}", e.message),
+            );
+            return Err(PolicyErrors(ck.errors));
+        }
+    };
+    let built = read(&root, &mut ck);
+    ck.errors
+        .sort_by_key(|e| (e.position.line, e.position.column));
+    if ck.errors.is_empty() {
+        Ok((built, ck.warnings))
+    } else {
+        Err(PolicyErrors(ck.errors))
+    }
+}
+
+/// The document's `version` and `statement` checked, and each statement
+/// read by `each` (its index, its node).
+pub(super) fn document<T>(
+    root: &Node,
+    ck: &mut Checker<'_>,
+    each: impl Fn(usize, &Node, &mut Checker<'_>) -> Option<T>,
+) -> Vec<T> {
     let Value::Object(members) = &root.value else {
         ck.error(
             Code::PolicyDocumentError,
@@ -154,11 +171,11 @@ fn document(root: &Node, ck: &mut Checker<'_>) -> Vec<Statement> {
     items
         .iter()
         .enumerate()
-        .filter_map(|(i, n)| statement_of(i, n, ck))
+        .filter_map(|(i, n)| each(i, n, ck))
         .collect()
 }
 
-fn shown(v: &Value) -> String {
+pub(super) fn shown(v: &Value) -> String {
     match v {
         Value::String(s) => format!("`{s}`"),
         Value::Number(raw, _) => format!("`{raw}`"),
@@ -166,7 +183,7 @@ fn shown(v: &Value) -> String {
     }
 }
 
-fn unknown_key(key: &str, what: &str, known: &[&str]) -> String {
+pub(super) fn unknown_key(key: &str, what: &str, known: &[&str]) -> String {
     let lower = key.to_ascii_lowercase();
     if known.contains(&lower.as_str()) {
         format!("unknown key `{key}` in {what}; keys are lowercase: `{lower}`")
@@ -238,7 +255,7 @@ fn members_of<'n>(members: &'n [(Key, Node)], path: &str, ck: &mut Checker<'_>) 
             "resource" => found.resource = Some(n),
             "condition" => found.condition = Some(n),
             "principal" => ck.error(
-                Code::StatementError,
+                Code::PrincipalError,
                 &format!("{path}.principal"),
                 key.offset,
                 "`principal` is not allowed in a user or group policy (it belongs in role trust and bucket policies)".into(),
@@ -256,7 +273,7 @@ fn members_of<'n>(members: &'n [(Key, Node)], path: &str, ck: &mut Checker<'_>) 
 
 /// The statement's effect, `allow` or `deny`; a missing or other one is
 /// reported (at the statement's `offset` when missing).
-fn effect_of(
+pub(super) fn effect_of(
     effect: Option<&Node>,
     path: &str,
     offset: usize,
@@ -343,7 +360,7 @@ fn resources_of(
 }
 
 /// A string or a non-empty array of strings, with each item's path and offset.
-fn strings(
+pub(super) fn strings(
     node: Option<&Node>,
     path: &str,
     what: &str,

@@ -13,6 +13,7 @@ enum On {
     User,
     Group,
     Policy,
+    Role,
 }
 
 /// One escalating right.
@@ -91,6 +92,30 @@ const PATHS: &[Path] = &[
         bounded_by_policy_name: false,
         why: "it can switch any API-managed policy to a wider version, those attached to itself included",
     },
+    Path {
+        action: "cam:AttachRolePolicy",
+        on: On::Role,
+        bounded_by_policy_name: true,
+        why: "it can attach any policy, AdministratorAccess too, to any role, those it may assume included",
+    },
+    Path {
+        action: "cam:UpdateAssumeRolePolicy",
+        on: On::Role,
+        bounded_by_policy_name: false,
+        why: "it can make any role trust itself, and then assume it",
+    },
+    Path {
+        action: "cam:DeleteRolePermissionsBoundary",
+        on: On::Role,
+        bounded_by_policy_name: false,
+        why: "it can lift any role's permissions boundary, those it may assume included",
+    },
+    Path {
+        action: "cam:PutRolePermissionsBoundary",
+        on: On::Role,
+        bounded_by_policy_name: true,
+        why: "it can widen any role's permissions boundary, those it may assume included",
+    },
 ];
 
 const NO_VARS: Vars = Vars {
@@ -106,6 +131,7 @@ fn covers_everyone(resources: &[ResourcePattern], on: On) -> bool {
         On::User => &["user/\u{1}", "uin/\u{1}"],
         On::Group => &["group/\u{1}"],
         On::Policy => &["policy/\u{1}"],
+        On::Role => &["roleName/\u{1}", "role/\u{1}"],
     };
     probes.iter().any(|probe| covers(resources, probe))
 }
@@ -160,6 +186,7 @@ pub(crate) fn check(st: &Statement, path: &str, offset: usize, ck: &mut Checker<
                     On::User => "user",
                     On::Group => "group",
                     On::Policy => "policy",
+                    On::Role => "role",
                 },
                 p.why
             ),

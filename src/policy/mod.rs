@@ -21,6 +21,7 @@ mod resource;
 mod set;
 mod statement;
 mod time;
+mod trust;
 
 pub use action::{ActionBits, ActionPattern};
 pub use decision::{Decision, Reason, StatementRef};
@@ -30,3 +31,4 @@ pub use request::{Principal, Request, RequestError, ResourceRef};
 pub use set::PolicySet;
 pub use statement::{Effect, Statement};
 pub use time::{TimeText, parse_ms as parse_time_ms};
+pub use trust::{TrustPolicy, TrustStatement, Trusted};

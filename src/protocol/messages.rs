@@ -432,6 +432,10 @@ pub enum Reply {
     PasswordRules(super::managed::PasswordRulesInfo),
     /// The decision log's state.
     DecisionLog(super::decision_log::DecisionLogInfo),
+    /// One role.
+    Role(super::roles::RoleInfo),
+    /// Roles.
+    Roles(Vec<super::roles::RoleInfo>),
 }
 
 /// One problem in a policy file.

@@ -13,6 +13,7 @@ mod managed;
 mod messages;
 mod ops;
 mod replies;
+mod roles;
 
 pub use account::*;
 pub use borrowed::{
@@ -34,3 +35,4 @@ pub use replies::{
     AnswerRef, DecisionFrame, DecisionRef, DecisionsRef, WireErrorRef, append_trailer,
     read_decisions,
 };
+pub use roles::*;

@@ -14,6 +14,7 @@ use super::messages::{
     Credentials, Decision, GroupDetail, GroupInfo, KeyInfo, PolicyInfo, PolicyStatusInfo,
     ReloadInfo, Reply, ResealInfo, StatusInfo, UserInfo, WireError,
 };
+use super::roles::*;
 
 /// A request with a typed reply.
 pub trait Op: Sized {
@@ -89,6 +90,8 @@ shapes! {
     AppIdInfo => AppId,
     PasswordRulesInfo => PasswordRules,
     DecisionLogInfo => DecisionLog,
+    RoleInfo => Role,
+    Vec<RoleInfo> => Roles,
 }
 
 /// The operation was carried out; nothing to report.
@@ -368,6 +371,38 @@ requests! {
     admin UpdatePasswordRules(UpdatePasswordRules) -> Done,
     /// The decision log: sinks, rules, drops (operator only).
     admin DecisionLogStatus -> DecisionLogInfo,
+    /// Creates a role; the role as created (with its RoleId).
+    admin CreateRole(CreateRole) -> RoleInfo,
+    /// One role.
+    admin GetRole(GetRole) -> RoleInfo,
+    /// Every role.
+    admin DescribeRoleList -> Vec<RoleInfo>,
+    /// Deletes a role.
+    admin DeleteRole(DeleteRole) -> Done,
+    /// Replaces a role's trust policy.
+    admin UpdateAssumeRolePolicy(UpdateAssumeRolePolicy) -> Done,
+    /// Changes a role's description.
+    admin UpdateRoleDescription(UpdateRoleDescription) -> Done,
+    /// Allows or forbids a role's console sign-in.
+    admin UpdateRoleConsoleLogin(UpdateRoleConsoleLogin) -> Done,
+    /// Changes the longest session a role gives.
+    admin UpdateRoleSessionDuration(UpdateRoleSessionDuration) -> Done,
+    /// Attaches a policy to a role.
+    admin AttachRolePolicy(AttachRolePolicy) -> Done,
+    /// Detaches a policy from a role.
+    admin DetachRolePolicy(DetachRolePolicy) -> Done,
+    /// The policies attached to a role.
+    admin ListAttachedRolePolicies(ListAttachedRolePolicies) -> Vec<AttachedInfo>,
+    /// Sets a role's permissions boundary.
+    admin PutRolePermissionsBoundary(PutRolePermissionsBoundary) -> Done,
+    /// Removes a role's permissions boundary.
+    admin DeleteRolePermissionsBoundary(DeleteRolePermissionsBoundary) -> Done,
+    /// A role's permissions boundary.
+    admin GetRolePermissionBoundary(GetRolePermissionBoundary) -> BoundaryInfo,
+    /// Sets tags on a role.
+    admin TagRole(TagRole) -> Done,
+    /// Removes tags from a role.
+    admin UntagRole(UntagRole) -> Done,
 }
 
 /// Liveness and version.
@@ -685,7 +720,7 @@ mod tests {
         .unwrap();
         assert_eq!(json, r#"{"DeleteUser":{"name":"a","force":true}}"#);
         assert_eq!(ADMIN_OPS.first(), Some(&"AddUser"));
-        assert_eq!(ADMIN_OPS.len(), 53);
-        assert_eq!(ADMIN_OPS.last(), Some(&"DecisionLogStatus"));
+        assert_eq!(ADMIN_OPS.len(), 69);
+        assert_eq!(ADMIN_OPS.last(), Some(&"UntagRole"));
     }
 }

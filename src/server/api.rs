@@ -23,6 +23,7 @@ struct Names {
     signer: u64,
     groups: Vec<GroupInfo>,
     policies: Vec<String>,
+    roles: Vec<(u64, String)>,
 }
 
 impl Directory for Names {
@@ -52,6 +53,12 @@ impl Directory for Names {
             .iter()
             .find(|p| api::policy_id(p) == id)
             .cloned()
+    }
+    fn role_name(&self, id: u64) -> Option<String> {
+        self.roles
+            .iter()
+            .find(|(rid, _)| *rid == id)
+            .map(|(_, n)| n.clone())
     }
 }
 
@@ -211,11 +218,12 @@ impl Daemon {
     }
 
     async fn names(&self, signer: u64) -> Result<Names, Failure> {
-        let (groups, stored) = self
+        let (groups, stored, roles) = self
             .writer
             .read(|s, _| {
                 let stored: Vec<String> = s.policies().keys().cloned().collect();
-                Ok((crate::ops::group_infos(s), stored))
+                let roles = s.roles().values().map(|r| (r.id, r.name.clone())).collect();
+                Ok((crate::ops::group_infos(s), stored, roles))
             })
             .map_err(|_| Failure::new(Code::Store, "the store writer has stopped"))?
             .await
@@ -233,6 +241,7 @@ impl Daemon {
             signer,
             groups,
             policies,
+            roles,
         })
     }
 }

@@ -97,6 +97,53 @@ impl State {
     }
 }
 
+impl State {
+    /// Attaches a policy the catalog has to a role.
+    pub fn attach_role_policy(
+        &mut self,
+        role: &str,
+        policy: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let known = self.known(ctx, policy)?;
+        self.role_mut(role, ctx, changes, |r| {
+            attach(&mut r.policies, known, ctx, || format!("role `{role}`"))
+        })
+    }
+
+    /// Detaches a policy from a role.
+    pub fn detach_role_policy(
+        &mut self,
+        role: &str,
+        policy: &str,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        self.role_mut(role, ctx, changes, |r| {
+            detach(&mut r.policies, named(ctx, policy), || {
+                format!("role `{role}`")
+            })
+        })
+    }
+
+    /// Sets a role's permissions boundary (a policy the catalog has; `None`
+    /// removes it, and none is fine).
+    pub fn set_role_boundary(
+        &mut self,
+        role: &str,
+        policy: Option<&str>,
+        ctx: &Ctx<'_>,
+        changes: &mut Changes,
+    ) -> Result<(), AdminError> {
+        let boundary = policy.map(|p| self.known(ctx, p)).transpose()?;
+        self.role_mut(role, ctx, changes, |r| {
+            r.boundary = boundary;
+            Ok(())
+        })
+    }
+}
+
 /// Adds `policy` to `list` (already there: nothing to do), within the limit.
 fn attach(
     list: &mut Vec<Attachment>,

@@ -132,7 +132,7 @@ pub enum AdminError {
     #[error("tag {0}")]
     TagParam(String),
     /// Too many tags.
-    #[error("{0} tags given; a policy takes at most 50")]
+    #[error("{0} tags given; a policy or role takes at most 50")]
     TagLimit(usize),
     /// A password rule is out of range.
     #[error("password rule {0}")]
@@ -145,6 +145,27 @@ pub enum AdminError {
         "other hosts changed the state {0} times while this change was tried; nothing was changed, retry"
     )]
     ClusterConflict(u32),
+    /// No such role.
+    #[error("role `{0}` does not exist")]
+    RoleNotExist(String),
+    /// A role with this name exists.
+    #[error("role name `{0}` is in use")]
+    RoleNameInUse(String),
+    /// A role name with characters outside the allowed set, or of a bad length.
+    #[error("role name `{0}` is invalid: use 1-128 characters of `A-Za-z0-9+=,.@_-`")]
+    RoleNameError(String),
+    /// Too many roles.
+    #[error("the account has {0} roles, the limit")]
+    RoleFull(usize),
+    /// A role's description is too long.
+    #[error("the description is {0} bytes long; a role's takes at most 300")]
+    DescriptionTooLong(usize),
+    /// A session length out of range.
+    #[error("SessionDuration {0} is out of range: 0-43200 seconds")]
+    SessionDuration(u32),
+    /// A trust policy the engine refuses.
+    #[error("the trust policy is invalid: {1}")]
+    TrustPolicy(Code, String),
     /// The database failed; nothing in the batch was applied.
     #[error("storage failed, nothing was changed: {0}")]
     Storage(String),
@@ -189,6 +210,13 @@ impl AdminError {
             Self::ClusterUnavailable(_) => Code::ClusterUnavailable,
             Self::ClusterConflict(_) => Code::ClusterConflict,
             Self::Storage(_) => Code::Storage,
+            Self::RoleNotExist(_) => Code::RoleNotExist,
+            Self::RoleNameInUse(_) => Code::RoleNameInUse,
+            Self::RoleNameError(_) => Code::RoleNameError,
+            Self::RoleFull(_) => Code::RoleFull,
+            Self::DescriptionTooLong(_) => Code::DescriptionLengthOverlimit,
+            Self::SessionDuration(_) => Code::InvalidParameterValue,
+            Self::TrustPolicy(code, _) => *code,
         }
     }
 }

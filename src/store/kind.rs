@@ -9,9 +9,9 @@ use std::fmt::Display;
 
 use redb::TableDefinition;
 
-use super::records::{self, Group, Key, Setting, StoredPolicy, User};
+use super::records::{self, Group, Key, Role, Setting, StoredPolicy, User};
 use super::state::{Changes, State};
-use super::tables::{GROUPS, KEYS, POLICIES, SETTINGS, USERS};
+use super::tables::{GROUPS, KEYS, POLICIES, ROLES, SETTINGS, USERS};
 
 /// One kind of record.
 pub trait Kind {
@@ -65,6 +65,8 @@ pub struct Keys;
 pub struct Policies;
 /// Account-wide settings, by name.
 pub struct Settings;
+/// Roles, by name.
+pub struct Roles;
 
 /// The members of a kind keyed by name in a `&str` table.
 macro_rules! named_key {
@@ -276,6 +278,40 @@ impl Kind for Settings {
     }
 }
 
+impl Kind for Roles {
+    const NAME: &'static str = "role";
+    const LETTER: &'static str = "r";
+    type Value = Role;
+    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = ROLES;
+    named_key!();
+
+    fn encode(v: &Role) -> Result<Vec<u8>, postcard::Error> {
+        records::encode_role(v)
+    }
+    fn decode(b: &[u8]) -> Result<Role, postcard::Error> {
+        records::decode_role(b)
+    }
+    fn noted(ch: &Changes) -> &BTreeSet<String> {
+        &ch.roles
+    }
+    fn noted_mut(ch: &mut Changes) -> &mut BTreeSet<String> {
+        &mut ch.roles
+    }
+    fn get<'s>(s: &'s State, id: &String) -> Option<&'s Role> {
+        s.roles().get(id)
+    }
+    fn ids(s: &State) -> Vec<String> {
+        s.roles().keys().cloned().collect()
+    }
+    /// No user's decisions depend on a role.
+    fn put(s: &mut State, id: &String, v: Option<Role>, _: &mut Changes) {
+        s.put_role(id, v);
+    }
+    fn wrap(id: String) -> RecordKey {
+        RecordKey::Role(id)
+    }
+}
+
 /// Something done to one record, whatever its kind.
 pub trait OnRecord {
     /// What it gives.
@@ -368,6 +404,8 @@ kinds! {
     Policy(String) => Policies,
     /// An account-wide setting, by name.
     Setting(String) => Settings,
+    /// A role, by name.
+    Role(String) => Roles,
 }
 
 #[cfg(test)]
@@ -382,6 +420,7 @@ mod tests {
             RecordKey::Key("AKIDx".into()),
             RecordKey::Policy("P".into()),
             RecordKey::Setting("preset_alias/QcloudAVCFullAccess".into()),
+            RecordKey::Role("chat-backend".into()),
             RecordKey::NextUin,
         ] {
             assert_eq!(RecordKey::parse(&k.path()), Some(k));

@@ -18,6 +18,8 @@ pub struct Limits {
     pub attachments: usize,
     /// Access keys per user, root included (CAM: 2).
     pub keys_per_user: usize,
+    /// Roles per account (CAM: 1,000).
+    pub roles: usize,
 }
 
 impl Default for Limits {
@@ -29,6 +31,7 @@ impl Default for Limits {
             users_per_group: 100,
             attachments: 200,
             keys_per_user: 2,
+            roles: 1_000,
         }
     }
 }

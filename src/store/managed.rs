@@ -323,6 +323,14 @@ impl State {
                 return Some(format!("the permissions boundary of user `{}`", user.name));
             }
         }
+        for role in self.roles.values() {
+            if role.policies.iter().any(|a| a.policy == name) {
+                return Some(format!("attached to role `{}`", role.name));
+            }
+            if role.boundary.as_deref() == Some(name) {
+                return Some(format!("the permissions boundary of role `{}`", role.name));
+            }
+        }
         self.groups
             .values()
             .find(|g| g.policies.iter().any(|a| a.policy == name))

@@ -6,7 +6,9 @@ use std::path::Path;
 use redb::{Database, Durability, ReadableTable};
 
 use super::error::OpenError;
-use super::tables::{GROUPS, KEYS, META, META_SCHEMA, POLICIES, SCHEMA_VERSION, SETTINGS, USERS};
+use super::tables::{
+    GROUPS, KEYS, META, META_SCHEMA, POLICIES, ROLES, SCHEMA_VERSION, SETTINGS, USERS,
+};
 
 /// Creates the tables and the version record on a new file; refuses a newer
 /// schema; migrates an older one.
@@ -40,7 +42,8 @@ pub fn check_and_migrate(db: &Database, path: &Path) -> Result<(), OpenError> {
             Some(v) if v < SCHEMA_VERSION => {
                 // 1 -> 2: the settings table (opened below) and newer record
                 // versions, which decode the older ones as they are: nothing
-                // to rewrite. Each future version adds its step here.
+                // to rewrite. 2 -> 3: the roles table (opened below). Each
+                // future version adds its step here.
                 meta.insert(META_SCHEMA, SCHEMA_VERSION)
                     .map_err(|e| dberr(e.into()))?;
             }
@@ -51,6 +54,7 @@ pub fn check_and_migrate(db: &Database, path: &Path) -> Result<(), OpenError> {
         txn.open_table(KEYS).map_err(|e| dberr(e.into()))?;
         txn.open_table(POLICIES).map_err(|e| dberr(e.into()))?;
         txn.open_table(SETTINGS).map_err(|e| dberr(e.into()))?;
+        txn.open_table(ROLES).map_err(|e| dberr(e.into()))?;
     }
     txn.commit().map_err(|e| dberr(e.into()))?;
     Ok(())

@@ -17,6 +17,7 @@ mod migrate;
 mod reads;
 mod records;
 mod replica;
+mod roles;
 mod rules;
 mod settings;
 mod state;
@@ -35,10 +36,11 @@ pub use kind::RecordKey;
 pub use limits::Limits;
 pub use managed::{MAX_POLICIES, MAX_VERSIONS, PolicyKind};
 pub use records::{
-    Attachment, Group, Key, KeyStatus, PasswordRules, PolicyVersion, Setting, StoredPolicy, Tag,
-    User,
+    Attachment, Group, Key, KeyStatus, PasswordRules, PolicyVersion, Role, Setting, StoredPolicy,
+    Tag, User,
 };
 pub use replica::{Record, Remote, RemoteError, decode_audit, decodes, encode_audit};
+pub use roles::{MAX_ROLE_DESCRIPTION, NewRole, ROLE_ID_BASE, check_role_name};
 pub use rules::{Ctx, FIRST_UIN, Holder, ROOT_NAME, check_name, check_user_name};
 pub use state::{Changes, State};
 pub use tables::SCHEMA_VERSION;

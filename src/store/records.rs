@@ -162,6 +162,37 @@ pub struct Group {
     pub policies: Vec<Attachment>,
 }
 
+/// A CAM role: who may assume it (its trust policy) and what it may do
+/// (its attached policies, bounded by its permissions boundary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    /// CAM's RoleId: 2^62 plus a random number, never reused in practice.
+    pub id: u64,
+    /// Unique name.
+    pub name: String,
+    /// The trust policy as written (checked when set).
+    pub document: String,
+    /// Free text (at most 300 bytes).
+    pub description: String,
+    /// May sign in to the console.
+    pub console_login: bool,
+    /// The longest session AssumeRole gives, in seconds (0: STS's own limit).
+    pub session_duration: u32,
+    /// Its tags.
+    pub tags: Vec<Tag>,
+    /// Created (ms since the epoch).
+    pub created_ms: i64,
+    /// Last changed (ms since the epoch).
+    pub updated_ms: i64,
+    /// Policies attached to the role.
+    pub policies: Vec<Attachment>,
+    /// The permissions boundary (a policy name), if any.
+    pub boundary: Option<String>,
+    /// Raised whenever the trust policy changes: a session issued under an
+    /// older epoch is no longer honoured.
+    pub epoch: u64,
+}
+
 /// `Active` or `Inactive`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyStatus {
@@ -353,6 +384,11 @@ enum SettingRecord {
 }
 
 #[derive(Serialize, Deserialize)]
+enum RoleRecord {
+    V1(Role),
+}
+
+#[derive(Serialize, Deserialize)]
 enum GroupRecord {
     V1(Group),
 }
@@ -381,6 +417,7 @@ macro_rules! codec {
 }
 
 codec!(Group, GroupRecord, encode_group, decode_group);
+codec!(Role, RoleRecord, encode_role, decode_role);
 codec!(Setting, SettingRecord, encode_setting, decode_setting);
 
 /// Encodes a policy with its version tag.

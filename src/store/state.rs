@@ -3,7 +3,7 @@
 //! alone: they change only with the records they index. (`file.rs` loads
 //! and writes it back.)
 
-use super::records::{Group, Key, PasswordRules, Setting, StoredPolicy, User};
+use super::records::{Group, Key, PasswordRules, Role, Setting, StoredPolicy, User};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Everything the store holds. The maps are the store's to change (its
@@ -28,6 +28,8 @@ pub struct State {
     pub(super) policies: BTreeMap<String, StoredPolicy>,
     /// Account-wide settings by name.
     pub(super) settings: BTreeMap<String, Setting>,
+    /// Roles by name.
+    pub(super) roles: BTreeMap<String, Role>,
     /// Cluster mode: the shared truth's revision the state is at (0: none).
     pub(super) revision: i64,
 }
@@ -55,6 +57,8 @@ pub struct Changes {
     pub policies: BTreeSet<String>,
     /// Settings to rewrite or delete.
     pub settings: BTreeSet<String>,
+    /// Roles to rewrite or delete.
+    pub roles: BTreeSet<String>,
     /// `next_uin` changed.
     pub meta: bool,
     /// Users whose effective policies, name or existence changed.
@@ -69,6 +73,7 @@ impl Changes {
             && self.keys.is_empty()
             && self.policies.is_empty()
             && self.settings.is_empty()
+            && self.roles.is_empty()
             && !self.meta
     }
 }
@@ -199,6 +204,19 @@ impl State {
         match g {
             Some(g) => self.groups.insert(name.to_string(), g),
             None => self.groups.remove(name),
+        };
+    }
+
+    /// Roles by name.
+    pub fn roles(&self) -> &BTreeMap<String, Role> {
+        &self.roles
+    }
+
+    /// Puts a role in place (`None`: removes it).
+    pub(super) fn put_role(&mut self, name: &str, r: Option<Role>) {
+        match r {
+            Some(r) => self.roles.insert(name.to_string(), r),
+            None => self.roles.remove(name),
         };
     }
 

@@ -4,7 +4,7 @@ use redb::TableDefinition;
 
 /// The schema this binary writes. Bump it (and add a migration in
 /// `migrate.rs`) when a table or record layout changes incompatibly.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// `schema_version`, `next_uin`: counters and markers.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -12,6 +12,8 @@ pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 pub const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
 /// Groups by name: a postcard `GroupRecord` (with their attachments).
 pub const GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("groups");
+/// Roles by name: a postcard `RoleRecord` (trust policy, attachments, boundary).
+pub const ROLES: TableDefinition<&str, &[u8]> = TableDefinition::new("roles");
 /// Access keys by SecretId: a postcard `KeyRecord` (owner, keyed hash, status).
 pub const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
 /// API-managed custom policies by name: a postcard `PolicyRecord` (with their versions).

@@ -145,6 +145,57 @@ req.Force = 1
 admin.DeleteUser(req)
 out["after_delete"] = sorted(u.Name for u in admin.ListUsers(models.ListUsersRequest()).Data)
 
+# A role: its trust policy names the reader, it gets a preset policy and a
+# boundary; RoleId goes as a string where the model says string and as an
+# integer where it says integer (UpdateRoleConsoleLogin, ...SessionDuration).
+reader_uin = [u.Uin for u in admin.ListUsers(models.ListUsersRequest()).Data if u.Name == "reader"][0]
+owner_uin = admin.GetUserAppId(models.GetUserAppIdRequest()).OwnerUin
+trust = json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": "name/sts:AssumeRole",
+                    "principal": {"qcs": [f"qcs::cam::uin/{owner_uin}:uin/{reader_uin}"]}}]})
+req = models.CreateRoleRequest()
+req.RoleName = "sdk-role-" + protocol
+req.PolicyDocument = trust
+req.Description = "made by the official SDK"
+req.SessionDuration = 3600
+tag = models.RoleTags()
+tag.Key, tag.Value = "team", "chat"
+req.Tags = [tag]
+rid = admin.CreateRole(req).RoleId
+req = models.CreateRoleRequest()
+req.RoleName = "sdk-untrusting-" + protocol
+req.PolicyDocument = json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": "name/sts:AssumeRole"}]})
+out["role_without_principal"] = refused(lambda: admin.CreateRole(req))
+req = models.AttachRolePolicyRequest()
+req.AttachRoleId = rid
+req.PolicyName = "QcloudChatReadOnlyAccess"
+admin.AttachRolePolicy(req)
+req = models.UpdateRoleConsoleLoginRequest()
+req.RoleId = int(rid)
+req.ConsoleLogin = 1
+admin.UpdateRoleConsoleLogin(req)
+req = models.UpdateRoleSessionDurationRequest()
+req.RoleId = int(rid)
+req.SessionDuration = 7200
+admin.UpdateRoleSessionDuration(req)
+req = models.GetRoleRequest()
+req.RoleId = rid
+info = admin.GetRole(req).RoleInfo
+req = models.ListAttachedRolePoliciesRequest()
+req.RoleName = info.RoleName
+req.Page, req.Rp = 1, 20
+attached_to_role = [p.PolicyName for p in admin.ListAttachedRolePolicies(req).List]
+out["role"] = {"Name": info.RoleName, "SameId": info.RoleId == rid, "ConsoleLogin": info.ConsoleLogin,
+               "SessionDuration": info.SessionDuration, "Tags": [[t.Key, t.Value] for t in info.Tags],
+               "Trusts": json.loads(info.PolicyDocument) == json.loads(trust), "Arn": info.RoleArn,
+               "Attached": attached_to_role}
+time.sleep(1.1)
+req = models.DeleteRoleRequest()
+req.RoleId = rid
+admin.DeleteRole(req)
+req = models.GetRoleRequest()
+req.RoleName = "sdk-role-" + protocol
+out["after_delete_role"] = refused(lambda: admin.GetRole(req))
+
 # A key whose user has no cam: rights is refused with CAM's code, though
 # camd-api itself runs as the operator.
 weak = client(weak_id, weak_key)

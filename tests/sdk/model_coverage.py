@@ -196,6 +196,15 @@ step("AttachUserPolicy", {"PolicyId": pid, "AttachUin": uin})
 step("AttachGroupPolicy", {"PolicyId": pid, "AttachGroupId": gid})
 step("PutUserPermissionsBoundary", {"TargetUin": uin, "PolicyId": pid})
 key = step("CreateAccessKey", {"TargetUin": uin, "Description": "coverage"}).get("AccessKey") or {}
+owner = call("GetUserAppId", {}).get("OwnerUin")
+TRUST = json.dumps(
+    {"version": "2.0", "statement": [{"effect": "allow", "action": "name/sts:AssumeRole",
+                                      "principal": {"qcs": [f"qcs::cam::uin/{owner}:uin/{uin}"]}}]}
+)
+role = {"RoleName": "cov-role", "PolicyDocument": TRUST, "Description": "coverage", "SessionDuration": 3600}
+rid = step("CreateRole", dict(role, Tags=[{"Key": "team", "Value": "coverage"}])).get("RoleId")
+step("AttachRolePolicy", {"PolicyId": pid, "AttachRoleId": rid})
+step("PutRolePermissionsBoundary", {"RoleId": rid, "PolicyId": pid})
 
 # 3. Every served read, its parameters filled in by name from that state.
 known = {
@@ -207,6 +216,8 @@ known = {
     "GroupId": gid,
     "TargetGroupId": gid,
     "PolicyId": pid,
+    "RoleId": rid,
+    "RoleName": "cov-role",
     "VersionId": 1,
     "SecretIdList": [admin_id, key.get("AccessKeyId") or user.get("SecretId")],  # one used, one not
     "AttachType": 0,  # direct and through groups

@@ -6,6 +6,7 @@ mod decisions;
 mod managed;
 mod progress;
 mod remote;
+mod roles;
 mod secrets;
 mod show;
 mod signing;
@@ -64,6 +65,9 @@ enum Command {
     /// Access keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Roles: who may assume each (its trust policy) and what it may do.
+    #[command(subcommand)]
+    Role(roles::RoleCommand),
     /// The account: counts, AppId, sub-users by uin, every account.
     #[command(subcommand)]
     Account(account::AccountCommand),

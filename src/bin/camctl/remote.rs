@@ -63,7 +63,7 @@ impl Out {
         }
     }
 
-    fn done(&self, what: String, revision: Option<i64>) {
+    pub(super) fn done(&self, what: String, revision: Option<i64>) {
         if self.json {
             let mut j = json!({"Result": "Done", "Message": what});
             if let (Some(r), Some(o)) = (revision, j.as_object_mut()) {
@@ -172,6 +172,7 @@ pub fn run(
         Command::Key(cmd) => key(c, &out, cmd),
         Command::Status { .. } => show(c, &out, Status),
         Command::Account(cmd) => super::account::run(c, &out, cmd),
+        Command::Role(cmd) => super::roles::run(c, &out, cmd),
         Command::Metrics => show(c, &out, GetMetrics),
         Command::Decisions(cmd) => super::decisions::run(c, &out, cmd),
         Command::Completions { .. } | Command::Man { .. } => Ok(EXIT_ERROR),
