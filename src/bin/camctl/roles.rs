@@ -339,16 +339,18 @@ impl Show for RoleInfo {
     }
     fn text(&self) -> String {
         let mut lines = vec![format!(
-            "{}\tRoleId {}\tsession {}\tconsole login {}\t{}",
+            "{}\tRoleId {}\tsessions up to {} s\tconsole login {}",
             self.name,
             self.id,
             match self.session_duration {
-                0 => "up to 43200 s".to_string(),
-                s => format!("up to {s} s"),
+                0 => camd::protocol::MAX_SESSION_DURATION,
+                s => s,
             },
             if self.console_login { "on" } else { "off" },
-            self.description
         )];
+        if !self.description.is_empty() {
+            lines.push(format!("  description: {}", self.description));
+        }
         if let Some(b) = &self.boundary {
             lines.push(format!("  boundary: {b}"));
         }
