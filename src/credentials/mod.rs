@@ -8,6 +8,7 @@ mod keyfile;
 mod pepper;
 mod seal;
 mod secret;
+mod session;
 pub mod tc3;
 
 pub use generate::{
@@ -21,3 +22,6 @@ pub use seal::{
     Keyring, KeyringError, SEALING_KEY, SEALING_KEY_OLD, SealError, Sealed, SealingKeyId, hex_id,
 };
 pub use secret::Secret;
+pub use session::{
+    MAX_SESSION_POLICY_BYTES, MAX_TOKEN_BYTES, SessionClaims, SessionError, TOKEN_PREFIX,
+};

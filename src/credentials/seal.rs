@@ -13,6 +13,7 @@ use thiserror::Error;
 
 use super::keyfile::{self, KeyBytes, KeyFileError};
 use super::secret::Secret;
+use super::session::{self, SessionClaims, SessionError, SessionKeys};
 
 /// A short public name of a sealing key (an HMAC of a fixed label under it).
 pub type SealingKeyId = [u8; 8];
@@ -57,6 +58,8 @@ pub fn hex_id(id: &SealingKeyId) -> String {
 struct SealingKey {
     id: SealingKeyId,
     aead: LessSafeKey,
+    /// The keys of role session tokens, derived from the same bytes.
+    session: SessionKeys,
 }
 
 impl SealingKey {
@@ -71,6 +74,7 @@ impl SealingKey {
         Ok(Self {
             id,
             aead: LessSafeKey::new(unbound),
+            session: SessionKeys::new(&bytes[..]).ok_or(SealError::Corrupt)?,
         })
     }
 }
@@ -180,6 +184,29 @@ impl Keyring {
             .map_err(|_| SealError::Corrupt)?;
         let text = std::str::from_utf8(plain).map_err(|_| SealError::Corrupt)?;
         Ok(Secret::new(text.to_string()))
+    }
+
+    /// Seals a role session into a token under the current key: the token
+    /// and the session's TmpSecretKey (which nothing stores).
+    pub fn issue_session(&self, claims: &SessionClaims) -> Result<(String, Secret), SessionError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng
+            .fill(&mut nonce)
+            .map_err(|_| SessionError::Random)?;
+        self.current.session.issue(&self.current.id, nonce, claims)
+    }
+
+    /// Opens a session token sealed under either held key: its claims and
+    /// TmpSecretKey. Whether the session still holds (expiry, the role's
+    /// id and epoch, its trust policy) is the caller's to check.
+    pub fn open_session(&self, token: &str) -> Result<(SessionClaims, Secret), SessionError> {
+        let (raw, id) = session::decode(token)?;
+        let key = [Some(&self.current), self.previous.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|k| k.id == id)
+            .ok_or(SessionError::UnknownKey)?;
+        key.session.open(&raw)
     }
 
     /// Re-seals under the current key; `None` when it already is.
