@@ -208,7 +208,12 @@ struct Members<'n> {
     condition: Option<&'n Node>,
 }
 
-fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement> {
+/// Statement `i`'s path and members; `None` (reported) when it is not an object.
+pub(super) fn statement_members<'n>(
+    i: usize,
+    node: &'n Node,
+    ck: &mut Checker<'_>,
+) -> Option<(String, &'n [(Key, Node)])> {
     let path = format!("statement[{i}]");
     let Value::Object(members) = &node.value else {
         ck.error(
@@ -219,6 +224,11 @@ fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement
         );
         return None;
     };
+    Some((path, members))
+}
+
+fn statement_of(i: usize, node: &Node, ck: &mut Checker<'_>) -> Option<Statement> {
+    let (path, members) = statement_members(i, node, ck)?;
     let before = ck.errors.len();
     let found = members_of(members, &path, ck);
     let effect = effect_of(found.effect, &path, node.offset, ck);

@@ -4,7 +4,9 @@
 
 use super::checker::Checker;
 use super::condition::{self, Clause, Outcome};
-use super::document::{checked, document, effect_of, shown, strings, unknown_key};
+use super::document::{
+    checked, document, effect_of, shown, statement_members, strings, unknown_key,
+};
 use super::error::{Code, PolicyErrors, PolicyWarning};
 use super::json::{Key, Node, Value};
 use super::request::Request;
@@ -98,16 +100,7 @@ fn statement_of(
     owner_uin: u64,
     ck: &mut Checker<'_>,
 ) -> Option<TrustStatement> {
-    let path = format!("statement[{i}]");
-    let Value::Object(members) = &node.value else {
-        ck.error(
-            Code::StatementError,
-            &path,
-            node.offset,
-            format!("a statement must be an object, not {}", node.value.kind()),
-        );
-        return None;
-    };
+    let (path, members) = statement_members(i, node, ck)?;
     let before = ck.errors.len();
     let found = members_of(members, &path, ck);
     let effect = effect_of(found.effect, &path, node.offset, ck);

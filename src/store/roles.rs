@@ -8,7 +8,7 @@ use crate::protocol::MAX_SESSION_DURATION;
 use super::error::AdminError;
 use super::managed::{MAX_TAGS, check_tags};
 use super::records::{Role, Tag};
-use super::rules::Ctx;
+use super::rules::{Ctx, is_cam_name};
 use super::state::{Changes, State};
 
 /// The longest role description, in bytes (CAM's DescriptionLengthOverlimit).
@@ -37,11 +37,7 @@ pub struct NewRole {
 
 /// Role names: 1-128 characters of `[A-Za-z0-9+=,.@_-]`.
 pub fn check_role_name(name: &str) -> Result<(), AdminError> {
-    let ok = (1..=128).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if ok {
+    if is_cam_name(name, 128) {
         Ok(())
     } else {
         Err(AdminError::RoleNameError(

@@ -30,13 +30,18 @@ pub(super) const MAX_REMARK: usize = 255;
 pub(super) const MAX_EMAIL: usize = 255;
 pub(super) const MAX_PHONE: usize = 32;
 
-/// User and group names: 1-64 characters of `[A-Za-z0-9+=,.@_-]`.
-pub fn check_name(name: &str) -> Result<(), AdminError> {
-    let ok = (1..=64).contains(&name.len())
+/// Whether `name` is 1-`max` characters of `[A-Za-z0-9+=,.@_-]`, CAM's
+/// set for the names of users, groups and roles.
+pub(super) fn is_cam_name(name: &str, max: usize) -> bool {
+    (1..=max).contains(&name.len())
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+/// User and group names: 1-64 characters of `[A-Za-z0-9+=,.@_-]`.
+pub fn check_name(name: &str) -> Result<(), AdminError> {
+    if is_cam_name(name, 64) {
         Ok(())
     } else {
         Err(AdminError::NameIllegal(name.to_string()))
